@@ -1,0 +1,178 @@
+# Normalisers: logsumexp, softmax, log_softmax.
+
+naive_lse <- function(x) log(sum(exp(x)))
+
+test_that("logsumexp matches the textbook formula on moderate inputs", {
+  set.seed(1)
+  x <- rnorm(50)
+  expect_equal(logsumexp(x), naive_lse(x), tolerance = 1e-14)
+  m <- matrix(rnorm(60), 12)
+  expect_equal(logsumexp(m), apply(m, 1, naive_lse), tolerance = 1e-14)
+  expect_equal(logsumexp(m, margin = 2), apply(m, 2, naive_lse), tolerance = 1e-14)
+})
+
+test_that("logsumexp is exact where the textbook formula overflows", {
+  expect_identical(logsumexp(c(1000, 1000)), 1000 + log(2))
+  expect_identical(logsumexp(c(-1000, -1000)), -1000 + log(2))
+  expect_identical(logsumexp(c(1e308, 1e308)), 1e308)
+  expect_identical(logsumexp(5), 5)
+})
+
+test_that("logsumexp keeps tiny contributions (log1p refinement)", {
+  skip_if_not_installed("Rmpfr")
+  x <- c(0, -40, -45)
+  X <- Rmpfr::mpfr(x, mpfr_bits)
+  expect_lte(ulp_error(logsumexp(x), log(sum(exp(X)))), 2)
+  expect_gt(logsumexp(c(0, -46)), 0)
+})
+
+test_that("logsumexp agrees with 200-bit arithmetic on random rows", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(2)
+  m <- matrix(rnorm(200, sd = 20), 20)
+  exact <- vapply(seq_len(nrow(m)), function(i) {
+    Rmpfr::asNumeric(log(sum(exp(Rmpfr::mpfr(m[i, ], mpfr_bits)))))
+  }, numeric(1))
+  expect_equal(logsumexp(m), exact, tolerance = 4 * .Machine$double.eps)
+})
+
+test_that("logsumexp: all -Inf gives -Inf, +Inf gives Inf, empty gives -Inf", {
+  expect_identical(logsumexp(c(-Inf, -Inf)), -Inf)
+  expect_identical(logsumexp(c(1, Inf)), Inf)
+  expect_identical(logsumexp(c(Inf, -Inf)), Inf)
+  expect_identical(logsumexp(numeric(0)), -Inf)
+  expect_identical(logsumexp(matrix(numeric(0), 3, 0)), rep(-Inf, 3))
+  expect_identical(logsumexp(matrix(numeric(0), 0, 3)), numeric(0))
+  m <- rbind(c(-Inf, -Inf), c(Inf, 0), c(0, 0))
+  expect_identical(logsumexp(m), c(-Inf, Inf, log(2)))
+})
+
+test_that("logsumexp: NA gives NA, NaN gives NaN, na.rm drops both", {
+  expect_true(is.na(logsumexp(c(1, NA))) && !is.nan(logsumexp(c(1, NA))))
+  expect_true(is.nan(logsumexp(c(1, NaN))))
+  expect_true(is.na(logsumexp(c(NaN, NA))) && !is.nan(logsumexp(c(NaN, NA))))
+  expect_identical(logsumexp(c(0, 0, NA, NaN), na.rm = TRUE), log(2))
+  expect_identical(logsumexp(c(NA, NaN), na.rm = TRUE), -Inf)
+  m <- rbind(c(1, NA), c(NaN, 2), c(0, 0))
+  out <- logsumexp(m)
+  expect_identical(is.na(out), c(TRUE, TRUE, FALSE))
+  expect_identical(is.nan(out), c(FALSE, TRUE, FALSE))
+  expect_identical(logsumexp(m, na.rm = TRUE), c(1, 2, log(2)))
+})
+
+test_that("logsumexp names its result by the margin's dimnames", {
+  m <- matrix(1:6, 2, dimnames = list(c("a", "b"), c("x", "y", "z")))
+  expect_named(logsumexp(m), c("a", "b"))
+  expect_named(logsumexp(m, margin = 2), c("x", "y", "z"))
+  expect_null(names(logsumexp(c(a = 1, b = 2))))
+})
+
+test_that("softmax rows sum to 1 and match the textbook formula", {
+  set.seed(3)
+  m <- matrix(rnorm(60, sd = 3), 12)
+  p <- softmax(m)
+  expect_equal(rowSums(p), rep(1, 12), tolerance = 1e-15)
+  expect_equal(p, exp(m) / rowSums(exp(m)), tolerance = 1e-14)
+  pc <- softmax(m, margin = 2)
+  expect_equal(colSums(pc), rep(1, 5), tolerance = 1e-15)
+  expect_equal(pc, t(t(exp(m)) / colSums(exp(m))), tolerance = 1e-14)
+  v <- rnorm(7)
+  expect_equal(softmax(v), exp(v) / sum(exp(v)), tolerance = 1e-14)
+})
+
+test_that("log_softmax is x - logsumexp(x) and exp(log_softmax) is softmax", {
+  set.seed(4)
+  m <- matrix(rnorm(40, sd = 5), 8)
+  expect_equal(log_softmax(m), m - logsumexp(m), tolerance = 1e-14)
+  expect_equal(exp(log_softmax(m)), softmax(m), tolerance = 1e-14)
+  expect_equal(log_softmax(m, margin = 2), t(t(m) - logsumexp(m, margin = 2)),
+               tolerance = 1e-14)
+})
+
+test_that("softmax and log_softmax handle huge, -Inf and +Inf scores as limits", {
+  expect_identical(softmax(c(1000, 1000, -Inf)), c(0.5, 0.5, 0))
+  expect_identical(log_softmax(c(1000, 1000, -Inf)), c(-log(2), -log(2), -Inf))
+  expect_identical(softmax(c(Inf, 1, Inf)), c(0.5, 0, 0.5))
+  expect_identical(log_softmax(c(Inf, 1, Inf)), c(-log(2), -Inf, -log(2)))
+  expect_identical(softmax(c(Inf, 1)), c(1, 0))
+  expect_identical(log_softmax(c(0, -800)), c(0, -800))
+  expect_identical(softmax(c(-1e10, 1e10)), c(0, 1))
+  expect_true(all(is.nan(softmax(c(-Inf, -Inf)))))
+  expect_true(all(is.nan(log_softmax(c(-Inf, -Inf)))))
+})
+
+test_that("softmax keeps NA and NaN entries and marks the rest of their row", {
+  m <- rbind(c(NA, 1, NaN), c(NaN, 1, 2), c(0, 0, 0))
+  p <- softmax(m)
+  expect_identical(is.na(p[1, ]), c(TRUE, TRUE, TRUE))
+  expect_identical(is.nan(p[1, ]), c(FALSE, FALSE, TRUE))
+  expect_true(all(is.nan(p[2, ])))
+  expect_equal(p[3, ], rep(1 / 3, 3), tolerance = 1e-15)
+  lp <- log_softmax(m)
+  expect_identical(is.nan(lp), is.nan(p))
+  expect_identical(is.na(lp), is.na(p))
+})
+
+test_that("temperature divides the scores", {
+  set.seed(5)
+  m <- matrix(rnorm(20), 4)
+  expect_equal(softmax(m, temperature = 2.5), softmax(m / 2.5), tolerance = 1e-15)
+  expect_equal(log_softmax(m, temperature = 0.1), log_softmax(m / 0.1),
+               tolerance = 1e-15)
+  expect_identical(softmax(m, temperature = 1), softmax(m))
+  flat <- softmax(c(3, 1, 0), temperature = 1e6)
+  expect_equal(flat, rep(1 / 3, 3), tolerance = 1e-5)
+})
+
+test_that("softmax and log_softmax keep shape and attributes", {
+  m <- matrix(1:6, 2, dimnames = list(c("a", "b"), c("x", "y", "z")))
+  expect_identical(attributes(softmax(m)), attributes(m))
+  expect_identical(attributes(log_softmax(m, margin = 2)), attributes(m))
+  v <- c(a = 1, b = 2)
+  expect_named(softmax(v), c("a", "b"))
+  expect_identical(dim(softmax(matrix(numeric(0), 0, 3))), c(0L, 3L))
+  expect_identical(softmax(numeric(0)), numeric(0))
+  expect_identical(softmax(c(TRUE, FALSE)), softmax(c(1, 0)))
+})
+
+test_that("a vector is one distribution whatever the margin", {
+  v <- c(1, 2, 3)
+  expect_identical(softmax(v, margin = 2), softmax(v))
+  expect_identical(logsumexp(v, margin = 2), logsumexp(v))
+  expect_identical(softmax(v), softmax(matrix(v), margin = 2)[, 1])
+})
+
+test_that("long columns are reduced in blocks and agree with short ones", {
+  set.seed(6)
+  x <- rnorm(1e5 + 7, sd = 10)
+  expect_equal(logsumexp(x), logsumexp(matrix(x, ncol = 1), margin = 2), tolerance = 0)
+  expect_equal(logsumexp(x), max(x) + log(sum(exp(x - max(x)))), tolerance = 1e-13)
+  p <- softmax(x)
+  expect_equal(sum(p), 1, tolerance = 1e-13)
+  expect_equal(softmax(matrix(x, 1))[1, ], p, tolerance = 1e-12)
+})
+
+test_that("bad arguments are errors naming the argument", {
+  m <- matrix(1:4, 2)
+  expect_error(logsumexp("a"), "`x` must be a numeric vector, matrix or array, not a string",
+               class = "xentropy_error")
+  expect_error(softmax(list(1)), "`x` must be .* not a list", class = "xentropy_error")
+  expect_error(log_softmax(NULL), "`x` must be .* not NULL", class = "xentropy_error")
+  expect_error(softmax(array(1:8, c(2, 2, 2))),
+               "`x` must be a numeric vector or matrix, not a 3-dimensional array",
+               class = "xentropy_error")
+  expect_error(softmax(m, margin = 3), "`margin` must be 1 \\(rows\\) or 2 \\(columns\\), not 3",
+               class = "xentropy_error")
+  expect_error(logsumexp(m, margin = "rows"), "`margin` must be .* not a string",
+               class = "xentropy_error")
+  expect_error(softmax(m, margin = c(1, 2)), "`margin`", class = "xentropy_error")
+  expect_error(softmax(m, temperature = 0), "`temperature` must be a single positive finite number, not 0",
+               class = "xentropy_error")
+  expect_error(log_softmax(m, temperature = -1), "`temperature`", class = "xentropy_error")
+  expect_error(softmax(m, temperature = Inf), "`temperature`", class = "xentropy_error")
+  expect_error(softmax(m, temperature = NA), "`temperature`", class = "xentropy_error")
+  expect_error(logsumexp(m, na.rm = NA), "`na.rm` must be TRUE or FALSE, not NA",
+               class = "xentropy_error")
+  expect_error(logsumexp(m, na.rm = "yes"), "`na.rm` must be TRUE or FALSE, not a string",
+               class = "xentropy_error")
+})

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Builds the package tarball and runs R CMD check --as-cran on it, offline.
+# Exits non-zero unless the check ends with "Status: OK" (0 errors, 0
+# warnings, 0 notes). Results are kept in check/ (ignored by git and R).
+#
+#   sh tools/check.sh
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out="$repo/check"
+rm -rf "$out"
+mkdir -p "$out"
+cd "$out"
+
+R CMD build "$repo"
+tarball=$(ls xentropy_*.tar.gz)
+
+# CRAN's incoming checks need the network; the rest is --as-cran as CRAN runs it.
+_R_CHECK_CRAN_INCOMING_=false \
+_R_CHECK_CRAN_INCOMING_REMOTE_=false \
+_R_CHECK_FUTURE_FILE_TIMESTAMPS_=false \
+_R_SHLIB_STRIP_=true \
+  R CMD check --as-cran "$tarball" || true
+
+log=xentropy.Rcheck/00check.log
+tests=xentropy.Rcheck/tests/testthat.Rout
+[ -f "$tests" ] || tests=xentropy.Rcheck/tests/testthat.Rout.fail
+if [ -f "$tests" ]; then
+  # testthat's summary line, e.g. [ FAIL 0 | WARN 0 | SKIP 0 | PASS 301 ]
+  summary=$(grep -E '^\[ FAIL [0-9]+ \| WARN [0-9]+ \| SKIP [0-9]+ \| PASS [0-9]+ \]' "$tests" | tail -n 1)
+  if [ -n "$summary" ]; then
+    echo "$summary" | sed -E 's/^\[ FAIL ([0-9]+) \| WARN [0-9]+ \| SKIP ([0-9]+) \| PASS ([0-9]+) \]/testthat: \3 passed, \1 failed, \2 skipped/'
+  fi
+fi
+echo "Check directory: $out/xentropy.Rcheck"
+tail -n 1 "$log"
+grep -q '^Status: OK' "$log"

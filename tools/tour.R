@@ -1,0 +1,66 @@
+# A short tour of xentropy: prints a few results and writes figures.
+#
+#   Rscript tools/tour.R [output folder, default tour-figures]
+library(xentropy)
+
+out_dir <- commandArgs(trailingOnly = TRUE)[1]
+if (is.na(out_dir)) out_dir <- "tour-figures"
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+
+show <- function(label, value) {
+  cat(sprintf("%-46s", label))
+  print(value)
+}
+
+cat("== Link functions: exact where the textbook formulas fail\n")
+show("plogis(-710) vs sigmoid(-710):", c(plogis(-710), sigmoid(-710)))
+show("log(plogis(-800)) vs log_sigmoid(-800):", c(log(plogis(-800)), log_sigmoid(-800)))
+show("log(1 + exp(800)) vs softplus(800):", c(log(1 + exp(800)), softplus(800)))
+p <- 0.5 + 3e-10
+show("qlogis vs logit at 1/2 + 3e-10 (17 digits):",
+     format(c(qlogis(p), logit(p)), digits = 17))
+
+cat("\n== Normalisers: no overflow, NA and Inf as limits\n")
+show("log(sum(exp(c(1000, 1000)))) vs logsumexp:",
+     c(log(sum(exp(c(1000, 1000)))), logsumexp(c(1000, 1000))))
+scores <- rbind(obs1 = c(a = 2, b = 1, c = 0), obs2 = c(1000, 1000, -Inf))
+cat("softmax() of a score matrix, one row per observation:\n")
+print(softmax(scores))
+show("log_softmax(c(0, -800)):", log_softmax(c(0, -800)))
+show("threads in use:", xentropy_threads())
+
+if (requireNamespace("ggplot2", quietly = TRUE)) {
+  library(ggplot2)
+  a <- seq(-10, 10, length.out = 401)
+  curves <- rbind(
+    data.frame(a = a, value = sigmoid(a), curve = "sigmoid(a)"),
+    data.frame(a = a, value = log_sigmoid(a), curve = "log_sigmoid(a)"),
+    data.frame(a = a, value = softplus(a), curve = "softplus(a)")
+  )
+  fig1 <- ggplot(curves, aes(a, value, colour = curve)) +
+    geom_line(linewidth = 0.8) +
+    coord_cartesian(ylim = c(-4, 4)) +
+    labs(title = "The logistic sigmoid and its logs",
+         subtitle = "log_sigmoid(a) = -softplus(-a); sigmoid(a) = exp(log_sigmoid(a))",
+         x = "activation a", y = NULL, colour = NULL) +
+    theme_minimal()
+  ggsave(file.path(out_dir, "link-functions.png"), fig1, width = 6.5, height = 4, dpi = 100)
+
+  z <- c(cat = 2, dog = 1, bird = 0.1)
+  temps <- c(0.25, 0.5, 1, 2, 4)
+  probs <- do.call(rbind, lapply(temps, function(t) {
+    data.frame(temperature = factor(t), class = factor(names(z), names(z)),
+               probability = softmax(z, temperature = t))
+  }))
+  fig2 <- ggplot(probs, aes(class, probability, fill = temperature)) +
+    geom_col(position = "dodge") +
+    labs(title = "softmax(z, temperature = T)",
+         subtitle = "Low temperatures sharpen the distribution, high ones flatten it",
+         x = "class", y = "probability", fill = "T") +
+    theme_minimal()
+  ggsave(file.path(out_dir, "softmax-temperature.png"), fig2, width = 6.5, height = 4, dpi = 100)
+  cat("\nFigures written to", normalizePath(out_dir), ":\n")
+  cat(paste0("  ", list.files(out_dir, pattern = "[.]png$"), collapse = "\n"), "\n")
+} else {
+  cat("\nggplot2 is not installed: no figures written.\n")
+}
