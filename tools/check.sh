@@ -14,6 +14,13 @@ cd "$out"
 R CMD build "$repo"
 tarball=$(ls xentropy_*.tar.gz)
 
+# The PDF manual uses the inconsolata font when TeX has it (it is in the large
+# texlive-fonts-extra); otherwise R's documented fallback without it.
+if ! kpsewhich inconsolata.sty >/dev/null 2>&1; then
+  R_RD4PDF=${R_RD4PDF:-"times,hyper"}
+  export R_RD4PDF
+fi
+
 # CRAN's incoming checks need the network, and so does the web clock that
 # --as-cran consults before comparing file times (R 4.2 turns that check on
 # regardless; _R_CHECK_SYSTEM_CLOCK_=false compares with the local clock).

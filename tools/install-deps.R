@@ -14,7 +14,9 @@ r_packages <- c(
   "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "bench",
   "matrixStats"
 )
-system_tools <- c(pandoc = "pandoc", qpdf = "qpdf", tidy = "tidy")
+# command -> Debian packages providing it
+system_tools <- c(pandoc = "pandoc", qpdf = "qpdf", tidy = "tidy",
+                  pdflatex = "texlive-latex-base texlive-latex-recommended texlive-fonts-recommended")
 
 missing_packages <- function() {
   r_packages[!vapply(r_packages, requireNamespace, logical(1), quietly = TRUE)]
@@ -26,7 +28,7 @@ has_apt <- has_tool("apt-get")
 
 if (is_root && has_apt) {
   wanted <- c(paste0("r-cran-", tolower(missing_packages())),
-              unname(system_tools[!vapply(names(system_tools), has_tool, logical(1))]))
+              unlist(strsplit(system_tools[!vapply(names(system_tools), has_tool, logical(1))], " ")))
   if (length(wanted)) {
     message("apt-get install ", paste(wanted, collapse = " "))
     Sys.setenv(DEBIAN_FRONTEND = "noninteractive")
