@@ -12,6 +12,22 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// information_impl
+Rcpp::List information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_information_impl(SEXP measureSEXP, SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type measure(measureSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
+    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(information_impl(measure, p, q, layout, log_base, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // sigmoid_impl
 SEXP sigmoid_impl(SEXP x, int nthreads);
 RcppExport SEXP _xentropy_sigmoid_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
@@ -53,6 +69,41 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(softplus_impl(x, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// categorical_loss_impl
+Rcpp::List categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights, int reduction, bool na_rm, double label_smoothing, int nthreads);
+RcppExport SEXP _xentropy_categorical_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type kind(kindSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pred(predSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(categorical_loss_impl(kind, y, pred, weights, reduction, na_rm, label_smoothing, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// binary_loss_impl
+Rcpp::List binary_loss_impl(int kind, SEXP y, int offset, SEXP pred, SEXP weights, int reduction, bool na_rm, double pos_weight, int nthreads);
+RcppExport SEXP _xentropy_binary_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP offsetSEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type kind(kindSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pred(predSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type pos_weight(pos_weightSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(binary_loss_impl(kind, y, offset, pred, weights, reduction, na_rm, pos_weight, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -103,10 +154,13 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},
     {"_xentropy_log_sigmoid_impl", (DL_FUNC) &_xentropy_log_sigmoid_impl, 2},
     {"_xentropy_softplus_impl", (DL_FUNC) &_xentropy_softplus_impl, 2},
+    {"_xentropy_categorical_loss_impl", (DL_FUNC) &_xentropy_categorical_loss_impl, 8},
+    {"_xentropy_binary_loss_impl", (DL_FUNC) &_xentropy_binary_loss_impl, 9},
     {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},

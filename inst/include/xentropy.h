@@ -10,5 +10,8 @@
 #include "xentropy/common.hpp"
 #include "xentropy/link.hpp"
 #include "xentropy/normalise.hpp"
+#include "xentropy/reduce.hpp"
+#include "xentropy/information.hpp"
+#include "xentropy/loss.hpp"
 
 #endif  // XENTROPY_H

@@ -1,0 +1,125 @@
+#' Entropy, cross-entropy and Kullback-Leibler divergence
+#'
+#' For discrete distributions \eqn{p} and \eqn{q} over \eqn{K} classes:
+#' \deqn{H(p) = -\sum_k p_k \log p_k, \qquad H(p, q) = -\sum_k p_k \log q_k,}
+#' \deqn{\mathrm{KL}(p \,\|\, q) = \sum_k p_k \log\frac{p_k}{q_k} = H(p, q) - H(p)
+#'   \ge 0.}
+#' \eqn{H(p)} is the average length of an ideal code for data from \eqn{p};
+#' \eqn{H(p, q)} is the average length when the code was built for \eqn{q}
+#' instead, and the divergence is the cost of that mistake. With
+#' `base = 2` the unit is bits.
+#'
+#' A vector is one distribution; for a matrix there is one distribution per
+#' row (`margin = 1`, one observation per row and one class per column) or
+#' per column (`margin = 2`). One of `p` and `q` may be a vector of the
+#' length of a distribution: it is then used for every row (or column) of the
+#' other. No averaging is done: see [cross_entropy_loss()] for the mean over
+#' observations.
+#'
+#' The limits are respected: \eqn{0 \log 0 = 0}, so a class with
+#' \eqn{p_k = 0} adds nothing whatever \eqn{q_k} is, and \eqn{p_k > 0} with
+#' \eqn{q_k = 0} gives `Inf`. The distributions are not required to sum to
+#' 1 (nor rescaled), but every value must lie in \[0, 1\]. The divergence is
+#' summed as \eqn{p \log(p / q)}, so it is exactly 0 when `p` equals `q`.
+#'
+#' @param p,q Numeric vectors (one distribution) or matrices (one per row, or
+#'   per column with `margin = 2`) of probabilities in \[0, 1\].
+#' @param base Base of the logarithm: `exp(1)` (nats, the default) or `2`
+#'   (bits), or any positive number other than 1.
+#' @param margin 1 (rows, the default) or 2 (columns). Ignored for vectors.
+#' @param na.rm If `TRUE`, classes where `p` or `q` is `NA`/`NaN` are left
+#'   out of the sum; if `FALSE` (the default) the result is `NA` (or `NaN`).
+#' @return One value per distribution: a number for vectors, a vector
+#'   named by the rows (or columns) for matrices.
+#' @family information measures
+#' @export
+#' @examples
+#' # the weather example: four equally likely outcomes need 2 bits ...
+#' entropy(rep(1/4, 4), base = 2)
+#' # ... and merging two of them saves half a bit on average
+#' entropy(c(1/4, 1/4, 1/2), base = 2)
+#'
+#' # coding data from p with a code built for q costs H(p, q) >= H(p)
+#' p <- c(1/4, 1/4, 1/2)
+#' q <- c(1/2, 1/4, 1/4)
+#' cross_entropy(p, q, base = 2)
+#' kl_divergence(p, q, base = 2)
+#' cross_entropy(p, q, base = 2) - entropy(p, base = 2)
+#'
+#' # one distribution per row; q shared by all rows
+#' P <- rbind(fair = rep(1/6, 6), loaded = c(0.5, rep(0.1, 5)))
+#' entropy(P)
+#' kl_divergence(P, rep(1/6, 6))
+#'
+#' # limits: 0 log 0 = 0, and a class q deems impossible costs Inf
+#' entropy(c(1, 0))
+#' cross_entropy(c(0.5, 0.5), c(1, 0))
+entropy <- function(p, base = exp(1), margin = 1, na.rm = FALSE) {
+  information(0L, p, NULL, base, margin, na.rm, sys.call())
+}
+
+#' @rdname entropy
+#' @export
+cross_entropy <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
+  information(1L, p, q, base, margin, na.rm, sys.call())
+}
+
+#' @rdname entropy
+#' @export
+kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
+  information(2L, p, q, base, margin, na.rm, sys.call())
+}
+
+information <- function(measure, p, q, base, margin, na.rm, call) {
+  p <- check_numeric_matrix(p, "p", call)
+  if (measure > 0L) q <- check_numeric_matrix(q, "q", call)
+  base <- check_base(base, call)
+  margin <- check_margin(margin, call = call)
+  na.rm <- check_flag(na.rm, "na.rm", call)
+  lay <- measure_layout(p, q, margin, c("p", "q"), call)
+  res <- information_impl(measure, p, q, lay$layout, log(base), na.rm,
+                          thread_count())
+  out <- report_invalid(res, c("p", "q"), list(p, q),
+                        rep("probabilities in [0, 1]", 2), call)
+  names(out) <- lay$names
+  out
+}
+
+# How the kernels walk p and q: number of distributions (observations) and
+# classes, each operand's strides per observation and per class, and whether
+# the classes of one observation are adjacent in memory. A vector operand is
+# one distribution, shared by every observation of a matrix operand.
+measure_layout <- function(p, q, margin, args, call) {
+  if (is.matrix(p) && is.matrix(q) && !identical(dim(p), dim(q))) {
+    abort(sprintf("`%s` is %d x %d but `%s` is %d x %d: the matrices must have the same shape.",
+                  args[1], nrow(p), ncol(p), args[2], nrow(q), ncol(q)), call)
+  }
+  q_leads <- !is.matrix(p) && is.matrix(q)
+  lead <- if (q_leads) q else p
+  if (is.matrix(lead)) {
+    by_row <- margin == 1L
+    nobs <- if (by_row) nrow(lead) else ncol(lead)
+    nclass <- if (by_row) ncol(lead) else nrow(lead)
+    matrix_strides <- if (by_row) c(1, nrow(lead)) else c(nrow(lead), 1)
+    names <- dimnames(lead)[[margin]]
+    unit <- sprintf("%s of `%s`", if (by_row) "columns" else "rows",
+                    if (q_leads) args[2] else args[1])
+  } else {
+    nobs <- 1
+    nclass <- length(lead)
+    names <- NULL
+    unit <- sprintf("elements in `%s`", args[1])
+  }
+  strides <- function(x, arg) {
+    if (is.null(x)) return(c(0, 0))
+    if (is.matrix(x)) return(matrix_strides)
+    if (length(x) != nclass) {
+      abort(sprintf("`%s` has %d elements but there are %d %s: the distributions must have the same length.",
+                    arg, length(x), nclass, unit), call)
+    }
+    c(0, 1)
+  }
+  list(layout = c(nobs, nclass, strides(p, args[1]), strides(q, args[2]),
+                  !is.matrix(lead) || margin == 2L),
+       names = names)
+}

@@ -1,0 +1,182 @@
+#' Log-likelihoods of Bernoulli, categorical and multinomial data
+#'
+#' The log-likelihood of observed data under given probabilities, the first
+#' step of the derivation likelihood \eqn{\to} log-likelihood \eqn{\to}
+#' cross-entropy:
+#' \deqn{\log L_{\mathrm{Bern}} = \sum_i y_i \log p_i + (1 - y_i) \log(1 - p_i),}
+#' \deqn{\log L_{\mathrm{Cat}} = \sum_i \log p_{i, y_i} = \sum_i \sum_k t_{ik}
+#'   \log p_{ik},}
+#' \deqn{\log L_{\mathrm{Mult}} = \log\frac{N!}{\prod_k n_k!} + \sum_k n_k \log p_k.}
+#' Their negatives divided by the number of observations are the mean
+#' cross-entropy losses: `-loglik_categorical(y, P) / length(y)` equals
+#' `cross_entropy_loss(y, P)`.
+#'
+#' `loglik_bernoulli()` equals `sum(dbinom(y, 1, prob, log = TRUE))` and
+#' `loglik_multinomial()` equals `dmultinom(counts, prob = prob, log = TRUE)`,
+#' with the same conventions: \eqn{0 \log 0 = 0}, and an outcome of
+#' probability 0 gives `-Inf`. As `dmultinom()` does, `loglik_multinomial()`
+#' rescales `prob` to sum to 1; `full = FALSE` drops the multinomial
+#' coefficient, leaving \eqn{\sum_k n_k \log p_k}, the part that depends on
+#' the probabilities.
+#'
+#' @param y For `loglik_bernoulli()`: 0/1, logical, a two-level factor
+#'   (second level = success), or probabilities in \[0, 1\] (soft outcomes).
+#'   For `loglik_categorical()`: a factor (levels matched to `colnames(prob)`
+#'   when it has them) or integer labels in 1..K.
+#' @param prob For `loglik_bernoulli()`: success probabilities, one per
+#'   observation or one for all. For `loglik_categorical()`: an n x K matrix
+#'   of class probabilities, or a vector of K probabilities shared by all
+#'   observations. For `loglik_multinomial()`: non-negative numbers, a vector
+#'   of length K, or a matrix of the shape of `counts`.
+#' @param counts Non-negative whole numbers: a vector of K counts, or a
+#'   matrix with one set of counts per row.
+#' @param full If `TRUE` (the default), include the multinomial
+#'   coefficient \eqn{\log(N! / \prod_k n_k!)}.
+#' @param na.rm If `TRUE`, observations with `NA` are left out.
+#' @return A number (for `loglik_multinomial()` with a matrix, one per row).
+#' @family likelihoods
+#' @export
+#' @examples
+#' # a coin: 7 heads in 10 throws
+#' y <- c(1, 1, 0, 1, 1, 1, 0, 1, 0, 1)
+#' loglik_bernoulli(y, 0.7)
+#' sum(dbinom(y, 1, 0.7, log = TRUE))
+#'
+#' # a die thrown 20 times
+#' throws <- c(3, 1, 6, 6, 2, 5, 4, 6, 1, 3, 6, 2, 5, 6, 4, 1, 6, 3, 2, 6)
+#' counts <- tabulate(throws, nbins = 6)
+#' loglik_multinomial(counts, rep(1/6, 6))
+#' dmultinom(counts, prob = rep(1/6, 6), log = TRUE)
+#' loglik_categorical(throws, rep(1/6, 6))          # = 20 * log(1/6)
+#'
+#' # the maximum-likelihood estimate beats any other probabilities
+#' p_hat <- mle_categorical(factor(throws, levels = 1:6))
+#' loglik_categorical(throws, p_hat) > loglik_categorical(throws, rep(1/6, 6))
+loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
+  -binary_loss(0L, y, prob, "prob", NULL, "sum", na.rm, 1, sys.call())
+}
+
+#' @rdname loglik_bernoulli
+#' @export
+loglik_categorical <- function(y, prob, na.rm = FALSE) {
+  call <- sys.call()
+  if (is.matrix(prob)) {
+    return(-categorical_loss(0L, y, prob, "prob", NULL, "sum", na.rm, 0, call))
+  }
+  # one distribution for every observation: sum_k n_k log p_k
+  prob <- check_numeric(prob, "prob", call)
+  na.rm <- check_flag(na.rm, "na.rm", call)
+  y <- as_categorical_targets(y, matrix(prob, 1L, dimnames = list(NULL, names(prob))),
+                              "y", "prob", call)
+  if (is.matrix(y)) {
+    abort("`y` must be a factor or integer labels when `prob` is a vector.", call)
+  }
+  K <- length(prob)
+  bad <- which(!(prob >= 0 & prob <= 1) & !is.na(prob))
+  if (length(bad)) {
+    abort(sprintf("`prob` must contain probabilities in [0, 1]; found %s at position %d.",
+                  format(prob[bad[1]]), bad[1]), call)
+  }
+  missing <- is.na(y)
+  if (any(missing)) {
+    if (!na.rm) return(NA_real_)
+    y <- y[!missing]
+  }
+  bad <- which(y < 1 | y > K | y != trunc(y))
+  if (length(bad)) {
+    abort(sprintf("`y` must contain class labels in 1..%d (the length of `prob`); found %s at position %d.",
+                  K, format(y[bad[1]]), bad[1]), call)
+  }
+  counts <- tabulate(y, nbins = K)
+  res <- information_impl(4L, as.double(counts), prob, c(1, K, 0, 1, 0, 1, 1),
+                          1, FALSE, 1L)
+  report_invalid(res, c("y", "prob"), list(counts, prob),
+                 c("counts", "probabilities in [0, 1]"), call)
+}
+
+#' @rdname loglik_bernoulli
+#' @export
+loglik_multinomial <- function(counts, prob, full = TRUE) {
+  call <- sys.call()
+  counts <- check_numeric_matrix(counts, "counts", call)
+  prob <- check_numeric_matrix(prob, "prob", call)
+  full <- check_flag(full, "full", call)
+  lay <- measure_layout(counts, prob, 1L, c("counts", "prob"), call)
+  res <- information_impl(if (full) 3L else 4L, counts, prob, lay$layout, 1,
+                          FALSE, 1L)
+  out <- report_invalid(res, c("counts", "prob"), list(counts, prob),
+                        c("non-negative whole numbers", "non-negative finite numbers"),
+                        call)
+  N <- if (is.matrix(counts)) rowSums(counts) else sum(counts)
+  total <- if (is.matrix(prob)) rowSums(prob) else sum(prob)
+  if (any(total == 0, na.rm = TRUE)) {
+    abort("`prob` must not be all 0.", call)
+  }
+  # rescale prob to sum to 1 (as dmultinom), and add log N!
+  out <- out - N * log(total)
+  if (full) out <- out + lgamma(N + 1)
+  names(out) <- lay$names
+  out
+}
+
+#' Maximum-likelihood estimate of categorical probabilities
+#'
+#' The probabilities \eqn{\hat y_k} that maximise the categorical
+#' log-likelihood \eqn{\sum_k n_k \log y_k} subject to \eqn{\sum_k y_k = 1}
+#' are the relative frequencies \eqn{\hat y_k = n_k / N} (a Lagrange
+#' multiplier gives \eqn{n_k / y_k = \lambda}, and the constraint gives
+#' \eqn{\lambda = N}).
+#'
+#' @param y A factor (every level is a class, including levels that were not
+#'   observed) or integer labels in 1..K.
+#' @param K Number of classes for integer labels; by default the largest
+#'   label. Ignored for factors.
+#' @param na.rm If `TRUE`, `NA` observations are dropped; if `FALSE` (the
+#'   default) any `NA` gives `NA` estimates.
+#' @return A named numeric vector of K relative frequencies (names: the
+#'   levels, or 1..K), equal to `prop.table(table(y))` when every class is
+#'   observed.
+#' @family likelihoods
+#' @export
+#' @examples
+#' throws <- c(3, 1, 6, 6, 2, 5, 4, 6, 1, 3, 6, 2, 5, 6, 4, 1, 6, 3, 2, 6)
+#' mle_categorical(throws)
+#' prop.table(table(throws))
+#'
+#' # unobserved levels of a factor get probability 0
+#' mle_categorical(factor(c("a", "a", "b"), levels = c("a", "b", "c")))
+mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
+  call <- sys.call()
+  na.rm <- check_flag(na.rm, "na.rm", call)
+  if (is.factor(y)) {
+    lev <- levels(y)
+    codes <- unclass_factor(y)
+  } else if (is.numeric(y) && !is.object(y) && is.null(dim(y))) {
+    ok <- y[!is.na(y)]
+    bad <- which(!is.na(y) & (y < 1 | y != trunc(y) | y > .Machine$integer.max))
+    if (length(bad)) {
+      abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %d.",
+                    format(y[bad[1]]), bad[1]), call)
+    }
+    if (is.null(K)) {
+      K <- if (length(ok)) max(ok) else 0
+    } else {
+      K <- check_number(K, "K", "a single whole number >= the largest label",
+                        function(k) k >= 0 && k == round(k) && (!length(ok) || k >= max(ok)),
+                        call)
+    }
+    lev <- as.character(seq_len(K))
+    codes <- y
+  } else {
+    abort(sprintf("`y` must be a factor or integer labels, not %s.%s", friendly_type(y),
+                  if (is.character(y)) " Use factor(y) for character labels." else ""),
+          call)
+  }
+  missing <- is.na(codes)
+  if (any(missing)) {
+    if (!na.rm) return(structure(rep(NA_real_, length(lev)), names = lev))
+    codes <- codes[!missing]
+  }
+  counts <- tabulate(codes, nbins = length(lev))
+  structure(counts / length(codes), names = lev)
+}

@@ -1,0 +1,164 @@
+# Turning targets as users hold them (factors, labels, one-hot or soft target
+# matrices, 0/1, logical) and predictions into what the kernels take, with
+# the shape checks that go with them. Nothing here copies the predictions.
+
+# Predictions for a categorical loss: an n x K numeric matrix (a vector is
+# one observation).
+as_prediction_matrix <- function(x, arg, call) {
+  x <- check_numeric_matrix(x, arg, call)
+  if (!is.matrix(x)) x <- matrix(x, nrow = 1L, dimnames = list(NULL, names(x)))
+  x
+}
+
+# Categorical targets for n x K predictions `pred`: integer codes (factor or
+# integer labels), double labels, or an n x K double target matrix. Returns
+# what categorical_loss_impl() takes; labels outside 1..K are found by the
+# kernel (see report_invalid()).
+as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call) {
+  n <- nrow(pred)
+  K <- ncol(pred)
+  if (is.factor(y)) {
+    y <- factor_codes(y, pred, arg, pred_arg, call)
+  } else if (is.matrix(y) || is.data.frame(y)) {
+    if (is.data.frame(y)) {
+      abort(sprintf("`%s` must be a factor, integer labels or a numeric matrix, not a data frame.", arg), call)
+    }
+    y <- check_numeric(y, arg, call)
+    if (!identical(dim(y), dim(pred))) {
+      abort(sprintf(
+        "`%s` is a %d x %d matrix but `%s` is %d x %d: a target matrix must have the shape of the predictions.",
+        arg, nrow(y), ncol(y), pred_arg, n, K
+      ), call)
+    }
+    return(y)
+  } else if (is.numeric(y) || is.logical(y)) {
+    if (is.logical(y)) {
+      abort(sprintf(
+        "`%s` must be a factor, integer labels 1..K or a target matrix, not a logical vector.",
+        arg
+      ), call)
+    }
+    if (!is.null(dim(y))) y <- as.vector(y)
+  } else {
+    abort(sprintf(
+      "`%s` must be a factor, integer labels 1..K or a numeric target matrix, not %s.",
+      arg, friendly_type(y)
+    ), call)
+  }
+  if (length(y) != n) {
+    abort(sprintf("`%s` has %d labels but `%s` has %d rows.", arg, length(y), pred_arg, n), call)
+  }
+  y
+}
+
+# Integer codes of a factor as classes of `pred`: levels are matched to the
+# column names when pred has them, else taken in order (K levels expected).
+factor_codes <- function(y, pred, arg, pred_arg, call) {
+  lev <- levels(y)
+  cols <- colnames(pred)
+  if (!is.null(cols)) {
+    missing_cols <- setdiff(lev, cols)
+    if (length(missing_cols)) {
+      abort(sprintf(
+        "Level%s %s of `%s` ha%s no column in `%s` (columns: %s).",
+        if (length(missing_cols) > 1) "s" else "",
+        paste0("\"", missing_cols, "\"", collapse = ", "), arg,
+        if (length(missing_cols) > 1) "ve" else "s", pred_arg,
+        paste0("\"", cols, "\"", collapse = ", ")
+      ), call)
+    }
+    if (identical(lev, cols)) return(unclass_factor(y))
+    return(match(lev, cols)[unclass_factor(y)])
+  }
+  if (length(lev) != ncol(pred)) {
+    abort(sprintf(
+      "`%s` has %d levels but `%s` has %d columns; give `%s` column names to match levels by name.",
+      arg, length(lev), pred_arg, ncol(pred), pred_arg
+    ), call)
+  }
+  unclass_factor(y)
+}
+
+# The integer codes of a factor, without copying them.
+unclass_factor <- function(y) {
+  attributes(y) <- NULL
+  y
+}
+
+# Binary targets: 0/1 or probabilities (double), integer or logical 0/1, or
+# a two-level factor (second level positive, as glm()). Returns
+# list(y, offset) for binary_loss_impl().
+as_binary_targets <- function(y, arg = "y", call) {
+  if (is.factor(y)) {
+    if (nlevels(y) != 2L) {
+      abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %d.",
+                    arg, nlevels(y)), call)
+    }
+    return(list(y = unclass_factor(y), offset = 1L))
+  }
+  if (is.logical(y) || is.integer(y) || is.double(y)) {
+    if (is.object(y) || is.data.frame(y)) {
+      abort(sprintf("`%s` must be 0/1, logical, probabilities in [0, 1] or a two-level factor, not %s.",
+                    arg, friendly_type(y)), call)
+    }
+    return(list(y = y, offset = 0L))
+  }
+  abort(sprintf("`%s` must be 0/1, logical, probabilities in [0, 1] or a two-level factor, not %s.",
+                arg, friendly_type(y)), call)
+}
+
+# `weights`: NULL, or n non-negative finite numbers.
+check_weights <- function(weights, n, call) {
+  if (is.null(weights)) return(NULL)
+  if (!(is.numeric(weights) || is.logical(weights)) || is.object(weights)) {
+    abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(weights)), call)
+  }
+  if (length(weights) != n) {
+    abort(sprintf("`weights` has length %d but there are %d observations.",
+                  length(weights), n), call)
+  }
+  storage.mode(weights) <- "double"
+  bad <- which(!(weights >= 0 & weights < Inf))
+  if (length(bad)) {
+    abort(sprintf("`weights` must be non-negative and finite; found %s at position %d.",
+                  format(weights[bad[1]]), bad[1]), call)
+  }
+  weights
+}
+
+reductions <- c("mean", "sum", "none")
+
+# `reduction` as the kernels' code: 0 mean, 1 sum, 2 none.
+check_reduction <- function(reduction, call) {
+  if (identical(reduction, reductions)) return(0L)
+  if (!is.character(reduction) || length(reduction) != 1L || is.na(reduction) ||
+      !reduction %in% reductions) {
+    given <- if (is.character(reduction) && length(reduction) == 1L) {
+      paste0("\"", reduction, "\"")
+    } else {
+      friendly_type(reduction)
+    }
+    abort(sprintf("`reduction` must be one of \"mean\", \"sum\" or \"none\", not %s.", given), call)
+  }
+  match(reduction, reductions) - 1L
+}
+
+# Turns the kernels' report of the first invalid value into an error:
+# `res` is list(value, position (0-based, -1 when none), operand (0/1)),
+# `args` the two argument names and `what` what each must hold.
+report_invalid <- function(res, args, values, what, call) {
+  at <- res[[2]]
+  if (at < 0) return(res[[1]])
+  which <- res[[3]] + 1L
+  x <- values[[which]]
+  pos <- at + 1
+  where <- if (is.matrix(x)) {
+    sprintf("[%d, %d]", as.integer((pos - 1) %% nrow(x) + 1), as.integer((pos - 1) %/% nrow(x) + 1))
+  } else {
+    sprintf("position %.0f", pos)
+  }
+  found <- x[[pos]]
+  if (is.factor(x)) found <- as.character(found)
+  abort(sprintf("`%s` must contain %s; found %s at %s.", args[which], what[which],
+                format(found, digits = 15), where), call)
+}
