@@ -67,7 +67,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   prob <- check_numeric(prob, "prob", call)
   na.rm <- check_flag(na.rm, "na.rm", call)
   y <- as_categorical_targets(y, matrix(prob, 1L, dimnames = list(NULL, names(prob))),
-                              "y", "prob", call)
+                              "y", "prob", call, check_length = FALSE)
   if (is.matrix(y)) {
     abort("`y` must be a factor or integer labels when `prob` is a vector.", call)
   }

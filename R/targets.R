@@ -14,7 +14,8 @@ as_prediction_matrix <- function(x, arg, call) {
 # integer labels), double labels, or an n x K double target matrix. Returns
 # what categorical_loss_impl() takes; labels outside 1..K are found by the
 # kernel (see report_invalid()).
-as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call) {
+as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call,
+                                   check_length = TRUE) {
   n <- nrow(pred)
   K <- ncol(pred)
   if (is.factor(y)) {
@@ -45,7 +46,7 @@ as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call) {
       arg, friendly_type(y)
     ), call)
   }
-  if (length(y) != n) {
+  if (check_length && length(y) != n) {
     abort(sprintf("`%s` has %d labels but `%s` has %d rows.", arg, length(y), pred_arg, n), call)
   }
   y
@@ -118,7 +119,7 @@ check_weights <- function(weights, n, call) {
                   length(weights), n), call)
   }
   storage.mode(weights) <- "double"
-  bad <- which(!(weights >= 0 & weights < Inf))
+  bad <- which(is.na(weights) | weights < 0 | weights == Inf)
   if (length(bad)) {
     abort(sprintf("`weights` must be non-negative and finite; found %s at position %d.",
                   format(weights[bad[1]]), bad[1]), call)

@@ -29,6 +29,34 @@ print(softmax(scores))
 show("log_softmax(c(0, -800)):", log_softmax(c(0, -800)))
 show("threads in use:", xentropy_threads())
 
+cat("\n== Information: entropy as code length (bits)\n")
+show("four equally likely outcomes:", entropy(rep(1/4, 4), base = 2))
+show("C and D merged, p = (1/4, 1/4, 1/2):", entropy(c(1/4, 1/4, 1/2), base = 2))
+p <- c(1/4, 1/4, 1/2)
+q <- c(1/2, 1/4, 1/4)
+show("coding p with a code for q, H(p, q):", cross_entropy(p, q, base = 2))
+show("the excess, KL(p || q):", kl_divergence(p, q, base = 2))
+
+cat("\n== Likelihood -> cross-entropy: a die thrown 20 times\n")
+throws <- c(3, 1, 6, 6, 2, 5, 4, 6, 1, 3, 6, 2, 5, 6, 4, 1, 6, 3, 2, 6)
+p_hat <- mle_categorical(factor(throws, levels = 1:6))
+show("MLE of the face probabilities, n_k / N:", p_hat)
+show("log-likelihood at the MLE vs a fair die:",
+     c(loglik_categorical(throws, p_hat), loglik_categorical(throws, rep(1/6, 6))))
+show("per-throw cross-entropy at the MLE:", -loglik_categorical(throws, p_hat) / 20)
+
+cat("\n== Fitting a softmax regression to iris with optim()\n")
+X <- cbind(1, scale(as.matrix(iris[, 1:4])))
+y <- iris$Species
+K <- nlevels(y)
+loss <- function(w) softmax_cross_entropy(y, X %*% matrix(w, ncol = K))
+grad <- function(w) crossprod(X, softmax_cross_entropy_grad(y, X %*% matrix(w, ncol = K)))
+fit <- optim(numeric(ncol(X) * K), loss, grad, method = "BFGS",
+             control = list(maxit = 500))
+show("mean cross-entropy at the fit:", fit$value)
+show("training accuracy:", mean(max.col(X %*% matrix(fit$par, ncol = K)) == as.integer(y)))
+show("from logits stays exact at z = -1e10:", sigmoid_cross_entropy(1, -1e10))
+
 if (requireNamespace("ggplot2", quietly = TRUE)) {
   library(ggplot2)
   a <- seq(-10, 10, length.out = 401)
@@ -59,6 +87,23 @@ if (requireNamespace("ggplot2", quietly = TRUE)) {
          x = "class", y = "probability", fill = "T") +
     theme_minimal()
   ggsave(file.path(out_dir, "softmax-temperature.png"), fig2, width = 6.5, height = 4, dpi = 100)
+
+  qs <- seq(0.02, 0.98, length.out = 197)
+  p <- c(0.3, 0.7)
+  codes <- data.frame(
+    q = rep(qs, 2),
+    bits = c(cross_entropy(p, cbind(qs, 1 - qs), base = 2),
+             rep(entropy(p, base = 2), length(qs))),
+    quantity = rep(c("H(p, q): code built for q", "H(p): code built for p"), each = length(qs))
+  )
+  fig3 <- ggplot(codes, aes(q, bits, linetype = quantity)) +
+    geom_line(linewidth = 0.8) +
+    geom_vline(xintercept = p[1], colour = "grey50") +
+    labs(title = "Cross-entropy is the cost of coding with the wrong distribution",
+         subtitle = "p = (0.3, 0.7); the gap is KL(p || q), zero only at q = p",
+         x = "q[1]", y = "average code length (bits)", linetype = NULL) +
+    theme_minimal() + theme(legend.position = "bottom")
+  ggsave(file.path(out_dir, "cross-entropy-bits.png"), fig3, width = 6.5, height = 4, dpi = 100)
   cat("\nFigures written to", normalizePath(out_dir), ":\n")
   cat(paste0("  ", list.files(out_dir, pattern = "[.]png$"), collapse = "\n"), "\n")
 } else {

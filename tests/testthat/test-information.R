@@ -1,0 +1,121 @@
+# Information measures: entropy, cross_entropy, kl_divergence.
+
+test_that("the weather code: 2 bits for four equal outcomes, 1.5 bits after merging", {
+  expect_identical(entropy(rep(1 / 4, 4), base = 2), 2)
+  expect_equal(entropy(c(1 / 4, 1 / 4, 1 / 2), base = 2), 1.5, tolerance = 1e-15)
+  expect_equal(entropy(rep(1 / 8, 8), base = 2), 3, tolerance = 1e-15)
+})
+
+test_that("entropy, cross_entropy and kl_divergence match their definitions", {
+  p <- c(0.1, 0.2, 0.3, 0.4)
+  q <- c(0.25, 0.25, 0.4, 0.1)
+  expect_equal(entropy(p), -sum(p * log(p)), tolerance = 1e-15)
+  expect_equal(cross_entropy(p, q), -sum(p * log(q)), tolerance = 1e-15)
+  expect_equal(kl_divergence(p, q), sum(p * log(p / q)), tolerance = 1e-15)
+  expect_equal(entropy(p, base = 10), -sum(p * log10(p)), tolerance = 1e-15)
+  expect_equal(cross_entropy(p, q, base = 2), -sum(p * log2(q)), tolerance = 1e-15)
+})
+
+test_that("KL = H(p, q) - H(p) >= 0, with equality iff p == q", {
+  set.seed(8)
+  P <- matrix(rexp(200), 20)
+  P <- P / rowSums(P)
+  Q <- matrix(rexp(200), 20)
+  Q <- Q / rowSums(Q)
+  kl <- kl_divergence(P, Q)
+  expect_equal(kl, cross_entropy(P, Q) - entropy(P), tolerance = 1e-12)
+  expect_true(all(kl > 0))
+  expect_identical(kl_divergence(P, P), rep(0, 20))
+  expect_equal(cross_entropy(P, P), entropy(P), tolerance = 1e-15)
+})
+
+test_that("entropy is largest for the uniform distribution", {
+  expect_equal(entropy(rep(1 / 6, 6)), log(6), tolerance = 1e-15)
+  set.seed(9)
+  p <- rexp(6)
+  expect_lt(entropy(p / sum(p)), log(6))
+})
+
+test_that("0 log 0 = 0 and p > 0 where q = 0 gives Inf", {
+  expect_identical(entropy(c(1, 0)), 0)
+  expect_identical(entropy(c(0, 0, 1)), 0)
+  expect_identical(cross_entropy(c(0, 1), c(0, 1)), 0)
+  expect_identical(cross_entropy(c(0.5, 0.5), c(1, 0)), Inf)
+  expect_identical(kl_divergence(c(0.5, 0.5), c(1, 0)), Inf)
+  expect_identical(kl_divergence(c(0, 1), c(0.5, 0.5)), log(2))
+  expect_identical(kl_divergence(c(1, 0), c(1e-320, 1)), -log(1e-320))
+})
+
+test_that("rows, columns and a shared distribution", {
+  set.seed(10)
+  P <- matrix(runif(12), 3, dimnames = list(c("a", "b", "c"), paste0("k", 1:4)))
+  q <- c(0.1, 0.2, 0.3, 0.4)
+  expect_equal(entropy(P), apply(P, 1, function(r) -sum(r * log(r))), tolerance = 1e-15)
+  expect_named(entropy(P), c("a", "b", "c"))
+  expect_equal(entropy(P, margin = 2), apply(P, 2, function(r) -sum(r * log(r))),
+               tolerance = 1e-15)
+  expect_named(entropy(P, margin = 2), paste0("k", 1:4))
+  expect_equal(cross_entropy(P, q), apply(P, 1, function(r) -sum(r * log(q))),
+               tolerance = 1e-15)
+  expect_equal(cross_entropy(q, P), apply(P, 1, function(r) -sum(q * log(r))),
+               tolerance = 1e-15)
+  qc <- c(0.2, 0.3, 0.5)
+  expect_equal(kl_divergence(P, qc, margin = 2), apply(P, 2, function(r) sum(r * log(r / qc))),
+               tolerance = 1e-15)
+})
+
+test_that("long distributions are summed in blocks, independent of threads", {
+  old <- xentropy_threads()
+  on.exit(xentropy_threads(old))
+  set.seed(12)
+  p <- rexp(2e5)
+  p <- p / sum(p)
+  q <- rev(p)
+  xentropy_threads(1)
+  one <- list(entropy(p), cross_entropy(p, q), kl_divergence(p, q),
+              entropy(matrix(p, ncol = 20)), entropy(matrix(p, ncol = 20), margin = 2))
+  xentropy_threads(2)
+  two <- list(entropy(p), cross_entropy(p, q), kl_divergence(p, q),
+              entropy(matrix(p, ncol = 20)), entropy(matrix(p, ncol = 20), margin = 2))
+  expect_identical(one, two)
+  expect_equal(one[[1]], -sum(p * log(p)), tolerance = 1e-12)
+})
+
+test_that("NA gives NA, NaN gives NaN, na.rm drops them", {
+  expect_true(is.na(entropy(c(0.5, NA))) && !is.nan(entropy(c(0.5, NA))))
+  expect_true(is.nan(entropy(c(0.5, NaN))))
+  expect_true(is.na(cross_entropy(c(0.5, 0.5), c(NA, 0.5))))
+  expect_identical(entropy(c(0.5, NA, 0.5), na.rm = TRUE), log(2))
+  out <- entropy(rbind(c(0.5, 0.5), c(NA, 1), c(NaN, 1)))
+  expect_identical(is.na(out), c(FALSE, TRUE, TRUE))
+  expect_identical(is.nan(out), c(FALSE, FALSE, TRUE))
+})
+
+test_that("empty and integer or logical input", {
+  expect_identical(entropy(numeric(0)), 0)
+  expect_identical(entropy(matrix(numeric(0), 0, 3)), numeric(0))
+  expect_identical(entropy(c(TRUE, FALSE)), 0)
+  expect_identical(cross_entropy(c(1L, 0L), c(1, 0)), 0)
+})
+
+test_that("bad input is an error naming the argument", {
+  expect_error(entropy(c(0.5, 1.5)), "`p` must contain probabilities in \\[0, 1\\]; found 1.5 at position 2",
+               class = "xentropy_error")
+  expect_error(entropy(c(-0.1, 1.1)), "found -0.1 at position 1", class = "xentropy_error")
+  expect_error(cross_entropy(c(0.5, 0.5), matrix(c(0.5, 2), 1)),
+               "`q` must contain probabilities .* found 2 at \\[1, 2\\]", class = "xentropy_error")
+  expect_error(entropy("a"), "`p` must be a numeric vector", class = "xentropy_error")
+  expect_error(cross_entropy(c(0.5, 0.5), list(1)), "`q` must be a numeric vector", class = "xentropy_error")
+  expect_error(cross_entropy(c(0.5, 0.5), NULL), "`q` .* not NULL", class = "xentropy_error")
+  expect_error(cross_entropy(c(0.5, 0.5), c(0.2, 0.3, 0.5)),
+               "`q` has 3 elements but there are 2 elements in `p`", class = "xentropy_error")
+  expect_error(kl_divergence(matrix(0.5, 2, 2), matrix(0.5, 3, 2)),
+               "`p` is 2 x 2 but `q` is 3 x 2", class = "xentropy_error")
+  expect_error(kl_divergence(matrix(0.5, 2, 2), rep(1 / 3, 3)),
+               "`q` has 3 elements but there are 2 columns of `p`", class = "xentropy_error")
+  expect_error(entropy(c(0.5, 0.5), base = 1), "`base` must be a single positive finite number other than 1, not 1",
+               class = "xentropy_error")
+  expect_error(entropy(c(0.5, 0.5), base = -2), "`base`", class = "xentropy_error")
+  expect_error(entropy(c(0.5, 0.5), margin = 0), "`margin`", class = "xentropy_error")
+  expect_error(entropy(c(0.5, 0.5), na.rm = NA), "`na.rm`", class = "xentropy_error")
+})
