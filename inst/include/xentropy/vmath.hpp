@@ -22,9 +22,9 @@
 //          k1 = round(k / 2), k2 = k - k1, both powers of two built from exponent
 //          bits: the first product is exact, the second rounds once, so subnormal
 //          results (k down to -1076) are rounded once, correctly up to the
-//          sub-ulp error of p. The input is clamped to [-746, 710] first: the
-//          arithmetic then gives 0 below -745.13 and +Inf above 709.78 on its
-//          own. NaN passes through the clamp and the arithmetic (payload kept by
+//          sub-ulp error of p. The input is clamped to [-746, 709.78] first: the
+//          arithmetic then gives 0 below -745.13 on its own; above the largest x
+//          with a finite exp(x) the result is selected to be +Inf. NaN passes through the clamp and the arithmetic (payload kept by
 //          x86; NA stays a NaN, callers that care test is_na() first).
 // log(x)   x = 2^k m, m in [sqrt(1/2), sqrt(2)) by subtracting the bits of
 //          sqrt(1/2) (musl's log.c), subnormals scaled by 2^52 first; f = m - 1
@@ -117,9 +117,23 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__GNUC__) || defined(__clang__)
+// GCC keeps -ftrapping-math on by default, and then will not if-convert a select
+// whose arms it has turned into branches holding floating-point operations (PRE
+// and jump threading do that when an arm is a constant): such loops vectorise
+// only with AVX-512 masking. Nothing here looks at floating-point exception
+// flags, so the functions and the kernels are compiled with -fno-trapping-math,
+// by a function attribute. A function inlined into one without floating-point
+// code of its own passes its math flags on to it (GCC's inline_call), so every
+// function in a kernel's call chain must carry it: use XENTROPY_VM_INLINE for
+// K::run and for the operator() of map() ops.
+#if defined(__GNUC__) && !defined(__clang__)
+#define XENTROPY_VM_KERNEL __attribute__((optimize("no-trapping-math")))
+#define XENTROPY_VM_INLINE inline __attribute__((always_inline, optimize("no-trapping-math")))
+#elif defined(__clang__)
+#define XENTROPY_VM_KERNEL
 #define XENTROPY_VM_INLINE inline __attribute__((always_inline))
 #else
+#define XENTROPY_VM_KERNEL
 #define XENTROPY_VM_INLINE inline
 #endif
 
@@ -216,9 +230,13 @@ XENTROPY_VM_INLINE void log_reduce(double u, double& f, double& kd) {
 
 XENTROPY_VM_INLINE double exp(double x) {
   using namespace detail;
-  // exp(-746) rounds to 0 and exp(710) to +Inf: clamping changes no result.
-  double xc = x < -746.0 ? -746.0 : x;  // NaN passes
-  xc = xc > 710.0 ? 710.0 : xc;
+  // exp(-746) rounds to 0, so the lower clamp changes no result. The upper one
+  // is the largest x with a finite exp(x); above it the result is set to +Inf
+  // at the end (a clamp to 710 would let GCC thread a constant path that
+  // overflows, which it refuses to fold or to if-convert).
+  constexpr double xmax = 709.782712893384;  // 0x1.62e42fefa39efp+9
+  double xc = x < -746.0 ? -746.0 : x;       // NaN passes
+  xc = xc > xmax ? xmax : xc;
   const double z = xc * inv_ln2 + shift;
   const double kd = z - shift;                 // k = round(x / ln2), in [-1076, 1024]
   const double rh = xc - kd * ln2_hi;          // exact
@@ -252,7 +270,8 @@ XENTROPY_VM_INLINE double exp(double x) {
   // 2^k = 2^k1 * 2^k2 with k1, k2 in [-538, 512]: p * 2^k1 is exact.
   const double z1 = kd * 0.5 + shift;          // k1 = round(k / 2)
   const double z2 = (kd - (z1 - shift)) + shift;
-  return (p * pow2_shifted(z1)) * pow2_shifted(z2);
+  const double y = (p * pow2_shifted(z1)) * pow2_shifted(z2);
+  return x > xmax ? std::numeric_limits<double>::infinity() : y;
 }
 
 XENTROPY_VM_INLINE double log(double x) {
@@ -353,12 +372,12 @@ inline isa current_isa() {
 
 namespace detail {
 template <class K, class... A>
-void run_baseline(A... a) { K::run(a...); }
+XENTROPY_VM_KERNEL void run_baseline(A... a) { K::run(a...); }
 #if XENTROPY_VM_DISPATCH
 template <class K, class... A>
-XENTROPY_TARGET_AVX2 void run_avx2(A... a) { K::run(a...); }
+XENTROPY_VM_KERNEL XENTROPY_TARGET_AVX2 void run_avx2(A... a) { K::run(a...); }
 template <class K, class... A>
-XENTROPY_TARGET_AVX512 void run_avx512(A... a) { K::run(a...); }
+XENTROPY_VM_KERNEL XENTROPY_TARGET_AVX512 void run_avx512(A... a) { K::run(a...); }
 #endif
 }  // namespace detail
 
