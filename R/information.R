@@ -77,9 +77,9 @@ information <- function(measure, p, q, base, margin, na.rm, call) {
   margin <- check_margin(margin, call = call)
   na.rm <- check_flag(na.rm, "na.rm", call)
   lay <- measure_layout(p, q, margin, c("p", "q"), call)
-  res <- information_impl(measure, p, q, lay$layout, log(base), na.rm,
+  out <- information_impl(measure, p, q, lay$layout, log(base), na.rm,
                           thread_count())
-  out <- report_invalid(res, c("p", "q"), list(p, q),
+  report_invalid(out, c("p", "q"), list(p, q),
                         rep("probabilities in [0, 1]", 2), call)
   names(out) <- lay$names
   out

@@ -88,10 +88,11 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
                   K, format(y[bad[1]]), bad[1]), call)
   }
   counts <- tabulate(y, nbins = K)
-  res <- information_impl(4L, as.double(counts), prob, c(1, K, 0, 1, 0, 1, 1),
+  out <- information_impl(4L, as.double(counts), prob, c(1, K, 0, 1, 0, 1, 1),
                           1, FALSE, 1L)
-  report_invalid(res, c("y", "prob"), list(counts, prob),
+  report_invalid(out, c("y", "prob"), list(counts, prob),
                  c("counts", "probabilities in [0, 1]"), call)
+  out
 }
 
 #' @rdname loglik_bernoulli
@@ -102,9 +103,9 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
   prob <- check_numeric_matrix(prob, "prob", call)
   full <- check_flag(full, "full", call)
   lay <- measure_layout(counts, prob, 1L, c("counts", "prob"), call)
-  res <- information_impl(if (full) 3L else 4L, counts, prob, lay$layout, 1,
+  out <- information_impl(if (full) 3L else 4L, counts, prob, lay$layout, 1,
                           FALSE, 1L)
-  out <- report_invalid(res, c("counts", "prob"), list(counts, prob),
+  report_invalid(out, c("counts", "prob"), list(counts, prob),
                         c("non-negative whole numbers", "non-negative finite numbers"),
                         call)
   N <- if (is.matrix(counts)) rowSums(counts) else sum(counts)

@@ -183,12 +183,12 @@ categorical_loss <- function(kind, y, pred, pred_arg, weights, reduction,
     label_smoothing, "label_smoothing", "a single number in [0, 1]",
     function(e) e >= 0 && e <= 1, call
   )
-  res <- categorical_loss_impl(kind, y, pred, weights, red, na.rm,
+  out <- categorical_loss_impl(kind, y, pred, weights, red, na.rm,
                                label_smoothing, thread_count())
   what <- c(if (is.matrix(y)) "target probabilities in [0, 1]" else
               sprintf("class labels in 1..%d (the columns of `%s`)", ncol(pred), pred_arg),
             if (kind == 0L) "probabilities in [0, 1]" else "logits")
-  out <- report_invalid(res, c("y", pred_arg), list(y, pred), what, call)
+  report_invalid(out, c("y", pred_arg), list(y, pred), what, call)
   if (red == 2L && kind != 2L) names(out) <- rownames(pred)
   out
 }
@@ -206,10 +206,10 @@ binary_loss <- function(kind, y, pred, pred_arg, weights, reduction, na.rm,
   na.rm <- check_flag(na.rm, "na.rm", call)
   pos_weight <- check_number(pos_weight, "pos_weight", "a single positive finite number",
                              function(w) w > 0 && w < Inf, call)
-  res <- binary_loss_impl(kind, target$y, target$offset, pred, weights, red,
+  out <- binary_loss_impl(kind, target$y, target$offset, pred, weights, red,
                           na.rm, pos_weight, thread_count())
   what <- c("0/1 or probabilities in [0, 1]", "probabilities in [0, 1]")
-  out <- report_invalid(res, c("y", pred_arg), list(y, pred), what, call)
+  report_invalid(out, c("y", pred_arg), list(y, pred), what, call)
   if (red == 2L && kind != 2L) names(out) <- names(pred)
   out
 }

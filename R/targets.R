@@ -68,7 +68,7 @@ factor_codes <- function(y, pred, arg, pred_arg, call) {
         paste0("\"", cols, "\"", collapse = ", ")
       ), call)
     }
-    if (identical(lev, cols)) return(unclass_factor(y))
+    if (identical(lev, cols)) return(y)  # the kernels read the codes in place
     return(match(lev, cols)[unclass_factor(y)])
   }
   if (length(lev) != ncol(pred)) {
@@ -77,7 +77,7 @@ factor_codes <- function(y, pred, arg, pred_arg, call) {
       arg, length(lev), pred_arg, ncol(pred), pred_arg
     ), call)
   }
-  unclass_factor(y)
+  y
 }
 
 # The integer codes of a factor, without copying them.
@@ -95,7 +95,7 @@ as_binary_targets <- function(y, arg = "y", call) {
       abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %d.",
                     arg, nlevels(y)), call)
     }
-    return(list(y = unclass_factor(y), offset = 1L))
+    return(list(y = y, offset = 1L))  # codes 1/2, read in place
   }
   if (is.logical(y) || is.integer(y) || is.double(y)) {
     if (is.object(y) || is.data.frame(y)) {
@@ -118,9 +118,10 @@ check_weights <- function(weights, n, call) {
     abort(sprintf("`weights` has length %d but there are %d observations.",
                   length(weights), n), call)
   }
-  storage.mode(weights) <- "double"
-  bad <- which(is.na(weights) | weights < 0 | weights == Inf)
-  if (length(bad)) {
+  if (!is.double(weights)) storage.mode(weights) <- "double"
+  # anyNA(), min() and max() allocate nothing; which() runs only on an error
+  if (anyNA(weights) || (n > 0 && (min(weights) < 0 || max(weights) == Inf))) {
+    bad <- which(is.na(weights) | weights < 0 | weights == Inf)
     abort(sprintf("`weights` must be non-negative and finite; found %s at position %d.",
                   format(weights[bad[1]]), bad[1]), call)
   }
@@ -144,15 +145,18 @@ check_reduction <- function(reduction, call) {
   match(reduction, reductions) - 1L
 }
 
-# Turns the kernels' report of the first invalid value into an error:
-# `res` is list(value, position (0-based, -1 when none), operand (0/1)),
-# `args` the two argument names and `what` what each must hold.
-report_invalid <- function(res, args, values, what, call) {
-  at <- res[[2]]
-  if (at < 0) return(res[[1]])
-  which <- res[[3]] + 1L
+# Signals the kernels' report of the first invalid value as an error: `out`
+# carries attribute "xentropy_invalid" = c(position (0-based), operand (0/1))
+# when a value was invalid; `args` are the two argument names, `values` the
+# two arguments and `what` what each must hold.
+report_invalid <- function(out, args, values, what, call) {
+  # called for its error only, so the result keeps a single reference and
+  # can be named in place
+  bad <- attr(out, "xentropy_invalid", exact = TRUE)
+  if (is.null(bad)) return(invisible())
+  which <- bad[2] + 1L
   x <- values[[which]]
-  pos <- at + 1
+  pos <- bad[1] + 1
   where <- if (is.matrix(x)) {
     sprintf("[%d, %d]", as.integer((pos - 1) %% nrow(x) + 1), as.integer((pos - 1) %/% nrow(x) + 1))
   } else {

@@ -13,7 +13,7 @@ Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
 // information_impl
-Rcpp::List information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
+SEXP information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_information_impl(SEXP measureSEXP, SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -73,7 +73,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // categorical_loss_impl
-Rcpp::List categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights, int reduction, bool na_rm, double label_smoothing, int nthreads);
+SEXP categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights, int reduction, bool na_rm, double label_smoothing, int nthreads);
 RcppExport SEXP _xentropy_categorical_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -90,7 +90,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // binary_loss_impl
-Rcpp::List binary_loss_impl(int kind, SEXP y, int offset, SEXP pred, SEXP weights, int reduction, bool na_rm, double pos_weight, int nthreads);
+SEXP binary_loss_impl(int kind, SEXP y, int offset, SEXP pred, SEXP weights, int reduction, bool na_rm, double pos_weight, int nthreads);
 RcppExport SEXP _xentropy_binary_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP offsetSEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;

@@ -31,6 +31,19 @@ inline Rcpp::NumericVector alloc_like(SEXP x) {
   return out;
 }
 
+// The kernels' report of the first invalid input value, attached to the
+// result as attribute "xentropy_invalid" = c(0-based position, operand) only
+// when there is one, so that a valid result reaches R without a wrapper (and
+// can be named in place).
+inline SEXP flag_invalid(SEXP value, const xentropy::first_invalid& bad) {
+  if (bad.where() >= 0) {
+    Rcpp::NumericVector info = Rcpp::NumericVector::create(
+        static_cast<double>(bad.where()), static_cast<double>(bad.which()));
+    Rf_setAttrib(value, Rf_install("xentropy_invalid"), info);
+  }
+  return value;
+}
+
 }  // namespace glue
 
 #endif  // XENTROPY_GLUE_H

@@ -14,7 +14,7 @@ xentropy::view view_of(SEXP x, const Rcpp::NumericVector& layout, int at) {
 // measure: 0 entropy, 1 cross-entropy, 2 KL divergence, 3 multinomial terms
 // (full), 4 multinomial terms (without the coefficient).
 // [[Rcpp::export(rng = false)]]
-Rcpp::List information_impl(int measure, SEXP p, SEXP q,
+SEXP information_impl(int measure, SEXP p, SEXP q,
                             Rcpp::NumericVector layout, double log_base,
                             bool na_rm, int nthreads) {
   const auto nobs = static_cast<xentropy::index_t>(layout[0]);
@@ -41,5 +41,5 @@ Rcpp::List information_impl(int measure, SEXP p, SEXP q,
       xentropy::multinomial_terms(pv, qv, nobs, nclass, contiguous,
                                   measure == 3, REAL(out), 1, bad);
   }
-  return Rcpp::List::create(out, static_cast<double>(bad.where()), bad.which());
+  return glue::flag_invalid(out, bad);
 }

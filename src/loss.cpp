@@ -1,7 +1,7 @@
 // Rcpp glue for xentropy/loss.hpp. Targets, predictions and weights are
 // checked and shaped in R (R/targets.R); the kernels report invalid values
-// (labels outside 1..K, probabilities outside [0, 1]) back as
-// list(result, position, operand) for R to turn into an error message.
+// (labels outside 1..K, probabilities outside [0, 1]) through
+// glue::flag_invalid() for R to turn into an error message.
 #include "glue.h"
 
 namespace {
@@ -38,16 +38,12 @@ xentropy::binary_targets binary(SEXP y, int offset) {
   return t;
 }
 
-Rcpp::List result(SEXP value, const xentropy::first_invalid& bad) {
-  return Rcpp::List::create(value, static_cast<double>(bad.where()), bad.which());
-}
-
 }  // namespace
 
 // kind: 0 cross_entropy_loss (probabilities), 1 softmax_cross_entropy,
 // 2 softmax_cross_entropy_grad. pred is an n x K double matrix.
 // [[Rcpp::export(rng = false)]]
-Rcpp::List categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights,
+SEXP categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights,
                                  int reduction, bool na_rm,
                                  double label_smoothing, int nthreads) {
   const glue::shape s = glue::shape_of(pred);
@@ -58,7 +54,7 @@ Rcpp::List categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights,
     Rcpp::NumericVector out = glue::alloc_like(pred);
     xentropy::softmax_cross_entropy_grad(t, REAL(pred), s.nrow, s.ncol,
                                          label_smoothing, opt, REAL(out), bad);
-    return result(out, bad);
+    return glue::flag_invalid(out, bad);
   }
   Rcpp::NumericVector none;
   if (opt.red == xentropy::reduction::none) {
@@ -69,14 +65,14 @@ Rcpp::List categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights,
       kind == 0 ? xentropy::cross_entropy_loss(t, REAL(pred), s.nrow, s.ncol, opt, bad)
                 : xentropy::softmax_cross_entropy(t, REAL(pred), s.nrow, s.ncol,
                                                   label_smoothing, opt, bad);
-  if (opt.red == xentropy::reduction::none) return result(none, bad);
-  return result(Rcpp::NumericVector::create(value), bad);
+  if (opt.red == xentropy::reduction::none) return glue::flag_invalid(none, bad);
+  return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
 }
 
 // kind: 0 binary_cross_entropy (probabilities), 1 sigmoid_cross_entropy,
 // 2 sigmoid_cross_entropy_grad. pred has length n, or 1 (shared) for kind 0.
 // [[Rcpp::export(rng = false)]]
-Rcpp::List binary_loss_impl(int kind, SEXP y, int offset, SEXP pred,
+SEXP binary_loss_impl(int kind, SEXP y, int offset, SEXP pred,
                             SEXP weights, int reduction, bool na_rm,
                             double pos_weight, int nthreads) {
   const xentropy::index_t n = XLENGTH(y);
@@ -87,7 +83,7 @@ Rcpp::List binary_loss_impl(int kind, SEXP y, int offset, SEXP pred,
     Rcpp::NumericVector out = glue::alloc_like(pred);
     xentropy::sigmoid_cross_entropy_grad(t, REAL(pred), n, pos_weight, opt,
                                          REAL(out), bad);
-    return result(out, bad);
+    return glue::flag_invalid(out, bad);
   }
   Rcpp::NumericVector none;
   if (opt.red == xentropy::reduction::none) {
@@ -98,6 +94,6 @@ Rcpp::List binary_loss_impl(int kind, SEXP y, int offset, SEXP pred,
       kind == 0 ? xentropy::binary_cross_entropy(t, REAL(pred), XLENGTH(pred) == 1 ? 0 : 1,
                                                  n, opt, bad)
                 : xentropy::sigmoid_cross_entropy(t, REAL(pred), n, pos_weight, opt, bad);
-  if (opt.red == xentropy::reduction::none) return result(none, bad);
-  return result(Rcpp::NumericVector::create(value), bad);
+  if (opt.red == xentropy::reduction::none) return glue::flag_invalid(none, bad);
+  return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
 }
