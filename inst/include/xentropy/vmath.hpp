@@ -228,8 +228,13 @@ XENTROPY_VM_INLINE void log_reduce(double u, double& f, double& kd) {
 
 }  // namespace detail
 
-XENTROPY_VM_INLINE double exp(double x) {
-  using namespace detail;
+namespace detail {
+
+// exp(x) as a rounded value (returned) and the rest of the exact value of the
+// rounded polynomial, lo (|lo| <= ulp/2 of the result, scaled with it; not
+// meaningful where the result is subnormal, 0 or Inf). vm::exp drops lo, and the
+// compiler drops its computation.
+XENTROPY_VM_INLINE double exp_split(double x, double& lo_out) {
   // exp(-746) rounds to 0, so the lower clamp changes no result. The upper one
   // is the largest x with a finite exp(x); above it the result is set to +Inf
   // at the end (a clamp to 710 would let GCC thread a constant path that
@@ -243,7 +248,6 @@ XENTROPY_VM_INLINE double exp(double x) {
   const double t = kd * ln2_lo;
   const double r = rh - t;
   const double rl = (rh - r) - t;              // r + rl = rh - t (Fast2Sum)
-  constexpr double c2 = 0.5;
   constexpr double c3 = 0.1666666666666667;       // 0x1.5555555555557p-3
   constexpr double c4 = 0.04166666666666667;      // 0x1.5555555555556p-5
   constexpr double c5 = 0.008333333333326141;     // 0x1.11111111100dfp-7
@@ -254,24 +258,59 @@ XENTROPY_VM_INLINE double exp(double x) {
   constexpr double c10 = 2.7557273661174726e-07;  // 0x1.27e4db67ac2b0p-22
   constexpr double c11 = 2.5105206475334834e-08;  // 0x1.af4ddda1c08cdp-26
   constexpr double c12 = 2.091467944897855e-09;   // 0x1.1f72fc83bcbc7p-29
-  // P(r) = c2 + c3 r + ... + c12 r^10 by Estrin's scheme (short dependency chain).
+  // e^r - 1 - r = r^2/2 + r^3 Q(r), Q = c3 + c4 r + ... + c12 r^9 by Estrin's
+  // scheme (its rounding errors are scaled by |r|^3 < 0.042; the leading r^2/2
+  // is added on its own, with a single rounding).
   const double r2 = r * r;
   const double r4 = r2 * r2;
-  const double r8 = r4 * r4;
-  const double p23 = c2 + c3 * r, p45 = c4 + c5 * r, p67 = c6 + c7 * r;
-  const double p89 = c8 + c9 * r, p1011 = c10 + c11 * r;
-  const double p25 = p23 + p45 * r2, p69 = p67 + p89 * r2;
-  const double p1012 = p1011 + c12 * r2;
-  const double P = (p25 + p69 * r4) + p1012 * r8;
-  const double s = r2 * P + (rl + rl * r);     // e^(r + rl) - 1 - r
+  const double q34 = c3 + c4 * r, q56 = c5 + c6 * r, q78 = c7 + c8 * r;
+  const double q910 = c9 + c10 * r, q1112 = c11 + c12 * r;
+  const double q36 = q34 + q56 * r2, q710 = q78 + q910 * r2;
+  const double Q = (q36 + q710 * r4) + q1112 * (r4 * r4);
+  const double s = (0.5 * r2 + r2 * r * Q) + (rl + rl * r);  // e^(r + rl) - 1 - r
   const double hi = 1.0 + r;
   const double lo = (1.0 - hi) + r;            // exact (Fast2Sum, |r| < 1)
-  const double p = hi + (lo + s);              // e^(r + rl), in [0.70, 1.42]
+  const double tl = lo + s;
+  const double p = hi + tl;                    // e^(r + rl), in [0.70, 1.42]
+  const double pl = (hi - p) + tl;             // p + pl = hi + tl (Fast2Sum)
   // 2^k = 2^k1 * 2^k2 with k1, k2 in [-538, 512]: p * 2^k1 is exact.
   const double z1 = kd * 0.5 + shift;          // k1 = round(k / 2)
   const double z2 = (kd - (z1 - shift)) + shift;
-  const double y = (p * pow2_shifted(z1)) * pow2_shifted(z2);
+  const double s1 = pow2_shifted(z1), s2 = pow2_shifted(z2);
+  lo_out = (pl * s1) * s2;
+  const double y = (p * s1) * s2;
   return x > xmax ? std::numeric_limits<double>::infinity() : y;
+}
+
+// log1p(x + xl) for |xl| <= ulp(x) / 2 (fdlibm's s_log1p.c, with xl added to
+// the correction term).
+XENTROPY_VM_INLINE double log1p_dd(double x, double xl) {
+  const double u = 1.0 + x;
+  double fu, kd;
+  log_reduce(u, fu, kd);
+  const bool small = x > -0.2928932188134524 && x < 0.41421356237309503;
+  const double err = small ? 0.0 : x - (u - 1.0);  // 1 + x = u + err (|x| < 2^53)
+  const double c = (err + xl) / u;
+  const double f = small ? x : fu;
+  kd = small ? 0.0 : kd;
+  const double y = log_kernel(f, kd, c);
+  const double special = x == -1.0 ? -std::numeric_limits<double>::infinity()
+                         : x < -1.0 ? std::numeric_limits<double>::quiet_NaN()
+                                    : x;  // +Inf, NaN
+  return (x > -1.0 && x < std::numeric_limits<double>::infinity()) ? y : special;
+}
+
+// hi part of a 26 + 27 bit split of x (exact; bit mask, so FMA contraction
+// cannot spoil it as it can Veltkamp's).
+XENTROPY_VM_INLINE double split_hi(double x) {
+  return from_bits(bits(x) & 0xfffffffff8000000ULL);
+}
+
+}  // namespace detail
+
+XENTROPY_VM_INLINE double exp(double x) {
+  double lo;
+  return detail::exp_split(x, lo);
 }
 
 XENTROPY_VM_INLINE double log(double x) {
@@ -288,39 +327,34 @@ XENTROPY_VM_INLINE double log(double x) {
   return (x > 0.0 && x < std::numeric_limits<double>::infinity()) ? y : special;
 }
 
-XENTROPY_VM_INLINE double log1p(double x) {
-  using namespace detail;
-  const double u = 1.0 + x;
-  double fu, kd;
-  log_reduce(u, fu, kd);
-  const double c = (x - (u - 1.0)) / u;
-  const bool small = x > -0.2928932188134524 && x < 0.41421356237309503;
-  const double f = small ? x : fu;
-  kd = small ? 0.0 : kd;
-  const double y = log_kernel(f, kd, small ? 0.0 : c);
-  const double special = x == -1.0 ? -std::numeric_limits<double>::infinity()
-                         : x < -1.0 ? std::numeric_limits<double>::quiet_NaN()
-                                    : x;  // +Inf, NaN
-  return (x > -1.0 && x < std::numeric_limits<double>::infinity()) ? y : special;
-}
+XENTROPY_VM_INLINE double log1p(double x) { return detail::log1p_dd(x, 0.0); }
 
 // log(1 + exp(x)), softplus.
 XENTROPY_VM_INLINE double log1pexp(double x) {
   const bool low = x <= 18.0;
-  const double e = vm::exp(low ? x : -x);
-  const double a = vm::log1p(e);
+  double el;
+  const double e = detail::exp_split(low ? x : -x, el);
+  const double a = detail::log1p_dd(e, low ? el : 0.0);
   return low ? a : x + e;  // NaN: x + e
 }
 
 // 1 / (1 + exp(-x)).
 XENTROPY_VM_INLINE double sigmoid(double x) {
+  using detail::split_hi;
   const bool neg = x < 0.0;
-  const double e = vm::exp(neg ? x : -x);  // exp(-|x|) in [0, 1]; NaN: NaN
+  double el;
+  const double e = detail::exp_split(neg ? x : -x, el);  // exp(-|x|) = e + el
   const double d = 1.0 + e;
-  const double dl = (1.0 - d) + e;         // 1 + e = d + dl exactly (Fast2Sum)
-  const double q = (neg ? e : 1.0) / d;
-  // q (1 - dl / d): 1 / d is q for x >= 0 and 1 - q for x < 0.
-  return q - q * (neg ? 1.0 - q : q) * dl;
+  const double dl = (1.0 - d) + e;              // 1 + e = d + dl (Fast2Sum)
+  const double num = neg ? e : 1.0;
+  const double q = num / d;
+  // Residual of the division against the exact numerator and denominator:
+  // num + numl - q (d + dl), with q d exact from 26-bit halves.
+  const double qh = split_hi(q), ql = q - qh;
+  const double dh = split_hi(d), dlo = d - dh;
+  const double res = (((num - qh * dh) - qh * dlo) - ql * dh) - ql * dlo;
+  const double rem = (res + (neg ? el : 0.0)) - q * dl;
+  return q + rem * (neg ? 1.0 - q : q);         // 1 / d = q (x >= 0), 1 - q (x < 0)
 }
 
 // ---------------------------------------------------------------------------
