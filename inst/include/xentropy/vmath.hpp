@@ -39,13 +39,15 @@
 // log1pexp(x) = log(1 + e^x) (softplus), Maechler (2012), "Accurately computing
 //          log(1 - exp(-|a|))", Rmpfr vignette: log1p(e^x) for x <= 18 (for
 //          x <= -37 that is e^x to the last bit), x + e^-x above (= x above 33.3):
-//          one exp of (x <= 18 ? x : -x) and one log1p, selected.
+//          one exp of (x <= 18 ? x : -x) and one log1p, selected. exp's
+//          rounding error is passed to log1p's correction term c.
 // sigmoid(x) = 1 / (1 + e^-x): e = exp(-|x|) <= 1 never overflows, and
 //          q = (x < 0 ? e : 1) / (1 + e) keeps full relative precision for x < 0
 //          down to the subnormal range (sigmoid(-740) ~ 4e-322). The rounding
-//          error dl of d = 1 + e (Fast2Sum) is taken back as q - q dl / d, with
-//          1 / d = q (x >= 0) or 1 - q (x < 0): without it the error reaches
-//          2.1 ulp (as with glibc's exp), with it 1.4.
+//          error dl of d = 1 + e (Fast2Sum) and exp's own rounding error el
+//          (exp_split returns it) are taken back to first order,
+//          q + (el - q dl) / d, with 1 / d = q (x >= 0) or 1 - q (x < 0):
+//          without them the error reaches 2.1 ulp (as with glibc's exp).
 //
 // Special values. exp: exp(-Inf) = 0, exp(+Inf) = +Inf, NaN -> NaN.
 // log: log(0) = -Inf, log(x < 0) = NaN, log(+Inf) = +Inf, NaN -> NaN (same
@@ -117,18 +119,23 @@
 #include <cstring>
 #include <limits>
 
-// GCC keeps -ftrapping-math on by default, and then will not if-convert a select
-// whose arms it has turned into branches holding floating-point operations (PRE
-// and jump threading do that when an arm is a constant): such loops vectorise
-// only with AVX-512 masking. Nothing here looks at floating-point exception
-// flags, so the functions and the kernels are compiled with -fno-trapping-math,
-// by a function attribute. A function inlined into one without floating-point
+// Two GCC optimisations stop these branch-free functions from vectorising
+// (except with AVX-512 masking) and are turned off for them and their kernels by
+// a function attribute:
+// * -ftrapping-math (the default): if-conversion will not execute a
+//   floating-point operation that sits in one arm of a branch unconditionally;
+//   nothing here looks at floating-point exception flags.
+// * -ftree-pre: partial redundancy elimination folds the code after a select
+//   with a constant arm (the clamps in exp, the special cases) into a constant
+//   on that path, and then a select of selects of booleans (e.g. log1p's
+//   `small` test on exp's result) that GCC 12 cannot vectorise without masks.
+// Inside a loop of branch-free code PRE has little else to find. A function inlined into one without floating-point
 // code of its own passes its math flags on to it (GCC's inline_call), so every
 // function in a kernel's call chain must carry it: use XENTROPY_VM_INLINE for
 // K::run and for the operator() of map() ops.
 #if defined(__GNUC__) && !defined(__clang__)
-#define XENTROPY_VM_KERNEL __attribute__((optimize("no-trapping-math")))
-#define XENTROPY_VM_INLINE inline __attribute__((always_inline, optimize("no-trapping-math")))
+#define XENTROPY_VM_KERNEL __attribute__((optimize("no-trapping-math", "no-tree-pre")))
+#define XENTROPY_VM_INLINE inline __attribute__((always_inline, optimize("no-trapping-math", "no-tree-pre")))
 #elif defined(__clang__)
 #define XENTROPY_VM_KERNEL
 #define XENTROPY_VM_INLINE inline __attribute__((always_inline))
@@ -283,8 +290,8 @@ XENTROPY_VM_INLINE double exp_split(double x, double& lo_out) {
 }
 
 // log1p(x + xl) for |xl| <= ulp(x) / 2 (fdlibm's s_log1p.c, with xl added to
-// the correction term).
-XENTROPY_VM_INLINE double log1p_dd(double x, double xl) {
+// the correction term), for finite x > -1 only.
+XENTROPY_VM_INLINE double log1p_core(double x, double xl) {
   const double u = 1.0 + x;
   double fu, kd;
   log_reduce(u, fu, kd);
@@ -293,17 +300,16 @@ XENTROPY_VM_INLINE double log1p_dd(double x, double xl) {
   const double c = (err + xl) / u;
   const double f = small ? x : fu;
   kd = small ? 0.0 : kd;
-  const double y = log_kernel(f, kd, c);
+  return log_kernel(f, kd, c);
+}
+
+// log1p(x + xl), all x.
+XENTROPY_VM_INLINE double log1p_dd(double x, double xl) {
+  const double y = log1p_core(x, xl);
   const double special = x == -1.0 ? -std::numeric_limits<double>::infinity()
                          : x < -1.0 ? std::numeric_limits<double>::quiet_NaN()
                                     : x;  // +Inf, NaN
   return (x > -1.0 && x < std::numeric_limits<double>::infinity()) ? y : special;
-}
-
-// hi part of a 26 + 27 bit split of x (exact; bit mask, so FMA contraction
-// cannot spoil it as it can Veltkamp's).
-XENTROPY_VM_INLINE double split_hi(double x) {
-  return from_bits(bits(x) & 0xfffffffff8000000ULL);
 }
 
 }  // namespace detail
@@ -334,27 +340,23 @@ XENTROPY_VM_INLINE double log1pexp(double x) {
   const bool low = x <= 18.0;
   double el;
   const double e = detail::exp_split(low ? x : -x, el);
-  const double a = detail::log1p_dd(e, low ? el : 0.0);
+  // e is in [0, 6.6e7] (or NaN, then x + e is NaN): no special cases in log1p.
+  const double a = detail::log1p_core(e, low ? el : 0.0);
   return low ? a : x + e;  // NaN: x + e
 }
 
 // 1 / (1 + exp(-x)).
 XENTROPY_VM_INLINE double sigmoid(double x) {
-  using detail::split_hi;
   const bool neg = x < 0.0;
   double el;
   const double e = detail::exp_split(neg ? x : -x, el);  // exp(-|x|) = e + el
   const double d = 1.0 + e;
   const double dl = (1.0 - d) + e;              // 1 + e = d + dl (Fast2Sum)
-  const double num = neg ? e : 1.0;
-  const double q = num / d;
-  // Residual of the division against the exact numerator and denominator:
-  // num + numl - q (d + dl), with q d exact from 26-bit halves.
-  const double qh = split_hi(q), ql = q - qh;
-  const double dh = split_hi(d), dlo = d - dh;
-  const double res = (((num - qh * dh) - qh * dlo) - ql * dh) - ql * dlo;
-  const double rem = (res + (neg ? el : 0.0)) - q * dl;
-  return q + rem * (neg ? 1.0 - q : q);         // 1 / d = q (x >= 0), 1 - q (x < 0)
+  const double q = (neg ? e : 1.0) / d;
+  // (num + numl) / (d + dl) = q + (numl - q dl) / d to first order, with
+  // 1 / d = q (x >= 0) or 1 - q (x < 0).
+  const double rem = (neg ? el : 0.0) - q * dl;
+  return q + rem * (neg ? 1.0 - q : q);
 }
 
 // ---------------------------------------------------------------------------
@@ -429,10 +431,19 @@ inline void dispatch(A... a) {
 }
 
 namespace detail {
-// out[i] = Op()(x[i]) in blocks of 16 through local arrays: no aliasing and a
-// constant trip count, so GCC vectorises the block at -O2 without pragmas.
+// out[i] = Op()(x[i]). With OpenMP (or -fopenmp-simd and XENTROPY_OPENMP_SIMD)
+// an `omp simd` loop; without, blocks of 16 through local arrays: no aliasing
+// and a constant trip count, so GCC vectorises the block at -O2 without pragmas
+// (slower: the copies cost about 0.4 ns per element with AVX2).
 template <class Op>
 struct map_kernel {
+#if defined(_OPENMP) || defined(XENTROPY_OPENMP_SIMD)
+  XENTROPY_VM_INLINE static void run(const double* x, double* out, std::ptrdiff_t n) {
+    const Op op{};
+    XENTROPY_VM_SIMD
+    for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = op(x[i]);
+  }
+#else
   XENTROPY_VM_INLINE static void run(const double* x, double* out, std::ptrdiff_t n) {
     constexpr int B = 16;
     const Op op{};
@@ -451,6 +462,7 @@ struct map_kernel {
       for (int j = 0; j < m; ++j) out[i + j] = b[j];
     }
   }
+#endif
 };
 }  // namespace detail
 
