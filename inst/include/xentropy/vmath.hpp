@@ -14,9 +14,10 @@
 //          exact for |k| <= 2^21 and x - k * ln2_hi is exact); the rounding error
 //          of r = (x - k ln2_hi) - k ln2_lo is kept as rl (Fast2Sum), so r + rl
 //          is x - k ln2 to about 2^-100 relatively, |r| <= ln2/2 (+ tiny).
-//          exp(r + rl) = 1 + r + [r^2 P(r) + rl (1 + r)], P(r) ~ (e^r - 1 - r)/r^2
-//          of degree 10: a Chebyshev fit by mpmath.chebyfit on |r| <= ln2/2 (1 +
-//          2^-20) (bench/vmath/coeffs.py; approximation error 0.003 ulp). 1 + r is
+//          exp(r + rl) = 1 + r + [r^2/2 + r^3 Q(r) + rl (1 + r)], 1/2 + r Q(r) ~
+//          (e^r - 1 - r)/r^2 of degree 10: a Chebyshev fit by mpmath.chebyfit on
+//          |r| <= ln2/2 (1 + 2^-20) (bench/vmath/coeffs.py; approximation error
+//          0.003 ulp). 1 + r is
 //          added as a Fast2Sum pair hi + lo, so the only large rounding is the
 //          last addition. The result is scaled by 2^k as (p * 2^k1) * 2^k2 with
 //          k1 = round(k / 2), k2 = k - k1, both powers of two built from exponent
@@ -24,8 +25,9 @@
 //          results (k down to -1076) are rounded once, correctly up to the
 //          sub-ulp error of p. The input is clamped to [-746, 709.78] first: the
 //          arithmetic then gives 0 below -745.13 on its own; above the largest x
-//          with a finite exp(x) the result is selected to be +Inf. NaN passes through the clamp and the arithmetic (payload kept by
-//          x86; NA stays a NaN, callers that care test is_na() first).
+//          with a finite exp(x) the result is selected to be +Inf. NaN passes
+//          through the clamp and the arithmetic (payload kept by x86; NA stays a
+//          NaN, callers that care test is_na() first).
 // log(x)   x = 2^k m, m in [sqrt(1/2), sqrt(2)) by subtracting the bits of
 //          sqrt(1/2) (musl's log.c), subnormals scaled by 2^52 first; f = m - 1
 //          (exact), s = f / (2 + f), log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2))
@@ -54,12 +56,17 @@
 // bits). log1p: log1p(-1) = -Inf, log1p(x < -1) = NaN, log1p(+Inf) = +Inf,
 // NaN -> NaN (same bits). log1pexp(-Inf) = 0, log1pexp(+Inf) = +Inf.
 //
-// Measured max error against MPFR (bench/vmath/accuracy.cpp, ~10^7 points per
-// function over the whole double range incl. the subnormal results, for each of
-// the three code paths, compiled with -O2 and the default -ffp-contract=fast so
-// the AVX2 and AVX-512 paths use FMA): see bench/vmath/README.md; in short
-// exp 0.51 ulp, log 0.52 ulp, log1p 0.60 ulp, log1pexp 1.0 ulp, sigmoid 1.3 ulp
-// (the last two within 1.5 ulp on every path).
+// Measured max error against MPFR (bench/vmath/accuracy.cpp, 3-5 million points
+// per function over the whole double range incl. subnormal results, on each of
+// the three paths, -O2 with GCC's default -ffp-contract=fast so the AVX2 and
+// AVX-512 paths use FMA; bench/vmath/README.md):
+//   exp 0.76 ulp (0.61 for normal results; 0.76 in the subnormal range, where
+//   the result is rounded twice), log 0.82 (0.73 with FMA), log1p 0.85 (0.74),
+//   log1pexp 0.79 (0.75), sigmoid 1.19. glibc: exp 0.51, log 0.52, log1p 0.85;
+//   e / (1 + e) with glibc's exp 2.32.
+// Speed (AVX-512 / AVX2 / SSE2 baseline / glibc, ns per element, Zen 4):
+//   exp 0.71 / 1.32 / 4.0 / 2.6, log 0.58 / 1.13 / 3.3 / 2.1,
+//   log1p 0.66 / 1.20 / 3.5 / 7.6, sigmoid 1.28 / 2.42 / 6.4 / 7.5.
 //
 // Dispatch. A loop that calls these functions is vectorised for the ISA of the
 // function it is compiled in. To get SSE2, AVX2 + FMA and AVX-512 versions of a
@@ -92,14 +99,16 @@
 // Vectorising at R's -O2. GCC 12 at -O2 uses the "very cheap" cost model, which
 // refuses loops whose trip count is unknown (an epilogue is needed) or that need
 // a run-time alias check, i.e. every loop here. Two things work without changing
-// R's flags (bench/vmath/README.md):
+// R's flags (bench/vmath/README.md), given the optimize attribute of
+// XENTROPY_VM_INLINE (see below) on every function of the kernel:
 // * XENTROPY_VM_SIMD / XENTROPY_VM_SIMD_REDUCTION(op : var) before the loop:
 //   `#pragma omp simd`, honoured with -fopenmp (R's SHLIB_OPENMP_CXXFLAGS) or
 //   -fopenmp-simd. It tells the compiler the iterations are independent and
 //   makes GCC vectorise regardless of the cost model. Without OpenMP the macros
 //   expand to `#pragma GCC ivdep` (GCC) or nothing.
-// * vm::map does not rely on it: it copies blocks of 16 elements to local arrays
-//   (no aliasing, trip count 16), which GCC vectorises at -O2 anyway.
+// * vm::map uses such a loop with OpenMP; without, it copies blocks of 16
+//   elements to local arrays (no aliasing, trip count 16), which GCC vectorises
+//   at -O2 anyway (about 0.4-0.9 ns per element slower with AVX2).
 // clang vectorises at -O2 with its own cost model, and honours the same pragmas.
 //
 // Where dispatch is off (not x86-64, not Linux/FreeBSD ELF, not GCC >= 6 or
@@ -129,8 +138,8 @@
 //   with a constant arm (the clamps in exp, the special cases) into a constant
 //   on that path, and then a select of selects of booleans (e.g. log1p's
 //   `small` test on exp's result) that GCC 12 cannot vectorise without masks.
-// Inside a loop of branch-free code PRE has little else to find. A function inlined into one without floating-point
-// code of its own passes its math flags on to it (GCC's inline_call), so every
+// Inside a loop of branch-free code PRE has little else to find. A function
+// inlined into one without floating-point code of its own passes its math flags on to it (GCC's inline_call), so every
 // function in a kernel's call chain must carry it: use XENTROPY_VM_INLINE for
 // K::run and for the operator() of map() ops.
 #if defined(__GNUC__) && !defined(__clang__)
