@@ -45,3 +45,7 @@ openmp_impl <- function() {
     .Call(`_xentropy_openmp_impl`)
 }
 
+simd_path_impl <- function(limit) {
+    .Call(`_xentropy_simd_path_impl`, limit)
+}
+

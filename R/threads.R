@@ -53,3 +53,14 @@ thread_count <- function() {
   if (!openmp_impl()) n <- 1L
   n
 }
+
+# Instruction-set paths of the vectorised kernels (vmath.hpp): the one in use
+# and the best this CPU supports; `limit` ("baseline", "avx2", "avx512") caps
+# the path for the whole session (the tests run every path this way).
+simd_paths <- c("baseline", "avx2", "avx512")
+
+simd_path <- function(limit = NULL) {
+  code <- if (is.null(limit)) -1L else match(match.arg(limit, simd_paths), simd_paths) - 1L
+  res <- simd_path_impl(code)
+  list(current = simd_paths[res[1] + 1L], detected = simd_paths[res[2] + 1L])
+}

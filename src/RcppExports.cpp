@@ -152,6 +152,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// simd_path_impl
+Rcpp::IntegerVector simd_path_impl(int limit);
+RcppExport SEXP _xentropy_simd_path_impl(SEXP limitSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< int >::type limit(limitSEXP);
+    rcpp_result_gen = Rcpp::wrap(simd_path_impl(limit));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
@@ -165,6 +175,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
+    {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
     {NULL, NULL, 0}
 };
 

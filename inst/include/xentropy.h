@@ -8,6 +8,7 @@
 #define XENTROPY_H
 
 #include "xentropy/common.hpp"
+#include "xentropy/vmath.hpp"
 #include "xentropy/link.hpp"
 #include "xentropy/normalise.hpp"
 #include "xentropy/reduce.hpp"

@@ -37,7 +37,7 @@ link_test_points <- function(n = 3000) {
   k <- sample(-1074:1023, n, replace = TRUE)
   wide <- (1 + runif(n)) * 2^k
   wide <- wide[is.finite(wide)]
-  dense <- c(seq(-750, 50, length.out = 1601),
+  dense <- c(seq(-750, 50, length.out = 1601), -3.462, seq(-4, -3, by = 1 / 1024),
              -37 + c(-1, 1) * 1e-9, 18 + c(-1, 1) * 1e-9,
              33.3 + c(-1, 1) * 1e-9, -708.4, -745.1, -745.2)
   unique(c(0, wide, -wide, dense, -dense,
@@ -56,4 +56,19 @@ prob_test_points <- function(n = 3000) {
            near(0.5, 10^-(1:15)), near(0.25, 10^-(1:15)),
            near(0.75, 10^-(1:15)), seq(0.01, 0.99, by = 0.01),
            4.9406564584124654e-324, 1 - 2^-53))
+}
+
+# Runs `code` once on each instruction-set path this CPU supports (baseline,
+# AVX2, AVX-512), restoring the best path afterwards.
+each_simd_path <- function(code) {
+  code <- substitute(code)
+  env <- parent.frame()
+  detected <- simd_path()$detected
+  paths <- simd_paths[seq_len(match(detected, simd_paths))]
+  on.exit(simd_path("avx512"))
+  for (path in paths) {
+    simd_path(path)
+    eval(code, env)
+  }
+  invisible(paths)
 }

@@ -1,11 +1,28 @@
 # Link functions: sigmoid, logit, log_sigmoid, softplus.
 
-test_that("sigmoid, log_sigmoid and softplus are within 2 ulp over the whole double range", {
+test_that("sigmoid, log_sigmoid and softplus are within 2 ulp over the whole double range, on every SIMD path", {
   skip_if_not_installed("Rmpfr")
   x <- link_test_points()
-  expect_lte(max(ulp_error(sigmoid(x), exact_sigmoid(x))), 2)
-  expect_lte(max(ulp_error(log_sigmoid(x), exact_log_sigmoid(x))), 2)
-  expect_lte(max(ulp_error(softplus(x), exact_softplus(x))), 2)
+  exact <- list(exact_sigmoid(x), exact_log_sigmoid(x), exact_softplus(x))
+  paths <- each_simd_path({
+    expect_lte(max(ulp_error(sigmoid(x), exact[[1]])), 2)
+    expect_lte(max(ulp_error(log_sigmoid(x), exact[[2]])), 2)
+    expect_lte(max(ulp_error(softplus(x), exact[[3]])), 2)
+  })
+  expect_true("baseline" %in% paths)
+})
+
+test_that("the SIMD paths agree with each other to 2 ulp and keep NA and NaN", {
+  set.seed(3)
+  x <- c(rnorm(5000, sd = 30), NA, NaN, Inf, -Inf, 0)
+  ref <- list(sigmoid(x), log_sigmoid(x), softplus(x))
+  each_simd_path({
+    expect_equal(sigmoid(x), ref[[1]], tolerance = 4 * .Machine$double.eps)
+    expect_equal(log_sigmoid(x), ref[[2]], tolerance = 4 * .Machine$double.eps)
+    expect_equal(softplus(x), ref[[3]], tolerance = 4 * .Machine$double.eps)
+    expect_identical(is.nan(sigmoid(x)), is.nan(x))
+    expect_identical(is.na(softplus(x)), is.na(x))
+  })
 })
 
 test_that("logit is within 2 ulp over (0, 1), subnormal and near-1/2 inputs included", {
