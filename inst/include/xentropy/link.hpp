@@ -32,17 +32,22 @@
 namespace xentropy {
 
 // Scalar versions, vectorisable where inlined into a loop (vmath.hpp); NA and
-// NaN pass through with their bits.
+// NaN pass through with their bits. The NaN test is `x != x` selected after
+// the arithmetic: std::isnan() is a call GCC will not if-convert here, and it
+// makes the loop scalar (10 ns instead of 1.3 ns per element).
 XENTROPY_VM_INLINE double sigmoid(double x) {
-  return std::isnan(x) ? x : vm::sigmoid(x);
+  const double y = vm::sigmoid(x);
+  return x != x ? x : y;
 }
 
 XENTROPY_VM_INLINE double softplus(double x) {
-  return std::isnan(x) ? x : vm::log1pexp(x);
+  const double y = vm::log1pexp(x);
+  return x != x ? x : y;
 }
 
 XENTROPY_VM_INLINE double log_sigmoid(double x) {
-  return std::isnan(x) ? x : -vm::log1pexp(-x);
+  const double y = -vm::log1pexp(-x);
+  return x != x ? x : y;
 }
 
 // Outside [0, 1] the result is NaN; callers that must warn count those cases.

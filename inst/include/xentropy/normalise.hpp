@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "vmath.hpp"
 
 namespace xentropy {
 
@@ -77,58 +78,191 @@ inline double lse_value(const lse_stats& s, kind k) {
     case kind::nan: return nan_real();
     case kind::all_neg_inf: return -inf();
     case kind::pos_inf: return inf();
-    default: return s.m + std::log1p(s.t + (s.c - 1.0));
+    default: return s.m + vm::log1p(s.t + (s.c - 1.0));
   }
 }
 
-// Pass 1 over one contiguous stretch: maximum and missing-value flags.
-inline void scan_max(const double* x, index_t n, const scale& sc, lse_stats& s) {
+// The hot loops below run through vm::dispatch (vmath.hpp): each is compiled
+// for the baseline, AVX2 and AVX-512 instruction sets and the best one for the
+// CPU is picked at run time. They are branch-free (selects, `v != v` for NaN)
+// so that they vectorise; sums over a stretch are kept in `lanes` partial
+// sums added in a fixed order, so the result does not depend on the vector
+// width either.
+constexpr int lanes = 8;
+constexpr double neg_inf = -std::numeric_limits<double>::infinity();
+
+// Pass 1 over one contiguous stretch: res = {maximum, number of NaNs}.
+template <bool Unit>
+struct stretch_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double* res) {
+    double m[lanes], nc[lanes];
+    for (int l = 0; l < lanes; ++l) m[l] = neg_inf, nc[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = Unit ? x[i + l] : x[i + l] / T;
+        nc[l] += v != v ? 1.0 : 0.0;
+        m[l] = v > m[l] ? v : m[l];
+      }
+    }
+    for (; i < n; ++i) {
+      const double v = Unit ? x[i] : x[i] / T;
+      nc[0] += v != v ? 1.0 : 0.0;
+      m[0] = v > m[0] ? v : m[0];
+    }
+    res[0] = neg_inf;
+    res[1] = 0.0;
+    for (int l = 0; l < lanes; ++l) {
+      res[0] = m[l] > res[0] ? m[l] : res[0];
+      res[1] += nc[l];
+    }
+  }
+};
+
+// Pass 2 over one contiguous stretch, given its maximum m > -Inf:
+// res = {sum of exp(v - m) over v < m, number of v == m}. When m is +Inf this
+// counts the +Inf entries (exp(v - Inf) adds 0 for the others).
+template <bool Unit>
+struct stretch_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double m,
+                                     double* res) {
+    double t[lanes], c[lanes];
+    for (int l = 0; l < lanes; ++l) t[l] = 0.0, c[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = Unit ? x[i + l] : x[i + l] / T;
+        const double e = vm::exp(v - m);
+        t[l] += v < m ? e : 0.0;
+        c[l] += v == m ? 1.0 : 0.0;
+      }
+    }
+    for (; i < n; ++i) {
+      const double v = Unit ? x[i] : x[i] / T;
+      const double e = vm::exp(v - m);
+      t[0] += v < m ? e : 0.0;
+      c[0] += v == m ? 1.0 : 0.0;
+    }
+    res[0] = 0.0;
+    res[1] = 0.0;
+    for (int l = 0; l < lanes; ++l) res[0] += t[l], res[1] += c[l];
+  }
+};
+
+// Both passes over rows [r0, r0 + nb) of an nrow x ncol matrix, sweeping the
+// columns with the rows of the block in the inner (vectorised) loop.
+template <bool Unit>
+struct rows_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
+                                     index_t r0, index_t nb, double T, double* m,
+                                     double* nc, double* t, double* c) {
+    for (index_t i = 0; i < nb; ++i) m[i] = neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0;
+    for (index_t j = 0; j < ncol; ++j) {
+      const double* col = x + j * nrow + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = Unit ? col[i] : col[i] / T;
+        nc[i] += v != v ? 1.0 : 0.0;
+        m[i] = v > m[i] ? v : m[i];
+      }
+    }
+    for (index_t j = 0; j < ncol; ++j) {
+      const double* col = x + j * nrow + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = Unit ? col[i] : col[i] / T;
+        const double e = vm::exp(v - m[i]);
+        t[i] += v < m[i] ? e : 0.0;
+        c[i] += v == m[i] ? 1.0 : 0.0;
+      }
+    }
+  }
+};
+
+// L[i] = log1p(t[i] + c[i] - 1) for the rows of a block.
+struct log1p_k {
+  XENTROPY_VM_INLINE static void run(const double* t, const double* c, index_t nb, double* L) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < nb; ++i) L[i] = vm::log1p(t[i] + (c[i] - 1.0));
+  }
+};
+
+// Writes softmax (Log = false: exp(v - m) / a) or log-softmax (Log = true:
+// (v - m) - a) of rows [r0, r0 + nb), column by column.
+template <bool Unit, bool Log>
+struct rows_out_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
+                                     index_t r0, index_t nb, double T, const double* m,
+                                     const double* a, double* out) {
+    for (index_t j = 0; j < ncol; ++j) {
+      const double* col = x + j * nrow + r0;
+      double* o = out + j * nrow + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = Unit ? col[i] : col[i] / T;
+        o[i] = Log ? (v - m[i]) - a[i] : vm::exp(v - m[i]) / a[i];
+      }
+    }
+  }
+};
+
+// The same for one contiguous stretch with one m and a.
+template <bool Unit, bool Log>
+struct stretch_out_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double m,
+                                     double a, double* out) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double v = Unit ? x[i] : x[i] / T;
+      out[i] = Log ? (v - m) - a : vm::exp(v - m) / a;
+    }
+  }
+};
+
+// Whether a stretch with NaNs has an NA among them (scalar; only called when
+// NaNs were counted).
+inline void missing_kind(const double* x, index_t n, index_t stride, lse_stats& s) {
   for (index_t i = 0; i < n; ++i) {
-    const double v = sc(x[i]);
+    const double v = x[i * stride];
     if (std::isnan(v)) {
-      if (is_na(x[i])) s.na = true; else s.nan = true;
-    } else if (v > s.m) {
-      s.m = v;
+      if (is_na(v)) s.na = true; else s.nan = true;
     }
   }
 }
 
-// Pass 2 over one contiguous stretch, given the maximum m > -Inf. When m is
-// +Inf, this counts the +Inf entries (exp(v - Inf) adds 0 for the others).
+// Statistics of one contiguous stretch (pass 1 and, given m, pass 2).
+inline void scan_max(const double* x, index_t n, const scale& sc, lse_stats& s) {
+  double res[2];
+  if (sc.unit) vm::dispatch<stretch_max_k<true>>(x, n, sc.temperature, res);
+  else vm::dispatch<stretch_max_k<false>>(x, n, sc.temperature, res);
+  s.m = res[0] > s.m ? res[0] : s.m;
+  if (res[1] > 0) missing_kind(x, n, 1, s);
+}
+
 inline void scan_sum(const double* x, index_t n, const scale& sc, double m,
                      double& t, double& c) {
-  for (index_t i = 0; i < n; ++i) {
-    const double v = sc(x[i]);
-    if (v == m) c += 1.0;
-    else if (v < m) t += std::exp(v - m);  // NaN compares false: skipped
-  }
+  double res[2];
+  if (sc.unit) vm::dispatch<stretch_sum_k<true>>(x, n, sc.temperature, m, res);
+  else vm::dispatch<stretch_sum_k<false>>(x, n, sc.temperature, m, res);
+  t += res[0];
+  c += res[1];
 }
 
 // Statistics of every row in [r0, r1) of an nrow x ncol matrix.
 inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
                       index_t r1, const scale& sc, lse_stats* st) {
   const index_t nb = r1 - r0;
-  for (index_t i = 0; i < nb; ++i) st[i] = lse_stats();
-  for (index_t j = 0; j < ncol; ++j) {
-    const double* col = x + j * nrow + r0;
-    for (index_t i = 0; i < nb; ++i) {
-      const double v = sc(col[i]);
-      if (std::isnan(v)) {
-        if (is_na(col[i])) st[i].na = true; else st[i].nan = true;
-      } else if (v > st[i].m) {
-        st[i].m = v;
-      }
-    }
-  }
-  for (index_t j = 0; j < ncol; ++j) {
-    const double* col = x + j * nrow + r0;
-    for (index_t i = 0; i < nb; ++i) {
-      const double m = st[i].m;
-      if (m == -inf()) continue;  // +Inf still counts its entries in c
-      const double v = sc(col[i]);
-      if (v == m) st[i].c += 1.0;
-      else if (v < m) st[i].t += std::exp(v - m);
-    }
+  double m[row_block], nc[row_block], t[row_block], c[row_block];
+  if (sc.unit) vm::dispatch<rows_k<true>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
+  else vm::dispatch<rows_k<false>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
+  for (index_t i = 0; i < nb; ++i) {
+    st[i] = lse_stats();
+    st[i].m = m[i];
+    st[i].t = t[i];
+    st[i].c = c[i];
+    if (nc[i] > 0) missing_kind(x + r0 + i, ncol, nrow, st[i]);
   }
 }
 
@@ -210,17 +344,54 @@ inline void normalise_stretch(const double* x, double* out, index_t n,
       return;
     }
     default: {
+      // regular rows of a matrix are written by rows_out_k; this is a column
+      const double a = log ? vm::log1p(s.t + (s.c - 1.0)) : s.t + s.c;
+      const double T = sc.temperature;
       if (log) {
-        const double shift = std::log1p(s.t + (s.c - 1.0));
-        for (index_t i = 0; i < n; ++i)
-          out[i * stride] = (sc(x[i * stride]) - s.m) - shift;
+        if (sc.unit) vm::dispatch<stretch_out_k<true, true>>(x, n, T, s.m, a, out);
+        else vm::dispatch<stretch_out_k<false, true>>(x, n, T, s.m, a, out);
       } else {
-        const double total = s.t + s.c;
-        for (index_t i = 0; i < n; ++i)
-          out[i * stride] = std::exp(sc(x[i * stride]) - s.m) / total;
+        if (sc.unit) vm::dispatch<stretch_out_k<true, false>>(x, n, T, s.m, a, out);
+        else vm::dispatch<stretch_out_k<false, false>>(x, n, T, s.m, a, out);
       }
+      (void)stride;
     }
   }
+}
+
+// Softmax (or log-softmax) of rows [r0, r1) given their statistics: one
+// vectorised pass for the block, then the rows with special values again.
+inline void normalise_rows(const double* x, double* out, index_t nrow,
+                           index_t ncol, index_t r0, index_t r1, const scale& sc,
+                           const lse_stats* st, bool log) {
+  const index_t nb = r1 - r0;
+  double m[row_block], a[row_block], t[row_block], c[row_block];
+  bool special = false;
+  for (index_t i = 0; i < nb; ++i) {
+    const bool regular = classify(st[i], false) == kind::regular;
+    special = special || !regular;
+    // harmless values for special rows, which are rewritten below
+    m[i] = regular ? st[i].m : 0.0;
+    t[i] = regular ? st[i].t : 0.0;
+    c[i] = regular ? st[i].c : 1.0;
+  }
+  if (log) {
+    vm::dispatch<log1p_k>(t, c, nb, a);
+  } else {
+    for (index_t i = 0; i < nb; ++i) a[i] = t[i] + c[i];
+  }
+  const double T = sc.temperature;
+  if (log) {
+    if (sc.unit) vm::dispatch<rows_out_k<true, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
+    else vm::dispatch<rows_out_k<false, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
+  } else {
+    if (sc.unit) vm::dispatch<rows_out_k<true, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
+    else vm::dispatch<rows_out_k<false, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
+  }
+  if (!special) return;
+  for (index_t i = 0; i < nb; ++i)
+    if (classify(st[i], false) != kind::regular)
+      normalise_stretch(x + r0 + i, out + r0 + i, ncol, nrow, sc, st[i], log);
 }
 
 template <class F>
@@ -245,8 +416,15 @@ inline void logsumexp(const double* x, index_t nrow, index_t ncol, int margin,
     detail::for_row_blocks(nrow, ncol, nthreads,
                            [&](index_t r0, index_t r1, detail::lse_stats* st) {
       detail::row_stats(x, nrow, ncol, r0, r1, sc, st);
-      for (index_t i = 0; i < r1 - r0; ++i)
-        out[r0 + i] = detail::lse_value(st[i], detail::classify(st[i], na_rm));
+      const index_t nb = r1 - r0;
+      double t[detail::row_block], c[detail::row_block], L[detail::row_block];
+      for (index_t i = 0; i < nb; ++i) t[i] = st[i].t, c[i] = st[i].c;
+      vm::dispatch<detail::log1p_k>(t, c, nb, L);
+      for (index_t i = 0; i < nb; ++i) {
+        const detail::kind k = detail::classify(st[i], na_rm);
+        out[r0 + i] = k == detail::kind::regular ? st[i].m + L[i]
+                                                 : detail::lse_value(st[i], k);
+      }
     });
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
@@ -267,9 +445,7 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
     detail::for_row_blocks(nrow, ncol, nthreads,
                            [&](index_t r0, index_t r1, detail::lse_stats* st) {
       detail::row_stats(x, nrow, ncol, r0, r1, sc, st);
-      for (index_t i = 0; i < r1 - r0; ++i)
-        detail::normalise_stretch(x + r0 + i, out + r0 + i, ncol, nrow, sc,
-                                  st[i], log_output);
+      detail::normalise_rows(x, out, nrow, ncol, r0, r1, sc, st, log_output);
     });
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
