@@ -107,6 +107,51 @@ constexpr index_t binary_block = 2048;
 
 inline double missing_value(bool na) { return na ? na_real() : nan_real(); }
 
+// Sums of one block of per-observation losses: res = {sum of w l over
+// non-missing l (0 where w is 0, even for an infinite l), sum of w over them,
+// number of missing l}. W says whether there are weights.
+template <bool W>
+struct block_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* l, const double* w, index_t n,
+                                     double* res) {
+    double wl[lanes], ws[lanes], nc[lanes];
+    for (int k = 0; k < lanes; ++k) wl[k] = 0.0, ws[k] = 0.0, nc[k] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int k = 0; k < lanes; ++k) {
+        const double v = l[i + k], wi = W ? w[i + k] : 1.0;
+        const bool miss = v != v;
+        wl[k] += miss || wi == 0.0 ? 0.0 : wi * v;
+        ws[k] += miss ? 0.0 : wi;
+        nc[k] += miss ? 1.0 : 0.0;
+      }
+    }
+    for (; i < n; ++i) {
+      const double v = l[i], wi = W ? w[i] : 1.0;
+      const bool miss = v != v;
+      wl[0] += miss || wi == 0.0 ? 0.0 : wi * v;
+      ws[0] += miss ? 0.0 : wi;
+      nc[0] += miss ? 1.0 : 0.0;
+    }
+    res[0] = res[1] = res[2] = 0.0;
+    for (int k = 0; k < lanes; ++k) res[0] += wl[k], res[1] += ws[k], res[2] += nc[k];
+  }
+};
+
+// out[i] = w_i l_i (0 where w_i is 0), missing l kept as they are.
+template <bool W>
+struct block_none_k {
+  XENTROPY_VM_INLINE static void run(const double* l, const double* w, index_t n,
+                                     double* out) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double v = l[i], wi = W ? w[i] : 1.0;
+      out[i] = v != v ? v : (wi == 0.0 ? 0.0 : wi * v);
+    }
+  }
+};
+
 // Reduces per-observation losses produced block by block: block_loss(o0, o1,
 // nll, acc) writes nll[0 .. o1 - o0) (NaN-encoded when missing) and notes
 // invalid input in acc.bad.
@@ -118,22 +163,23 @@ inline double reduce_losses(index_t n, index_t block, index_t work,
       n, block, work, opt.nthreads,
       [&](index_t o0, index_t o1, accumulator& acc) {
         double nll[binary_block];
+        const index_t nb = o1 - o0;
         block_loss(o0, o1, nll, acc);
         if (acc.bad >= 0) bad.note(acc.bad / 2, static_cast<int>(acc.bad % 2));
-        for (index_t i = 0; i < o1 - o0; ++i) {
-          const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
-          const double l = nll[i];
-          if (opt.red == reduction::none) {
-            opt.none_out[o0 + i] = std::isnan(l) ? l : (w == 0.0 ? 0.0 : w * l);
-            continue;
-          }
-          if (std::isnan(l)) {
-            if (!opt.na_rm) acc.missing(l);
-            continue;
-          }
-          if (w != 0.0) acc.sum += w * l;  // weight 0 drops an Inf loss too
-          acc.weight += w;
+        const double* w = opt.weights ? opt.weights + o0 : nullptr;
+        if (opt.red == reduction::none) {
+          if (w) vm::dispatch<block_none_k<true>>(nll, w, nb, opt.none_out + o0);
+          else vm::dispatch<block_none_k<false>>(nll, w, nb, opt.none_out + o0);
+          return;
         }
+        double res[3];
+        if (w) vm::dispatch<block_sum_k<true>>(nll, w, nb, res);
+        else vm::dispatch<block_sum_k<false>>(nll, w, nb, res);
+        acc.sum += res[0];
+        acc.weight += res[1];
+        if (res[2] > 0 && !opt.na_rm)
+          for (index_t i = 0; i < nb; ++i)
+            if (std::isnan(nll[i])) acc.missing(nll[i]);
       });
   if (opt.red == reduction::none) return 0.0;
   const double s = total.value(opt.na_rm);
@@ -299,6 +345,81 @@ inline double softmax_cross_entropy(const categorical_targets& y,
       });
 }
 
+namespace detail {
+
+// The common case of a block of binary losses, branch-free: targets in
+// [0, 1] and predictions in range, no NA. res[0] counts the elements that are
+// not (the caller then redoes the block with the scalar code, which sorts out
+// missing and invalid values). From logits, with a = log1p(exp(-|z|)),
+// softplus(z) = max(z, 0) + a and softplus(-z) = max(-z, 0) + a: sums of
+// non-negative terms, exact for any z.
+template <class Y, bool Logits, bool Shared>
+struct binary_block_k {
+  // loss of element i; `bad` is 1 when it needs the scalar code
+  XENTROPY_VM_INLINE static double one(const Y* y, int offset, const double* pred,
+                                       index_t i, double pw, double& bad) {
+    const double t = static_cast<double>(y[i]) - offset;
+    const double v = Shared ? pred[0] : pred[i];  // one probability for all
+    double l, ok_pred;
+    if (Logits) {
+      const double av = v < 0.0 ? -v : v;
+      const double a = vm::log1p(vm::exp(-av));  // exp(-|z|) <= 1: no overflow
+      const double sp = (v > 0.0 ? v : 0.0) + a, sn = (v < 0.0 ? -v : 0.0) + a;
+      l = (t > 0.0 ? pw * t * sn : 0.0) + (t < 1.0 ? (1.0 - t) * sp : 0.0);
+      ok_pred = v == v;
+    } else {
+      const double lp = vm::log(v), lq = vm::log1p(-v);
+      l = (t > 0.0 ? -t * lp : 0.0) + (t < 1.0 ? -(1.0 - t) * lq : 0.0);
+      ok_pred = v >= 0.0 && v <= 1.0;
+    }
+    bad = (t >= 0.0 && t <= 1.0 && ok_pred) ? 0.0 : 1.0;
+    return l;
+  }
+  // `lanes` partial counts (an omp simd reduction over mixed int and double
+  // data does not vectorise in GCC 12)
+  XENTROPY_VM_INLINE static void run(const Y* y, int offset, const double* pred,
+                                     index_t n, double pw, double* nll, double* res) {
+    double nbad[lanes];
+    for (int k = 0; k < lanes; ++k) nbad[k] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int k = 0; k < lanes; ++k) {
+        double b;
+        nll[i + k] = one(y, offset, pred, i + k, pw, b);
+        nbad[k] += b;
+      }
+    }
+    for (; i < n; ++i) {
+      double b;
+      nll[i] = one(y, offset, pred, i, pw, b);
+      nbad[0] += b;
+    }
+    res[0] = 0.0;
+    for (int k = 0; k < lanes; ++k) res[0] += nbad[k];
+  }
+};
+
+// Runs binary_block_k for the target type at hand; false if the block needs
+// the scalar code.
+template <bool Logits>
+inline bool binary_block_fast(const binary_targets& y, const double* pred,
+                              index_t pstride, index_t o0, index_t nb, double pw,
+                              double* nll) {
+  double res[1];
+  const double* p = pred + o0 * pstride;
+  if (pstride == 0) {
+    if (y.d) vm::dispatch<binary_block_k<double, Logits, true>>(y.d + o0, 0, p, nb, pw, nll, res);
+    else vm::dispatch<binary_block_k<int, Logits, true>>(y.i + o0, y.offset, p, nb, pw, nll, res);
+  } else {
+    if (y.d) vm::dispatch<binary_block_k<double, Logits, false>>(y.d + o0, 0, p, nb, pw, nll, res);
+    else vm::dispatch<binary_block_k<int, Logits, false>>(y.i + o0, y.offset, p, nb, pw, nll, res);
+  }
+  return res[0] == 0.0;
+}
+
+}  // namespace detail
+
 // Binary cross-entropy from probabilities of the positive class (stride 0
 // shares one probability among all observations).
 inline double binary_cross_entropy(const binary_targets& y, const double* prob,
@@ -307,6 +428,8 @@ inline double binary_cross_entropy(const binary_targets& y, const double* prob,
   return detail::reduce_losses(
       n, detail::binary_block, n, opt, bad,
       [&](index_t o0, index_t o1, double* nll, accumulator& acc) {
+        if (detail::binary_block_fast<false>(y, prob, prob_stride, o0, o1 - o0, 1.0, nll))
+          return;
         for (index_t o = o0; o < o1; ++o) {
           bool valid;
           const double t = y.get(o, valid);
@@ -337,6 +460,8 @@ inline double sigmoid_cross_entropy(const binary_targets& y, const double* logit
   return detail::reduce_losses(
       n, detail::binary_block, n, opt, bad,
       [&](index_t o0, index_t o1, double* nll, accumulator& acc) {
+        if (detail::binary_block_fast<true>(y, logits, 1, o0, o1 - o0, pos_weight, nll))
+          return;
         for (index_t o = o0; o < o1; ++o) {
           bool valid;
           const double t = y.get(o, valid);
@@ -444,6 +569,31 @@ inline void softmax_cross_entropy_grad(const categorical_targets& y,
     detail::rescale(out, n * K, kept.weight, opt.nthreads);
 }
 
+namespace detail {
+
+// The common case of a block of sigmoid_cross_entropy_grad, branch-free (see
+// binary_block_k); res[0] counts elements the scalar code must redo.
+template <class Y, bool W>
+struct sigmoid_grad_k {
+  XENTROPY_VM_INLINE static void run(const Y* y, int offset, const double* z,
+                                     const double* w, index_t n, double pw,
+                                     double denom, double* out, double* res) {
+    double nbad = 0.0;
+    XENTROPY_VM_SIMD_REDUCTION(+ : nbad)
+    for (index_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(y[i]) - offset;
+      const double v = z[i];
+      const double s = vm::sigmoid(v), sn = vm::sigmoid(-v);
+      const double g = (t < 1.0 ? (1.0 - t) * s : 0.0) - (t > 0.0 ? pw * t * sn : 0.0);
+      out[i] = g * ((W ? w[i] : 1.0) / denom);
+      nbad += (t >= 0.0 && t <= 1.0 && v == v) ? 0.0 : 1.0;
+    }
+    res[0] = nbad;
+  }
+};
+
+}  // namespace detail
+
 // d loss / d logits for sigmoid_cross_entropy, written to out (length n):
 // ((1 - y) sigmoid(z) - pos_weight y sigmoid(-z)) times the scale above.
 inline void sigmoid_cross_entropy_grad(const binary_targets& y,
@@ -454,11 +604,26 @@ inline void sigmoid_cross_entropy_grad(const binary_targets& y,
   const accumulator kept = sum_blocks(
       n, detail::binary_block, n, opt.nthreads,
       [&](index_t o0, index_t o1, accumulator& acc) {
+        const index_t nb = o1 - o0;
+        const double* w = opt.weights ? opt.weights + o0 : nullptr;
+        double res[1];
+        if (y.d) {
+          if (w) vm::dispatch<detail::sigmoid_grad_k<double, true>>(y.d + o0, 0, logits + o0, w, nb, pos_weight, denom, out + o0, res);
+          else vm::dispatch<detail::sigmoid_grad_k<double, false>>(y.d + o0, 0, logits + o0, w, nb, pos_weight, denom, out + o0, res);
+        } else {
+          if (w) vm::dispatch<detail::sigmoid_grad_k<int, true>>(y.i + o0, y.offset, logits + o0, w, nb, pos_weight, denom, out + o0, res);
+          else vm::dispatch<detail::sigmoid_grad_k<int, false>>(y.i + o0, y.offset, logits + o0, w, nb, pos_weight, denom, out + o0, res);
+        }
+        if (res[0] == 0.0) {
+          if (opt.red == reduction::mean && opt.na_rm)
+            for (index_t i = 0; i < nb; ++i) acc.weight += w ? w[i] : 1.0;
+          return;
+        }
         for (index_t o = o0; o < o1; ++o) {
           bool valid;
           const double t = y.get(o, valid);
           const double z = logits[o];
-          const double w = opt.weights ? opt.weights[o] : 1.0;
+          const double wo = opt.weights ? opt.weights[o] : 1.0;
           double g;
           if (!valid) {
             acc.invalid(o * 2 + target);
@@ -469,8 +634,8 @@ inline void sigmoid_cross_entropy_grad(const binary_targets& y,
             g = 0.0;
             if (t < 1.0) g += (1.0 - t) * sigmoid(z);
             if (t > 0.0) g -= pos_weight * t * sigmoid(-z);
-            g *= w / denom;
-            acc.weight += w;
+            g *= wo / denom;
+            acc.weight += wo;
           }
           out[o] = g;
         }
