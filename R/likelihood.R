@@ -71,6 +71,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   if (is.matrix(y)) {
     abort("`y` must be a factor or integer labels when `prob` is a vector.", call)
   }
+  if (is.factor(y)) y <- unclass_factor(y)
   K <- length(prob)
   bad <- which(!(prob >= 0 & prob <= 1) & !is.na(prob))
   if (length(bad)) {

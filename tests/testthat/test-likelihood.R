@@ -70,6 +70,11 @@ test_that("loglik_categorical: matrix or shared probabilities, -loglik / n is th
                tolerance = 1e-12)
   prob <- c(0.1, 0.2, 0.3, 0.4)
   expect_equal(loglik_categorical(d$y, prob), sum(log(prob[d$y])), tolerance = 1e-12)
+  expect_equal(loglik_categorical(factor(d$y, levels = 1:4), prob), sum(log(prob[d$y])),
+               tolerance = 1e-12)
+  named <- c(a = 0.1, b = 0.2, c = 0.3, d = 0.4)
+  expect_equal(loglik_categorical(factor(c("d", "a"), levels = c("d", "a")), named), log(0.4) + log(0.1),
+               tolerance = 1e-15)
   expect_true(is.na(loglik_categorical(c(1, NA), prob)))
   expect_equal(loglik_categorical(c(1, NA), prob, na.rm = TRUE), log(0.1), tolerance = 1e-15)
   expect_error(loglik_categorical(c(1, 5), prob), "`y` must contain class labels in 1..4",

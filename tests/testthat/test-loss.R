@@ -273,3 +273,26 @@ test_that("bad input to the losses is an error naming the argument", {
                class = "xentropy_error")
   expect_error(sigmoid_cross_entropy(c(0L, 2L), c(1, 2)), "`y` must contain 0/1", class = "xentropy_error")
 })
+
+test_that("every SIMD path gives the same losses and gradients to 1e-14", {
+  set.seed(22)
+  n <- 5000
+  Z <- matrix(rnorm(n * 4, sd = 3), n)
+  y <- sample.int(4, n, replace = TRUE)
+  z <- c(rnorm(n, sd = 10), 1e10, -1e10)
+  yb <- c(rbinom(n, 1, 0.4), 1, 1)
+  ys <- c(runif(n), 0, 1)
+  w <- runif(n + 2)
+  run <- function() {
+    list(softmax_cross_entropy(y, Z), softmax_cross_entropy_grad(y, Z),
+         sigmoid_cross_entropy(yb, z, reduction = "none"), sigmoid_cross_entropy(ys, z, weights = w),
+         sigmoid_cross_entropy(yb == 1, z, pos_weight = 2), sigmoid_cross_entropy_grad(yb, z),
+         binary_cross_entropy(yb, sigmoid(z)), binary_cross_entropy(ys, 0.3))
+  }
+  ref <- run()
+  each_simd_path({
+    got <- run()
+    for (i in seq_along(ref)) expect_equal(got[[i]], ref[[i]], tolerance = 1e-14)
+  })
+  expect_identical(ref[[3]][n + 1:2], c(0, 1e10))
+})

@@ -176,3 +176,26 @@ test_that("bad arguments are errors naming the argument", {
   expect_error(logsumexp(m, na.rm = "yes"), "`na.rm` must be TRUE or FALSE, not a string",
                class = "xentropy_error")
 })
+
+test_that("every SIMD path gives the same normalisers to 1e-15, special rows included", {
+  set.seed(21)
+  m <- matrix(rnorm(3000, sd = 20), 300)
+  m[5, 2] <- NA
+  m[6, 3] <- NaN
+  m[7, ] <- -Inf
+  m[8, 1:2] <- Inf
+  v <- rnorm(20000, sd = 5)
+  run <- function() {
+    list(logsumexp(m), logsumexp(m, 2), softmax(m), log_softmax(m), softmax(m, 2),
+         logsumexp(v), softmax(v), log_softmax(m, temperature = 3), logsumexp(m, na.rm = TRUE))
+  }
+  ref <- run()
+  each_simd_path({
+    got <- run()
+    for (i in seq_along(ref)) {
+      expect_equal(got[[i]], ref[[i]], tolerance = 1e-15)
+      expect_identical(is.na(got[[i]]), is.na(ref[[i]]))
+      expect_identical(is.nan(got[[i]]), is.nan(ref[[i]]))
+    }
+  })
+})
