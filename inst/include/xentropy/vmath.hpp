@@ -118,6 +118,13 @@
 // stack for 32-byte AVX spills (GCC bug 54412). XENTROPY_TARGET_CLONES is also
 // provided (GCC's ifunc-based target_clones) for loops that need no per-path test.
 //
+// Why not Eigen's packet math (RcppEigen is a dependency anyway): Eigen 3.3
+// (RcppEigen 0.3.3.x) vectorises exp but not log or log1p for doubles
+// (packet_traits<double>: HasExp only), and it picks the instruction set at
+// compile time from -m flags, which CRAN packages cannot use; run-time
+// dispatch needs functions that are inlined into target-attributed copies, as
+// here.
+//
 // No function here calls R or allocates.
 #ifndef XENTROPY_VMATH_HPP
 #define XENTROPY_VMATH_HPP
