@@ -147,6 +147,10 @@ md_table <- function(df) {
     paste0("|", paste(rep("---", ncol(df)), collapse = "|"), "|"),
     apply(df, 1, function(r) paste0("| ", paste(esc(r), collapse = " | "), " |")))
 }
+cpu <- tryCatch({
+  l <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)
+  if (length(l)) trimws(sub("^[^:]*:", "", l[1])) else Sys.info()[["machine"]]
+}, error = function(e) Sys.info()[["machine"]])
 md_tab <- tab
 md_tab[["base R"]] <- paste0("`", md_tab[["base R"]], "`")
 
@@ -164,6 +168,7 @@ md <- c(
   "",
   paste0("- ", R.version.string, "; xentropy ", packageVersion("xentropy"),
          "; Rmpfr ", packageVersion("Rmpfr"), " (MPFR ", Rmpfr::mpfrVersion(), ")"),
+  paste0("- CPU: ", cpu, " (the kernels pick their SIMD path per CPU)"),
   paste0("- date: ", format(Sys.time(), "%Y-%m-%d %H:%M %Z"),
          "; run time ", round(elapsed), " s"),
   "",

@@ -26,6 +26,7 @@ results_file <- file.path(script_dir, "results.md")
 min_iterations <- 5
 min_time <- 0.4
 rounds <- 3
+busy_limit <- 0.25  # cores used by others above which a row is measured again
 
 # XENTROPY_BENCH_SCALE (default 1) shrinks the data for a quick trial run.
 scale <- as.numeric(Sys.getenv("XENTROPY_BENCH_SCALE", "1"))
@@ -208,7 +209,22 @@ for (o in ops) {
   if (is.null(floor_cache[[o$floor]])) {
     tasks$floor <- list(expr = floors[[o$floor]], threads = NA)
   }
-  m <- measure(tasks)
+  # A row measured while other processes kept a core busy is measured once
+  # more, and each expression keeps its best median over both attempts.
+  m <- NULL
+  others <- Inf
+  for (attempt in 1:2) {
+    busy0 <- cpu_busy(); own0 <- own_cpu(); wall0 <- Sys.time()
+    ma <- measure(tasks)
+    oa <- (cpu_busy() - busy0 - (own_cpu() - own0)) /
+      as.numeric(difftime(Sys.time(), wall0, units = "secs"))
+    m <- if (is.null(m)) ma else Map(function(a, b) {
+      list(median = min(a$median, b$median), mem = max(a$mem, b$mem))
+    }, m, ma)
+    others <- min(others, oa)
+    if (is.na(oa) || oa < busy_limit) break
+    cat("  other processes used", sprintf("%.2f", oa), "cores; measuring again\n")
+  }
   if (is.null(ours_cache[[key]])) {
     ours_cache[[key]] <- list(r1 = m$ours_1t, r2 = m$ours_2t)
   }
@@ -226,6 +242,7 @@ for (o in ops) {
     floor = rf$median,
     mem_ours = r2$mem, mem_ours_1t = r1$mem, mem_idiom = ri$mem,
     result_bytes = result_bytes, same = same, ident = ident,
+    others = max(others, 0),
     goal_idiom = o$goal_idiom, goal_floor = o$goal_floor,
     stringsAsFactors = FALSE)
 }
@@ -262,9 +279,11 @@ table_out <- data.frame(
   `ratio_to_floor (2t)` = paste0(fmt_ratio(res$ratio_to_floor), " ",
     ifelse(res$goal_floor_met == "met", "met", "NOT met"), " (<= ",
     res$goal_floor, "x)"),
+  `ratio_to_floor (1t)` = fmt_ratio(res$ours_1t / res$floor),
   speedup_1_to_2_threads = fmt_ratio(res$speedup_threads),
   mem_ours = fmt_bytes(res$mem_ours),
   mem_idiom = fmt_bytes(res$mem_idiom),
+  others_cpu = ifelse(is.na(res$others), "-", sprintf("%.2f", res$others)),
   check.names = FALSE, stringsAsFactors = FALSE)
 
 # --- the goals of the issue, marked met / not met ---------------------------
@@ -366,7 +385,8 @@ md <- c(
   paste0("- bench ", packageVersion("bench"), ", matrixStats ",
          packageVersion("matrixStats")),
   paste0("- other processes used ", others_text, " during the run",
-         " (from /proc/stat); much above 0 makes the 2-thread column pessimistic"),
+         " (from /proc/stat; per row in the column `others_cpu`); much above 0",
+         " makes the 2-thread column pessimistic"),
   paste0("- date: ", format(Sys.time(), "%Y-%m-%d %H:%M %Z"),
          "; load average (/proc/loadavg) at the start: ", load_start,
          ", at the end: ", load_avg),
