@@ -11,8 +11,10 @@ ulp_error <- function(got, exact) {
   ref <- Rmpfr::asNumeric(exact)
   ulp <- ifelse(abs(ref) < 2^-1022, 2^-1074,
                 2^(floor(log2(abs(ref))) - 52))
-  err <- Rmpfr::asNumeric(abs(Rmpfr::mpfr(got, mpfr_bits) - exact))
-  err <- err / ulp
+  # divide in MPFR: an error below the smallest subnormal would round to 0 or
+  # to a whole ulp if it were turned into a double first
+  err <- Rmpfr::asNumeric(abs(Rmpfr::mpfr(got, mpfr_bits) - exact) /
+                            Rmpfr::mpfr(ulp, mpfr_bits))
   # identical infinities (or zeros) are exact
   err[got == ref & is.infinite(ref)] <- 0
   err

@@ -207,6 +207,26 @@ inline double smooth(double tv, double eps, index_t K) {
   return eps == 0.0 ? tv : (1.0 - eps) * tv + eps / static_cast<double>(K);
 }
 
+// Target t_ik of observation o = o0 + i for class k: the label's one-hot
+// entry, or the target matrix entry, checked. A missing entry marks row i
+// (na or nan) and an entry outside [0, 1] is noted in acc; both return -1,
+// which callers skip.
+inline double target_at(const categorical_targets& y, const index_t* lab,
+                        index_t i, index_t o, index_t k, bool* na, bool* nan,
+                        accumulator& acc) {
+  if (!y.is_matrix()) return lab[i] < 0 ? -1.0 : (lab[i] == k ? 1.0 : 0.0);
+  const double t = y.matrix(o, k);
+  if (std::isnan(t)) {
+    if (is_na(t)) na[i] = true; else nan[i] = true;
+    return -1.0;
+  }
+  if (!is_prob(t)) {
+    acc.invalid(y.matrix.at(o, k) * 2 + target);
+    return -1.0;
+  }
+  return t;
+}
+
 // Statistics and per-entry loss terms of the softmax rows of a block.
 struct softmax_block {
   lse_stats st[obs_block];
@@ -265,20 +285,7 @@ inline double cross_entropy_loss(const categorical_targets& y, const double* pro
               acc.invalid(P.at(o, k) * 2 + prediction);
               continue;
             }
-            double t;
-            if (y.is_matrix()) {
-              t = y.matrix(o, k);
-              if (std::isnan(t)) {
-                if (is_na(t)) na[i] = true; else nan[i] = true;
-                continue;
-              }
-              if (!detail::is_prob(t)) {
-                acc.invalid(y.matrix.at(o, k) * 2 + target);
-                continue;
-              }
-            } else {
-              t = lab[i] == k ? 1.0 : 0.0;
-            }
+            const double t = detail::target_at(y, lab, i, o, k, na, nan, acc);
             if (t > 0.0) nll[i] += p == 0.0 ? inf() : -t * std::log(p);
           }
         }
@@ -319,21 +326,8 @@ inline double softmax_cross_entropy(const categorical_targets& y,
             for (index_t i = 0; i < nb; ++i) {
               const index_t o = o0 + i;
               if (na[i] || nan[i]) continue;
-              double t;
-              if (y.is_matrix()) {
-                t = y.matrix(o, k);
-                if (std::isnan(t)) {
-                  if (is_na(t)) na[i] = true; else nan[i] = true;
-                  continue;
-                }
-                if (!detail::is_prob(t)) {
-                  acc.invalid(y.matrix.at(o, k) * 2 + target);
-                  continue;
-                }
-              } else {
-                if (lab[i] < 0) continue;
-                t = lab[i] == k ? 1.0 : 0.0;
-              }
+              double t = detail::target_at(y, lab, i, o, k, na, nan, acc);
+              if (t < 0.0) continue;
               t = detail::smooth(t, eps, K);
               if (t > 0.0)
                 nll[i] += t * detail::nll_entry(sb.st[i], sb.kinds[i], sb.L[i], Z(o, k));
@@ -355,15 +349,17 @@ namespace detail {
 // non-negative terms, exact for any z.
 template <class Y, bool Logits, bool Shared>
 struct binary_block_k {
-  // loss of element i; `bad` is 1 when it needs the scalar code
+  // loss of element i; `bad` is 1 when it needs the scalar code. From logits,
+  // e = exp(-|z|) (<= 1: no overflow) was computed by a first loop: two
+  // simple loops over a block in cache run faster than one with both
+  // polynomials (2.2 -> 1.7 ns per element with AVX-512).
   XENTROPY_VM_INLINE static double one(const Y* y, int offset, const double* pred,
-                                       index_t i, double pw, double& bad) {
+                                       index_t i, double pw, double e, double& bad) {
     const double t = static_cast<double>(y[i]) - offset;
     const double v = Shared ? pred[0] : pred[i];  // one probability for all
     double l, ok_pred;
     if (Logits) {
-      const double av = v < 0.0 ? -v : v;
-      const double a = vm::log1p(vm::exp(-av));  // exp(-|z|) <= 1: no overflow
+      const double a = vm::log1p(e);
       const double sp = (v > 0.0 ? v : 0.0) + a, sn = (v < 0.0 ? -v : 0.0) + a;
       l = (t > 0.0 ? pw * t * sn : 0.0) + (t < 1.0 ? (1.0 - t) * sp : 0.0);
       ok_pred = v == v;
@@ -379,6 +375,13 @@ struct binary_block_k {
   // data does not vectorise in GCC 12)
   XENTROPY_VM_INLINE static void run(const Y* y, int offset, const double* pred,
                                      index_t n, double pw, double* nll, double* res) {
+    if (Logits) {
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < n; ++i) {
+        const double v = pred[i];
+        nll[i] = vm::exp(v < 0.0 ? v : -v);
+      }
+    }
     double nbad[lanes];
     for (int k = 0; k < lanes; ++k) nbad[k] = 0.0;
     index_t i = 0;
@@ -386,13 +389,13 @@ struct binary_block_k {
       XENTROPY_VM_SIMD
       for (int k = 0; k < lanes; ++k) {
         double b;
-        nll[i + k] = one(y, offset, pred, i + k, pw, b);
+        nll[i + k] = one(y, offset, pred, i + k, pw, Logits ? nll[i + k] : 0.0, b);
         nbad[k] += b;
       }
     }
     for (; i < n; ++i) {
       double b;
-      nll[i] = one(y, offset, pred, i, pw, b);
+      nll[i] = one(y, offset, pred, i, pw, Logits ? nll[i] : 0.0, b);
       nbad[0] += b;
     }
     res[0] = 0.0;
@@ -534,14 +537,8 @@ inline void softmax_cross_entropy_grad(const categorical_targets& y,
         if (y.is_matrix()) {
           // a missing target anywhere in the row makes the row missing
           for (index_t k = 0; k < K; ++k)
-            for (index_t i = 0; i < nb; ++i) {
-              const double t = y.matrix(o0 + i, k);
-              if (std::isnan(t)) {
-                if (is_na(t)) na[i] = true; else nan[i] = true;
-              } else if (!detail::is_prob(t)) {
-                acc.invalid(y.matrix.at(o0 + i, k) * 2 + target);
-              }
-            }
+            for (index_t i = 0; i < nb; ++i)
+              detail::target_at(y, lab, i, o0 + i, k, na, nan, acc);
         }
         for (index_t i = 0; i < nb; ++i) {
           const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
