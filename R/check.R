@@ -59,7 +59,7 @@ check_numeric_matrix <- function(x, arg = deparse(substitute(x)),
   d <- dim(x)
   if (length(d) > 2L) {
     abort(sprintf(
-      "`%s` must be a numeric vector or matrix, not a %d-dimensional array.",
+      "`%s` must be a numeric vector or matrix, not a %.0f-dimensional array.",
       arg, length(d)
     ), call)
   }

@@ -91,7 +91,7 @@ information <- function(measure, p, q, base, margin, na.rm, call) {
 # one distribution, shared by every observation of a matrix operand.
 measure_layout <- function(p, q, margin, args, call) {
   if (is.matrix(p) && is.matrix(q) && !identical(dim(p), dim(q))) {
-    abort(sprintf("`%s` is %d x %d but `%s` is %d x %d: the matrices must have the same shape.",
+    abort(sprintf("`%s` is %.0f x %.0f but `%s` is %.0f x %.0f: the matrices must have the same shape.",
                   args[1], nrow(p), ncol(p), args[2], nrow(q), ncol(q)), call)
   }
   q_leads <- !is.matrix(p) && is.matrix(q)
@@ -114,7 +114,7 @@ measure_layout <- function(p, q, margin, args, call) {
     if (is.null(x)) return(c(0, 0))
     if (is.matrix(x)) return(matrix_strides)
     if (length(x) != nclass) {
-      abort(sprintf("`%s` has %d elements but there are %d %s: the distributions must have the same length.",
+      abort(sprintf("`%s` has %.0f elements but there are %.0f %s: the distributions must have the same length.",
                     arg, length(x), nclass, unit), call)
     }
     c(0, 1)

@@ -75,7 +75,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   K <- length(prob)
   bad <- which(!(prob >= 0 & prob <= 1) & !is.na(prob))
   if (length(bad)) {
-    abort(sprintf("`prob` must contain probabilities in [0, 1]; found %s at position %d.",
+    abort(sprintf("`prob` must contain probabilities in [0, 1]; found %s at position %.0f.",
                   format(prob[bad[1]]), bad[1]), call)
   }
   missing <- is.na(y)
@@ -85,7 +85,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   }
   bad <- which(y < 1 | y > K | y != trunc(y))
   if (length(bad)) {
-    abort(sprintf("`y` must contain class labels in 1..%d (the length of `prob`); found %s at position %d.",
+    abort(sprintf("`y` must contain class labels in 1..%.0f (the length of `prob`); found %s at position %.0f.",
                   K, format(y[bad[1]]), bad[1]), call)
   }
   counts <- tabulate(y, nbins = K)
@@ -157,7 +157,7 @@ mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
     ok <- y[!is.na(y)]
     bad <- which(!is.na(y) & (y < 1 | y != trunc(y) | y > .Machine$integer.max))
     if (length(bad)) {
-      abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %d.",
+      abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %.0f.",
                     format(y[bad[1]]), bad[1]), call)
     }
     if (is.null(K)) {

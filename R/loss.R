@@ -186,7 +186,7 @@ categorical_loss <- function(kind, y, pred, pred_arg, weights, reduction,
   out <- categorical_loss_impl(kind, y, pred, weights, red, na.rm,
                                label_smoothing, thread_count())
   what <- c(if (is.matrix(y)) "target probabilities in [0, 1]" else
-              sprintf("class labels in 1..%d (the columns of `%s`)", ncol(pred), pred_arg),
+              sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(pred), pred_arg),
             if (kind == 0L) "probabilities in [0, 1]" else "logits")
   report_invalid(out, c("y", pred_arg), list(y, pred), what, call)
   if (red == 2L && kind != 2L) names(out) <- rownames(pred)
@@ -199,7 +199,7 @@ binary_loss <- function(kind, y, pred, pred_arg, weights, reduction, na.rm,
   pred <- check_numeric(pred, pred_arg, call)
   n <- length(target$y)
   if (length(pred) != n && !(kind == 0L && length(pred) == 1L)) {
-    abort(sprintf("`y` has %d values but `%s` has %d.", n, pred_arg, length(pred)), call)
+    abort(sprintf("`y` has %.0f values but `%s` has %.0f.", n, pred_arg, length(pred)), call)
   }
   weights <- check_weights(weights, n, call)
   red <- check_reduction(reduction, call)

@@ -27,7 +27,7 @@ as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call,
     y <- check_numeric(y, arg, call)
     if (!identical(dim(y), dim(pred))) {
       abort(sprintf(
-        "`%s` is a %d x %d matrix but `%s` is %d x %d: a target matrix must have the shape of the predictions.",
+        "`%s` is a %.0f x %.0f matrix but `%s` is %.0f x %.0f: a target matrix must have the shape of the predictions.",
         arg, nrow(y), ncol(y), pred_arg, n, K
       ), call)
     }
@@ -47,7 +47,7 @@ as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call,
     ), call)
   }
   if (check_length && length(y) != n) {
-    abort(sprintf("`%s` has %d labels but `%s` has %d rows.", arg, length(y), pred_arg, n), call)
+    abort(sprintf("`%s` has %.0f labels but `%s` has %.0f rows.", arg, length(y), pred_arg, n), call)
   }
   y
 }
@@ -73,7 +73,7 @@ factor_codes <- function(y, pred, arg, pred_arg, call) {
   }
   if (length(lev) != ncol(pred)) {
     abort(sprintf(
-      "`%s` has %d levels but `%s` has %d columns; give `%s` column names to match levels by name.",
+      "`%s` has %.0f levels but `%s` has %.0f columns; give `%s` column names to match levels by name.",
       arg, length(lev), pred_arg, ncol(pred), pred_arg
     ), call)
   }
@@ -92,7 +92,7 @@ unclass_factor <- function(y) {
 as_binary_targets <- function(y, arg = "y", call) {
   if (is.factor(y)) {
     if (nlevels(y) != 2L) {
-      abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %d.",
+      abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %.0f.",
                     arg, nlevels(y)), call)
     }
     return(list(y = y, offset = 1L))  # codes 1/2, read in place
@@ -115,14 +115,14 @@ check_weights <- function(weights, n, call) {
     abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(weights)), call)
   }
   if (length(weights) != n) {
-    abort(sprintf("`weights` has length %d but there are %d observations.",
+    abort(sprintf("`weights` has length %.0f but there are %.0f observations.",
                   length(weights), n), call)
   }
   if (!is.double(weights)) storage.mode(weights) <- "double"
   # anyNA(), min() and max() allocate nothing; which() runs only on an error
   if (anyNA(weights) || (n > 0 && (min(weights) < 0 || max(weights) == Inf))) {
     bad <- which(is.na(weights) | weights < 0 | weights == Inf)
-    abort(sprintf("`weights` must be non-negative and finite; found %s at position %d.",
+    abort(sprintf("`weights` must be non-negative and finite; found %s at position %.0f.",
                   format(weights[bad[1]]), bad[1]), call)
   }
   weights
@@ -158,7 +158,7 @@ report_invalid <- function(out, args, values, what, call) {
   x <- values[[which]]
   pos <- bad[1] + 1
   where <- if (is.matrix(x)) {
-    sprintf("[%d, %d]", as.integer((pos - 1) %% nrow(x) + 1), as.integer((pos - 1) %/% nrow(x) + 1))
+    sprintf("[%.0f, %.0f]", (pos - 1) %% nrow(x) + 1, (pos - 1) %/% nrow(x) + 1)
   } else {
     sprintf("position %.0f", pos)
   }

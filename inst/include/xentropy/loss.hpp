@@ -510,6 +510,36 @@ inline void rescale(double* out, index_t len, double denom, int nthreads) {
 
 }  // namespace detail
 
+namespace detail {
+
+// (softmax(z_i) - t'_i) * scale_i for the rows [o0, o0 + nb) of an n x K
+// logit matrix, class by class with the rows in the inner (vectorised) loop.
+// Targets are labels (0-based, as doubles) or a target matrix T; t' is the
+// smoothed target (1 - eps) t + eps / K, which is t when eps is 0.
+template <bool Matrix>
+struct softmax_grad_k {
+  XENTROPY_VM_INLINE static void run(const double* z, index_t n, index_t K, index_t o0,
+                                     index_t nb, const double* m, const double* S,
+                                     const double* lab, const double* T, double eps,
+                                     const double* scale, double* out) {
+    const double keep = 1.0 - eps, spread = eps / static_cast<double>(K);
+    for (index_t k = 0; k < K; ++k) {
+      const double* zc = z + k * n + o0;
+      const double* tc = Matrix ? T + k * n + o0 : nullptr;
+      double* oc = out + k * n + o0;
+      const double kd = static_cast<double>(k);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double p = vm::exp(zc[i] - m[i]) / S[i];
+        const double t = Matrix ? tc[i] : (lab[i] == kd ? 1.0 : 0.0);
+        oc[i] = (p - (keep * t + spread)) * scale[i];
+      }
+    }
+  }
+};
+
+}  // namespace detail
+
 // d loss / d logits for softmax_cross_entropy, written to out (n x K):
 // (softmax(z_i) - t'_i) times w_i (and divided by the total weight for
 // "mean"). Missing observations give NA (NaN) rows, or 0 rows with na_rm.
@@ -546,9 +576,25 @@ inline void softmax_cross_entropy_grad(const categorical_targets& y,
           if (!(na[i] || nan[i])) acc.weight += w;
         }
         if (acc.bad >= 0) bad.note(acc.bad / 2, static_cast<int>(acc.bad % 2));
-        for (index_t k = 0; k < K; ++k) {
-          for (index_t i = 0; i < nb; ++i) {
-            const index_t o = o0 + i;
+        // one vectorised pass for the block, with harmless values for rows
+        // that are missing or infinite; those rows are rewritten below
+        double m[detail::obs_block], S[detail::obs_block], labd[detail::obs_block];
+        bool special = false;
+        for (index_t i = 0; i < nb; ++i) {
+          const bool regular = sb.kinds[i] == detail::kind::regular && !(na[i] || nan[i]);
+          special = special || !regular;
+          m[i] = regular ? sb.st[i].m : 0.0;
+          S[i] = regular ? sb.st[i].t + sb.st[i].c : 1.0;
+          labd[i] = y.is_matrix() ? -1.0 : static_cast<double>(lab[i]);
+        }
+        const double* T = y.is_matrix() ? y.matrix.data : nullptr;
+        if (T) vm::dispatch<detail::softmax_grad_k<true>>(logits, n, K, o0, nb, m, S, labd, T, eps, scale, out);
+        else vm::dispatch<detail::softmax_grad_k<false>>(logits, n, K, o0, nb, m, S, labd, T, eps, scale, out);
+        if (!special) return;
+        for (index_t i = 0; i < nb; ++i) {
+          if (sb.kinds[i] == detail::kind::regular && !(na[i] || nan[i])) continue;
+          const index_t o = o0 + i;
+          for (index_t k = 0; k < K; ++k) {
             double g;
             if (na[i] || nan[i]) {
               g = opt.na_rm ? 0.0 : detail::missing_value(na[i]);
