@@ -46,14 +46,20 @@ if (is_root && has_apt) {
   }
 }
 
+# A library this user can write to, for the packages below and for
+# `R CMD INSTALL .` afterwards (R puts R_LIBS_USER first once it exists).
+lib <- .libPaths()[1]
+if (file.access(lib, 2) != 0) {
+  lib <- Sys.getenv("R_LIBS_USER")
+  if (!dir.exists(lib)) {
+    dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+    message("Created the user library ", lib)
+  }
+  .libPaths(c(lib, .libPaths()))
+}
+
 still_missing <- missing_packages()
 if (length(still_missing)) {
-  lib <- .libPaths()[1]
-  if (file.access(lib, 2) != 0) {
-    lib <- Sys.getenv("R_LIBS_USER")
-    dir.create(lib, recursive = TRUE, showWarnings = FALSE)
-    .libPaths(c(lib, .libPaths()))
-  }
   repos <- getOption("repos")
   if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
     repos <- c(CRAN = "https://cloud.r-project.org")
