@@ -4,8 +4,11 @@
 # error of class "xentropy_error" that names the argument, says what was
 # expected and what was given, and points at the user's call.
 
-abort <- function(message, call) {
-  stop(errorCondition(message, class = "xentropy_error", call = call))
+# `class` adds subclasses before "xentropy_error"; `...` are fields of the
+# condition (e.g. `argument`, `position`, `value`) for code that handles it.
+abort <- function(message, call, class = NULL, ...) {
+  stop(errorCondition(message, ..., class = c(class, "xentropy_error"),
+                      call = call))
 }
 
 # "a character vector", "a data frame", "NULL", ... for error messages.
