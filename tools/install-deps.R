@@ -3,45 +3,135 @@
 #   Rscript tools/install-deps.R
 #
 # As root on Debian/Ubuntu: Debian's prebuilt r-cran-* packages, pandoc (for
-# the vignettes), qpdf and tidy (for R CMD check --as-cran) through apt-get:
-# seconds. Anything still missing, or everything for an ordinary user, comes
-# from CRAN into the user library (created if needed).
+# the vignettes), qpdf and tidy (for R CMD check --as-cran) and clang-14 with
+# its runtime (for the fuzz harness in tools/fuzz/) through apt-get: seconds.
+# Anything still missing, or everything for an ordinary user, comes from the
+# repositories R is configured with (getOption("repos"); where none is set,
+# R's first CRAN mirror) into the user library, created if needed.
+#
+# Without root, system libraries cannot be installed from here: the script
+# says which Debian packages are missing and what will not work without them.
+# It exits non-zero only when xentropy itself cannot be installed.
 
 r_packages <- c(
   # build (Imports, LinkingTo)
   "Rcpp", "RcppEigen",
-  # tests, vignettes, benchmarks (Suggests)
-  "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "bench",
-  "matrixStats"
+  # tests, vignettes, benchmarks, comparisons (Suggests)
+  "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "glmnet",
+  "VGAM", "bench", "matrixStats"
 )
-# command -> Debian packages providing it
-system_tools <- c(pandoc = "pandoc", qpdf = "qpdf", tidy = "tidy",
-                  pdflatex = "texlive-latex-base texlive-latex-recommended texlive-fonts-recommended")
 
+# What each package is for, to say what is lost without it.
+purpose <- c(
+  Rcpp = "xentropy cannot be installed at all",
+  RcppEigen = "xentropy cannot be installed at all",
+  testthat = "the test suite cannot run, so tools/check.sh fails",
+  knitr = "the vignettes cannot be built, so R CMD build and tools/check.sh fail",
+  rmarkdown = "the vignettes cannot be built, so R CMD build and tools/check.sh fail",
+  ggplot2 = "the tour and the vignettes leave out their figures",
+  Rmpfr = "the accuracy tests against 200-bit references are skipped",
+  nnet = "the comparisons with nnet::multinom() are skipped",
+  glmnet = "the comparisons with glmnet are skipped",
+  VGAM = "the comparisons with VGAM are skipped",
+  bench = "the benchmarks in bench/ cannot run",
+  matrixStats = "the benchmarks in bench/ cannot run"
+)
+
+# CRAN packages (anywhere in the dependency tree of the ones above) that do
+# not build from source without a system library: the header the compiler
+# must find and the Debian package that provides it.
+system_libraries <- list(
+  fs    = list(header = "uv.h",   debian = "libuv1-dev"),
+  gmp   = list(header = "gmp.h",  debian = "libgmp-dev"),
+  Rmpfr = list(header = "mpfr.h", debian = "libmpfr-dev")
+)
+
+# Programs: command -> Debian packages, and what is lost without them.
+system_tools <- list(
+  pandoc   = list(debian = "pandoc",
+                  purpose = "the vignettes cannot be rendered, so R CMD build and tools/check.sh fail"),
+  qpdf     = list(debian = "qpdf",
+                  purpose = "R CMD check --as-cran cannot check PDF sizes (a NOTE, so tools/check.sh fails)"),
+  tidy     = list(debian = "tidy",
+                  purpose = "R CMD check --as-cran cannot validate the HTML manual (a NOTE, so tools/check.sh fails)"),
+  pdflatex = list(debian = c("texlive-latex-base", "texlive-latex-recommended",
+                             "texlive-fonts-recommended"),
+                  purpose = "the PDF manual cannot be built, so tools/check.sh fails")
+)
+# Optional: only the fuzz harness (sh tools/fuzz/run.sh) needs these.
+fuzz_tools <- list(header = "fuzzer/FuzzedDataProvider.h",
+                   debian = c("clang-14", "libclang-rt-14-dev"))
+
+has_tool <- function(tool) nzchar(Sys.which(tool))
 missing_packages <- function() {
   r_packages[!vapply(r_packages, requireNamespace, logical(1), quietly = TRUE)]
 }
-has_tool <- function(tool) nzchar(Sys.which(tool))
+missing_tools <- function() {
+  names(system_tools)[!vapply(names(system_tools), has_tool, logical(1))]
+}
+has_fuzzer <- function() {
+  has_tool("clang++-14") &&
+    system2("clang++-14", c("-fsanitize=fuzzer", "-x", "c++", "-o", "/dev/null", "-"),
+            input = "extern \"C\" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }",
+            stdout = FALSE, stderr = FALSE) == 0
+}
+# Does R's C compiler find this header?
+has_header <- function(header) {
+  r <- file.path(R.home("bin"), "R")
+  cc <- suppressWarnings(system2(r, c("CMD", "config", "CC"), stdout = TRUE, stderr = FALSE))
+  cppflags <- suppressWarnings(system2(r, c("CMD", "config", "CPPFLAGS"), stdout = TRUE, stderr = FALSE))
+  if (!length(cc) || !nzchar(cc[1])) return(FALSE)
+  src <- tempfile(fileext = ".c")
+  on.exit(unlink(src))
+  writeLines(sprintf("#include <%s>", header), src)
+  status <- suppressWarnings(system(paste(cc[1], cppflags[1], "-E", shQuote(src)),
+                                    ignore.stdout = TRUE, ignore.stderr = TRUE))
+  status == 0
+}
+# Packages among `pkgs` (and the CRAN packages they need) that need a system
+# library whose header is missing: a named list, library -> Debian packages.
+missing_libraries <- function(pkgs, db) {
+  tree <- unique(c(pkgs, unlist(tools::package_dependencies(
+    pkgs, db = db, recursive = TRUE, which = c("Depends", "Imports", "LinkingTo")))))
+  installed <- vapply(names(system_libraries), function(p)
+    nzchar(system.file(package = p)), logical(1))
+  need <- intersect(names(system_libraries), tree)
+  need <- need[!installed[need]]
+  out <- list()
+  for (p in need) {
+    lib <- system_libraries[[p]]
+    debs <- lib$debian
+    if (p == "Rmpfr") debs <- c(if (!installed[["gmp"]] && !has_header("gmp.h")) "libgmp-dev", debs)
+    if (!has_header(lib$header)) out[[p]] <- unique(debs)
+  }
+  out
+}
+say <- function(...) message(paste0(...))
+wrap <- function(x) paste(strwrap(x, width = 76, exdent = 2), collapse = "\n")
 
 is_root <- identical(unname(Sys.info()[["effective_user"]]), "root")
-has_apt <- has_tool("apt-get")
+has_apt <- has_tool("apt-get") && has_tool("apt-cache")
 
 if (is_root && has_apt) {
-  wanted <- c(paste0("r-cran-", tolower(missing_packages())),
-              unlist(strsplit(system_tools[!vapply(names(system_tools), has_tool, logical(1))], " ")))
+  pkgs <- missing_packages()
+  wanted <- c(if (length(pkgs)) paste0("r-cran-", tolower(pkgs)),
+              unlist(lapply(system_tools[missing_tools()], `[[`, "debian")),
+              if (!has_fuzzer()) fuzz_tools$debian)
   if (length(wanted)) {
-    message("apt-get install ", paste(wanted, collapse = " "))
     Sys.setenv(DEBIAN_FRONTEND = "noninteractive")
-    system("apt-get update -qq")
-    # install what Debian has, one call; packages it lacks fall through to CRAN
-    available <- wanted[vapply(wanted, function(p) {
-      length(system2("apt-cache", c("show", "--no-all-versions", p),
-                     stdout = TRUE, stderr = FALSE)) > 0
-    }, logical(1))]
-    if (length(available)) {
-      status <- system2("apt-get", c("install", "-y", "-qq",
-                                     "--no-install-recommends", available))
-      if (status != 0) warning("apt-get install failed; falling back to CRAN")
+    say("apt-get update")
+    system2("apt-get", c("update", "-qq"))
+    # install what Debian has, in one call; what it lacks falls through to CRAN
+    in_debian <- vapply(wanted, function(p) {
+      out <- suppressWarnings(system2("apt-cache", c("show", "--no-all-versions", p),
+                                      stdout = TRUE, stderr = FALSE))
+      length(out) > 0
+    }, logical(1))
+    if (any(in_debian)) {
+      say("apt-get install ", paste(wanted[in_debian], collapse = " "))
+      status <- system2("apt-get", c("install", "-y", "-qq", "--no-install-recommends",
+                                     wanted[in_debian]))
+      if (status != 0) say("apt-get install failed; trying CRAN for the R packages")
     }
   }
 }
@@ -53,38 +143,79 @@ if (file.access(lib, 2) != 0) {
   lib <- Sys.getenv("R_LIBS_USER")
   if (!dir.exists(lib)) {
     dir.create(lib, recursive = TRUE, showWarnings = FALSE)
-    message("Created the user library ", lib)
+    say("Created the user library ", lib)
   }
   .libPaths(c(lib, .libPaths()))
 }
 
 still_missing <- missing_packages()
+lacking <- list()
 if (length(still_missing)) {
   repos <- getOption("repos")
-  if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-    repos <- c(CRAN = "https://cloud.r-project.org")
+  if (!length(repos) || any(repos == "@CRAN@")) {
+    # No repository configured: R's own first mirror (the cloud one).
+    chooseCRANmirror(ind = 1)
+    repos <- getOption("repos")
   }
-  message("install.packages() from CRAN into ", lib, ": ",
-          paste(still_missing, collapse = ", "))
-  install.packages(still_missing, lib = lib, repos = repos,
-                   Ncpus = max(1L, parallel::detectCores()))
+  db <- available.packages(repos = repos)
+  lacking <- missing_libraries(still_missing, db)
+  if (length(lacking) && is_root && has_apt) {
+    debs <- unique(unlist(lacking))
+    say("apt-get install ", paste(debs, collapse = " "), " (to build from source)")
+    system2("apt-get", c("install", "-y", "-qq", "--no-install-recommends", debs))
+    lacking <- missing_libraries(still_missing, db)
+  }
+  say("install.packages() from ", paste(unique(repos), collapse = ", "), " into ", lib,
+      ": ", paste(still_missing, collapse = ", "))
+  # withCallingHandlers: R's "installation of package had non-zero exit
+  # status" warnings are summed up below, in words that say what follows.
+  withCallingHandlers(
+    install.packages(still_missing, lib = lib, repos = repos,
+                     Ncpus = max(1L, parallel::detectCores())),
+    warning = function(w) {
+      if (grepl("non-zero exit status|is not available", conditionMessage(w)))
+        invokeRestart("muffleWarning")
+    })
 }
 
 absent <- missing_packages()
-tools_absent <- names(system_tools)[!vapply(names(system_tools), has_tool, logical(1))]
-if (length(absent)) {
-  message("Could not install: ", paste(absent, collapse = ", "),
-          ". Tests that need them are skipped.")
+tools_absent <- missing_tools()
+if (length(lacking) || length(absent) || length(tools_absent)) {
+  say("")
+  say("xentropy's set-up is incomplete.")
+  if (length(lacking)) {
+    failed <- names(lacking)[!vapply(names(lacking), function(p)
+      nzchar(system.file(package = p)), logical(1))]
+    debs <- unique(unlist(lacking[failed]))
+    if (length(debs)) {
+      say(wrap(paste0("Missing system libraries (Debian/Ubuntu names): ",
+                      paste(debs, collapse = " "), ". Without them ",
+                      paste(failed, collapse = " and "), " cannot be built from source. ",
+                      "Ask an administrator to run: apt-get install ",
+                      paste(debs, collapse = " "),
+                      if (length(absent)) paste0(
+                        " (or apt-get install ",
+                        paste0("r-cran-", tolower(absent), collapse = " "),
+                        " for the R packages themselves)"),
+                      ", then run this script again.")))
+    }
+  }
+  if (length(absent)) {
+    say("Not installed, and what follows:")
+    for (p in absent) say(wrap(paste0("  ", p, ": ", purpose[[p]], ".")))
+  }
+  if (length(tools_absent)) {
+    say("Missing programs (Debian/Ubuntu packages in brackets), and what follows:")
+    for (t in tools_absent) {
+      say(wrap(paste0("  ", t, " [", paste(system_tools[[t]]$debian, collapse = " "),
+                      "]: ", system_tools[[t]]$purpose, ".")))
+    }
+  }
+} else {
+  say("All dependencies of xentropy are installed.")
 }
-if ("pandoc" %in% tools_absent) {
-  message("pandoc is missing: the vignettes (and R CMD build) need it. ",
-          "Install it with your system's package manager.")
+if (!has_fuzzer()) {
+  say(wrap(paste0("Optional: the fuzz harness (tools/fuzz/run.sh) needs ",
+                  paste(fuzz_tools$debian, collapse = " "), ".")))
 }
-if (length(setdiff(tools_absent, "pandoc"))) {
-  message("Missing for R CMD check --as-cran: ",
-          paste(setdiff(tools_absent, "pandoc"), collapse = ", "))
-}
-if (!length(absent) && !length(tools_absent)) {
-  message("All dependencies of xentropy are installed.")
-}
-if ("Rcpp" %in% absent || "RcppEigen" %in% absent) quit(status = 1)
+if (any(c("Rcpp", "RcppEigen") %in% absent)) quit(status = 1)
