@@ -6,6 +6,27 @@
 #   sh tools/check.sh
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
+
+# R CMD check needs a UTF-8 locale for a package whose sources are UTF-8
+# (without one, "checking R files for syntax errors" warns that it cannot set
+# the locale). A bare container often has none set: use C.UTF-8 (built into
+# glibc >= 2.35 and Debian's libc), or else the first UTF-8 locale installed.
+case "$(locale charmap 2>/dev/null)" in
+  UTF-8|utf8) ;;
+  *)
+    utf8=$(locale -a 2>/dev/null | grep -i -x -E 'C\.utf-?8' | head -n 1)
+    [ -n "$utf8" ] || utf8=$(locale -a 2>/dev/null | grep -i -E '\.utf-?8$' | head -n 1)
+    if [ -n "$utf8" ]; then
+      echo "The locale is not UTF-8; running the check with LC_ALL=$utf8"
+      LANG=$utf8
+      LC_ALL=$utf8
+      export LANG LC_ALL
+    else
+      echo "No UTF-8 locale is installed (locale -a): R CMD check will warn." >&2
+    fi
+    ;;
+esac
+
 out="$repo/check"
 rm -rf "$out"
 mkdir -p "$out"
