@@ -62,7 +62,8 @@ if [ -f "$tests" ]; then
   # testthat's summary line, e.g. [ FAIL 0 | WARN 0 | SKIP 0 | PASS 301 ]
   summary=$(grep -E '^\[ FAIL [0-9]+ \| WARN [0-9]+ \| SKIP [0-9]+ \| PASS [0-9]+ \]' "$tests" | tail -n 1)
   if [ -n "$summary" ]; then
-    echo "$summary" | sed -E 's/^\[ FAIL ([0-9]+) \| WARN [0-9]+ \| SKIP ([0-9]+) \| PASS ([0-9]+) \]/testthat: \3 passed, \1 failed, \2 skipped/'
+    echo "$summary" | sed -E 's/^\[ FAIL ([0-9]+) \| WARN [0-9]+ \| SKIP ([0-9]+) \| PASS ([0-9]+) \]/testthat: \3 passed, \1 failed, \2 skipped/' |
+      tee "$out/summary.txt"
   fi
 fi
 echo "Check directory: $out/xentropy.Rcheck"
