@@ -1,0 +1,118 @@
+# The public C++ API, used as another package would use it: a client of
+# <xentropy.h> (tests/testthat/cpp/client.cpp) compiled against the installed
+# headers, its results checked against the R functions.
+
+compiler_available <- function() {
+  cxx <- tryCatch(
+    system2(file.path(R.home("bin"), "R"), c("CMD", "config", "CXX"),
+            stdout = TRUE, stderr = FALSE),
+    error = function(e) "", warning = function(w) "")
+  length(cxx) > 0 && nzchar(cxx[1]) && nzchar(Sys.which(strsplit(cxx[1], " ")[[1]][1]))
+}
+
+client <- local({
+  env <- NULL
+  function() {
+    if (is.null(env)) {
+      e <- new.env()
+      # compiled once per test run, in a temporary directory
+      Rcpp::sourceCpp(test_path("cpp", "client.cpp"), env = e)
+      env <<- e
+    }
+    env
+  }
+})
+
+skip_without_client <- function() {
+  skip_if_not(compiler_available(), "no C++ compiler")
+  skip_if(!nzchar(system.file("include", "xentropy.h", package = "xentropy")),
+          "xentropy's headers are not installed")
+}
+
+test_that("a C++ client of <xentropy.h> compiles with LinkingTo-style includes", {
+  skip_without_client()
+  cl <- client()
+  expect_true(all(c("client_link", "client_logsumexp", "client_softmax") %in% ls(cl)))
+})
+
+test_that("the C++ link functions give exactly what the R functions give", {
+  skip_without_client()
+  cl <- client()
+  x <- c(-1e10, -745, -710, -40, -1, -1e-300, 0, 1e-300, 0.5, 1, 18, 40, 710, 1e10,
+         -Inf, Inf, NA, NaN, rnorm(50))
+  p <- c(0, 1e-300, 0.25, 0.5 - 1e-9, 0.5, 0.75, 1 - 1e-16, 1, NA, NaN, runif(50))
+  # The scalar versions are compiled for the baseline instruction set, the
+  # array versions run the best path of the CPU (which may fuse multiply and
+  # add): the same to 2 ulp, and NA/NaN alike.
+  close_to <- function(a, b) {
+    expect_identical(is.na(a), is.na(b))
+    expect_identical(is.nan(a), is.nan(b))
+    ok <- !is.na(b)
+    expect_true(all(a[ok] == b[ok] | abs(a[ok] - b[ok]) <= 4 * .Machine$double.eps * abs(b[ok])))
+  }
+  for (f in c("sigmoid", "softplus", "log_sigmoid")) {
+    expect_identical(cl$client_link(x, f, 1L), get(f)(x), label = f)
+    close_to(cl$client_link_scalar(x, f), get(f)(x))
+  }
+  expect_identical(cl$client_link(p, "logit", 1L), logit(p))
+  close_to(cl$client_link_scalar(p, "logit"), logit(p))
+  expect_identical(cl$client_sigmoid_in_place(x), sigmoid(x))
+})
+
+test_that("the C++ link functions keep NA and NaN apart, and give the same on 2 threads", {
+  skip_without_client()
+  cl <- client()
+  out <- cl$client_link(c(NA, NaN, 0), "sigmoid", 1L)
+  expect_identical(is.na(out) & !is.nan(out), c(TRUE, FALSE, FALSE))
+  expect_identical(is.nan(out), c(FALSE, TRUE, FALSE))
+  expect_identical(cl$client_link(c(-0.5, 2), "logit", 1L), c(NaN, NaN))
+  x <- seq(-50, 50, length.out = 1e5)  # above the parallel threshold
+  expect_identical(cl$client_link(x, "softplus", 2L), cl$client_link(x, "softplus", 1L))
+  expect_identical(cl$client_link(x, "softplus", 2L), softplus(x))
+})
+
+test_that("the C++ normalisers give what logsumexp(), softmax() and log_softmax() give", {
+  skip_without_client()
+  cl <- client()
+  set.seed(1)
+  x <- matrix(rnorm(60, sd = 30), 6)
+  x[2, 3] <- NA
+  x[4, 1] <- NaN
+  x[5, ] <- -Inf
+  x[6, 2] <- Inf
+  for (margin in 1:2) {
+    expect_identical(cl$client_logsumexp(x, margin, FALSE, 1L, 1), logsumexp(x, margin))
+    expect_identical(cl$client_logsumexp(x, margin, TRUE, 1L, 1),
+                     logsumexp(x, margin, na.rm = TRUE))
+    for (temperature in c(1, 0.5, 4)) {
+      expect_identical(cl$client_softmax(x, margin, FALSE, 1L, temperature),
+                       softmax(x, margin, temperature = temperature))
+      expect_identical(cl$client_softmax(x, margin, TRUE, 1L, temperature),
+                       log_softmax(x, margin, temperature = temperature))
+    }
+  }
+  big <- matrix(rnorm(2e5), 200)
+  expect_identical(cl$client_softmax(big, 1L, FALSE, 2L, 1), softmax(big, 1))
+  expect_identical(cl$client_logsumexp(big, 2L, FALSE, 2L, 1), logsumexp(big, 2))
+})
+
+test_that("the C++ client's values are right, not only equal to R's", {
+  skip_without_client()
+  cl <- client()
+  expect_equal(cl$client_logsumexp(matrix(c(1000, 1000), 1), 1L, FALSE, 1L, 1),
+               1000 + log(2), tolerance = 1e-15)
+  expect_equal(cl$client_softmax(matrix(c(0, log(3)), 1), 1L, FALSE, 1L, 1),
+               matrix(c(0.25, 0.75), 1), tolerance = 1e-15)
+  expect_equal(cl$client_link(-710, "sigmoid", 1L), exp(-710) / (1 + exp(-710)),
+               tolerance = 1e-15)
+})
+
+test_that("common.hpp tells R's NA from NaN", {
+  skip_without_client()
+  cl <- client()
+  m <- cl$client_missing()
+  expect_true(is.na(m[1]) && !is.nan(m[1]))
+  expect_true(is.nan(m[2]))
+  expect_identical(m[3], Inf)
+  expect_identical(cl$client_is_na(c(NA, NaN, 1, Inf, NA_real_)), c(TRUE, FALSE, FALSE, FALSE, TRUE))
+})
