@@ -41,7 +41,7 @@ purpose <- c(
 # not build from source without a system library: the header the compiler
 # must find and the Debian package that provides it.
 system_libraries <- list(
-  fs    = list(header = "uv.h",   debian = "libuv1-dev"),
+  fs    = list(header = "uv.h",   debian = "libuv1-dev"),  # or cmake: bundled libuv
   gmp   = list(header = "gmp.h",  debian = "libgmp-dev"),
   Rmpfr = list(header = "mpfr.h", debian = "libmpfr-dev")
 )
@@ -100,6 +100,14 @@ missing_libraries <- function(pkgs, db) {
   out <- list()
   for (p in need) {
     lib <- system_libraries[[p]]
+    # fs can build its bundled copy of libuv instead, with cmake
+    if (p == "fs" && !has_header(lib$header) && has_tool("cmake")) {
+      if (!identical(Sys.getenv("USE_BUNDLED_LIBUV"), "1")) {
+        say("libuv (libuv1-dev) is missing: fs builds its bundled copy (USE_BUNDLED_LIBUV=1).")
+        Sys.setenv(USE_BUNDLED_LIBUV = "1")
+      }
+      next
+    }
     debs <- lib$debian
     if (p == "Rmpfr") debs <- c(if (!installed[["gmp"]] && !has_header("gmp.h")) "libgmp-dev", debs)
     if (!has_header(lib$header)) out[[p]] <- unique(debs)
@@ -190,7 +198,9 @@ if (length(lacking) || length(absent) || length(tools_absent)) {
     if (length(debs)) {
       say(wrap(paste0("Missing system libraries (Debian/Ubuntu names): ",
                       paste(debs, collapse = " "), ". Without them ",
-                      paste(failed, collapse = " and "), " cannot be built from source. ",
+                      paste(failed, collapse = " and "), " cannot be built from source",
+                      if ("fs" %in% failed) " (fs could build its own libuv with cmake, which is missing too)",
+                      ". ",
                       "Ask an administrator to run: apt-get install ",
                       paste(debs, collapse = " "),
                       if (length(absent)) paste0(
@@ -213,6 +223,10 @@ if (length(lacking) || length(absent) || length(tools_absent)) {
   }
 } else {
   say("All dependencies of xentropy are installed.")
+}
+if (!requireNamespace("pkgdown", quietly = TRUE) || !file.exists("/usr/share/javascript/mathjax/MathJax.js")) {
+  say(wrap(paste0("Optional: the website (Rscript tools/site.R) needs pkgdown and MathJax ",
+                  "(Debian: r-cran-pkgdown libjs-mathjax fonts-mathjax; chromium to check it).")))
 }
 if (!has_fuzzer()) {
   say(wrap(paste0("Optional: the fuzz harness (tools/fuzz/run.sh) needs ",
