@@ -28,6 +28,18 @@ case "$(locale charmap 2>/dev/null)" in
 esac
 
 out="$repo/check"
+# What R CMD build and check cannot do without, said up front rather than
+# as a wall of vignette errors (tools/install-deps.R says how to get them).
+if ! Rscript -e 'for (p in c("knitr", "rmarkdown", "testthat"))
+    if (!requireNamespace(p, quietly = TRUE)) { message("tools/check.sh needs the R package ", p, "."); quit(status = 1) }
+  if (!rmarkdown::pandoc_available()) {
+    message("tools/check.sh needs pandoc to build the vignettes (Debian: apt-get install pandoc).")
+    quit(status = 1)
+  }'; then
+  echo "Missing dependencies: run Rscript tools/install-deps.R to see what and how to install them." >&2
+  exit 1
+fi
+
 rm -rf "$out"
 mkdir -p "$out"
 cd "$out"
