@@ -28,10 +28,10 @@ if [ ! -x "$bin" ] || [ -n "$(find "$src" "$repo/inst/include" -newer "$bin" -ty
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-cd "$here/build"
 case "${1:-60}" in
-  *[!0-9]*) exec "$bin" "$@" ;;  # replay files
+  *[!0-9]*) exec "$bin" "$@" ;;  # replay files (paths as given)
 esac
+cd "$here/build"
 secs=${1:-60}
 # -max_len: inputs of a few hundred bytes reach every kernel with rows of
 # up to 12 entries; -use_value_profile helps it find the comparisons.
