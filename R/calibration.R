@@ -419,7 +419,10 @@ top_k_accuracy <- function(y, scores, k = 1, weights = NULL, na.rm = FALSE) {
 #' observation's label has the strictly largest logit), the loss keeps
 #' falling as \eqn{T \to 0}; when they carry no information about `y`, or
 #' point the wrong way, its minimum over \eqn{T > 0} is at \eqn{T = \infty}.
-#' Both are reported with a warning and the boundary value of `T`.
+#' Both are reported with a warning and the boundary value of `T` (0 or
+#' `Inf`); `predict()` then gives the limits (all probability on the
+#' largest logits, or uniform probabilities). Platt scaling of logits that a
+#' threshold separates has no finite fit: a warning, and `a`, `b` are `NaN`.
 #'
 #' @param y Targets, as for [softmax_cross_entropy()] (a factor, labels
 #'   1..K or a target matrix) with a matrix of logits, or as for
@@ -495,8 +498,8 @@ temperature_scaling <- function(y, logits, weights = NULL,
     abort("There are no observations with positive weight to fit on.", call)
   }
   if (fit$status == 1L) {
-    warning(if (platt) "The logits separate the classes: the slope `a` grows without bound." else
-              "The logits separate the classes: the cross-entropy keeps falling as T -> 0; returning the last iterate.",
+    warning(if (platt) "A threshold on the logits separates the classes: Platt scaling has no finite fit (a and b are NaN)." else
+              "The logits separate the classes (each label has the largest logit): the cross-entropy falls all the way as T -> 0, so T = 0.",
             call. = FALSE)
   } else if (fit$status == 2L) {
     warning("The logits carry no information about `y` (or point the wrong way): the best temperature is T = Inf.",
@@ -551,6 +554,12 @@ predict.xentropy_temperature <- function(object, newdata, type = c("prob", "link
     } else {
       newdata * object$coefficients[["beta"]]
     }
+    if (object$method != "platt" && object$coefficients[["beta"]] == Inf) {
+      # T = 0: the limit of sigmoid(z / T)
+      hard <- newdata
+      hard[] <- ifelse(newdata > 0, 1, ifelse(newdata < 0, 0, 0.5))
+      return(if (type == "link") link else hard)
+    }
     return(if (type == "link") link else sigmoid(link))
   }
   if (!is.matrix(newdata)) newdata <- matrix(newdata, nrow = 1L, dimnames = list(NULL, names(newdata)))
@@ -560,6 +569,14 @@ predict.xentropy_temperature <- function(object, newdata, type = c("prob", "link
   }
   beta <- object$coefficients[["beta"]]
   if (type == "link") return(newdata * beta)
+  if (beta == Inf) {
+    # T = 0: the limit of softmax(z / T), shared equally by tied maxima
+    top <- newdata[cbind(seq_len(nrow(newdata)), max.col(newdata, ties.method = "first"))]
+    hard <- newdata == top
+    out <- newdata
+    out[] <- hard / rowSums(hard)
+    return(out)
+  }
   if (beta == 0) {
     out <- newdata
     out[] <- 1 / ncol(newdata)

@@ -521,14 +521,30 @@ inline double top_k_accuracy(const class_labels& y, const double* scores,
 
 // Weighted sums of one pass: loss, first and second derivatives (for Platt:
 // gradient (a, b) and Hessian (aa, ab, bb)), total weight.
+// `free` is the weight of the observations whose loss grows again as beta
+// grows (the label's logit is not the largest; for binary logits, the sign
+// of z disagrees with the target, or the target is strictly between 0 and
+// 1): when it is 0 the loss falls all the way as beta -> Inf, to `limit`
+// (sum of w log(number of classes tied at the maximum)). For Platt, the
+// extremes of z among targets 1 (z1) and 0 (z0), and the weight of soft
+// targets, tell whether a threshold separates the classes.
 struct scaling_sums {
   double w = 0.0, loss = 0.0;
   double g[2] = {0.0, 0.0};
   double h[3] = {0.0, 0.0, 0.0};
+  double free = 0.0, limit = 0.0;
+  double z1min = inf(), z1max = -inf(), z0min = inf(), z0max = -inf(), soft = 0.0;
   bool na = false, nan = false;
   void merge(const scaling_sums& o) {
     w += o.w;
     loss += o.loss;
+    free += o.free;
+    limit += o.limit;
+    z1min = std::min(z1min, o.z1min);
+    z1max = std::max(z1max, o.z1max);
+    z0min = std::min(z0min, o.z0min);
+    z0max = std::max(z0max, o.z0max);
+    soft += o.soft;
     for (int j = 0; j < 2; ++j) g[j] += o.g[j];
     for (int j = 0; j < 3; ++j) h[j] += o.h[j];
     na = na || o.na;
@@ -610,8 +626,9 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             }
           }
         }
-        // target terms: sum_k t_k, sum_k t_k (z_k - m)
-        double tsum = 1.0, tz = 0.0;
+        // target terms: sum_k t_k, sum_k t_k (z_k - m), target mass off the
+        // maximum
+        double tsum = 1.0, tz = 0.0, off = 0.0;
         if (y.is_matrix()) {
           tsum = 0.0;
           for (index_t k = 0; k < K; ++k) {
@@ -622,8 +639,10 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
               rep.values.note(y.matrix.at(o, k), target);
               st = bad;
             } else if (tv > 0.0) {
+              const double d = z[o + k * n] - m[i];
               tsum += tv;
-              tz += tv * (z[o + k * n] - m[i]);
+              tz += tv * d;
+              off += d < 0.0 ? tv : 0.0;
             }
           }
         } else {
@@ -635,6 +654,7 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             detail::mark_missing(st, y.labels.i ? na_real() : y.labels.d[o]);
           } else if (st == ok) {
             tz = z[o + lab * n] - m[i];
+            off = tz < 0.0 ? 1.0 : 0.0;
           }
         }
         if (st != ok) {
@@ -653,6 +673,8 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
         S.loss += w * (tsum * lse - beta * tz);
         S.g[0] += w * (tsum * mu - tz);
         S.h[0] += w * tsum * var;
+        if (off > 0.0) S.free += w;
+        else S.limit += w * tsum * std::log(c[i]);
       }
     }
   });
@@ -705,6 +727,12 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       // sigmoid(u) - t, formed without cancellation for t in {0, 1}
       const double r = t == 1.0 ? -sn : (t == 0.0 ? sp : sp - t);
       const double q = sp * sn;
+      const bool soft = t > 0.0 && t < 1.0;
+      if (soft || (t == 1.0 && v < 0.0) || (t == 0.0 && v > 0.0)) S.free += w;
+      else if (v == 0.0) S.limit += w * std::log(2.0);
+      if (soft) S.soft += w;
+      if (t == 1.0) S.z1min = std::min(S.z1min, v), S.z1max = std::max(S.z1max, v);
+      if (t == 0.0) S.z0min = std::min(S.z0min, v), S.z0max = std::max(S.z0max, v);
       S.w += w;
       S.loss += w * l;
       S.g[0] += w * r * v;
@@ -722,8 +750,9 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
   return total;
 }
 
-// Outcome of a scaling fit. status: 0 converged; 1 the loss decreases
-// without bound in beta (the logits separate the classes: T -> 0); 2 the
+// Outcome of a scaling fit. status: 0 converged; 1 the loss decreases all
+// the way as beta -> Inf (the logits separate the classes: T = 0, par is
+// Inf; Platt: a threshold on z separates them, par is NaN); 2 the
 // minimum over beta >= 0 is at beta = 0 (T = Inf: the logits carry no
 // information, or point the wrong way); 3 no convergence within maxit;
 // 4 missing values (na_rm false); 5 invalid input; 6 no observations.
@@ -764,6 +793,16 @@ inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 10
     fit.par[0] = beta;
     fit.loss = s.loss / s.w;
     fit.grad[0] = g;
+    if (std::fabs(g) <= tol && fit.iterations > 0) break;
+    if (fit.iterations == 0 && s.free == 0.0 && g < 0.0) {
+      // every observation's loss falls as beta grows: the infimum is at
+      // beta = Inf (T = 0)
+      fit.status = 1;
+      fit.par[0] = inf();
+      fit.loss = s.limit / s.w;
+      fit.grad[0] = 0.0;
+      return fit;
+    }
     if (std::fabs(g) <= tol) break;
     if (g < 0.0) lo = beta; else hi = beta;
     if (fit.iterations >= maxit) {
@@ -821,6 +860,14 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
     return fit;
   }
   fit.loss0 = s.loss / s.w;
+  if (s.soft == 0.0 && s.z1min <= s.z1max && s.z0min <= s.z0max &&
+      (s.z0max < s.z1min || s.z1max < s.z0min)) {
+    // a threshold on z separates the classes: no finite fit
+    fit.status = 1;
+    fit.par[0] = fit.par[1] = nan_real();
+    fit.loss = 0.0;
+    return fit;
+  }
   for (;;) {
     const double ga = s.g[0] / s.w, gb = s.g[1] / s.w;
     const double haa = s.h[0] / s.w, hab = s.h[1] / s.w, hbb = s.h[2] / s.w;
