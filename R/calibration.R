@@ -603,8 +603,9 @@ print.xentropy_temperature <- function(x, digits = 4, ...) {
   rownames(tab)[2] <- sprintf("ECE (%d bins)", x$bins)
   colnames(tab) <- c("before", "after")
   print(round(tab, digits))
-  cat(sprintf("  %d passes over the logits, |gradient| = %s\n", x$passes,
-              format(max(abs(x$gradient)), digits = 2)))
+  g <- max(abs(x$gradient))
+  cat(sprintf("  %d passes over the logits; mean gradient %s\n", x$passes,
+              if (is.finite(g) && g < 1e-12) "below 1e-12" else paste("=", format(g, digits = 2))))
   invisible(x)
 }
 

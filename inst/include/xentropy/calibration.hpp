@@ -48,7 +48,8 @@
 // come from sums of e_k (z_k - m) and e_k (z_k - m)^2, all of whose terms
 // have e_k <= 1, and the maximum itself has weight >= 1 / K, so the variance
 // as E[d^2] - E[d]^2 loses at most a factor K in relative accuracy. Binary
-// terms use softplus and sigmoid from link.hpp.
+// terms use the forms of softplus and sigmoid in link.hpp, sharing one
+// exp(-|u|) and one log1p per observation.
 //
 // Determinism: every pass runs fixed-size blocks of observations whose partial
 // sums (per-bin sums per block) are added in block order: results are
@@ -365,7 +366,8 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
   std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
   std::vector<detail::flags> pflags(static_cast<std::size_t>(nparts));
-  parallel_chunks(n, part, threads_for(opt.nthreads, n * P.K), [&](index_t p0, index_t p1) {
+  const int nt = nparts > 1 ? threads_for(opt.nthreads, n * P.K) : 1;
+  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
     const index_t pi = p0 / part;
     double* S = partial.data() + pi * cells * 5;
     detail::flags& fl = pflags[static_cast<std::size_t>(pi)];
@@ -605,7 +607,8 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
   const index_t block = detail::scaling_block;
   const index_t nparts = n == 0 ? 0 : (n - 1) / block + 1;
   std::vector<scaling_sums> part(static_cast<std::size_t>(nparts));
-  parallel_chunks(n, block, threads_for(nthreads, n * K), [&](index_t p0, index_t p1) {
+  const int nt = nparts > 1 ? threads_for(nthreads, n * K) : 1;
+  parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
     double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], s1[obs_block],
         s2[obs_block];
@@ -694,7 +697,8 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
   const index_t block = detail::scaling_block;
   const index_t nparts = n == 0 ? 0 : (n - 1) / block + 1;
   std::vector<scaling_sums> part(static_cast<std::size_t>(nparts));
-  parallel_chunks(n, block, threads_for(nthreads, n), [&](index_t p0, index_t p1) {
+  const int nt = nparts > 1 ? threads_for(nthreads, n) : 1;
+  parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
     for (index_t o = p0; o < p1; ++o) {
       bool valid;
@@ -721,9 +725,14 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       const double w = weights ? weights[o] : 1.0;
       if (w == 0.0) continue;
       const double u = a * v + (platt ? b : 0.0);
-      const double sp = sigmoid(u), sn = sigmoid(-u);
-      const double l = (t > 0.0 ? t * softplus(-u) : 0.0) +
-                       (t < 1.0 ? (1.0 - t) * softplus(u) : 0.0);
+      // one exp and one log1p per observation: with e = exp(-|u|) <= 1,
+      // sigmoid(|u|) = 1 / (1 + e), sigmoid(-|u|) = e / (1 + e) and
+      // softplus(+-u) = max(+-u, 0) + log1p(e) (link.hpp's forms)
+      const double e = vm::exp(-std::fabs(u)), a1 = vm::log1p(e);
+      const double big = 1.0 / (1.0 + e), small = e / (1.0 + e);
+      const double sp = u >= 0.0 ? big : small, sn = u >= 0.0 ? small : big;
+      const double spu = (u > 0.0 ? u : 0.0) + a1, spm = (u < 0.0 ? -u : 0.0) + a1;
+      const double l = (t > 0.0 ? t * spm : 0.0) + (t < 1.0 ? (1.0 - t) * spu : 0.0);
       // sigmoid(u) - t, formed without cancellation for t in {0, 1}
       const double r = t == 1.0 ? -sn : (t == 0.0 ? sp : sp - t);
       const double q = sp * sn;
