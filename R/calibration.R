@@ -315,7 +315,7 @@ autoplot.xentropy_reliability <- function(object, ...) {
     ggplot2::scale_x_continuous(limits = c(0, 1)) +
     ggplot2::labs(
       x = "confidence (mean predicted probability in the bin)", y = NULL,
-      subtitle = sprintf("%s, %s bins; ECE = %.3f, MCE = %.3f; bars: %g%% Wilson intervals",
+      subtitle = sprintf("%s, %s bins: ECE %.3f, MCE %.3f; %g%% Wilson intervals",
                          attr(object, "type"), attr(object, "binning"),
                          attr(object, "ece"), attr(object, "mce"),
                          100 * attr(object, "level"))
