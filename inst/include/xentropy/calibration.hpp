@@ -126,15 +126,47 @@ inline void mark_missing(unsigned char& st, double v) {
 
 // One block of rows [o0, o0 + nb): status, maximum and argmax of the
 // predictions, their sum, label per row; invalid entries reported.
+// The sweep over the predictions of a block (rows in the inner, vectorised
+// loop): maximum and first argmax, row sum, number of values outside [0, 1]
+// (NaN included), and with Squares the Brier sum of (p - [k = label])^2.
+template <bool Squares>
+struct scan_k {
+  XENTROPY_VM_INLINE static void run(const double* p, index_t stride, index_t K, index_t nb,
+                                     const double* lab, double* conf, double* arg,
+                                     double* sum, double* sq, double* nbad) {
+    for (index_t i = 0; i < nb; ++i)
+      conf[i] = -std::numeric_limits<double>::infinity(), arg[i] = 0.0, sum[i] = 0.0,
+      sq[i] = 0.0, nbad[i] = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = p + k * stride;
+      const double kd = static_cast<double>(k);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i];
+        nbad[i] += v >= 0.0 && v <= 1.0 ? 0.0 : 1.0;
+        sum[i] += v;
+        const bool gt = v > conf[i];
+        arg[i] = gt ? kd : arg[i];
+        conf[i] = gt ? v : conf[i];
+        if (Squares) {
+          const double d = v - (lab[i] == kd ? 1.0 : 0.0);
+          sq[i] += d * d;
+        }
+      }
+    }
+  }
+};
+
 struct scanned_block {
   unsigned char status[obs_block];
   double conf[obs_block];
   index_t arg[obs_block];
   index_t lab[obs_block];
   double sum[obs_block];
+  double sq[obs_block];  // Brier score of rows with labels (with_squares)
 
   void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
-            bool check_sum, report& rep) {
+            bool check_sum, report& rep, bool with_squares = false) {
     for (index_t i = 0; i < nb; ++i) {
       status[i] = ok;
       conf[i] = -inf();
@@ -177,19 +209,26 @@ struct scanned_block {
           }
         }
     }
+    // one branch-free (vectorised) sweep over the block; only rows with a
+    // value outside [0, 1] (NaN included) are looked at again
     const index_t K = P.binary ? 1 : P.K;
-    for (index_t k = 0; k < K; ++k) {
-      const double* col = P.p + (P.binary ? 0 : k * P.n) + o0;
-      for (index_t i = 0; i < nb; ++i) {
-        const double v = col[i];
+    double labd[obs_block], argd[obs_block], nbad[obs_block];
+    const bool squares = with_squares && !P.binary && !y.is_matrix() && !y.binary;
+    for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
+    const double* base = P.p + o0;
+    if (squares) vm::dispatch<scan_k<true>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    else vm::dispatch<scan_k<false>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    for (index_t i = 0; i < nb; ++i) {
+      arg[i] = static_cast<index_t>(argd[i]);
+      if (nbad[i] == 0.0) continue;
+      for (index_t k = 0; k < K; ++k) {
+        const double v = base[i + (P.binary ? 0 : k * P.n)];
         if (std::isnan(v)) {
           mark_missing(status[i], v);
         } else if (!(v >= 0.0 && v <= 1.0)) {
           rep.values.note(P.at(o0 + i, k), prediction);
           status[i] = bad;
         }
-        sum[i] += v;
-        if (v > conf[i]) conf[i] = v, arg[i] = k;
       }
     }
     if (P.binary) {
@@ -375,12 +414,31 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
     for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
       const index_t nb = std::min(detail::obs_block, p1 - o0);
       sb.scan(P, y, o0, nb, true, rep);
-      for (index_t i = 0; i < nb; ++i) {
-        const unsigned char st = sb.status[i];
-        if (st != ok) {
-          fl.note(st);
-          continue;
+      for (index_t i = 0; i < nb; ++i)
+        if (sb.status[i] != ok) fl.note(sb.status[i]);
+      if (opt.classwise && !P.binary) {
+        // class by class: each column of the block is read contiguously
+        for (index_t c = 0; c < C; ++c) {
+          const double* col = P.p + c * n + o0;
+          const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
+          double* Sc = S + c * B * 5;
+          for (index_t i = 0; i < nb; ++i) {
+            if (sb.status[i] != ok) continue;
+            const double conf = col[i];
+            const double out = sb.target_at(y, i, o0 + i, c);
+            const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
+            double* s = Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5;
+            s[0] += 1.0;
+            s[1] += w;
+            s[2] += w * w;
+            s[3] += w * conf;
+            s[4] += w * out;
+          }
         }
+        continue;
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        if (sb.status[i] != ok) continue;
         const index_t o = o0 + i;
         const double w = opt.weights ? opt.weights[o] : 1.0;
         for (index_t c = 0; c < C; ++c) {
@@ -452,9 +510,12 @@ inline double brier_score(const targets& y, const predictions& P,
       [&](index_t o0, index_t o1, double* score, accumulator&) {
         const index_t nb = o1 - o0;
         detail::scanned_block sb;
-        sb.scan(P, y, o0, nb, true, rep);
+        const bool labels = !y.is_matrix() && !y.binary;
+        sb.scan(P, y, o0, nb, true, rep, labels);
         for (index_t i = 0; i < nb; ++i) score[i] = 0.0;
-        if (P.binary) {
+        if (labels) {
+          for (index_t i = 0; i < nb; ++i) score[i] = sb.sq[i];
+        } else if (P.binary) {
           for (index_t i = 0; i < nb; ++i) {
             const double d = P.p[o0 + i] - sb.target_at(y, i, o0 + i, 1);
             score[i] = d * d;
@@ -474,6 +535,30 @@ inline double brier_score(const targets& y, const predictions& P,
         }
       });
 }
+
+namespace detail {
+
+// Rank of each row's label score (classes scoring higher, or equal with a
+// lower index) and the number of NaNs, rows in the inner (vectorised) loop.
+struct rank_k {
+  XENTROPY_VM_INLINE static void run(const double* s, index_t n, index_t K, index_t nb,
+                                     const double* lab, const double* sy, double* rank,
+                                     double* nnan) {
+    for (index_t i = 0; i < nb; ++i) rank[i] = 0.0, nnan[i] = 0.0;
+    for (index_t j = 0; j < K; ++j) {
+      const double* col = s + j * n;
+      const double jd = static_cast<double>(j);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i];
+        nnan[i] += v != v ? 1.0 : 0.0;
+        rank[i] += (v > sy[i] || (v == sy[i] && jd < lab[i])) ? 1.0 : 0.0;
+      }
+    }
+  }
+};
+
+}  // namespace detail
 
 // Top-k accuracy of an n x K score matrix (any real scores: probabilities or
 // logits) for labels: the (weighted) share of observations whose label is
@@ -500,13 +585,14 @@ inline double top_k_accuracy(const class_labels& y, const double* scores,
           sy[i] = lab[i] >= 0 ? scores[o0 + i + lab[i] * n] : 0.0;
           rank[i] = 0.0;
         }
-        for (index_t j = 0; j < K; ++j) {
-          const double* col = scores + j * n + o0;
-          const double jd = static_cast<double>(j);
-          for (index_t i = 0; i < nb; ++i) {
-            const double v = col[i];
+        double labd[detail::obs_block], nnan[detail::obs_block];
+        for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
+        vm::dispatch<detail::rank_k>(scores + o0, n, K, nb, labd, sy, rank, nnan);
+        for (index_t i = 0; i < nb; ++i) {
+          if (nnan[i] == 0.0) continue;
+          for (index_t j = 0; j < K; ++j) {
+            const double v = scores[o0 + i + j * n];
             if (v != v) detail::mark_missing(st[i], v);
-            rank[i] += (v > sy[i] || (v == sy[i] && jd < static_cast<double>(lab[i]))) ? 1.0 : 0.0;
           }
         }
         const double kd = static_cast<double>(k);
