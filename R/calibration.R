@@ -113,7 +113,8 @@ brier_score <- function(y, prob, weights = NULL,
 #' Equal-width bins take one pass over the predictions in C++, allocating
 #' only the per-bin sums; equal-mass bins take a second pass and a copy of
 #' the \eqn{N} confidences (one column at a time for `"classwise"`), whose
-#' quantiles are found with `std::nth_element` in \eqn{O(N \log B)}. Results
+#' quantiles are found by a counting pass over value buckets and
+#' `std::nth_element` within the buckets that hold them. Results
 #' do not depend on the thread count.
 #'
 #' @inheritParams brier_score

@@ -153,6 +153,19 @@ test_that("equal-mass bins hold N / B observations when there are no ties", {
                            binning = "equal-mass")
   expect_equal(tab$count, rep(125, 8))
   expect_equal(tab$upper[-8], sort(p)[125 * (1:7) + 1])
+  # large n (the bucketed selection), values spread over many binades
+  q <- c(runif(30000)^6, rep(0.5, 5000), 1, 0)
+  tab <- reliability_table(runif(length(q)) < q, q, bins = 15, type = "classwise",
+                           binning = "equal-mass")
+  s <- sort(q)
+  expect_identical(tab$upper[-15], s[floor(seq_len(14) * length(q) / 15) + 1])
+  expect_identical(tab$lower[-1], tab$upper[-15])
+  P <- softmax(matrix(rnorm(60000, sd = 4), 20000, 3))
+  y <- sample.int(3, 20000, replace = TRUE)
+  expect_equal(calibration_error(y, P, bins = 12, binning = "equal-mass"),
+               reference_ece(y, P, 12, binning = "equal-mass"), tolerance = 1e-12)
+  expect_equal(calibration_error(y, P, bins = 12, type = "classwise", binning = "equal-mass"),
+               reference_ece(y, P, 12, "classwise", "equal-mass"), tolerance = 1e-12)
   # ties share a bin: three distinct confidences
   q <- rep(c(0.2, 0.5, 0.8), c(5, 3, 2))
   tab <- reliability_table(q > 0.4, q, bins = 5, type = "classwise", binning = "equal-mass")

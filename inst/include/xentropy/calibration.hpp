@@ -55,7 +55,8 @@
 // sums (per-bin sums per block) are added in block order: results are
 // identical for any thread count. Allocation: the result, per-bin sums per
 // block, and for equal-mass top-label bins one copy of the N confidences
-// (edges by std::nth_element, O(N log B)); classwise equal-mass bins copy one
+// (edges by a counting pass over buckets of the values and std::nth_element
+// within the buckets that hold them); classwise equal-mass bins copy one
 // column at a time.
 //
 // Missing values: a row with an NA (NaN) target or prediction is missing;
@@ -290,26 +291,93 @@ inline index_t bin_of(double c, index_t B, const double* edges) {
     index_t b = static_cast<index_t>(std::ceil(c * static_cast<double>(B))) - 1;
     return b < 0 ? 0 : (b >= B ? B - 1 : b);
   }
+  if (B <= 64) {
+    // a branch-free count: binary search mispredicts a branch per level
+    index_t b = 0;
+    for (index_t j = 0; j < B - 1; ++j) b += edges[j] <= c ? 1 : 0;
+    return b;
+  }
   return static_cast<index_t>(std::upper_bound(edges, edges + (B - 1), c) - edges);
 }
 
-// Order statistics of ranks floor(b n / B), b = 1..B-1, of x[0..n) (x is
-// reordered), by nth_element on shrinking ranges: O(n log B).
-inline void select_edges(double* x, index_t n, index_t B, double* edges) {
-  struct range { index_t lo, hi, b0, b1; };  // x[lo, hi) holds ranks of edges b0..b1
-  std::vector<range> todo{{0, n, 1, B - 1}};
+// The values of increasing 0-based ranks[0..nr) of x[0..n) (x is
+// reordered), by nth_element on shrinking ranges: O(n log nr).
+inline void select_ranks(double* x, index_t n, const index_t* ranks, index_t nr,
+                         double* out) {
+  struct range { index_t lo, hi, r0, r1; };  // x[lo, hi) holds ranks[r0..r1]
+  std::vector<range> todo{{0, n, 0, nr - 1}};
   while (!todo.empty()) {
     const range r = todo.back();
     todo.pop_back();
-    if (r.b0 > r.b1) continue;
-    const index_t b = (r.b0 + r.b1) / 2;
-    const index_t rank = static_cast<index_t>(
-        (static_cast<long double>(b) * n) / B);
-    std::nth_element(x + r.lo, x + rank, x + r.hi);
-    edges[b - 1] = x[rank];
-    todo.push_back({r.lo, rank, r.b0, b - 1});
-    todo.push_back({rank + 1, r.hi, b + 1, r.b1});
+    if (r.r0 > r.r1) continue;
+    const index_t j = (r.r0 + r.r1) / 2;
+    const index_t rank = ranks[j];
+    if (rank >= r.lo && rank < r.hi) std::nth_element(x + r.lo, x + rank, x + r.hi);
+    out[j] = x[rank];
+    todo.push_back({r.lo, rank, r.r0, j - 1});
+    todo.push_back({rank + 1, r.hi, j + 1, r.r1});
   }
+}
+
+// Bucket of a value in [0, 1] for select_edges: the exponent and the top 7
+// bits of the significand of a double (128 buckets per binade, monotone in
+// the value), for values from 2^-30 up; bucket 0 holds everything below.
+constexpr std::uint64_t bucket_low = static_cast<std::uint64_t>(1023 - 30) << 7;
+constexpr index_t bucket_count = (index_t(1023) << 7) - index_t(bucket_low) + 2;
+inline index_t bucket_of(double v) {
+  if (!(v >= 9.313225746154785e-10)) return 0;  // 2^-30
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const index_t b = static_cast<index_t>((bits >> 45) - bucket_low) + 1;
+  return b < bucket_count ? b : bucket_count - 1;
+}
+
+// Order statistics of ranks floor(b n / B), b = 1..B-1, of the values
+// x[0..n) in [0, 1] (x is reordered). One counting pass finds the bucket of
+// each rank (bucket_of), a partition moves the values of those buckets to
+// the front, and nth_element selects among them only: O(n) plus the
+// selection within the few buckets concerned.
+inline void select_edges(double* x, index_t n, index_t B, double* edges) {
+  if (B < 2 || n == 0) return;
+  std::vector<index_t> ranks(static_cast<std::size_t>(B - 1));
+  for (index_t b = 1; b < B; ++b)
+    ranks[static_cast<std::size_t>(b - 1)] =
+        static_cast<index_t>((static_cast<long double>(b) * n) / B);
+  if (n < 4 * bucket_count) {
+    select_ranks(x, n, ranks.data(), B - 1, edges);
+    return;
+  }
+  std::vector<index_t> first(static_cast<std::size_t>(bucket_count + 1), 0);
+  for (index_t i = 0; i < n; ++i) ++first[static_cast<std::size_t>(bucket_of(x[i]) + 1)];
+  for (index_t h = 0; h < bucket_count; ++h)
+    first[static_cast<std::size_t>(h + 1)] += first[static_cast<std::size_t>(h)];
+  // buckets holding a wanted rank, and each rank's position among their values
+  std::vector<index_t> before(static_cast<std::size_t>(bucket_count), -1);
+  std::vector<index_t> bucket_of_rank(static_cast<std::size_t>(B - 1));
+  index_t h = 0;
+  for (index_t j = 0; j < B - 1; ++j) {
+    const index_t r = ranks[static_cast<std::size_t>(j)];
+    while (first[static_cast<std::size_t>(h + 1)] <= r) ++h;
+    bucket_of_rank[static_cast<std::size_t>(j)] = h;
+    before[static_cast<std::size_t>(h)] = 0;  // wanted
+  }
+  index_t m = 0;
+  for (index_t g = 0; g < bucket_count; ++g) {
+    if (before[static_cast<std::size_t>(g)] < 0) continue;
+    before[static_cast<std::size_t>(g)] = m;
+    m += first[static_cast<std::size_t>(g + 1)] - first[static_cast<std::size_t>(g)];
+  }
+  std::partition(x, x + n, [&](double v) {
+    return before[static_cast<std::size_t>(bucket_of(v))] >= 0;
+  });
+  std::vector<index_t> sub(static_cast<std::size_t>(B - 1));
+  for (index_t j = 0; j < B - 1; ++j) {
+    const index_t g = bucket_of_rank[static_cast<std::size_t>(j)];
+    sub[static_cast<std::size_t>(j)] = ranks[static_cast<std::size_t>(j)] -
+                                       first[static_cast<std::size_t>(g)] +
+                                       before[static_cast<std::size_t>(g)];
+  }
+  select_ranks(x, m, sub.data(), B - 1, edges);
 }
 
 }  // namespace detail
