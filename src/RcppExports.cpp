@@ -13,6 +13,93 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// calibration_bins_impl
+SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins, bool classwise, bool equal_mass, SEXP weights, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_calibration_bins_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP binsSEXP, SEXP classwiseSEXP, SEXP equal_massSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< int >::type bins(binsSEXP);
+    Rcpp::traits::input_parameter< bool >::type classwise(classwiseSEXP);
+    Rcpp::traits::input_parameter< bool >::type equal_mass(equal_massSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(calibration_bins_impl(y, offset, prob, binary, bins, classwise, equal_mass, weights, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// brier_score_impl
+SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, int reduction, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_brier_score_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(brier_score_impl(y, offset, prob, binary, weights, reduction, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// top_k_accuracy_impl
+SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_top_k_accuracy_impl(SEXP ySEXP, SEXP scoresSEXP, SEXP kSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type scores(scoresSEXP);
+    Rcpp::traits::input_parameter< double >::type k(kSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(top_k_accuracy_impl(y, scores, k, weights, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// scaling_pass_impl
+SEXP scaling_pass_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt, double a, double b, SEXP weights, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_scaling_pass_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP plattSEXP, SEXP aSEXP, SEXP bSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< bool >::type platt(plattSEXP);
+    Rcpp::traits::input_parameter< double >::type a(aSEXP);
+    Rcpp::traits::input_parameter< double >::type b(bSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(scaling_pass_impl(y, offset, logits, binary, platt, a, b, weights, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// scaling_fit_impl
+SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt, SEXP weights, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_scaling_fit_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP plattSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< bool >::type platt(plattSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(scaling_fit_impl(y, offset, logits, binary, platt, weights, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // information_impl
 SEXP information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_information_impl(SEXP measureSEXP, SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -165,6 +252,11 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_xentropy_calibration_bins_impl", (DL_FUNC) &_xentropy_calibration_bins_impl, 10},
+    {"_xentropy_brier_score_impl", (DL_FUNC) &_xentropy_brier_score_impl, 8},
+    {"_xentropy_top_k_accuracy_impl", (DL_FUNC) &_xentropy_top_k_accuracy_impl, 6},
+    {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
+    {"_xentropy_scaling_fit_impl", (DL_FUNC) &_xentropy_scaling_fit_impl, 8},
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},

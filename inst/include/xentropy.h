@@ -14,5 +14,6 @@
 #include "xentropy/reduce.hpp"
 #include "xentropy/information.hpp"
 #include "xentropy/loss.hpp"
+#include "xentropy/calibration.hpp"
 
 #endif  // XENTROPY_H

@@ -1,0 +1,1100 @@
+// xentropy/calibration.hpp -- evaluating and calibrating probabilistic
+// classifiers: Brier score, calibration error by binning, top-k accuracy,
+// temperature and Platt scaling.
+//
+// Observation i has predicted probabilities p_i over K classes (an n x K
+// column-major matrix, or for two classes a vector of P(class 2), read as the
+// distribution (1 - p_i, p_i)) and a target t_i (a label, i.e. the one-hot
+// row t_ik = [k = y_i], or a row of target probabilities).
+//   Brier:       b_i = sum_k (p_ik - t_ik)^2          (Brier 1950; two
+//                classes given as a vector: (p_i - y_i)^2, half of that sum)
+//   top-label:   confidence c_i = max_k p_ik at the first maximum a_i (the
+//                lowest class index among ties, as which.max()), outcome
+//                o_i = t_{i, a_i} (1 when the label is a_i)
+//   classwise:   confidence p_ik and outcome t_ik for every class k (only
+//                the positive class for a vector of two-class predictions)
+//   bins:        equal width: confidence c goes to bin ceil(c B) - 1 (clamped
+//                to 0..B-1), i.e. bins ((b-1)/B, b/B] as in Guo et al.
+//                (2017), with 0 in the first; equal mass: edges e_b (b =
+//                1..B-1) are the order statistics of rank floor(b N / B)
+//                (0-based) of the N confidences, and c goes to the number of
+//                edges <= c (Nixon et al. 2019): without ties each bin holds
+//                N / B confidences, with ties equal values share a bin.
+//   per bin:     count, sum w, sum w^2, sum w c, sum w o; from them the
+//                calibration error sum_b (W_b / W) |obar_b - cbar_b| (L1,
+//                the ECE of Naeini et al. 2015 and Guo et al. 2017),
+//                sqrt(sum_b (W_b / W) (obar_b - cbar_b)^2) (L2, Kumar et al.
+//                2019), max_b |obar_b - cbar_b| over non-empty bins (MCE);
+//                classwise, the (class, bin) cells with weight W_kb / (K W)
+//                (Kull et al. 2019's classwise-ECE for L1).
+//   top-k:       the label y is among the k highest scores when
+//                #{j : s_j > s_y} + #{j < y : s_j = s_y} < k (ties are broken
+//                towards the lower class index, so k = 1 agrees with which.max).
+//   temperature: with beta = 1 / T and p = softmax(beta z),
+//                L(beta)   = logsumexp(beta z) - beta z_y,
+//                L'(beta)  = E_p[z] - z_y,  L''(beta) = Var_p[z] >= 0,
+//                so L is convex in beta and one pass gives all three; the
+//                fit is a safeguarded Newton iteration in beta (Guo et al.
+//                2017). Binary: L = y softplus(-beta z) + (1 - y)
+//                softplus(beta z), L' = (sigmoid(beta z) - y) z, L'' =
+//                sigmoid(beta z) sigmoid(-beta z) z^2. Platt (1999): sigmoid(a z
+//                + b), 2-D Newton with backtracking on the mean binary
+//                cross-entropy (no target smoothing: the maximum-likelihood
+//                fit, as glm(y ~ z, binomial)).
+//
+// Numerical tricks: the log-sum-exp is m + log1p(t + c - 1) with m the row
+// maximum, t the sum of exp(beta (z_k - m)) below it and c the count at it
+// (normalise.hpp; Blanchard, Higham & Higham 2021); E_p[z] - m and Var_p[z]
+// come from sums of e_k (z_k - m) and e_k (z_k - m)^2, all of whose terms
+// have e_k <= 1, and the maximum itself has weight >= 1 / K, so the variance
+// as E[d^2] - E[d]^2 loses at most a factor K in relative accuracy. Binary
+// terms use the forms of softplus and sigmoid in link.hpp, sharing one
+// exp(-|u|) and one log1p per observation.
+//
+// Determinism: every pass runs fixed-size blocks of observations whose partial
+// sums (per-bin sums per block) are added in block order: results are
+// identical for any thread count. Allocation: the result, per-bin sums per
+// block, and for equal-mass top-label bins one copy of the N confidences
+// (edges by a counting pass over buckets of the values and std::nth_element
+// within the buckets that hold them); classwise equal-mass bins copy one
+// column at a time.
+//
+// Missing values: a row with an NA (NaN) target or prediction is missing;
+// without na_rm the result is flagged NA (NaN), with na_rm it is left out.
+// Invalid values (probabilities outside [0, 1], labels outside 1..K, rows
+// of a probability matrix whose sum is more than `sum_tolerance` from 1,
+// non-finite logits for the temperature fit) are reported through
+// first_invalid for the caller to turn into an error.
+#ifndef XENTROPY_CALIBRATION_HPP
+#define XENTROPY_CALIBRATION_HPP
+
+#include <algorithm>
+#include <vector>
+
+#include "link.hpp"
+#include "loss.hpp"
+#include "normalise.hpp"
+
+namespace xentropy {
+namespace calibration {
+
+// Largest |sum_k p_ik - 1| accepted where predictions must be a distribution.
+constexpr double sum_tolerance = 1e-6;
+
+// Predictions: an n x K matrix (column-major), or a vector (binary = true,
+// K = 2) of P(class 2) per observation.
+struct predictions {
+  const double* p = nullptr;
+  index_t n = 0;
+  index_t K = 2;
+  bool binary = false;
+  // linear index of the stored element behind entry (o, k)
+  index_t at(index_t o, index_t k) const { return binary ? o : o + k * n; }
+  double get(index_t o, index_t k) const {
+    if (binary) return k == 1 ? p[o] : 1.0 - p[o];
+    return p[o + k * n];
+  }
+};
+
+// Targets: labels (1..K, as in loss.hpp), an n x K matrix of target
+// probabilities, or binary targets (with binary predictions).
+struct targets {
+  class_labels labels;
+  view matrix{nullptr, 0, 0};
+  binary_targets bin;
+  bool binary = false;
+  bool is_matrix() const { return matrix.data != nullptr; }
+};
+
+// Where invalid input was found: `values` (position, operand 0 target /
+// 1 prediction) and `sums` (row whose sum is off; operand 0).
+struct report {
+  first_invalid values;
+  first_invalid sums;
+};
+
+// Row status codes.
+enum row_status : unsigned char { ok = 0, na = 1, nan = 2, bad = 3 };
+
+namespace detail {
+
+using xentropy::detail::obs_block;
+
+inline void mark_missing(unsigned char& st, double v) {
+  const unsigned char s = is_na(v) ? na : nan;
+  if (st == ok || (st == nan && s == na)) st = s;
+}
+
+// One block of rows [o0, o0 + nb): status, maximum and argmax of the
+// predictions, their sum, label per row; invalid entries reported.
+// The sweep over the predictions of a block (rows in the inner, vectorised
+// loop): maximum and first argmax, row sum, number of values outside [0, 1]
+// (NaN included), and with Squares the Brier sum of (p - [k = label])^2.
+template <bool Squares>
+struct scan_k {
+  XENTROPY_VM_INLINE static void run(const double* p, index_t stride, index_t K, index_t nb,
+                                     const double* lab, double* conf, double* arg,
+                                     double* sum, double* sq, double* nbad) {
+    for (index_t i = 0; i < nb; ++i)
+      conf[i] = -std::numeric_limits<double>::infinity(), arg[i] = 0.0, sum[i] = 0.0,
+      sq[i] = 0.0, nbad[i] = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = p + k * stride;
+      const double kd = static_cast<double>(k);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i];
+        nbad[i] += v >= 0.0 && v <= 1.0 ? 0.0 : 1.0;
+        sum[i] += v;
+        const bool gt = v > conf[i];
+        arg[i] = gt ? kd : arg[i];
+        conf[i] = gt ? v : conf[i];
+        if (Squares) {
+          const double d = v - (lab[i] == kd ? 1.0 : 0.0);
+          sq[i] += d * d;
+        }
+      }
+    }
+  }
+};
+
+struct scanned_block {
+  unsigned char status[obs_block];
+  double conf[obs_block];
+  index_t arg[obs_block];
+  index_t lab[obs_block];
+  double sum[obs_block];
+  double sq[obs_block];  // Brier score of rows with labels (with_squares)
+
+  void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
+            bool check_sum, report& rep, bool with_squares = false) {
+    for (index_t i = 0; i < nb; ++i) {
+      status[i] = ok;
+      conf[i] = -inf();
+      arg[i] = 0;
+      sum[i] = 0.0;
+      lab[i] = -1;
+    }
+    if (!y.is_matrix() && !y.binary) {
+      for (index_t i = 0; i < nb; ++i) {
+        lab[i] = y.labels.get(o0 + i, P.K);
+        if (lab[i] == -2) {
+          rep.values.note(o0 + i, target);
+          status[i] = bad;
+        } else if (lab[i] == -1) {
+          // an NA label: integer NA or a double NaN
+          if (y.labels.i) mark_missing(status[i], na_real());
+          else mark_missing(status[i], y.labels.d[o0 + i]);
+        }
+      }
+    } else if (y.binary) {
+      for (index_t i = 0; i < nb; ++i) {
+        bool valid;
+        const double t = y.bin.get(o0 + i, valid);
+        if (!valid) {
+          rep.values.note(o0 + i, target);
+          status[i] = bad;
+        } else if (std::isnan(t)) {
+          mark_missing(status[i], t);
+        }
+      }
+    } else {
+      for (index_t k = 0; k < P.K; ++k)
+        for (index_t i = 0; i < nb; ++i) {
+          const double t = y.matrix(o0 + i, k);
+          if (std::isnan(t)) {
+            mark_missing(status[i], t);
+          } else if (!(t >= 0.0 && t <= 1.0)) {
+            rep.values.note(y.matrix.at(o0 + i, k), target);
+            status[i] = bad;
+          }
+        }
+    }
+    // one branch-free (vectorised) sweep over the block; only rows with a
+    // value outside [0, 1] (NaN included) are looked at again
+    const index_t K = P.binary ? 1 : P.K;
+    double labd[obs_block], argd[obs_block], nbad[obs_block];
+    const bool squares = with_squares && !P.binary && !y.is_matrix() && !y.binary;
+    for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
+    const double* base = P.p + o0;
+    if (squares) vm::dispatch<scan_k<true>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    else vm::dispatch<scan_k<false>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    for (index_t i = 0; i < nb; ++i) {
+      arg[i] = static_cast<index_t>(argd[i]);
+      if (nbad[i] == 0.0) continue;
+      for (index_t k = 0; k < K; ++k) {
+        const double v = base[i + (P.binary ? 0 : k * P.n)];
+        if (std::isnan(v)) {
+          mark_missing(status[i], v);
+        } else if (!(v >= 0.0 && v <= 1.0)) {
+          rep.values.note(P.at(o0 + i, k), prediction);
+          status[i] = bad;
+        }
+      }
+    }
+    if (P.binary) {
+      for (index_t i = 0; i < nb; ++i) {
+        const double p1 = P.p[o0 + i];
+        conf[i] = p1 > 0.5 ? p1 : 1.0 - p1;
+        arg[i] = p1 > 0.5 ? 1 : 0;
+      }
+    } else if (check_sum) {
+      for (index_t i = 0; i < nb; ++i)
+        if (status[i] == ok && !(std::fabs(sum[i] - 1.0) <= sum_tolerance)) {
+          rep.sums.note(o0 + i, 0);
+          status[i] = bad;
+        }
+    }
+  }
+
+  // Target of row i (observation o) for class k (rows with status ok).
+  double target_at(const targets& y, index_t i, index_t o, index_t k) const {
+    if (y.is_matrix()) return y.matrix(o, k);
+    if (y.binary) {
+      bool valid;
+      const double t = y.bin.get(o, valid);
+      return k == 1 ? t : 1.0 - t;
+    }
+    return lab[i] == k ? 1.0 : 0.0;
+  }
+};
+
+// Missing-value flags of a part of a pass.
+struct flags {
+  bool na = false, nan = false;
+  void note(unsigned char st) {
+    if (st == row_status::na) na = true;
+    if (st == row_status::nan) nan = true;
+  }
+  void merge(const flags& o) {
+    na = na || o.na;
+    nan = nan || o.nan;
+  }
+};
+
+// Observations per part of a binned pass: each part keeps its own per-bin
+// sums (cells x 5 doubles), so parts are large enough that there are at most
+// 64 of them, and fewer when there are many cells. Depends only on n and the
+// number of cells, never on the thread count.
+inline index_t part_size(index_t n, index_t cells) {
+  index_t parts = 64;
+  const index_t budget = index_t(1) << 22;  // doubles of per-part bin sums
+  while (parts > 1 && parts * cells * 5 > budget) parts /= 2;
+  index_t size = n / parts + 1;
+  if (size < 16384) size = 16384;
+  return size;
+}
+
+// Bin of confidence c: equal width (edges empty) or by the B - 1 edges.
+inline index_t bin_of(double c, index_t B, const double* edges) {
+  if (!edges) {
+    index_t b = static_cast<index_t>(std::ceil(c * static_cast<double>(B))) - 1;
+    return b < 0 ? 0 : (b >= B ? B - 1 : b);
+  }
+  if (B <= 64) {
+    // a branch-free count: binary search mispredicts a branch per level
+    index_t b = 0;
+    for (index_t j = 0; j < B - 1; ++j) b += edges[j] <= c ? 1 : 0;
+    return b;
+  }
+  return static_cast<index_t>(std::upper_bound(edges, edges + (B - 1), c) - edges);
+}
+
+// The values of increasing 0-based ranks[0..nr) of x[0..n) (x is
+// reordered), by nth_element on shrinking ranges: O(n log nr).
+inline void select_ranks(double* x, index_t n, const index_t* ranks, index_t nr,
+                         double* out) {
+  struct range { index_t lo, hi, r0, r1; };  // x[lo, hi) holds ranks[r0..r1]
+  std::vector<range> todo{{0, n, 0, nr - 1}};
+  while (!todo.empty()) {
+    const range r = todo.back();
+    todo.pop_back();
+    if (r.r0 > r.r1) continue;
+    const index_t j = (r.r0 + r.r1) / 2;
+    const index_t rank = ranks[j];
+    if (rank >= r.lo && rank < r.hi) std::nth_element(x + r.lo, x + rank, x + r.hi);
+    out[j] = x[rank];
+    todo.push_back({r.lo, rank, r.r0, j - 1});
+    todo.push_back({rank + 1, r.hi, j + 1, r.r1});
+  }
+}
+
+// Bucket of a value in [0, 1] for select_edges: the exponent and the top 7
+// bits of the significand of a double (128 buckets per binade, monotone in
+// the value), for values from 2^-30 up; bucket 0 holds everything below.
+constexpr std::uint64_t bucket_low = static_cast<std::uint64_t>(1023 - 30) << 7;
+constexpr index_t bucket_count = (index_t(1023) << 7) - index_t(bucket_low) + 2;
+inline index_t bucket_of(double v) {
+  if (!(v >= 9.313225746154785e-10)) return 0;  // 2^-30
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const index_t b = static_cast<index_t>((bits >> 45) - bucket_low) + 1;
+  return b < bucket_count ? b : bucket_count - 1;
+}
+
+// Order statistics of ranks floor(b n / B), b = 1..B-1, of the values
+// x[0..n) in [0, 1] (x is reordered). One counting pass finds the bucket of
+// each rank (bucket_of), a partition moves the values of those buckets to
+// the front, and nth_element selects among them only: O(n) plus the
+// selection within the few buckets concerned.
+inline void select_edges(double* x, index_t n, index_t B, double* edges) {
+  if (B < 2 || n == 0) return;
+  std::vector<index_t> ranks(static_cast<std::size_t>(B - 1));
+  for (index_t b = 1; b < B; ++b)
+    ranks[static_cast<std::size_t>(b - 1)] =
+        static_cast<index_t>((static_cast<long double>(b) * n) / B);
+  if (n < 4 * bucket_count) {
+    select_ranks(x, n, ranks.data(), B - 1, edges);
+    return;
+  }
+  std::vector<index_t> first(static_cast<std::size_t>(bucket_count + 1), 0);
+  for (index_t i = 0; i < n; ++i) ++first[static_cast<std::size_t>(bucket_of(x[i]) + 1)];
+  for (index_t h = 0; h < bucket_count; ++h)
+    first[static_cast<std::size_t>(h + 1)] += first[static_cast<std::size_t>(h)];
+  // buckets holding a wanted rank, and each rank's position among their values
+  std::vector<index_t> before(static_cast<std::size_t>(bucket_count), -1);
+  std::vector<index_t> bucket_of_rank(static_cast<std::size_t>(B - 1));
+  index_t h = 0;
+  for (index_t j = 0; j < B - 1; ++j) {
+    const index_t r = ranks[static_cast<std::size_t>(j)];
+    while (first[static_cast<std::size_t>(h + 1)] <= r) ++h;
+    bucket_of_rank[static_cast<std::size_t>(j)] = h;
+    before[static_cast<std::size_t>(h)] = 0;  // wanted
+  }
+  index_t m = 0;
+  for (index_t g = 0; g < bucket_count; ++g) {
+    if (before[static_cast<std::size_t>(g)] < 0) continue;
+    before[static_cast<std::size_t>(g)] = m;
+    m += first[static_cast<std::size_t>(g + 1)] - first[static_cast<std::size_t>(g)];
+  }
+  std::partition(x, x + n, [&](double v) {
+    return before[static_cast<std::size_t>(bucket_of(v))] >= 0;
+  });
+  std::vector<index_t> sub(static_cast<std::size_t>(B - 1));
+  for (index_t j = 0; j < B - 1; ++j) {
+    const index_t g = bucket_of_rank[static_cast<std::size_t>(j)];
+    sub[static_cast<std::size_t>(j)] = ranks[static_cast<std::size_t>(j)] -
+                                       first[static_cast<std::size_t>(g)] +
+                                       before[static_cast<std::size_t>(g)];
+  }
+  select_ranks(x, m, sub.data(), B - 1, edges);
+}
+
+}  // namespace detail
+
+// Options shared by the binned metrics.
+struct binning {
+  index_t bins = 15;
+  bool classwise = false;  // false: top-label
+  bool equal_mass = false; // false: equal width
+  bool na_rm = false;
+  const double* weights = nullptr;
+  int nthreads = 1;
+};
+
+// Per-bin sums: cells = (classes) x bins, each with count, sum w, sum w^2,
+// sum w c (confidence), sum w o (outcome), in that order; the lower and upper
+// edge of each cell's bin; and missing-value flags (na / nan: a row was
+// missing and na_rm was false; the sums then leave those rows out).
+struct bin_sums {
+  index_t bins = 0, classes = 1;
+  std::vector<double> sums;   // classes * bins * 5
+  std::vector<double> lower;  // classes * bins
+  std::vector<double> upper;
+  bool na = false, nan = false;
+};
+
+// Per-bin sums of top-label or classwise confidences and outcomes.
+inline bin_sums calibration_bins(const targets& y, const predictions& P,
+                                 const binning& opt, report& rep) {
+  const index_t n = P.n, B = opt.bins;
+  // classes binned: top-label 1; classwise K (a binary vector: class 2 only)
+  const index_t C = opt.classwise ? (P.binary ? 1 : P.K) : 1;
+  const index_t kfirst = opt.classwise && P.binary ? 1 : 0;
+  bin_sums res;
+  res.bins = B;
+  res.classes = C;
+  res.sums.assign(static_cast<std::size_t>(C * B * 5), 0.0);
+  res.lower.assign(static_cast<std::size_t>(C * B), 0.0);
+  res.upper.assign(static_cast<std::size_t>(C * B), 1.0);
+
+  // edges of equal-mass bins, per binned class
+  std::vector<double> edges;
+  if (opt.equal_mass && B > 1) {
+    edges.assign(static_cast<std::size_t>(C * (B - 1)), 0.0);
+    std::vector<double> copy(static_cast<std::size_t>(n));
+    // rows that take part (status ok), from one scan; top-label confidences
+    // are copied during it
+    std::vector<unsigned char> keep(static_cast<std::size_t>(n), 0);
+    index_t nkeep = 0;
+    {
+      detail::scanned_block sb;
+      report scratch;  // problems are reported by the binning pass
+      for (index_t o0 = 0; o0 < n; o0 += detail::obs_block) {
+        const index_t nb = std::min(detail::obs_block, n - o0);
+        sb.scan(P, y, o0, nb, true, scratch);
+        for (index_t i = 0; i < nb; ++i) {
+          if (sb.status[i] != ok) continue;
+          keep[static_cast<std::size_t>(o0 + i)] = 1;
+          if (!opt.classwise) copy[static_cast<std::size_t>(nkeep)] = sb.conf[i];
+          ++nkeep;
+        }
+      }
+    }
+    for (index_t c = 0; c < C; ++c) {
+      index_t m = nkeep;
+      if (opt.classwise) {
+        const index_t k = c + kfirst;
+        m = 0;
+        for (index_t o = 0; o < n; ++o)
+          if (keep[static_cast<std::size_t>(o)]) copy[static_cast<std::size_t>(m++)] = P.get(o, k);
+      }
+      double* e = edges.data() + c * (B - 1);
+      if (m > 0) {
+        detail::select_edges(copy.data(), m, B, e);
+      } else {
+        for (index_t b = 0; b < B - 1; ++b) e[b] = 1.0;
+      }
+      for (index_t b = 0; b < B; ++b) {
+        res.lower[static_cast<std::size_t>(c * B + b)] = b == 0 ? 0.0 : e[b - 1];
+        res.upper[static_cast<std::size_t>(c * B + b)] = b == B - 1 ? 1.0 : e[b];
+      }
+    }
+  } else {
+    for (index_t c = 0; c < C; ++c)
+      for (index_t b = 0; b < B; ++b) {
+        res.lower[static_cast<std::size_t>(c * B + b)] = static_cast<double>(b) / B;
+        res.upper[static_cast<std::size_t>(c * B + b)] = static_cast<double>(b + 1) / B;
+      }
+  }
+
+  const index_t cells = C * B;
+  const index_t part = detail::part_size(n, cells);
+  const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
+  std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
+  std::vector<detail::flags> pflags(static_cast<std::size_t>(nparts));
+  const int nt = nparts > 1 ? threads_for(opt.nthreads, n * P.K) : 1;
+  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
+    const index_t pi = p0 / part;
+    double* S = partial.data() + pi * cells * 5;
+    detail::flags& fl = pflags[static_cast<std::size_t>(pi)];
+    detail::scanned_block sb;
+    for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
+      const index_t nb = std::min(detail::obs_block, p1 - o0);
+      sb.scan(P, y, o0, nb, true, rep);
+      for (index_t i = 0; i < nb; ++i)
+        if (sb.status[i] != ok) fl.note(sb.status[i]);
+      if (opt.classwise && !P.binary) {
+        // class by class: each column of the block is read contiguously
+        for (index_t c = 0; c < C; ++c) {
+          const double* col = P.p + c * n + o0;
+          const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
+          double* Sc = S + c * B * 5;
+          for (index_t i = 0; i < nb; ++i) {
+            if (sb.status[i] != ok) continue;
+            const double conf = col[i];
+            const double out = sb.target_at(y, i, o0 + i, c);
+            const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
+            double* s = Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5;
+            s[0] += 1.0;
+            s[1] += w;
+            s[2] += w * w;
+            s[3] += w * conf;
+            s[4] += w * out;
+          }
+        }
+        continue;
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        if (sb.status[i] != ok) continue;
+        const index_t o = o0 + i;
+        const double w = opt.weights ? opt.weights[o] : 1.0;
+        for (index_t c = 0; c < C; ++c) {
+          double conf, out;
+          if (opt.classwise) {
+            const index_t k = c + kfirst;
+            conf = P.get(o, k);
+            out = sb.target_at(y, i, o, k);
+          } else {
+            conf = sb.conf[i];
+            out = sb.target_at(y, i, o, sb.arg[i]);
+          }
+          const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
+          const index_t b = B > 1 ? detail::bin_of(conf, B, e) : 0;
+          double* s = S + (c * B + b) * 5;
+          s[0] += 1.0;
+          s[1] += w;
+          s[2] += w * w;
+          s[3] += w * conf;
+          s[4] += w * out;
+        }
+      }
+    }
+  });
+  for (index_t pi = 0; pi < nparts; ++pi) {
+    const double* S = partial.data() + pi * cells * 5;
+    for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
+    res.na = res.na || pflags[static_cast<std::size_t>(pi)].na;
+    res.nan = res.nan || pflags[static_cast<std::size_t>(pi)].nan;
+  }
+  if (opt.na_rm) res.na = res.nan = false;
+  return res;
+}
+
+enum class norm { l1 = 0, l2 = 1, max = 2 };
+
+// Calibration error from per-bin sums (see the top of this file); NA / NaN
+// when a row was missing without na_rm, NaN when there is no weight at all.
+inline double calibration_error(const bin_sums& s, norm p) {
+  if (s.na) return na_real();
+  if (s.nan) return nan_real();
+  const index_t cells = s.classes * s.bins;
+  double W = 0.0;
+  for (index_t j = 0; j < cells; ++j) W += s.sums[static_cast<std::size_t>(j * 5 + 1)];
+  if (!(W > 0.0)) return nan_real();
+  double acc = 0.0;
+  for (index_t j = 0; j < cells; ++j) {
+    const double* c = s.sums.data() + j * 5;
+    if (!(c[1] > 0.0)) continue;
+    const double gap = std::fabs(c[4] / c[1] - c[3] / c[1]);
+    // classes share the total: each class's bins weigh W_b / (C W)
+    const double share = c[1] / W;
+    switch (p) {
+      case norm::l1: acc += share * gap; break;
+      case norm::l2: acc += share * gap * gap; break;
+      case norm::max: acc = gap > acc ? gap : acc; break;
+    }
+  }
+  return p == norm::l2 ? std::sqrt(acc) : acc;
+}
+
+// Brier score: per-observation scores b_i (see the top of this file), reduced
+// as the losses are (loss_options: weights, mean / sum / none, na_rm).
+inline double brier_score(const targets& y, const predictions& P,
+                          const loss_options& opt, report& rep) {
+  first_invalid& bad = rep.values;
+  return xentropy::detail::reduce_losses(
+      P.n, detail::obs_block, P.n * P.K, opt, bad,
+      [&](index_t o0, index_t o1, double* score, accumulator&) {
+        const index_t nb = o1 - o0;
+        detail::scanned_block sb;
+        const bool labels = !y.is_matrix() && !y.binary;
+        sb.scan(P, y, o0, nb, true, rep, labels);
+        for (index_t i = 0; i < nb; ++i) score[i] = 0.0;
+        if (labels) {
+          for (index_t i = 0; i < nb; ++i) score[i] = sb.sq[i];
+        } else if (P.binary) {
+          for (index_t i = 0; i < nb; ++i) {
+            const double d = P.p[o0 + i] - sb.target_at(y, i, o0 + i, 1);
+            score[i] = d * d;
+          }
+        } else {
+          for (index_t k = 0; k < P.K; ++k) {
+            const double* col = P.p + k * P.n + o0;
+            for (index_t i = 0; i < nb; ++i) {
+              const double d = col[i] - sb.target_at(y, i, o0 + i, k);
+              score[i] += d * d;
+            }
+          }
+        }
+        for (index_t i = 0; i < nb; ++i) {
+          if (sb.status[i] == na) score[i] = na_real();
+          else if (sb.status[i] != ok) score[i] = nan_real();  // bad rows: reported
+        }
+      });
+}
+
+namespace detail {
+
+// Rank of each row's label score (classes scoring higher, or equal with a
+// lower index) and the number of NaNs, rows in the inner (vectorised) loop.
+struct rank_k {
+  XENTROPY_VM_INLINE static void run(const double* s, index_t n, index_t K, index_t nb,
+                                     const double* lab, const double* sy, double* rank,
+                                     double* nnan) {
+    for (index_t i = 0; i < nb; ++i) rank[i] = 0.0, nnan[i] = 0.0;
+    for (index_t j = 0; j < K; ++j) {
+      const double* col = s + j * n;
+      const double jd = static_cast<double>(j);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i];
+        nnan[i] += v != v ? 1.0 : 0.0;
+        rank[i] += (v > sy[i] || (v == sy[i] && jd < lab[i])) ? 1.0 : 0.0;
+      }
+    }
+  }
+};
+
+}  // namespace detail
+
+// Top-k accuracy of an n x K score matrix (any real scores: probabilities or
+// logits) for labels: the (weighted) share of observations whose label is
+// among the k highest scores, ties as at the top of this file. A row with an
+// NA (NaN) score or label is missing.
+inline double top_k_accuracy(const class_labels& y, const double* scores,
+                             index_t n, index_t K, index_t k,
+                             const loss_options& opt, first_invalid& bad) {
+  return xentropy::detail::reduce_losses(
+      n, detail::obs_block, n * K, opt, bad,
+      [&](index_t o0, index_t o1, double* hit, accumulator& acc) {
+        const index_t nb = o1 - o0;
+        index_t lab[detail::obs_block];
+        double sy[detail::obs_block], rank[detail::obs_block];
+        unsigned char st[detail::obs_block];
+        for (index_t i = 0; i < nb; ++i) {
+          st[i] = ok;
+          lab[i] = y.get(o0 + i, K);
+          if (lab[i] == -2) acc.invalid((o0 + i) * 2 + target);
+          if (lab[i] == -1) {
+            if (y.i) detail::mark_missing(st[i], na_real());
+            else detail::mark_missing(st[i], y.d[o0 + i]);
+          }
+          sy[i] = lab[i] >= 0 ? scores[o0 + i + lab[i] * n] : 0.0;
+          rank[i] = 0.0;
+        }
+        double labd[detail::obs_block], nnan[detail::obs_block];
+        for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
+        vm::dispatch<detail::rank_k>(scores + o0, n, K, nb, labd, sy, rank, nnan);
+        for (index_t i = 0; i < nb; ++i) {
+          if (nnan[i] == 0.0) continue;
+          for (index_t j = 0; j < K; ++j) {
+            const double v = scores[o0 + i + j * n];
+            if (v != v) detail::mark_missing(st[i], v);
+          }
+        }
+        const double kd = static_cast<double>(k);
+        for (index_t i = 0; i < nb; ++i) {
+          if (lab[i] == -2) hit[i] = nan_real();
+          else if (st[i] == na) hit[i] = na_real();
+          else if (st[i] == nan) hit[i] = nan_real();
+          else hit[i] = rank[i] < kd ? 1.0 : 0.0;
+        }
+      });
+}
+
+// ---- temperature and Platt scaling ------------------------------------------
+
+// Weighted sums of one pass: loss, first and second derivatives (for Platt:
+// gradient (a, b) and Hessian (aa, ab, bb)), total weight.
+// `free` is the weight of the observations whose loss grows again as beta
+// grows (the label's logit is not the largest; for binary logits, the sign
+// of z disagrees with the target, or the target is strictly between 0 and
+// 1): when it is 0 the loss falls all the way as beta -> Inf, to `limit`
+// (sum of w log(number of classes tied at the maximum)). For Platt, the
+// extremes of z among targets 1 (z1) and 0 (z0), and the weight of soft
+// targets, tell whether a threshold separates the classes.
+struct scaling_sums {
+  double w = 0.0, loss = 0.0;
+  double g[2] = {0.0, 0.0};
+  double h[3] = {0.0, 0.0, 0.0};
+  double free = 0.0, limit = 0.0;
+  double z1min = inf(), z1max = -inf(), z0min = inf(), z0max = -inf(), soft = 0.0;
+  bool na = false, nan = false;
+  void merge(const scaling_sums& o) {
+    w += o.w;
+    loss += o.loss;
+    free += o.free;
+    limit += o.limit;
+    z1min = std::min(z1min, o.z1min);
+    z1max = std::max(z1max, o.z1max);
+    z0min = std::min(z0min, o.z0min);
+    z0max = std::max(z0max, o.z0max);
+    soft += o.soft;
+    for (int j = 0; j < 2; ++j) g[j] += o.g[j];
+    for (int j = 0; j < 3; ++j) h[j] += o.h[j];
+    na = na || o.na;
+    nan = nan || o.nan;
+  }
+  bool missing() const { return na || nan; }
+};
+
+namespace detail {
+
+constexpr index_t scaling_block = 8192;
+
+// Per row of a block of logits: m = maximum, nc = number of NaNs,
+// t = sum of exp(beta (z - m)) below m, c = count at m, s1 = sum e (z - m),
+// s2 = sum e (z - m)^2 (terms with e = 0 add 0, also for z = -Inf).
+struct temperature_rows_k {
+  XENTROPY_VM_INLINE static void run(const double* z, index_t n, index_t K, index_t r0,
+                                     index_t nb, double beta, double* m, double* nc,
+                                     double* t, double* c, double* s1, double* s2) {
+    for (index_t i = 0; i < nb; ++i)
+      m[i] = -std::numeric_limits<double>::infinity(), nc[i] = 0.0, t[i] = 0.0,
+      c[i] = 0.0, s1[i] = 0.0, s2[i] = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i];
+        nc[i] += v != v ? 1.0 : 0.0;
+        m[i] = v > m[i] ? v : m[i];
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double d = col[i] - m[i];
+        const double e = vm::exp(beta * d);
+        const bool below = d < 0.0;
+        t[i] += below ? e : 0.0;
+        c[i] += d == 0.0 ? 1.0 : 0.0;
+        const double ed = e > 0.0 && below ? e * d : 0.0;
+        s1[i] += ed;
+        s2[i] += e > 0.0 && below ? ed * d : 0.0;
+      }
+    }
+  }
+};
+
+}  // namespace detail
+
+// Loss, L'(beta) and L''(beta) of softmax(beta z) against the targets, summed
+// with weights over the n x K logits (one pass). Non-finite logits other than
+// NA / NaN are reported as invalid predictions.
+inline scaling_sums temperature_pass(const targets& y, const double* z, index_t n,
+                                     index_t K, double beta, const double* weights,
+                                     bool na_rm, int nthreads, report& rep) {
+  using detail::obs_block;
+  const index_t block = detail::scaling_block;
+  const index_t nparts = n == 0 ? 0 : (n - 1) / block + 1;
+  std::vector<scaling_sums> part(static_cast<std::size_t>(nparts));
+  const int nt = nparts > 1 ? threads_for(nthreads, n * K) : 1;
+  parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
+    scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
+    double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], s1[obs_block],
+        s2[obs_block];
+    for (index_t o0 = p0; o0 < p1; o0 += obs_block) {
+      const index_t nb = std::min(obs_block, p1 - o0);
+      vm::dispatch<detail::temperature_rows_k>(z, n, K, o0, nb, beta, m, nc, t, c, s1, s2);
+      for (index_t i = 0; i < nb; ++i) {
+        const index_t o = o0 + i;
+        unsigned char st = ok;
+        if (nc[i] > 0.0 || !std::isfinite(m[i]) || !std::isfinite(s1[i]) ||
+            !std::isfinite(s2[i])) {
+          for (index_t k = 0; k < K; ++k) {
+            const double v = z[o + k * n];
+            if (std::isnan(v)) detail::mark_missing(st, v);
+            else if (!std::isfinite(v)) {
+              rep.values.note(o + k * n, prediction);
+              st = bad;
+            }
+          }
+        }
+        // target terms: sum_k t_k, sum_k t_k (z_k - m), target mass off the
+        // maximum
+        double tsum = 1.0, tz = 0.0, off = 0.0;
+        if (y.is_matrix()) {
+          tsum = 0.0;
+          for (index_t k = 0; k < K; ++k) {
+            const double tv = y.matrix(o, k);
+            if (std::isnan(tv)) {
+              detail::mark_missing(st, tv);
+            } else if (!(tv >= 0.0 && tv <= 1.0)) {
+              rep.values.note(y.matrix.at(o, k), target);
+              st = bad;
+            } else if (tv > 0.0) {
+              const double d = z[o + k * n] - m[i];
+              tsum += tv;
+              tz += tv * d;
+              off += d < 0.0 ? tv : 0.0;
+            }
+          }
+        } else {
+          const index_t lab = y.labels.get(o, K);
+          if (lab == -2) {
+            rep.values.note(o, target);
+            st = bad;
+          } else if (lab == -1) {
+            detail::mark_missing(st, y.labels.i ? na_real() : y.labels.d[o]);
+          } else if (st == ok) {
+            tz = z[o + lab * n] - m[i];
+            off = tz < 0.0 ? 1.0 : 0.0;
+          }
+        }
+        if (st != ok) {
+          if (st == na) S.na = true;
+          if (st == nan) S.nan = true;
+          continue;
+        }
+        const double w = weights ? weights[o] : 1.0;
+        if (w == 0.0) continue;
+        const double s0 = t[i] + c[i];
+        const double mu = s1[i] / s0;              // E_p[z] - m
+        double var = s2[i] / s0 - mu * mu;         // Var_p[z]
+        if (var < 0.0) var = 0.0;
+        const double lse = std::log1p(t[i] + (c[i] - 1.0));  // logsumexp(beta z) - beta m
+        S.w += w;
+        S.loss += w * (tsum * lse - beta * tz);
+        S.g[0] += w * (tsum * mu - tz);
+        S.h[0] += w * tsum * var;
+        if (off > 0.0) S.free += w;
+        else S.limit += w * tsum * std::log(c[i]);
+      }
+    }
+  });
+  scaling_sums total;
+  for (const scaling_sums& s : part) total.merge(s);
+  if (na_rm) total.na = total.nan = false;
+  return total;
+}
+
+// Binary version on logits z (length n): with platt = false, the loss of
+// sigmoid(a z) and its derivatives in a (the temperature pass, a = beta);
+// with platt = true, of sigmoid(a z + b) with gradient and Hessian in (a, b).
+inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z,
+                                        index_t n, double a, double b, bool platt,
+                                        const double* weights, bool na_rm,
+                                        int nthreads, report& rep) {
+  const index_t block = detail::scaling_block;
+  const index_t nparts = n == 0 ? 0 : (n - 1) / block + 1;
+  std::vector<scaling_sums> part(static_cast<std::size_t>(nparts));
+  const int nt = nparts > 1 ? threads_for(nthreads, n) : 1;
+  parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
+    scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
+    for (index_t o = p0; o < p1; ++o) {
+      bool valid;
+      const double t = y.get(o, valid);
+      const double v = z[o];
+      unsigned char st = ok;
+      if (!valid) {
+        rep.values.note(o, target);
+        st = bad;
+      } else if (std::isnan(t)) {
+        detail::mark_missing(st, t);
+      }
+      if (std::isnan(v)) {
+        detail::mark_missing(st, v);
+      } else if (!std::isfinite(v)) {
+        rep.values.note(o, prediction);
+        st = bad;
+      }
+      if (st != ok) {
+        if (st == na) S.na = true;
+        if (st == nan) S.nan = true;
+        continue;
+      }
+      const double w = weights ? weights[o] : 1.0;
+      if (w == 0.0) continue;
+      const double u = a * v + (platt ? b : 0.0);
+      // one exp and one log1p per observation: with e = exp(-|u|) <= 1,
+      // sigmoid(|u|) = 1 / (1 + e), sigmoid(-|u|) = e / (1 + e) and
+      // softplus(+-u) = max(+-u, 0) + log1p(e) (link.hpp's forms)
+      const double e = vm::exp(-std::fabs(u)), a1 = vm::log1p(e);
+      const double big = 1.0 / (1.0 + e), small = e / (1.0 + e);
+      const double sp = u >= 0.0 ? big : small, sn = u >= 0.0 ? small : big;
+      const double spu = (u > 0.0 ? u : 0.0) + a1, spm = (u < 0.0 ? -u : 0.0) + a1;
+      const double l = (t > 0.0 ? t * spm : 0.0) + (t < 1.0 ? (1.0 - t) * spu : 0.0);
+      // sigmoid(u) - t, formed without cancellation for t in {0, 1}
+      const double r = t == 1.0 ? -sn : (t == 0.0 ? sp : sp - t);
+      const double q = sp * sn;
+      const bool soft = t > 0.0 && t < 1.0;
+      if (soft || (t == 1.0 && v < 0.0) || (t == 0.0 && v > 0.0)) S.free += w;
+      else if (v == 0.0) S.limit += w * std::log(2.0);
+      if (soft) S.soft += w;
+      if (t == 1.0) S.z1min = std::min(S.z1min, v), S.z1max = std::max(S.z1max, v);
+      if (t == 0.0) S.z0min = std::min(S.z0min, v), S.z0max = std::max(S.z0max, v);
+      S.w += w;
+      S.loss += w * l;
+      S.g[0] += w * r * v;
+      S.h[0] += w * q * v * v;
+      if (platt) {
+        S.g[1] += w * r;
+        S.h[1] += w * q * v;
+        S.h[2] += w * q;
+      }
+    }
+  });
+  scaling_sums total;
+  for (const scaling_sums& s : part) total.merge(s);
+  if (na_rm) total.na = total.nan = false;
+  return total;
+}
+
+// Outcome of a scaling fit. status: 0 converged; 1 the loss decreases all
+// the way as beta -> Inf (the logits separate the classes: T = 0, par is
+// Inf; Platt: a threshold on z separates them, par is NaN); 2 the
+// minimum over beta >= 0 is at beta = 0 (T = Inf: the logits carry no
+// information, or point the wrong way); 3 no convergence within maxit;
+// 4 missing values (na_rm false); 5 invalid input; 6 no observations.
+struct scaling_fit {
+  double par[2] = {1.0, 0.0};  // beta (= 1 / T), or Platt's (a, b)
+  double loss = 0.0;           // mean loss at par
+  double grad[2] = {0.0, 0.0}; // mean gradient at par
+  double loss0 = 0.0;          // mean loss at beta = 1 (a = 1, b = 0)
+  int passes = 0;
+  int iterations = 0;
+  int status = 0;
+  bool na = false;
+};
+
+// Fits beta = 1 / T by safeguarded Newton on the convex L(beta): Newton steps
+// from beta = 1 kept inside the bracket [lo, hi] known from the sign of L'
+// (bisection, or doubling while no upper end is known, when a step leaves
+// it); stops when |L'| <= tol (mean over observations) or the step is below
+// 4 ulp of beta. `pass(beta)` returns the scaling_sums of one pass.
+template <class Pass>
+inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 100) {
+  scaling_fit fit;
+  double beta = 1.0, lo = 0.0, hi = inf();
+  scaling_sums s = pass(beta);
+  ++fit.passes;
+  if (s.missing()) {
+    fit.status = 4;
+    fit.na = s.na;
+    return fit;
+  }
+  if (!(s.w > 0.0)) {
+    fit.status = 6;
+    return fit;
+  }
+  fit.loss0 = s.loss / s.w;
+  for (;;) {
+    const double g = s.g[0] / s.w, h = s.h[0] / s.w;
+    fit.par[0] = beta;
+    fit.loss = s.loss / s.w;
+    fit.grad[0] = g;
+    if (std::fabs(g) <= tol && fit.iterations > 0) break;
+    if (fit.iterations == 0 && s.free == 0.0 && g < 0.0) {
+      // every observation's loss falls as beta grows: the infimum is at
+      // beta = Inf (T = 0)
+      fit.status = 1;
+      fit.par[0] = inf();
+      fit.loss = s.limit / s.w;
+      fit.grad[0] = 0.0;
+      return fit;
+    }
+    if (std::fabs(g) <= tol) break;
+    if (g < 0.0) lo = beta; else hi = beta;
+    if (fit.iterations >= maxit) {
+      fit.status = 3;
+      break;
+    }
+    double next = h > 0.0 ? beta - g / h : nan_real();
+    if (!(next > lo && next < hi)) next = hi == inf() ? 2.0 * beta : 0.5 * (lo + hi);
+    if (hi == inf() && beta > 1e15) {
+      fit.status = 1;  // T -> 0
+      break;
+    }
+    if (lo == 0.0 && hi < 1e-15) {
+      fit.status = 2;  // T -> Inf
+      break;
+    }
+    if (std::fabs(next - beta) <= 4.0 * std::numeric_limits<double>::epsilon() * beta) break;
+    if (g > 0.0 && lo == 0.0 && fit.iterations == 0) {
+      // the minimum lies in (0, beta) only if L'(0) < 0
+      const scaling_sums s0 = pass(0.0);
+      ++fit.passes;
+      if (s0.g[0] / s0.w >= 0.0) {
+        fit.status = 2;
+        fit.par[0] = 0.0;
+        fit.loss = s0.loss / s0.w;
+        fit.grad[0] = s0.g[0] / s0.w;
+        return fit;
+      }
+    }
+    beta = next;
+    s = pass(beta);
+    ++fit.passes;
+    ++fit.iterations;
+  }
+  return fit;
+}
+
+// Platt scaling: (a, b) minimising the mean binary cross-entropy of
+// sigmoid(a z + b), by Newton steps on the 2 x 2 system, halved while the
+// loss rises (by more than 1e-13 relative: its rounding error); starts at (a, b) = (1, 0) and stops when the
+// gradient's largest component is <= tol.
+template <class Pass>
+inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
+  scaling_fit fit;
+  double a = 1.0, b = 0.0;
+  scaling_sums s = pass(a, b);
+  ++fit.passes;
+  if (s.missing()) {
+    fit.status = 4;
+    fit.na = s.na;
+    return fit;
+  }
+  if (!(s.w > 0.0)) {
+    fit.status = 6;
+    return fit;
+  }
+  fit.loss0 = s.loss / s.w;
+  if (s.soft == 0.0 && s.z1min <= s.z1max && s.z0min <= s.z0max &&
+      (s.z0max < s.z1min || s.z1max < s.z0min)) {
+    // a threshold on z separates the classes: no finite fit
+    fit.status = 1;
+    fit.par[0] = fit.par[1] = nan_real();
+    fit.loss = 0.0;
+    return fit;
+  }
+  for (;;) {
+    const double ga = s.g[0] / s.w, gb = s.g[1] / s.w;
+    const double haa = s.h[0] / s.w, hab = s.h[1] / s.w, hbb = s.h[2] / s.w;
+    fit.par[0] = a;
+    fit.par[1] = b;
+    fit.loss = s.loss / s.w;
+    fit.grad[0] = ga;
+    fit.grad[1] = gb;
+    if (std::max(std::fabs(ga), std::fabs(gb)) <= tol) break;
+    if (fit.iterations >= maxit) {
+      fit.status = 3;
+      break;
+    }
+    const double det = haa * hbb - hab * hab;
+    double da, db;
+    if (det > 0.0 && haa > 0.0) {
+      da = -(hbb * ga - hab * gb) / det;
+      db = -(haa * gb - hab * ga) / det;
+    } else {  // flat or singular: a gradient step
+      da = -ga;
+      db = -gb;
+    }
+    double step = 1.0;
+    scaling_sums next;
+    bool moved = false;
+    for (int halvings = 0; halvings < 60; ++halvings) {
+      next = pass(a + step * da, b + step * db);
+      ++fit.passes;
+      // a step is taken when the loss does not rise beyond its rounding
+      // error: near the minimum, differences are below it
+      if (next.loss <= s.loss + 1e-13 * std::fabs(s.loss)) {
+        moved = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    ++fit.iterations;
+    if (!moved) break;  // no decrease representable: at the minimum to rounding
+    const double na_ = a + step * da, nb_ = b + step * db;
+    const bool tiny = std::fabs(na_ - a) <= 4.0 * std::numeric_limits<double>::epsilon() * std::fabs(a) &&
+                      std::fabs(nb_ - b) <= 4.0 * std::numeric_limits<double>::epsilon() * (std::fabs(b) + 1e-300);
+    a = na_;
+    b = nb_;
+    s = next;
+    if (std::fabs(a) > 1e15) {
+      fit.status = 1;  // separable: the slope grows without bound
+      fit.par[0] = a;
+      fit.par[1] = b;
+      fit.loss = s.loss / s.w;
+      break;
+    }
+    if (tiny) {
+      fit.par[0] = a;
+      fit.par[1] = b;
+      fit.loss = s.loss / s.w;
+      fit.grad[0] = s.g[0] / s.w;
+      fit.grad[1] = s.g[1] / s.w;
+      break;
+    }
+  }
+  return fit;
+}
+
+}  // namespace calibration
+}  // namespace xentropy
+
+#endif  // XENTROPY_CALIBRATION_HPP
