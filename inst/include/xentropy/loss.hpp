@@ -694,8 +694,9 @@ struct softmax_block {
 template <class P>
 inline bool categorical_block(const P& pol, const categorical_targets& y,
                               const double* logits, index_t n, index_t K,
-                              const categorical_options& copt, index_t o0, index_t o1,
+                              const categorical_options& opts, index_t o0, index_t o1,
                               double* l, double* d, invalid_at& bad) {
+  const categorical_options copt = opts;  // a local copy: no reload after each store to l
   const view Z{logits, 1, n};
   const index_t nb = o1 - o0;
   index_t lab[blocks::categorical];
@@ -731,9 +732,10 @@ inline bool categorical_block(const P& pol, const categorical_targets& y,
 
 // The same from probabilities: every entry is read and checked.
 inline bool categorical_block(const ce_prob_policy& pol, const categorical_targets& y,
-                              view P, index_t K, const categorical_options& copt,
+                              view P, index_t K, const categorical_options& opts,
                               index_t o0, index_t o1, double* l, double* d,
                               invalid_at& bad) {
+  const categorical_options copt = opts;
   const index_t nb = o1 - o0;
   index_t lab[blocks::categorical];
   missing miss[blocks::categorical];
@@ -752,8 +754,8 @@ inline bool categorical_block(const ce_prob_policy& pol, const categorical_targe
         continue;
       }
       const double t = target_at(y, lab, i, o, k, miss, bad);
-      if (t < 0.0) continue;
-      const double tw = weighted_target(t, k, K, copt);
+      if (t <= 0.0) continue;  // no label smoothing here: t = 0 adds nothing
+      const double tw = copt.class_weights ? copt.class_weights[k] * t : t;
       if (tw > 0.0) l[i] += pol.term(tw, p);
     }
   }
@@ -786,8 +788,8 @@ struct softmax_grad_kernels {
                                        const double* cw, double eps, const double* scale,
                                        double* A, double* out) {
       const double keep = 1.0 - eps, spread = eps / static_cast<double>(K);
-      for (index_t i = 0; i < nb; ++i) A[i] = Sum ? 0.0 : 1.0;
       if (Sum) {
+        for (index_t i = 0; i < nb; ++i) A[i] = 0.0;
         for (index_t k = 0; k < K; ++k) {
           const double* zc = z + k * n + o0;
           const double* tc = Matrix ? T + k * n + o0 : nullptr;
@@ -808,7 +810,7 @@ struct softmax_grad_kernels {
           const double p = vm::exp(zc[i] - m[i]) / S[i];
           const double a = pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                     softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
-          oc[i] = (p * A[i] - a) * scale[i];
+          oc[i] = ((Sum ? p * A[i] : p) - a) * scale[i];
         }
       }
     }
