@@ -48,9 +48,8 @@ struct first_invalid {
     while ((cur < 0 || k < cur) && !key.compare_exchange_weak(cur, k)) {
     }
   }
-  void note(index_t at, int which) {
-    note(invalid_at{at, static_cast<operand>(which)});
-  }
+  void note(index_t at, operand which) { note(invalid_at{at, which}); }
+  void note(index_t at, int which) { note(at, static_cast<operand>(which)); }
   invalid_at get() const {
     const long long k = key.load();
     if (k < 0) return invalid_at{};
