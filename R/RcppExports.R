@@ -41,12 +41,48 @@ softplus_impl <- function(x, nthreads) {
     .Call(`_xentropy_softplus_impl`, x, nthreads)
 }
 
-categorical_loss_impl <- function(kind, y, pred, weights, reduction, na_rm, label_smoothing, nthreads) {
-    .Call(`_xentropy_categorical_loss_impl`, kind, y, pred, weights, reduction, na_rm, label_smoothing, nthreads)
+cross_entropy_loss_impl <- function(y, prob, weights, class_weights, reduction, na_rm, nthreads) {
+    .Call(`_xentropy_cross_entropy_loss_impl`, y, prob, weights, class_weights, reduction, na_rm, nthreads)
 }
 
-binary_loss_impl <- function(kind, y, offset, pred, weights, reduction, na_rm, pos_weight, nthreads) {
-    .Call(`_xentropy_binary_loss_impl`, kind, y, offset, pred, weights, reduction, na_rm, pos_weight, nthreads)
+loglik_categorical_impl <- function(y, prob, na_rm, nthreads) {
+    .Call(`_xentropy_loglik_categorical_impl`, y, prob, na_rm, nthreads)
+}
+
+softmax_cross_entropy_impl <- function(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads) {
+    .Call(`_xentropy_softmax_cross_entropy_impl`, y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads)
+}
+
+softmax_cross_entropy_grad_impl <- function(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads) {
+    .Call(`_xentropy_softmax_cross_entropy_grad_impl`, y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads)
+}
+
+softmax_focal_loss_impl <- function(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
+    .Call(`_xentropy_softmax_focal_loss_impl`, y, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
+}
+
+softmax_focal_loss_grad_impl <- function(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
+    .Call(`_xentropy_softmax_focal_loss_grad_impl`, y, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
+}
+
+binary_cross_entropy_impl <- function(y, offset, prob, weights, reduction, na_rm, nthreads) {
+    .Call(`_xentropy_binary_cross_entropy_impl`, y, offset, prob, weights, reduction, na_rm, nthreads)
+}
+
+sigmoid_cross_entropy_impl <- function(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads) {
+    .Call(`_xentropy_sigmoid_cross_entropy_impl`, y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads)
+}
+
+sigmoid_cross_entropy_grad_impl <- function(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads) {
+    .Call(`_xentropy_sigmoid_cross_entropy_grad_impl`, y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads)
+}
+
+sigmoid_focal_loss_impl <- function(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
+    .Call(`_xentropy_sigmoid_focal_loss_impl`, y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
+}
+
+sigmoid_focal_loss_grad_impl <- function(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
+    .Call(`_xentropy_sigmoid_focal_loss_grad_impl`, y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
 }
 
 logsumexp_impl <- function(x, margin, na_rm, nthreads) {

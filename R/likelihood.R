@@ -53,7 +53,11 @@
 #' p_hat <- mle_categorical(factor(throws, levels = 1:6))
 #' loglik_categorical(throws, p_hat) > loglik_categorical(throws, rep(1/6, 6))
 loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
-  -binary_loss(0L, y, prob, "prob", NULL, "sum", na.rm, 1, sys.call())
+  call <- sys.call()
+  a <- binary_args(y, prob, "prob", NULL, "sum", na.rm, call, shared = TRUE)
+  out <- binary_cross_entropy_impl(a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
+                                   thread_count())
+  -binary_result(out, a, "prob", call)
 }
 
 #' @rdname loglik_bernoulli
@@ -61,38 +65,27 @@ loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
 loglik_categorical <- function(y, prob, na.rm = FALSE) {
   call <- sys.call()
   if (is.matrix(prob)) {
-    return(-categorical_loss(0L, y, prob, "prob", NULL, "sum", na.rm, 0, call))
+    a <- categorical_args(y, prob, "prob", NULL, "sum", na.rm, NULL, call)
+    out <- cross_entropy_loss_impl(a$y, a$pred, NULL, NULL, "sum", a$na.rm, thread_count())
+    return(-categorical_result(out, a, "prob", "probabilities in [0, 1]", call))
   }
-  # one distribution for every observation: sum_k n_k log p_k
+  # one distribution for every observation: the labels are read in place
+  # (a compact sequence such as seq_len(n) is never expanded)
   prob <- check_numeric(prob, "prob", call)
   na.rm <- check_flag(na.rm, "na.rm", call)
-  y <- as_categorical_targets(y, matrix(prob, 1L, dimnames = list(NULL, names(prob))),
-                              "y", "prob", call, check_length = FALSE)
+  pm <- matrix(prob, 1L, dimnames = list(NULL, names(prob)))
+  y_given <- y
+  y <- as_categorical_targets(y, pm, "y", "prob", call, check_length = FALSE)
   if (is.matrix(y)) {
-    abort("`y` must be a factor or integer labels when `prob` is a vector.", call)
+    abort("`y` must be a factor or integer labels when `prob` is a vector.", call,
+          class = "xentropy_error_argument", argument = "y")
   }
   if (is.factor(y)) y <- unclass_factor(y)
-  K <- length(prob)
-  bad <- which(!(prob >= 0 & prob <= 1) & !is.na(prob))
-  if (length(bad)) {
-    abort(sprintf("`prob` must contain probabilities in [0, 1]; found %s at position %.0f.",
-                  format(prob[bad[1]]), bad[1]), call)
-  }
-  missing <- is.na(y)
-  if (any(missing)) {
-    if (!na.rm) return(NA_real_)
-    y <- y[!missing]
-  }
-  bad <- which(y < 1 | y > K | y != trunc(y))
-  if (length(bad)) {
-    abort(sprintf("`y` must contain class labels in 1..%.0f (the length of `prob`); found %s at position %.0f.",
-                  K, format(y[bad[1]]), bad[1]), call)
-  }
-  counts <- tabulate(y, nbins = K)
-  out <- information_impl(4L, as.double(counts), prob, c(1, K, 0, 1, 0, 1, 1),
-                          1, FALSE, 1L)
-  report_invalid(out, c("y", "prob"), list(counts, prob),
-                 c("counts", "probabilities in [0, 1]"), call)
+  out <- loglik_categorical_impl(y, prob, na.rm, thread_count())
+  report_invalid(out, c("y", "prob"), list(y_given, prob),
+                 c(sprintf("class labels in 1..%.0f (the length of `prob`)", length(prob)),
+                   "probabilities in [0, 1]"), call)
+  attributes(out) <- NULL
   out
 }
 

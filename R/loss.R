@@ -24,7 +24,8 @@
 #' yardstick and PyTorch define it) and `"none"` gives \eqn{w_i \ell_i}.
 #' `label_smoothing` \eqn{\epsilon} replaces the targets by
 #' \eqn{(1 - \epsilon) t_i + \epsilon / K}, and `pos_weight` multiplies the
-#' loss of positive targets, both as in PyTorch. `mean(cross_entropy(T, P))`
+#' loss of positive targets, both as in PyTorch. Weights that are all 0 give
+#' a `"mean"` of `NaN` (0 / 0, as [weighted.mean()]); `"sum"` is then 0. `mean(cross_entropy(T, P))`
 #' equals `cross_entropy_loss(labels, P)` for the one-hot matrix `T` of the
 #' labels, and `softmax_cross_entropy(y, Z)` equals
 #' `cross_entropy_loss(y, softmax(Z))`.
@@ -52,9 +53,18 @@
 #' @param label_smoothing A number \eqn{\epsilon} in \[0, 1\].
 #' @param pos_weight A positive number multiplying the loss of the positive
 #'   class.
-#' @return A number, or with `reduction = "none"` one loss per observation.
-#'   An observation with an `NA` target or prediction has loss `NA` (`NaN`
-#'   for `NaN`).
+#' @param class_weights `NULL`, or one non-negative weight \eqn{c_k} per class
+#'   (column of the predictions; named weights are matched to the column
+#'   names), PyTorch's `weight`: each class term is multiplied by its weight,
+#'   \eqn{\ell_i = -\sum_k c_k t_{ik} \log p_{ik}}. With labels, `"mean"`
+#'   divides by the total weight of the observed classes,
+#'   \eqn{\sum_i w_i c_{y_i} \ell_i / \sum_i w_i c_{y_i}} (as PyTorch); with a
+#'   target matrix it divides by \eqn{\sum_i w_i}.
+#' @return A number, or with `reduction = "none"` one loss per observation,
+#'   named by the row names of the predictions (categorical), or by the names
+#'   of `y`, else of the predictions when there is one per observation
+#'   (binary). An observation with an `NA` target or prediction has loss `NA`
+#'   (`NaN` for `NaN`, a `NaN` label included).
 #' @references Bishop, C. M. (2006). *Pattern Recognition and Machine
 #'   Learning*, sections 4.3.2 and 4.3.4. Springer.
 #' @family losses
@@ -87,17 +97,26 @@
 #' binary_cross_entropy(outcome, c(0.2, 0.7, 0.9))
 cross_entropy_loss <- function(y, prob, weights = NULL,
                                reduction = c("mean", "sum", "none"),
-                               na.rm = FALSE) {
-  categorical_loss(0L, y, prob, "prob", weights, reduction, na.rm, 0, sys.call())
+                               na.rm = FALSE, class_weights = NULL) {
+  call <- sys.call()
+  a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
+  out <- cross_entropy_loss_impl(a$y, a$pred, a$weights, a$class_weights, a$reduction,
+                                 a$na.rm, thread_count())
+  categorical_result(out, a, "prob", "probabilities in [0, 1]", call)
 }
 
 #' @rdname cross_entropy_loss
 #' @export
 softmax_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
-                                  na.rm = FALSE, label_smoothing = 0) {
-  categorical_loss(1L, y, logits, "logits", weights, reduction, na.rm,
-                   label_smoothing, sys.call())
+                                  na.rm = FALSE, label_smoothing = 0,
+                                  class_weights = NULL) {
+  call <- sys.call()
+  a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
+  out <- softmax_cross_entropy_impl(a$y, a$pred, a$weights, a$class_weights, a$reduction,
+                                    a$na.rm, check_label_smoothing(label_smoothing, call),
+                                    thread_count())
+  categorical_result(out, a, "logits", "logits", call)
 }
 
 #' @rdname cross_entropy_loss
@@ -105,7 +124,11 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
 binary_cross_entropy <- function(y, prob, weights = NULL,
                                  reduction = c("mean", "sum", "none"),
                                  na.rm = FALSE) {
-  binary_loss(0L, y, prob, "prob", weights, reduction, na.rm, 1, sys.call())
+  call <- sys.call()
+  a <- binary_args(y, prob, "prob", weights, reduction, na.rm, call, shared = TRUE)
+  out <- binary_cross_entropy_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+                                   thread_count())
+  binary_result(out, a, "prob", call)
 }
 
 #' @rdname cross_entropy_loss
@@ -113,8 +136,11 @@ binary_cross_entropy <- function(y, prob, weights = NULL,
 sigmoid_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, pos_weight = 1) {
-  binary_loss(1L, y, logits, "logits", weights, reduction, na.rm, pos_weight,
-              sys.call())
+  call <- sys.call()
+  a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
+  out <- sigmoid_cross_entropy_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+                                    check_pos_weight(pos_weight, call), thread_count())
+  binary_result(out, a, "logits", call)
 }
 
 #' Gradients of the cross-entropy losses with respect to the logits
@@ -158,9 +184,15 @@ sigmoid_cross_entropy <- function(y, logits, weights = NULL,
 #' mean(max.col(X %*% matrix(fit$par, ncol = K)) == as.integer(y))
 softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
-                                       na.rm = FALSE, label_smoothing = 0) {
-  categorical_loss(2L, y, logits, "logits", weights, reduction, na.rm,
-                   label_smoothing, sys.call())
+                                       na.rm = FALSE, label_smoothing = 0,
+                                       class_weights = NULL) {
+  call <- sys.call()
+  a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
+  out <- softmax_cross_entropy_grad_impl(a$y, a$pred, a$weights, a$class_weights,
+                                         a$reduction, a$na.rm,
+                                         check_label_smoothing(label_smoothing, call),
+                                         thread_count())
+  categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
 }
 
 #' @rdname softmax_cross_entropy_grad
@@ -168,48 +200,196 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
 sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, pos_weight = 1) {
-  binary_loss(2L, y, logits, "logits", weights, reduction, na.rm, pos_weight,
-              sys.call())
+  call <- sys.call()
+  a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
+  out <- sigmoid_cross_entropy_grad_impl(a$y, a$offset, a$pred, a$weights, a$reduction,
+                                         a$na.rm, check_pos_weight(pos_weight, call),
+                                         thread_count())
+  binary_result(out, a, "logits", call, gradient = TRUE)
 }
 
-categorical_loss <- function(kind, y, pred, pred_arg, weights, reduction,
-                             na.rm, label_smoothing, call) {
+# The arguments every categorical loss shares, checked: predictions as an
+# n x K matrix, targets, weights, class weights, the reduction as a string.
+categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
+                             class_weights, call) {
   pred <- as_prediction_matrix(pred, pred_arg, call)
-  y <- as_categorical_targets(y, pred, "y", pred_arg, call)
-  weights <- check_weights(weights, nrow(pred), call)
-  red <- check_reduction(reduction, call)
-  na.rm <- check_flag(na.rm, "na.rm", call)
-  label_smoothing <- check_number(
-    label_smoothing, "label_smoothing", "a single number in [0, 1]",
-    function(e) e >= 0 && e <= 1, call
-  )
-  out <- categorical_loss_impl(kind, y, pred, weights, red, na.rm,
-                               label_smoothing, thread_count())
-  what <- c(if (is.matrix(y)) "target probabilities in [0, 1]" else
-              sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(pred), pred_arg),
-            if (kind == 0L) "probabilities in [0, 1]" else "logits")
-  report_invalid(out, c("y", pred_arg), list(y, pred), what, call)
-  if (red == 2L && kind != 2L) names(out) <- rownames(pred)
+  list(y = as_categorical_targets(y, pred, "y", pred_arg, call), pred = pred,
+       y_given = y,
+       weights = check_weights(weights, nrow(pred), call),
+       class_weights = check_class_weights(class_weights, pred, pred_arg, call),
+       reduction = match_reduction(reduction, call),
+       na.rm = check_flag(na.rm, "na.rm", call))
+}
+
+# Reports invalid values and names the per-observation losses by the rows of
+# the predictions.
+categorical_result <- function(out, a, pred_arg, pred_what, call, gradient = FALSE) {
+  what <- c(if (is.matrix(a$y)) "target probabilities in [0, 1]" else
+              sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(a$pred), pred_arg),
+            pred_what)
+  report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred), what, call)
+  if (a$reduction == "none" && !gradient) names(out) <- rownames(a$pred)
   out
 }
 
-binary_loss <- function(kind, y, pred, pred_arg, weights, reduction, na.rm,
-                        pos_weight, call) {
+# The arguments every binary loss shares, checked. `shared`: one prediction
+# may serve every observation.
+binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
+                        shared = FALSE) {
   target <- as_binary_targets(y, "y", call)
   pred <- check_numeric(pred, pred_arg, call)
   n <- length(target$y)
-  if (length(pred) != n && !(kind == 0L && length(pred) == 1L)) {
-    abort(sprintf("`y` has %.0f values but `%s` has %.0f.", n, pred_arg, length(pred)), call)
+  if (length(pred) != n && !(shared && length(pred) == 1L)) {
+    abort(sprintf("`y` has %.0f values but `%s` has %.0f.", n, pred_arg, length(pred)),
+          call, class = "xentropy_error_length", argument = pred_arg)
   }
-  weights <- check_weights(weights, n, call)
-  red <- check_reduction(reduction, call)
-  na.rm <- check_flag(na.rm, "na.rm", call)
-  pos_weight <- check_number(pos_weight, "pos_weight", "a single positive finite number",
-                             function(w) w > 0 && w < Inf, call)
-  out <- binary_loss_impl(kind, target$y, target$offset, pred, weights, red,
-                          na.rm, pos_weight, thread_count())
-  what <- c("0/1 or probabilities in [0, 1]", "probabilities in [0, 1]")
-  report_invalid(out, c("y", pred_arg), list(y, pred), what, call)
-  if (red == 2L && kind != 2L) names(out) <- names(pred)
+  list(y = target$y, offset = target$offset, y_given = y, pred = pred, n = n,
+       weights = check_weights(weights, n, call),
+       reduction = match_reduction(reduction, call),
+       na.rm = check_flag(na.rm, "na.rm", call))
+}
+
+# Reports invalid values; per-observation losses are named by `y` when it has
+# names, else by the predictions when there is one per observation.
+binary_result <- function(out, a, pred_arg, call, gradient = FALSE) {
+  report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred),
+                 c("0/1 or probabilities in [0, 1]",
+                   if (pred_arg == "prob") "probabilities in [0, 1]" else "logits"), call)
+  if (a$reduction == "none" && !gradient) {
+    nm <- names(a$y_given)
+    if (is.null(nm) && length(a$pred) == a$n) nm <- names(a$pred)
+    names(out) <- nm
+  }
   out
+}
+
+check_label_smoothing <- function(label_smoothing, call) {
+  check_number(label_smoothing, "label_smoothing", "a single number in [0, 1]",
+               function(e) e >= 0 && e <= 1, call)
+}
+
+check_pos_weight <- function(pos_weight, call) {
+  check_number(pos_weight, "pos_weight", "a single positive finite number",
+               function(w) w > 0 && w < Inf, call)
+}
+
+#' Focal losses from logits
+#'
+#' The focal loss of Lin et al. (2017) down-weights observations the model
+#' already classifies well, by the modulating factor \eqn{(1 - p_t)^\gamma}.
+#' `sigmoid_focal_loss()` is the binary version as torchvision's
+#' `sigmoid_focal_loss()` defines it: with \eqn{p = \sigma(z_i)},
+#' \eqn{p_t = p y_i + (1 - p)(1 - y_i)} and
+#' \eqn{\alpha_t = \alpha y_i + (1 - \alpha)(1 - y_i)},
+#' \deqn{\ell_i = \alpha_t (1 - p_t)^\gamma \,
+#'   [y_i\, \mathrm{softplus}(-z_i) + (1 - y_i)\, \mathrm{softplus}(z_i)],}
+#' i.e. \eqn{\alpha_t (1 - p_t)^\gamma} times [sigmoid_cross_entropy()]
+#' (\eqn{\alpha_t = 1} when `alpha` is `NULL`). `softmax_focal_loss()` is the
+#' multi-class version, \eqn{\ell_i = -\alpha \sum_k t_{ik} (1 -
+#' p_{ik})^\gamma \log p_{ik}} with \eqn{p_i = \mathrm{softmax}(z_i)} (as
+#' kornia's `focal_loss()`; \eqn{\alpha = 1} when `alpha` is `NULL`).
+#'
+#' With `gamma = 0` and no `alpha` they equal [sigmoid_cross_entropy()] and
+#' [softmax_cross_entropy()] exactly. Neither forms a probability: the
+#' factor is \eqn{\exp(\gamma \log(1 - p_t))} with \eqn{\log(1 - p_t)}
+#' computed from the logits (\eqn{\log\sigma(-z)} for a positive target, and
+#' \eqn{\log(1 - \mathrm{softmax}(z)_k)} without cancellation), so the
+#' losses and gradients are exact and finite for logits of
+#' \eqn{\pm 10^{10}}. `NA` and `NaN` targets or logits give `NA` and `NaN`
+#' losses (dropped with `na.rm = TRUE`); weights and reductions are those of
+#' [sigmoid_cross_entropy()].
+#'
+#' The gradients with respect to the logits: for the sigmoid version
+#' \eqn{\alpha_t (1 - p_t)^\gamma [\gamma (1 - 2y) r\, \mathrm{CE} + \sigma(z)
+#' - y]} with \eqn{r = \sigma(z)\sigma(-z) / (1 - p_t)}; for the softmax
+#' version \eqn{p_j \sum_k a_k - a_j} with \eqn{a_k = \alpha t_k (1 -
+#' p_k)^\gamma (1 - \gamma p_k \log p_k / (1 - p_k))}.
+#'
+#' @inheritParams cross_entropy_loss
+#' @param y Targets: for `sigmoid_focal_loss()` 0/1, logical, probabilities
+#'   in \[0, 1\] or a two-level factor; for `softmax_focal_loss()` a factor,
+#'   labels 1..K or an n x K target matrix.
+#' @param logits Logits: a vector (sigmoid) or an n x K matrix (softmax).
+#' @param gamma The focusing parameter \eqn{\gamma \ge 0}.
+#' @param alpha `NULL`, or a number in \[0, 1\]: the weight of the positive
+#'   class (sigmoid; negatives get \eqn{1 - \alpha}), or a factor on every
+#'   term (softmax).
+#' @return A number, or with `reduction = "none"` one loss per observation;
+#'   the gradients have the shape of `logits`.
+#' @references Lin, T.-Y., Goyal, P., Girshick, R., He, K. and Dollar, P.
+#'   (2017). Focal loss for dense object detection. *ICCV*, 2980-2988.
+#' @family losses
+#' @export
+#' @examples
+#' z <- c(-3, -1, 0, 2, 5)
+#' y <- c(0, 0, 1, 1, 1)
+#' sigmoid_focal_loss(y, z, reduction = "none")
+#' sigmoid_cross_entropy(y, z, reduction = "none")   # easy examples count less above
+#' sigmoid_focal_loss(y, z, gamma = 0) == sigmoid_cross_entropy(y, z)
+#' sigmoid_focal_loss(1, -1e10, gamma = 2)           # exact: 1e10
+#'
+#' Z <- rbind(c(2, 0, -1), c(0.5, 1.5, 0), c(-1, 0, 3))
+#' softmax_focal_loss(c(1, 2, 3), Z, reduction = "none")
+#' softmax_focal_loss_grad(c(1, 2, 3), Z)
+sigmoid_focal_loss <- function(y, logits, weights = NULL,
+                               reduction = c("mean", "sum", "none"),
+                               na.rm = FALSE, gamma = 2, alpha = NULL) {
+  call <- sys.call()
+  a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
+  out <- sigmoid_focal_loss_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+                                 check_gamma(gamma, call), check_alpha(alpha, call, -1),
+                                 thread_count())
+  binary_result(out, a, "logits", call)
+}
+
+#' @rdname sigmoid_focal_loss
+#' @export
+softmax_focal_loss <- function(y, logits, weights = NULL,
+                               reduction = c("mean", "sum", "none"),
+                               na.rm = FALSE, gamma = 2, alpha = NULL) {
+  call <- sys.call()
+  a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
+  out <- softmax_focal_loss_impl(a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                                 check_gamma(gamma, call), check_alpha(alpha, call, 1),
+                                 thread_count())
+  categorical_result(out, a, "logits", "logits", call)
+}
+
+#' @rdname sigmoid_focal_loss
+#' @export
+sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
+                                    reduction = c("mean", "sum", "none"),
+                                    na.rm = FALSE, gamma = 2, alpha = NULL) {
+  call <- sys.call()
+  a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
+  out <- sigmoid_focal_loss_grad_impl(a$y, a$offset, a$pred, a$weights, a$reduction,
+                                      a$na.rm, check_gamma(gamma, call),
+                                      check_alpha(alpha, call, -1), thread_count())
+  binary_result(out, a, "logits", call, gradient = TRUE)
+}
+
+#' @rdname sigmoid_focal_loss
+#' @export
+softmax_focal_loss_grad <- function(y, logits, weights = NULL,
+                                    reduction = c("mean", "sum", "none"),
+                                    na.rm = FALSE, gamma = 2, alpha = NULL) {
+  call <- sys.call()
+  a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
+  out <- softmax_focal_loss_grad_impl(a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                                      check_gamma(gamma, call), check_alpha(alpha, call, 1),
+                                      thread_count())
+  categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
+}
+
+check_gamma <- function(gamma, call) {
+  check_number(gamma, "gamma", "a single non-negative finite number",
+               function(g) g >= 0 && g < Inf, call)
+}
+
+# `alpha`: NULL (then `none`, what the kernel takes for "no alpha") or a
+# number in [0, 1].
+check_alpha <- function(alpha, call, none) {
+  if (is.null(alpha)) return(none)
+  check_number(alpha, "alpha", "NULL or a single number in [0, 1]",
+               function(a) a >= 0 && a <= 1, call)
 }

@@ -130,9 +130,15 @@ check_weights <- function(weights, n, call) {
 
 reductions <- c("mean", "sum", "none")
 
-# `reduction` as the kernels' code: 0 mean, 1 sum, 2 none.
+# `reduction` as the code 0 mean, 1 sum, 2 none (for glue that still takes
+# codes: calibration.R); the losses use match_reduction().
 check_reduction <- function(reduction, call) {
-  if (identical(reduction, reductions)) return(0L)
+  match(match_reduction(reduction, call), reductions) - 1L
+}
+
+# `reduction` as one of the strings the loss glue takes.
+match_reduction <- function(reduction, call) {
+  if (identical(reduction, reductions)) return("mean")
   if (!is.character(reduction) || length(reduction) != 1L || is.na(reduction) ||
       !reduction %in% reductions) {
     given <- if (is.character(reduction) && length(reduction) == 1L) {
@@ -140,15 +146,55 @@ check_reduction <- function(reduction, call) {
     } else {
       friendly_type(reduction)
     }
-    abort(sprintf("`reduction` must be one of \"mean\", \"sum\" or \"none\", not %s.", given), call)
+    abort(sprintf("`reduction` must be one of \"mean\", \"sum\" or \"none\", not %s.", given),
+          call, class = "xentropy_error_argument", argument = "reduction")
   }
-  match(reduction, reductions) - 1L
+  reduction
 }
 
-# Signals the kernels' report of the first invalid value as an error: `out`
-# carries attribute "xentropy_invalid" = c(position (0-based), operand (0/1))
-# when a value was invalid; `args` are the two argument names, `values` the
-# two arguments and `what` what each must hold.
+# `class_weights`: NULL, or one non-negative finite weight per column of the
+# predictions `pred` (named weights are matched to its column names).
+check_class_weights <- function(class_weights, pred, pred_arg, call) {
+  if (is.null(class_weights)) return(NULL)
+  K <- ncol(pred)
+  if (!(is.numeric(class_weights) || is.logical(class_weights)) || is.object(class_weights) ||
+      !is.null(dim(class_weights))) {
+    abort(sprintf("`class_weights` must be a numeric vector, not %s.",
+                  friendly_type(class_weights)),
+          call, class = "xentropy_error_argument", argument = "class_weights")
+  }
+  if (length(class_weights) != K) {
+    abort(sprintf("`class_weights` has length %.0f but `%s` has %.0f classes (columns).",
+                  length(class_weights), pred_arg, K),
+          call, class = "xentropy_error_length", argument = "class_weights")
+  }
+  cols <- colnames(pred)
+  if (!is.null(names(class_weights)) && !is.null(cols)) {
+    if (!setequal(names(class_weights), cols)) {
+      abort(sprintf("The names of `class_weights` (%s) must be the column names of `%s` (%s).",
+                    paste0("\"", names(class_weights), "\"", collapse = ", "), pred_arg,
+                    paste0("\"", cols, "\"", collapse = ", ")),
+            call, class = "xentropy_error_argument", argument = "class_weights")
+    }
+    class_weights <- class_weights[cols]
+  }
+  class_weights <- as.double(class_weights)
+  bad <- which(is.na(class_weights) | class_weights < 0 | class_weights == Inf)
+  if (length(bad)) {
+    abort(sprintf("`class_weights` must be non-negative and finite; found %s at position %.0f.",
+                  format(class_weights[bad[1]]), bad[1]),
+          call, class = "xentropy_error_invalid_value", argument = "class_weights",
+          position = bad[1], value = class_weights[bad[1]])
+  }
+  class_weights
+}
+
+# Signals the kernels' report of the first invalid value as an error of class
+# "xentropy_error_invalid_value" with fields `argument`, `position` (1-based;
+# for a matrix also `row` and `column`) and `value`: `out` carries attribute
+# "xentropy_invalid" = c(position (0-based), operand (0/1)) when a value was
+# invalid; `args` are the two argument names, `values` the two arguments and
+# `what` what each must hold.
 report_invalid <- function(out, args, values, what, call) {
   # called for its error only, so the result keeps a single reference and
   # can be named in place
@@ -157,13 +203,26 @@ report_invalid <- function(out, args, values, what, call) {
   which <- bad[2] + 1L
   x <- values[[which]]
   pos <- bad[1] + 1
+  row <- col <- NULL
   where <- if (is.matrix(x)) {
-    sprintf("[%.0f, %.0f]", (pos - 1) %% nrow(x) + 1, (pos - 1) %/% nrow(x) + 1)
+    row <- (pos - 1) %% nrow(x) + 1
+    col <- (pos - 1) %/% nrow(x) + 1
+    sprintf("[%.0f, %.0f]", row, col)
   } else {
     sprintf("position %.0f", pos)
   }
   found <- x[[pos]]
   if (is.factor(x)) found <- as.character(found)
   abort(sprintf("`%s` must contain %s; found %s at %s.", args[which], what[which],
-                format(found, digits = 15), where), call)
+                format_value(found), where), call,
+        class = "xentropy_error_invalid_value", argument = args[which], position = pos,
+        row = row, column = col, value = found)
+}
+
+# A value for a message, with enough digits to tell it from its neighbours
+# (3 + 1e-15 is not "3").
+format_value <- function(x) {
+  if (!is.double(x) || !is.finite(x)) return(format(x))
+  short <- format(x, digits = 15)
+  if (as.double(short) == x) short else format(x, digits = 17)
 }

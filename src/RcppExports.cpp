@@ -160,38 +160,186 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// categorical_loss_impl
-SEXP categorical_loss_impl(int kind, SEXP y, SEXP pred, SEXP weights, int reduction, bool na_rm, double label_smoothing, int nthreads);
-RcppExport SEXP _xentropy_categorical_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
+// cross_entropy_loss_impl
+SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_cross_entropy_loss_impl(SEXP ySEXP, SEXP probSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< int >::type kind(kindSEXP);
     Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type pred(predSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(categorical_loss_impl(kind, y, pred, weights, reduction, na_rm, label_smoothing, nthreads));
+    rcpp_result_gen = Rcpp::wrap(cross_entropy_loss_impl(y, prob, weights, class_weights, reduction, na_rm, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
-// binary_loss_impl
-SEXP binary_loss_impl(int kind, SEXP y, int offset, SEXP pred, SEXP weights, int reduction, bool na_rm, double pos_weight, int nthreads);
-RcppExport SEXP _xentropy_binary_loss_impl(SEXP kindSEXP, SEXP ySEXP, SEXP offsetSEXP, SEXP predSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
+// loglik_categorical_impl
+SEXP loglik_categorical_impl(SEXP y, SEXP prob, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_loglik_categorical_impl(SEXP ySEXP, SEXP probSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< int >::type kind(kindSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(loglik_categorical_impl(y, prob, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_cross_entropy_impl
+SEXP softmax_cross_entropy_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, double label_smoothing, int nthreads);
+RcppExport SEXP _xentropy_softmax_cross_entropy_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_cross_entropy_impl(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_cross_entropy_grad_impl
+SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, double label_smoothing, int nthreads);
+RcppExport SEXP _xentropy_softmax_cross_entropy_grad_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_cross_entropy_grad_impl(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_focal_loss_impl
+SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
+RcppExport SEXP _xentropy_softmax_focal_loss_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_focal_loss_impl(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_focal_loss_grad_impl
+SEXP softmax_focal_loss_grad_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
+RcppExport SEXP _xentropy_softmax_focal_loss_grad_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_focal_loss_grad_impl(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// binary_cross_entropy_impl
+SEXP binary_cross_entropy_impl(SEXP y, int offset, SEXP prob, SEXP weights, std::string reduction, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_binary_cross_entropy_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
     Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type pred(predSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(binary_cross_entropy_impl(y, offset, prob, weights, reduction, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sigmoid_cross_entropy_impl
+SEXP sigmoid_cross_entropy_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double pos_weight, int nthreads);
+RcppExport SEXP _xentropy_sigmoid_cross_entropy_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< double >::type pos_weight(pos_weightSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(binary_loss_impl(kind, y, offset, pred, weights, reduction, na_rm, pos_weight, nthreads));
+    rcpp_result_gen = Rcpp::wrap(sigmoid_cross_entropy_impl(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sigmoid_cross_entropy_grad_impl
+SEXP sigmoid_cross_entropy_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double pos_weight, int nthreads);
+RcppExport SEXP _xentropy_sigmoid_cross_entropy_grad_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type pos_weight(pos_weightSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(sigmoid_cross_entropy_grad_impl(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sigmoid_focal_loss_impl
+SEXP sigmoid_focal_loss_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
+RcppExport SEXP _xentropy_sigmoid_focal_loss_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(sigmoid_focal_loss_impl(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sigmoid_focal_loss_grad_impl
+SEXP sigmoid_focal_loss_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
+RcppExport SEXP _xentropy_sigmoid_focal_loss_grad_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(sigmoid_focal_loss_grad_impl(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -262,8 +410,17 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},
     {"_xentropy_log_sigmoid_impl", (DL_FUNC) &_xentropy_log_sigmoid_impl, 2},
     {"_xentropy_softplus_impl", (DL_FUNC) &_xentropy_softplus_impl, 2},
-    {"_xentropy_categorical_loss_impl", (DL_FUNC) &_xentropy_categorical_loss_impl, 8},
-    {"_xentropy_binary_loss_impl", (DL_FUNC) &_xentropy_binary_loss_impl, 9},
+    {"_xentropy_cross_entropy_loss_impl", (DL_FUNC) &_xentropy_cross_entropy_loss_impl, 7},
+    {"_xentropy_loglik_categorical_impl", (DL_FUNC) &_xentropy_loglik_categorical_impl, 4},
+    {"_xentropy_softmax_cross_entropy_impl", (DL_FUNC) &_xentropy_softmax_cross_entropy_impl, 8},
+    {"_xentropy_softmax_cross_entropy_grad_impl", (DL_FUNC) &_xentropy_softmax_cross_entropy_grad_impl, 8},
+    {"_xentropy_softmax_focal_loss_impl", (DL_FUNC) &_xentropy_softmax_focal_loss_impl, 8},
+    {"_xentropy_softmax_focal_loss_grad_impl", (DL_FUNC) &_xentropy_softmax_focal_loss_grad_impl, 8},
+    {"_xentropy_binary_cross_entropy_impl", (DL_FUNC) &_xentropy_binary_cross_entropy_impl, 7},
+    {"_xentropy_sigmoid_cross_entropy_impl", (DL_FUNC) &_xentropy_sigmoid_cross_entropy_impl, 8},
+    {"_xentropy_sigmoid_cross_entropy_grad_impl", (DL_FUNC) &_xentropy_sigmoid_cross_entropy_grad_impl, 8},
+    {"_xentropy_sigmoid_focal_loss_impl", (DL_FUNC) &_xentropy_sigmoid_focal_loss_impl, 9},
+    {"_xentropy_sigmoid_focal_loss_grad_impl", (DL_FUNC) &_xentropy_sigmoid_focal_loss_grad_impl, 9},
     {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},

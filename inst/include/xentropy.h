@@ -8,6 +8,9 @@
 #define XENTROPY_H
 
 #include "xentropy/common.hpp"
+#include "xentropy/blocks.hpp"
+#include "xentropy/invalid.hpp"
+#include "xentropy/flags.hpp"
 #include "xentropy/vmath.hpp"
 #include "xentropy/link.hpp"
 #include "xentropy/normalise.hpp"

@@ -104,3 +104,19 @@ test_that("bad likelihood input is an error naming the argument", {
   expect_error(loglik_multinomial(c(1, 1), c(0.5, 0.5), full = "yes"), "`full` must be TRUE or FALSE",
                class = "xentropy_error")
 })
+
+test_that("loglik_*: NaN observations give NaN, NA gives NA, and labels are read in place", {
+  prob <- c(0.1, 0.2, 0.3, 0.4)
+  expect_true(is.nan(loglik_categorical(c(1, NaN), prob)))
+  expect_true(is.na(loglik_categorical(c(1, NaN, NA), prob)) &&
+                !is.nan(loglik_categorical(c(1, NaN, NA), prob)))
+  expect_true(is.nan(loglik_bernoulli(c(1, NaN), 0.5)))
+  expect_equal(loglik_categorical(c(2, NaN), prob, na.rm = TRUE), log(0.2), tolerance = 1e-15)
+  # a compact sequence of valid labels equals its expanded copy
+  expect_identical(loglik_categorical(1:4, prob), loglik_categorical(c(1, 2, 3, 4), prob))
+  expect_identical(loglik_bernoulli(0:1, c(0.3, 0.6)), loglik_bernoulli(c(0L, 1L), c(0.3, 0.6)))
+  expect_equal(loglik_bernoulli(0:1, c(0.3, 0.6)), log(0.7) + log(0.6), tolerance = 1e-15)
+  e <- tryCatch(loglik_categorical(seq_len(1e6), prob), error = identity)
+  expect_s3_class(e, "xentropy_error_invalid_value")
+  expect_identical(list(e$argument, e$position, e$value), list("y", 5, 5L))
+})

@@ -296,3 +296,301 @@ test_that("every SIMD path gives the same losses and gradients to 1e-14", {
   })
   expect_identical(ref[[3]][n + 1:2], c(0, 1e10))
 })
+
+# --- class weights --------------------------------------------------------
+
+test_that("class_weights follow PyTorch: labels divide the mean by the observed classes' weights", {
+  d <- fixture_logits()
+  cw <- c(1, 2, 0.5, 3)
+  set.seed(30)
+  w <- runif(d$n)
+  l <- softmax_cross_entropy(d$y, d$Z, reduction = "none")
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = cw),
+               sum(cw[d$y] * l) / sum(cw[d$y]), tolerance = 1e-12)
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = cw, weights = w),
+               sum(w * cw[d$y] * l) / sum(w * cw[d$y]), tolerance = 1e-12)
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = cw, reduction = "sum"),
+               sum(cw[d$y] * l), tolerance = 1e-12)
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = cw, reduction = "none"),
+               cw[d$y] * l, tolerance = 1e-12)
+  expect_equal(cross_entropy_loss(d$y, d$P, class_weights = cw),
+               sum(cw[d$y] * -log(d$P[cbind(seq_len(d$n), d$y)])) / sum(cw[d$y]),
+               tolerance = 1e-12)
+  # soft targets: each class term weighted, the mean over observations
+  set.seed(31)
+  Tm <- matrix(runif(d$n * d$K), d$n)
+  Tm <- Tm / rowSums(Tm)
+  expect_equal(softmax_cross_entropy(Tm, d$Z, class_weights = cw),
+               mean(-rowSums(Tm * log_softmax(d$Z) * rep(cw, each = d$n))), tolerance = 1e-12)
+  # with label smoothing: smoothed targets weighted, mean over sum of c_y
+  eps <- 0.1
+  Ts <- (1 - eps) * d$onehot + eps / d$K
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = cw, label_smoothing = eps),
+               sum(-rowSums(Ts * log_softmax(d$Z) * rep(cw, each = d$n))) / sum(cw[d$y]),
+               tolerance = 1e-12)
+  # equal weights change nothing; named weights are matched to the columns
+  expect_equal(softmax_cross_entropy(d$y, d$Z, class_weights = rep(3, d$K)),
+               softmax_cross_entropy(d$y, d$Z), tolerance = 1e-14)
+  Z <- d$Z
+  colnames(Z) <- c("a", "b", "c", "d")
+  expect_identical(softmax_cross_entropy(d$y, Z, class_weights = c(d = 3, c = 0.5, b = 2, a = 1)),
+                   softmax_cross_entropy(d$y, Z, class_weights = cw))
+})
+
+test_that("the class-weighted gradient agrees with central differences", {
+  d <- fixture_logits(n = 8, K = 3)
+  cw <- c(0.5, 2, 1)
+  w <- seq(0.5, 2, length.out = 8)
+  set.seed(32)
+  Tm <- matrix(runif(24), 8)
+  Tm <- Tm / rowSums(Tm)
+  for (red in c("mean", "sum")) {
+    for (y in list(d$y, Tm)) {
+      f <- function(Z) softmax_cross_entropy(y, Z, weights = w, reduction = red,
+                                             label_smoothing = 0.1, class_weights = cw)
+      expect_equal(softmax_cross_entropy_grad(y, d$Z, weights = w, reduction = red,
+                                              label_smoothing = 0.1, class_weights = cw),
+                   numeric_grad(f, d$Z), tolerance = 1e-7)
+    }
+  }
+})
+
+# --- focal losses ---------------------------------------------------------
+
+exact_sigmoid_focal <- function(y, z, gamma, alpha = NULL) {
+  # hard targets: alpha_t sigmoid(-z_t)^gamma softplus(-z_t), z_t = z (y = 1) or -z
+  zt <- ifelse(y == 1, z, -z)
+  sp <- exact_softplus(-zt)
+  at <- if (is.null(alpha)) 1 else ifelse(y == 1, alpha, 1 - alpha)
+  at * exp(-gamma * exact_softplus(zt)) * sp
+}
+
+test_that("sigmoid_focal_loss is exact to 1e-13 against 200-bit Rmpfr, extreme logits included", {
+  skip_if_not_installed("Rmpfr")
+  z <- c(-1e10, -1e5, -745, -40, -3, -0.5, 0, 1e-8, 0.5, 3, 40, 745, 1e5, 1e10)
+  for (y in c(0, 1)) {
+    for (g in c(0.5, 2, 5)) {
+      yy <- rep(y, length(z))
+      exact <- Rmpfr::asNumeric(exact_sigmoid_focal(yy, z, g, alpha = 0.25))
+      each_simd_path({
+        got <- sigmoid_focal_loss(yy, z, gamma = g, alpha = 0.25, reduction = "none")
+        expect_true(all(is.finite(got)))
+        expect_equal(got, exact, tolerance = 1e-13)
+      })
+    }
+  }
+  expect_identical(sigmoid_focal_loss(1, -1e10, gamma = 2), 1e10)
+  expect_identical(sigmoid_focal_loss(0, 1e10, gamma = 2), 1e10)
+  expect_identical(sigmoid_focal_loss(c(1, 0), c(1e10, -1e10), reduction = "none"), c(0, 0))
+})
+
+test_that("sigmoid_focal_loss matches torchvision's definition on soft targets", {
+  set.seed(33)
+  y <- c(runif(20), 0, 1)
+  z <- rnorm(22, sd = 3)
+  p <- plogis(z)
+  ce <- -(y * log(p) + (1 - y) * log(1 - p))
+  pt <- p * y + (1 - p) * (1 - y)
+  at <- 0.25 * y + 0.75 * (1 - y)
+  expect_equal(sigmoid_focal_loss(y, z, gamma = 2, alpha = 0.25, reduction = "none"),
+               at * ce * (1 - pt)^2, tolerance = 1e-12)
+  expect_equal(sigmoid_focal_loss(y, z, gamma = 1.5), mean(ce * (1 - pt)^1.5), tolerance = 1e-12)
+})
+
+test_that("focal losses with gamma = 0 and no alpha are the cross-entropies, exactly", {
+  d <- fixture_logits()
+  set.seed(34)
+  yb <- rbinom(100, 1, 0.3)
+  ys <- runif(100)
+  z <- c(rnorm(98, sd = 5), 1e10, -1e10)
+  w <- runif(100)
+  each_simd_path({
+    for (y in list(yb, ys)) {
+      expect_identical(sigmoid_focal_loss(y, z, gamma = 0, reduction = "none"),
+                       sigmoid_cross_entropy(y, z, reduction = "none"))
+      expect_identical(sigmoid_focal_loss(y, z, gamma = 0, weights = w),
+                       sigmoid_cross_entropy(y, z, weights = w))
+      expect_identical(sigmoid_focal_loss_grad(y, z, gamma = 0),
+                       sigmoid_cross_entropy_grad(y, z))
+    }
+    expect_identical(softmax_focal_loss(d$y, d$Z, gamma = 0, reduction = "none"),
+                     softmax_cross_entropy(d$y, d$Z, reduction = "none"))
+    expect_identical(softmax_focal_loss(d$onehot, d$Z, gamma = 0),
+                     softmax_cross_entropy(d$onehot, d$Z))
+    expect_identical(softmax_focal_loss_grad(d$y, d$Z, gamma = 0),
+                     softmax_cross_entropy_grad(d$y, d$Z))
+  })
+  # alpha = 1/2 halves the sigmoid loss; a softmax alpha scales every term
+  expect_equal(sigmoid_focal_loss(yb, z, gamma = 0, alpha = 0.5), sigmoid_cross_entropy(yb, z) / 2,
+               tolerance = 1e-15)
+  expect_equal(softmax_focal_loss(d$y, d$Z, alpha = 0.3), 0.3 * softmax_focal_loss(d$y, d$Z),
+               tolerance = 1e-15)
+})
+
+test_that("softmax_focal_loss is exact to 1e-13 against 200-bit Rmpfr, extreme logits included", {
+  skip_if_not_installed("Rmpfr")
+  Z <- rbind(c(1e10, -1e10, 0), c(-1e10, 1e10, 0), c(40, 0, -40), c(1, 2, 3),
+             c(0, 0, 0), c(745, -745, 0), c(-3, 30, 30))
+  y <- c(1, 1, 2, 3, 2, 2, 2)
+  M <- Rmpfr::mpfr(Z, mpfr_bits)
+  i <- cbind(seq_len(nrow(Z)), y)
+  m <- Rmpfr::mpfr(apply(Z, 1, max), mpfr_bits)
+  lse <- m + log(exp(M[, 1] - m) + exp(M[, 2] - m) + exp(M[, 3] - m))
+  zt <- Rmpfr::mpfr(Z[i], mpfr_bits)
+  nll <- lse - zt
+  for (g in c(0.5, 2)) {
+    exact <- Rmpfr::asNumeric((1 - exp(-nll))^g * nll)
+    each_simd_path({
+      got <- softmax_focal_loss(y, Z, gamma = g, reduction = "none")
+      expect_true(all(is.finite(got)))
+      expect_equal(got, exact, tolerance = 1e-13)
+    })
+  }
+  expect_identical(softmax_focal_loss(2, c(1e10, -1e10, 0)), 2e10)
+})
+
+test_that("focal gradients agree with central differences", {
+  d <- fixture_logits(n = 8, K = 3)
+  w <- seq(0.5, 2, length.out = 8)
+  set.seed(35)
+  Tm <- matrix(runif(24), 8)
+  Tm <- Tm / rowSums(Tm)
+  yb <- as.numeric(d$y == 1)
+  ys <- runif(8)
+  z <- d$Z[, 1]
+  for (red in c("mean", "sum")) {
+    for (g in c(0.5, 2)) {
+      for (y in list(d$y, Tm)) {
+        f <- function(Z) softmax_focal_loss(y, Z, weights = w, reduction = red, gamma = g, alpha = 0.7)
+        expect_equal(softmax_focal_loss_grad(y, d$Z, weights = w, reduction = red, gamma = g, alpha = 0.7),
+                     numeric_grad(f, d$Z), tolerance = 1e-7)
+      }
+      for (y in list(yb, ys)) {
+        h <- function(z) sigmoid_focal_loss(y, z, weights = w, reduction = red, gamma = g, alpha = 0.25)
+        expect_equal(sigmoid_focal_loss_grad(y, z, weights = w, reduction = red, gamma = g, alpha = 0.25),
+                     numeric_grad(h, z), tolerance = 1e-7)
+      }
+    }
+  }
+  # finite at extreme logits, with the limits' values
+  expect_identical(sigmoid_focal_loss_grad(c(1, 0, 1, 0), c(-1e10, 1e10, 1e10, -1e10), reduction = "none"),
+                   c(-1, 1, 0, 0))
+  expect_identical(softmax_focal_loss_grad(c(1, 2), rbind(c(1e10, -1e10), c(1e10, -1e10)), reduction = "none"),
+                   rbind(c(0, 0), c(1, -1)))
+})
+
+test_that("focal losses: NA, NaN, weights and threads as the other losses", {
+  expect_true(is.na(sigmoid_focal_loss(c(1, NA), c(0, 1))))
+  expect_true(is.nan(sigmoid_focal_loss(c(1, 0), c(NaN, 1))))
+  expect_equal(sigmoid_focal_loss(c(1, NA), c(0, 1), na.rm = TRUE), 0.25 * log(2), tolerance = 1e-15)
+  Z <- rbind(c(1, 2), c(NA, 0))
+  expect_true(is.na(softmax_focal_loss(c(1, 2), Z)))
+  expect_equal(softmax_focal_loss(c(1, 2), Z, na.rm = TRUE), softmax_focal_loss(1, Z[1, ]),
+               tolerance = 1e-15)
+  old <- xentropy_threads()
+  on.exit(xentropy_threads(old))
+  set.seed(36)
+  n <- 50000
+  Z <- matrix(rnorm(n * 4), n)
+  y <- sample.int(4, n, replace = TRUE)
+  z <- rnorm(n)
+  yb <- rbinom(n, 1, 0.3)
+  run <- function() list(softmax_focal_loss(y, Z), softmax_focal_loss_grad(y, Z),
+                         sigmoid_focal_loss(yb, z), sigmoid_focal_loss_grad(yb, z),
+                         softmax_cross_entropy(y, Z, class_weights = 1:4),
+                         softmax_cross_entropy_grad(y, Z, class_weights = 1:4))
+  xentropy_threads(1)
+  one <- run()
+  xentropy_threads(2)
+  expect_identical(run(), one)
+})
+
+# --- errors, names, NaN labels, zero weights, compact input ---------------
+
+test_that("bad focal and class-weight arguments are errors naming the argument", {
+  d <- fixture_logits(n = 4, K = 3)
+  expect_snapshot(error = TRUE, sigmoid_focal_loss(c(0, 1), c(1, 2), gamma = -1))
+  expect_snapshot(error = TRUE, softmax_focal_loss(d$y, d$Z, gamma = Inf))
+  expect_snapshot(error = TRUE, sigmoid_focal_loss(c(0, 1), c(1, 2), alpha = 1.5))
+  expect_snapshot(error = TRUE, softmax_focal_loss_grad(d$y, d$Z, alpha = c(0.1, 0.2)))
+  expect_snapshot(error = TRUE, softmax_cross_entropy(d$y, d$Z, class_weights = c(1, 2)))
+  expect_snapshot(error = TRUE, cross_entropy_loss(d$y, d$P, class_weights = c(1, -2, 1)))
+  expect_snapshot(error = TRUE, softmax_cross_entropy_grad(d$y, d$Z, class_weights = "a"))
+  expect_error(softmax_cross_entropy(d$y, d$Z, class_weights = c(1, NA, 1)),
+               class = "xentropy_error_invalid_value")
+})
+
+test_that("invalid values are conditions with the argument, position and value", {
+  d <- fixture_logits(n = 4, K = 3)
+  e <- tryCatch(softmax_cross_entropy(c(1, 2, 4, 1), d$Z), error = identity)
+  expect_s3_class(e, c("xentropy_error_invalid_value", "xentropy_error"))
+  expect_identical(e$argument, "y")
+  expect_identical(e$position, 3)
+  expect_identical(e$value, 4)
+  e <- tryCatch(binary_cross_entropy(c(0, 1), c(0.5, -0.5)), error = identity)
+  expect_identical(list(e$argument, e$position, e$value), list("prob", 2, -0.5))
+  e <- tryCatch(cross_entropy_loss(diag(3)[c(1, 2, 3, 1), ] * 2, d$P), error = identity)
+  expect_identical(list(e$argument, e$row, e$column, e$value), list("y", 1, 1, 2))
+  expect_snapshot(error = TRUE, softmax_cross_entropy(c(1, 2, 4, 1), d$Z))
+  expect_snapshot(error = TRUE, binary_cross_entropy(c(0, 1, 2), c(0.5, 0.5, 0.5)))
+  expect_snapshot(error = TRUE, softmax_cross_entropy(c(1, 3 + 1e-15), matrix(1:6, 2)))
+  expect_snapshot(error = TRUE, sigmoid_cross_entropy(c(0, 1), c(0.5, 0.5, 1)))
+  expect_snapshot(error = TRUE, softmax_cross_entropy(1:2, diag(2), reduction = "avg"))
+})
+
+test_that("per-observation binary losses are named by y, else by one-per-observation predictions", {
+  expect_null(names(binary_cross_entropy(c(0, 1, 1), c(p = 0.5), reduction = "none")))
+  expect_named(binary_cross_entropy(c(a = 0, b = 1, c = 1), c(p = 0.5), reduction = "none"),
+               c("a", "b", "c"))
+  expect_named(sigmoid_cross_entropy(c(0, 1), c(u = 1, v = 2), reduction = "none"), c("u", "v"))
+  expect_named(sigmoid_focal_loss(c(x = 0, y = 1), c(u = 1, v = 2), reduction = "none"), c("x", "y"))
+})
+
+test_that("a NaN label gives NaN and an NA label NA, as everywhere in the package", {
+  Z <- matrix(0, 3, 2)
+  l <- softmax_cross_entropy(c(1, NaN, NA), Z, reduction = "none")
+  expect_identical(is.nan(l), c(FALSE, TRUE, FALSE))
+  expect_identical(is.na(l), c(FALSE, TRUE, TRUE))
+  expect_true(is.nan(cross_entropy_loss(c(1, NaN), matrix(0.5, 2, 2))))
+  expect_true(is.na(cross_entropy_loss(c(1, NaN, NA), matrix(0.5, 3, 2))) &&
+                !is.nan(cross_entropy_loss(c(1, NaN, NA), matrix(0.5, 3, 2))))
+  expect_true(is.nan(binary_cross_entropy(c(1, NaN), 0.5)))
+  expect_true(is.nan(sigmoid_cross_entropy(c(1, NaN), c(0, 0))))
+  g <- softmax_cross_entropy_grad(c(1, NaN), Z[1:2, ])
+  expect_identical(is.nan(g[2, ]), c(TRUE, TRUE))
+})
+
+test_that("all-zero weights: the mean is NaN (0 / 0, as weighted.mean), the sum 0", {
+  d <- fixture_logits(n = 4, K = 3)
+  expect_identical(is.nan(weighted.mean(1:4, rep(0, 4))), TRUE)
+  expect_true(is.nan(softmax_cross_entropy(d$y, d$Z, weights = rep(0, 4))))
+  expect_identical(softmax_cross_entropy(d$y, d$Z, weights = rep(0, 4), reduction = "sum"), 0)
+  expect_true(is.nan(binary_cross_entropy(c(0, 1), c(0.2, 0.3), weights = c(0, 0))))
+  expect_true(is.nan(softmax_cross_entropy(d$y, d$Z, class_weights = c(0, 0, 0))))
+  expect_true(all(is.nan(softmax_cross_entropy_grad(d$y, d$Z, weights = rep(0, 4)))))
+})
+
+test_that("compact sequences and integer targets are read without expanding or copying them", {
+  skip_if_not_installed("bench")
+  x <- seq_len(2e6)  # ALTREP compact: expanding it would allocate 8 MB
+  mem <- bench::bench_memory(e <- tryCatch(binary_cross_entropy(x, 0.5), error = identity))$mem_alloc
+  expect_s3_class(e, "xentropy_error_invalid_value")
+  expect_identical(e$position, 2)  # 1 is a valid target, 2 is not
+  expect_lt(as.numeric(mem), 1e6)
+  mem <- bench::bench_memory(e <- tryCatch(loglik_categorical(x, c(0.5, 0.5)), error = identity))$mem_alloc
+  expect_identical(e$position, 3)
+  expect_lt(as.numeric(mem), 1e6)
+  # valid compact targets give the same result as the expanded vector
+  x01 <- 0:1
+  expect_identical(binary_cross_entropy(x01, c(0.2, 0.7)), binary_cross_entropy(c(0L, 1L), c(0.2, 0.7)))
+  x12 <- 1:2
+  expect_identical(loglik_categorical(x12, c(0.3, 0.7)), log(0.3) + log(0.7))
+  yi <- rep(c(0L, 1L), 5e5)
+  p <- rep(0.3, 1e6)
+  mem <- bench::bench_memory(binary_cross_entropy(yi, p))$mem_alloc
+  expect_lt(as.numeric(mem), 1e5)
+  yl <- rep(1:3, 5e5)
+  mem <- bench::bench_memory(loglik_categorical(yl, c(0.2, 0.3, 0.5)))$mem_alloc
+  expect_lt(as.numeric(mem), 1e5)
+  expect_equal(loglik_categorical(yl, c(0.2, 0.3, 0.5)), 5e5 * log(0.2 * 0.3 * 0.5), tolerance = 1e-12)
+})

@@ -14,25 +14,10 @@
 #ifndef XENTROPY_INFORMATION_HPP
 #define XENTROPY_INFORMATION_HPP
 
-#include <atomic>
-
+#include "invalid.hpp"
 #include "reduce.hpp"
 
 namespace xentropy {
-
-// The first invalid element seen by any thread: which operand (0 = p,
-// 1 = q) and where, or where < 0 when all were valid.
-struct first_invalid {
-  std::atomic<long long> key{-1};
-  void note(index_t at, int which) {
-    const long long k = static_cast<long long>(at) * 2 + which;
-    long long cur = key.load();
-    while ((cur < 0 || k < cur) && !key.compare_exchange_weak(cur, k)) {
-    }
-  }
-  index_t where() const { return key.load() < 0 ? -1 : static_cast<index_t>(key.load() / 2); }
-  int which() const { return static_cast<int>(key.load() % 2); }
-};
 
 namespace detail {
 

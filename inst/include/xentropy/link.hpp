@@ -26,6 +26,7 @@
 #ifndef XENTROPY_LINK_HPP
 #define XENTROPY_LINK_HPP
 
+#include "blocks.hpp"
 #include "common.hpp"
 #include "vmath.hpp"
 
@@ -66,7 +67,7 @@ inline double logit(double p) {
 // Each chunk runs the loop compiled for the best instruction set of the CPU
 // (vm::map); chunks are spread over threads.
 namespace detail {
-constexpr index_t link_chunk = 8192;
+constexpr index_t link_chunk = blocks::elementwise;
 
 struct sigmoid_op {
   XENTROPY_VM_INLINE double operator()(double x) const { return xentropy::sigmoid(x); }

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "blocks.hpp"
 #include "common.hpp"
 #include "vmath.hpp"
 
@@ -41,8 +42,8 @@ namespace xentropy {
 
 namespace detail {
 
-constexpr index_t row_block = 256;     // rows swept together (margin = 1)
-constexpr index_t col_chunk = 4096;    // elements per chunk of a column (margin = 2)
+constexpr index_t row_block = blocks::rows;      // rows swept together (margin = 1)
+constexpr index_t col_chunk = blocks::column;     // elements per chunk of a column (margin = 2)
 
 // Summary of one row or one column (or one chunk of a column).
 struct lse_stats {

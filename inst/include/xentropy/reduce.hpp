@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "blocks.hpp"
 #include "common.hpp"
 
 namespace xentropy {
@@ -67,8 +68,8 @@ struct view {
 };
 
 namespace detail {
-constexpr index_t obs_block = 256;    // observations swept together
-constexpr index_t class_chunk = 4096; // classes per chunk of one observation
+constexpr index_t obs_block = blocks::rows;       // observations swept together
+constexpr index_t class_chunk = blocks::classes;  // classes per chunk of one observation
 }  // namespace detail
 
 // For each of nobs observations with nclass classes, acc = sum over k of
