@@ -179,7 +179,7 @@ struct scanned_block {
       for (index_t i = 0; i < nb; ++i) {
         lab[i] = y.labels.get(o0 + i, P.K);
         if (lab[i] == -2) {
-          rep.values.note(o0 + i, target);
+          rep.values.note(o0 + i, operand::target);
           status[i] = bad;
         } else if (lab[i] == -1) {
           // an NA label: integer NA or a double NaN
@@ -192,7 +192,7 @@ struct scanned_block {
         bool valid;
         const double t = y.bin.get(o0 + i, valid);
         if (!valid) {
-          rep.values.note(o0 + i, target);
+          rep.values.note(o0 + i, operand::target);
           status[i] = bad;
         } else if (std::isnan(t)) {
           mark_missing(status[i], t);
@@ -205,7 +205,7 @@ struct scanned_block {
           if (std::isnan(t)) {
             mark_missing(status[i], t);
           } else if (!(t >= 0.0 && t <= 1.0)) {
-            rep.values.note(y.matrix.at(o0 + i, k), target);
+            rep.values.note(y.matrix.at(o0 + i, k), operand::target);
             status[i] = bad;
           }
         }
@@ -227,7 +227,7 @@ struct scanned_block {
         if (std::isnan(v)) {
           mark_missing(status[i], v);
         } else if (!(v >= 0.0 && v <= 1.0)) {
-          rep.values.note(P.at(o0 + i, k), prediction);
+          rep.values.note(P.at(o0 + i, k), operand::prediction);
           status[i] = bad;
         }
       }
@@ -645,7 +645,7 @@ inline double top_k_accuracy(const class_labels& y, const double* scores,
         for (index_t i = 0; i < nb; ++i) {
           st[i] = ok;
           lab[i] = y.get(o0 + i, K);
-          if (lab[i] == -2) acc.invalid((o0 + i) * 2 + target);
+          if (lab[i] == -2) acc.invalid((o0 + i) * 2 + static_cast<int>(operand::target));
           if (lab[i] == -1) {
             if (y.i) detail::mark_missing(st[i], na_real());
             else detail::mark_missing(st[i], y.d[o0 + i]);
@@ -778,7 +778,7 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             const double v = z[o + k * n];
             if (std::isnan(v)) detail::mark_missing(st, v);
             else if (!std::isfinite(v)) {
-              rep.values.note(o + k * n, prediction);
+              rep.values.note(o + k * n, operand::prediction);
               st = bad;
             }
           }
@@ -793,7 +793,7 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             if (std::isnan(tv)) {
               detail::mark_missing(st, tv);
             } else if (!(tv >= 0.0 && tv <= 1.0)) {
-              rep.values.note(y.matrix.at(o, k), target);
+              rep.values.note(y.matrix.at(o, k), operand::target);
               st = bad;
             } else if (tv > 0.0) {
               const double d = z[o + k * n] - m[i];
@@ -805,7 +805,7 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
         } else {
           const index_t lab = y.labels.get(o, K);
           if (lab == -2) {
-            rep.values.note(o, target);
+            rep.values.note(o, operand::target);
             st = bad;
           } else if (lab == -1) {
             detail::mark_missing(st, y.labels.i ? na_real() : y.labels.d[o]);
@@ -860,7 +860,7 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       const double v = z[o];
       unsigned char st = ok;
       if (!valid) {
-        rep.values.note(o, target);
+        rep.values.note(o, operand::target);
         st = bad;
       } else if (std::isnan(t)) {
         detail::mark_missing(st, t);
@@ -868,7 +868,7 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       if (std::isnan(v)) {
         detail::mark_missing(st, v);
       } else if (!std::isfinite(v)) {
-        rep.values.note(o, prediction);
+        rep.values.note(o, operand::prediction);
         st = bad;
       }
       if (st != ok) {
