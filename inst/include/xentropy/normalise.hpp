@@ -6,6 +6,13 @@
 //   log_softmax(x)_k = x_k - logsumexp(x)
 // each applied to x / T for a temperature T > 0.
 //
+// Temperature: the maximum m is taken of x itself and the shifted scores are
+// (x_k - m) / T, one rounding, never x_k / T - m / T (x / T overflows or
+// loses every digit of x_k - m when T is tiny, and x_k / T - m / T cancels):
+// logsumexp(x / T) = m / T + log1p(t + c - 1) with t the sum of
+// exp((x_k - m) / T) below m. Where x_k - m overflows (x_k and m huge, of
+// opposite signs) it is formed as ((x_k / 2 - m / 2) / T) * 2, exactly.
+//
 // Numerical trick: with m = max_k x_k, t = sum_{x_k < m} exp(x_k - m) and
 // c = #{k : x_k = m},
 //   logsumexp(x) = m + log1p(t + (c - 1)),
@@ -53,13 +60,26 @@ struct lse_stats {
   bool nan = false;   // a NaN that is not NA was seen
 };
 
-// Scaled input: x / T, or x itself when T is 1 (skips a division per element).
+// The temperature T; `unit` when T is 1 (skips a division per element).
 struct scale {
   double temperature;
   bool unit;
   explicit scale(double T) : temperature(T), unit(T == 1.0) {}
   double operator()(double x) const { return unit ? x : x / temperature; }
 };
+
+// (x - m) / T for x <= m (m finite), rounded once; x - m may overflow when x
+// and m are huge and of opposite signs: then the halves are subtracted (exact,
+// they are far from the subnormal range) and the quotient doubled.
+// Branch-free so that loops over it vectorise.
+XENTROPY_VM_INLINE double shifted(double x, double m, double T) {
+  const double d = x - m;
+  const double h = ((0.5 * x - 0.5 * m) / T) * 2.0;
+  return d == -std::numeric_limits<double>::infinity() && x == x &&
+                 x != -std::numeric_limits<double>::infinity()
+             ? h
+             : d / T;
+}
 
 // The row or column outcome once the maximum and flags are known.
 enum class kind { regular, na, nan, all_neg_inf, pos_inf };
@@ -72,13 +92,14 @@ inline kind classify(const lse_stats& s, bool na_rm) {
   return kind::regular;
 }
 
-inline double lse_value(const lse_stats& s, kind k) {
+// m / T + log1p(t + c - 1) for a regular row (T = 1: m + ...).
+inline double lse_value(const lse_stats& s, kind k, double T = 1.0) {
   switch (k) {
     case kind::na: return na_real();
     case kind::nan: return nan_real();
     case kind::all_neg_inf: return -inf();
     case kind::pos_inf: return inf();
-    default: return s.m + vm::log1p(s.t + (s.c - 1.0));
+    default: return (T == 1.0 ? s.m : s.m / T) + vm::log1p(s.t + (s.c - 1.0));
   }
 }
 
@@ -91,23 +112,23 @@ inline double lse_value(const lse_stats& s, kind k) {
 constexpr int lanes = 8;
 constexpr double neg_inf = -std::numeric_limits<double>::infinity();
 
-// Pass 1 over one contiguous stretch: res = {maximum, number of NaNs}.
-template <bool Unit>
+// Pass 1 over one contiguous stretch: res = {maximum, number of NaNs}. The
+// maximum is of x itself (T > 0 does not change where it is).
 struct stretch_max_k {
-  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double* res) {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double* res) {
     double m[lanes], nc[lanes];
     for (int l = 0; l < lanes; ++l) m[l] = neg_inf, nc[l] = 0.0;
     index_t i = 0;
     for (; i + lanes <= n; i += lanes) {
       XENTROPY_VM_SIMD
       for (int l = 0; l < lanes; ++l) {
-        const double v = Unit ? x[i + l] : x[i + l] / T;
+        const double v = x[i + l];
         nc[l] += v != v ? 1.0 : 0.0;
         m[l] = v > m[l] ? v : m[l];
       }
     }
     for (; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
+      const double v = x[i];
       nc[0] += v != v ? 1.0 : 0.0;
       m[0] = v > m[0] ? v : m[0];
     }
@@ -120,9 +141,15 @@ struct stretch_max_k {
   }
 };
 
+// The shifted, scaled score (x - m) / T of an entry x <= m.
+template <bool Unit>
+XENTROPY_VM_INLINE double shift_of(double x, double m, double T) {
+  return Unit ? x - m : shifted(x, m, T);
+}
+
 // Pass 2 over one contiguous stretch, given its maximum m > -Inf:
-// res = {sum of exp(v - m) over v < m, number of v == m}. When m is +Inf this
-// counts the +Inf entries (exp(v - Inf) adds 0 for the others).
+// res = {sum of exp((x - m) / T) over x < m, number of x == m}. When m is
+// +Inf this counts the +Inf entries (the others add 0 or NaN, not selected).
 template <bool Unit>
 struct stretch_sum_k {
   XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double m,
@@ -133,15 +160,15 @@ struct stretch_sum_k {
     for (; i + lanes <= n; i += lanes) {
       XENTROPY_VM_SIMD
       for (int l = 0; l < lanes; ++l) {
-        const double v = Unit ? x[i + l] : x[i + l] / T;
-        const double e = vm::exp(v - m);
+        const double v = x[i + l];
+        const double e = vm::exp(shift_of<Unit>(v, m, T));
         t[l] += v < m ? e : 0.0;
         c[l] += v == m ? 1.0 : 0.0;
       }
     }
     for (; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
-      const double e = vm::exp(v - m);
+      const double v = x[i];
+      const double e = vm::exp(shift_of<Unit>(v, m, T));
       t[0] += v < m ? e : 0.0;
       c[0] += v == m ? 1.0 : 0.0;
     }
@@ -163,7 +190,7 @@ struct rows_k {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
+        const double v = col[i];
         nc[i] += v != v ? 1.0 : 0.0;
         m[i] = v > m[i] ? v : m[i];
       }
@@ -172,8 +199,8 @@ struct rows_k {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
-        const double e = vm::exp(v - m[i]);
+        const double v = col[i];
+        const double e = vm::exp(shift_of<Unit>(v, m[i], T));
         t[i] += v < m[i] ? e : 0.0;
         c[i] += v == m[i] ? 1.0 : 0.0;
       }
@@ -189,8 +216,8 @@ struct log1p_k {
   }
 };
 
-// Writes softmax (Log = false: exp(v - m) / a) or log-softmax (Log = true:
-// (v - m) - a) of rows [r0, r0 + nb), column by column.
+// Writes softmax (Log = false: exp(v) / a) or log-softmax (Log = true:
+// v - a), v = (x - m) / T, of rows [r0, r0 + nb), column by column.
 template <bool Unit, bool Log>
 struct rows_out_k {
   XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
@@ -201,8 +228,8 @@ struct rows_out_k {
       double* o = out + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
-        o[i] = Log ? (v - m[i]) - a[i] : vm::exp(v - m[i]) / a[i];
+        const double v = shift_of<Unit>(col[i], m[i], T);
+        o[i] = Log ? v - a[i] : vm::exp(v) / a[i];
       }
     }
   }
@@ -215,8 +242,8 @@ struct stretch_out_k {
                                      double a, double* out) {
     XENTROPY_VM_SIMD
     for (index_t i = 0; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
-      out[i] = Log ? (v - m) - a : vm::exp(v - m) / a;
+      const double v = shift_of<Unit>(x[i], m, T);
+      out[i] = Log ? v - a : vm::exp(v) / a;
     }
   }
 };
@@ -235,8 +262,8 @@ inline void missing_kind(const double* x, index_t n, index_t stride, lse_stats& 
 // Statistics of one contiguous stretch (pass 1 and, given m, pass 2).
 inline void scan_max(const double* x, index_t n, const scale& sc, lse_stats& s) {
   double res[2];
-  if (sc.unit) vm::dispatch<stretch_max_k<true>>(x, n, sc.temperature, res);
-  else vm::dispatch<stretch_max_k<false>>(x, n, sc.temperature, res);
+  (void)sc;
+  vm::dispatch<stretch_max_k>(x, n, res);
   s.m = res[0] > s.m ? res[0] : s.m;
   if (res[1] > 0) missing_kind(x, n, 1, s);
 }
@@ -340,7 +367,7 @@ inline void normalise_stretch(const double* x, double* out, index_t n,
       const double on = log ? -std::log(s.c) : 1.0 / s.c;
       const double off = log ? -inf() : 0.0;
       for (index_t i = 0; i < n; ++i)
-        out[i * stride] = sc(x[i * stride]) == inf() ? on : off;
+        out[i * stride] = x[i * stride] == inf() ? on : off;
       return;
     }
     default: {
@@ -422,14 +449,15 @@ inline void logsumexp(const double* x, index_t nrow, index_t ncol, int margin,
       vm::dispatch<detail::log1p_k>(t, c, nb, L);
       for (index_t i = 0; i < nb; ++i) {
         const detail::kind k = detail::classify(st[i], na_rm);
-        out[r0 + i] = k == detail::kind::regular ? st[i].m + L[i]
-                                                 : detail::lse_value(st[i], k);
+        out[r0 + i] = k == detail::kind::regular
+                          ? (sc.unit ? st[i].m : st[i].m / temperature) + L[i]
+                          : detail::lse_value(st[i], k);
       }
     });
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
-      out[j] = detail::lse_value(s, detail::classify(s, na_rm));
+      out[j] = detail::lse_value(s, detail::classify(s, na_rm), temperature);
     });
   }
 }
