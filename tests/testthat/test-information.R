@@ -119,3 +119,19 @@ test_that("bad input is an error naming the argument", {
   expect_error(entropy(c(0.5, 0.5), margin = 0), "`margin`", class = "xentropy_error")
   expect_error(entropy(c(0.5, 0.5), na.rm = NA), "`na.rm`", class = "xentropy_error")
 })
+
+test_that("long distributions are summed without error growing with length", {
+  skip_if_not_installed("Rmpfr")
+  K <- 2e6
+  p <- rep(1 / K, K)
+  P1 <- Rmpfr::mpfr(p[1], mpfr_bits)
+  exact_h <- -K * P1 * log(P1)
+  q <- rep(0.5 / K, K)
+  exact_ce <- -K * P1 * log(Rmpfr::mpfr(q[1], mpfr_bits))
+  rows <- rbind(p, p)
+  expect_lte(ulp_error(entropy(p), exact_h), 2)
+  expect_lte(max(ulp_error(entropy(rows), exact_h)), 2)
+  expect_lte(ulp_error(entropy(matrix(p, 1)), exact_h), 2)
+  expect_lte(ulp_error(cross_entropy(p, q), exact_ce), 2)
+  expect_lte(max(ulp_error(cross_entropy(rows, q), exact_ce)), 2)
+})

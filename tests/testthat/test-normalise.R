@@ -237,3 +237,20 @@ test_that("temperature subtracts the maximum before scaling, on every SIMD path"
     expect_lte(max(ulp_error(softmax(z, temperature = 0.7), exact_softmax(z, 0.7))), 2)
   })
 })
+
+test_that("long rows and columns are summed without error growing with length", {
+  skip_if_not_installed("Rmpfr")
+  # 3e6 - 1 terms exp(-1) and one exp(0): a sum in sequence is off by ~1e-11
+  n <- 3e6
+  x <- numeric(n)
+  x[n] <- 1
+  exact <- log(exp(Rmpfr::mpfr(1, mpfr_bits)) + (n - 1))
+  z <- rbind(x, x)  # two rows: the row-block path
+  each_simd_path({
+    expect_lte(ulp_error(logsumexp(x), exact), 2)
+    expect_lte(ulp_error(logsumexp(matrix(x, 1)), exact), 2)
+    expect_lte(max(ulp_error(logsumexp(z), exact)), 2)
+    p <- softmax(z)[1, c(1, n)]
+    expect_lte(max(ulp_error(p, exp(c(0, 1) - exact))), 2)
+  })
+})

@@ -43,6 +43,23 @@ inline double na_real() {
 inline double nan_real() { return std::numeric_limits<double>::quiet_NaN(); }
 inline double inf() { return std::numeric_limits<double>::infinity(); }
 
+// Compensated (Neumaier 1974) sum: the error is about one rounding of the
+// result plus n eps^2 times the sum of magnitudes, instead of growing with n
+// as a sum in sequence does (Higham 2002, "Accuracy and Stability of
+// Numerical Algorithms", section 4.3). Adds in the order given, so results
+// stay independent of the thread count when parts are added in block order.
+struct compensated_sum {
+  double sum = 0.0;
+  double comp = 0.0;  // the low-order parts lost by `sum`
+  void add(double v) {
+    const double t = sum + v;
+    const double e = std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+    if (std::isfinite(t)) comp += e;  // Inf - Inf would poison comp
+    sum = t;
+  }
+  double value() const { return sum + comp; }
+};
+
 // Below this many elements of work a kernel runs on the calling thread: starting
 // a parallel region costs microseconds, which would make sigmoid(1) slower than
 // plogis(1).

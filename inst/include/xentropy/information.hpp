@@ -65,7 +65,7 @@ inline void measure(view p, view q, index_t nobs, index_t nclass,
           return;
         }
         if (pv == 0.0) return;  // 0 log 0 = 0, whatever q is
-        acc.sum += term(pv, qv);
+        acc.add(term(pv, qv));
       },
       [&](index_t o, const accumulator& acc) {
         if (acc.bad >= 0) bad.note(acc.bad / 2, static_cast<int>(acc.bad % 2));
