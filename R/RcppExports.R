@@ -37,6 +37,10 @@ softmax_impl <- function(x, margin, temperature, log_output, nthreads) {
     .Call(`_xentropy_softmax_impl`, x, margin, temperature, log_output, nthreads)
 }
 
+interrupt_test_impl <- function(x, margin, polls, nthreads) {
+    .Call(`_xentropy_interrupt_test_impl`, x, margin, polls, nthreads)
+}
+
 available_threads_impl <- function() {
     .Call(`_xentropy_available_threads_impl`)
 }

@@ -134,6 +134,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// interrupt_test_impl
+int interrupt_test_impl(SEXP x, int margin, int polls, int nthreads);
+RcppExport SEXP _xentropy_interrupt_test_impl(SEXP xSEXP, SEXP marginSEXP, SEXP pollsSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
+    Rcpp::traits::input_parameter< int >::type polls(pollsSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(interrupt_test_impl(x, margin, polls, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // available_threads_impl
 int available_threads_impl();
 RcppExport SEXP _xentropy_available_threads_impl() {
@@ -173,6 +186,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_binary_loss_impl", (DL_FUNC) &_xentropy_binary_loss_impl, 9},
     {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
+    {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},

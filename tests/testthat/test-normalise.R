@@ -254,3 +254,48 @@ test_that("long rows and columns are summed without error growing with length", 
     expect_lte(max(ulp_error(p, exp(c(0, 1) - exact))), 2)
   })
 })
+
+test_that("kernels poll for interrupts between blocks and stop when asked", {
+  # a hook that asks to stop at its k-th call stands in for Ctrl-C
+  poll <- xentropy:::interrupt_test_impl
+  x <- rnorm(5e6)
+  m <- matrix(x, 2)
+  for (threads in 1:2) {
+    n <- poll(x, 1L, 1e6L, threads)
+    expect_gte(n, 3)  # about one poll per million elements read
+    expect_identical(tryCatch(poll(x, 1L, 2L, threads), interrupt = function(e) "interrupted"),
+                     "interrupted")
+    expect_gte(poll(m, 1L, 1e6L, threads), 3)
+    expect_identical(tryCatch(poll(m, 1L, 2L, threads), interrupt = function(e) "interrupted"),
+                     "interrupted")
+    expect_gte(poll(matrix(x, 1000), 2L, 1e6L, threads), 1)
+    expect_gte(poll(matrix(x, 5000), 1L, 1e6L, threads), 1)
+  }
+  # small inputs: no poll at all
+  expect_identical(poll(rnorm(100), 1L, 1L, 1L), 0L)
+  # and after an interrupt, results are whole again
+  expect_equal(logsumexp(x), max(x) + log1p(sum(exp(x[-which.max(x)] - max(x)))),
+                   tolerance = 1e-12)
+})
+
+test_that("Ctrl-C (SIGINT) stops a long softmax inside the kernel", {
+  skip_on_cran()
+  skip_on_os("windows")
+  rscript <- file.path(R.home("bin"), "Rscript")
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    sprintf(".libPaths(c(%s))", paste(deparse(.libPaths()), collapse = "")),
+    "library(xentropy)",
+    "x <- matrix(rnorm(2e7), 2)",
+    "full <- system.time(softmax(x))[['elapsed']]",
+    "system(sprintf('(sleep 0.05; kill -INT %d) > /dev/null 2>&1 &', Sys.getpid()))",
+    "t0 <- proc.time()[['elapsed']]",
+    "r <- tryCatch({ softmax(x); 'finished' }, interrupt = function(e) 'interrupted')",
+    "cat(r, full, proc.time()[['elapsed']] - t0, '\\n')"
+  ), script)
+  out <- system2(rscript, c("--vanilla", script), stdout = TRUE, stderr = TRUE)
+  res <- strsplit(trimws(tail(out, 1)), " ")[[1]]
+  skip_if(as.numeric(res[2]) < 0.3, "softmax too fast here to interrupt it")
+  expect_identical(res[1], "interrupted")
+  expect_lt(as.numeric(res[3]), as.numeric(res[2]))
+})

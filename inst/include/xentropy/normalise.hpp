@@ -190,17 +190,16 @@ struct stretch_sum_k {
   }
 };
 
-// Both passes over rows [r0, r0 + nb) of an nrow x ncol matrix, sweeping the
-// columns with the rows of the block in the inner (vectorised) loop.
-template <bool Unit>
-struct rows_k {
-  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
-                                     index_t r0, index_t nb, double T, double* m,
-                                     double* nc, double* t, double* c) {
-    double k[row_block];
-    for (index_t i = 0; i < nb; ++i)
-      m[i] = neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0, k[i] = 0.0;
-    for (index_t j = 0; j < ncol; ++j) {
+// The two passes over rows [r0, r0 + nb) of an nrow x ncol matrix, for the
+// columns [j0, j1), sweeping the columns with the rows of the block in the
+// inner (vectorised) loop; they add to their outputs, so that the columns can
+// be taken in ranges (with an interrupt poll between ranges) and give the
+// same result as in one sweep.
+struct rows_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t j0,
+                                     index_t j1, index_t r0, index_t nb, double* m,
+                                     double* nc) {
+    for (index_t j = j0; j < j1; ++j) {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
@@ -209,14 +208,22 @@ struct rows_k {
         m[i] = v > m[i] ? v : m[i];
       }
     }
-    for (index_t j = 0; j < ncol; ++j) {
+  }
+};
+
+template <bool Unit>
+struct rows_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t j0,
+                                     index_t j1, index_t r0, index_t nb, double T,
+                                     const double* m, double* t, double* k, double* c) {
+    for (index_t j = j0; j < j1; ++j) {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
         const double v = col[i];
         const double e = vm::exp(shift_of<Unit>(v, m[i], T));
-        // compensated (Kahan; terms >= 0): a row of 1e8 columns summed in
-        // sequence was off by 1.3e-10 relative
+        // compensated (Kahan; terms >= 0; t - k is the sum): a row of 1e8
+        // columns summed in sequence was off by 1.3e-10 relative
         const double y = (v < m[i] ? e : 0.0) - k[i];
         const double s = t[i] + y;
         k[i] = (s - t[i]) - y;
@@ -224,9 +231,15 @@ struct rows_k {
         c[i] += v == m[i] ? 1.0 : 0.0;
       }
     }
-    for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
   }
 };
+
+// Columns per range of a row block of nb rows: about interrupt_interval
+// elements.
+inline index_t column_range(index_t nb) {
+  const index_t w = static_cast<index_t>(detail::interrupt_interval) / (nb > 0 ? nb : 1);
+  return w > 0 ? w : 1;
+}
 
 // L[i] = log1p(t[i] + c[i] - 1) for the rows of a block.
 struct log1p_k {
@@ -301,9 +314,23 @@ inline void scan_sum(const double* x, index_t n, const scale& sc, double m,
 inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
                       index_t r1, const scale& sc, lse_stats* st) {
   const index_t nb = r1 - r0;
-  double m[row_block], nc[row_block], t[row_block], c[row_block];
-  if (sc.unit) vm::dispatch<rows_k<true>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
-  else vm::dispatch<rows_k<false>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
+  double m[row_block], nc[row_block], t[row_block], c[row_block], k[row_block];
+  for (index_t i = 0; i < nb; ++i)
+    m[i] = neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0, k[i] = 0.0;
+  const index_t w = column_range(nb);
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
+    vm::dispatch<rows_max_k>(x, nrow, j0, j1, r0, nb, m, nc);
+    if (interrupted((j1 - j0) * nb)) break;
+  }
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
+    const double T = sc.temperature;
+    if (sc.unit) vm::dispatch<rows_sum_k<true>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    else vm::dispatch<rows_sum_k<false>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    if (interrupted((j1 - j0) * nb)) break;
+  }
+  for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
   for (index_t i = 0; i < nb; ++i) {
     st[i] = lse_stats();
     st[i].m = m[i];
@@ -333,7 +360,7 @@ inline lse_stats column_stats(const double* x, index_t n, const scale& sc,
     s.nan = s.nan || p.nan;
     if (p.m > s.m) s.m = p.m;
   }
-  if (s.m == -inf()) return s;
+  if (s.m == -inf() || interrupted()) return s;
   const double m = s.m;
   parallel_chunks(n, col_chunk, nt, [&](index_t b, index_t e) {
     lse_stats& p = part[static_cast<std::size_t>(b / col_chunk)];
@@ -355,14 +382,12 @@ inline lse_stats column_stats(const double* x, index_t n, const scale& sc,
 template <class F>
 inline void for_columns(index_t nrow, index_t ncol, int nthreads, F f) {
   if (nrow <= col_chunk) {
-    const int nt = threads_for(nthreads, nrow * ncol);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-#endif
-    for (index_t j = 0; j < ncol; ++j) f(j, 1);
-    (void)nt;
+    parallel_chunks(ncol, 1, threads_for(nthreads, nrow * ncol),
+                    [&](index_t j0, index_t j1) {
+                      for (index_t j = j0; j < j1; ++j) f(j, 1);
+                    }, nrow > 0 ? nrow : 1);
   } else {
-    for (index_t j = 0; j < ncol; ++j) f(j, nthreads);
+    for (index_t j = 0; j < ncol && !interrupted(); ++j) f(j, nthreads);
   }
 }
 
@@ -430,12 +455,19 @@ inline void normalise_rows(const double* x, double* out, index_t nrow,
     for (index_t i = 0; i < nb; ++i) a[i] = t[i] + c[i];
   }
   const double T = sc.temperature;
-  if (log) {
-    if (sc.unit) vm::dispatch<rows_out_k<true, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
-    else vm::dispatch<rows_out_k<false, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
-  } else {
-    if (sc.unit) vm::dispatch<rows_out_k<true, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
-    else vm::dispatch<rows_out_k<false, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
+  const index_t w = column_range(nb);
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t nc = j0 + w < ncol ? w : ncol - j0;
+    const double* xj = x + j0 * nrow;
+    double* oj = out + j0 * nrow;
+    if (log) {
+      if (sc.unit) vm::dispatch<rows_out_k<true, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+      else vm::dispatch<rows_out_k<false, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+    } else {
+      if (sc.unit) vm::dispatch<rows_out_k<true, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+      else vm::dispatch<rows_out_k<false, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+    }
+    if (interrupted(nc * nb)) return;
   }
   if (!special) return;
   for (index_t i = 0; i < nb; ++i)
@@ -449,7 +481,7 @@ inline void for_row_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
                   [&](index_t r0, index_t r1) {
                     lse_stats st[row_block];
                     f(r0, r1, st);
-                  });
+                  }, row_block * (ncol > 0 ? ncol : 1));
 }
 
 }  // namespace detail

@@ -112,13 +112,15 @@ inline void sum_over_margin(index_t nobs, index_t nclass, bool contiguous,
     parallel_chunks(nobs, detail::obs_block, nt, [&](index_t o0, index_t o1) {
       accumulator acc[detail::obs_block];
       const index_t nb = o1 - o0;
-      for (index_t k = 0; k < nclass; ++k)
+      for (index_t k = 0; k < nclass; ++k) {
         for (index_t i = 0; i < nb; ++i) term(o0 + i, k, acc[i]);
+        if ((k & 4095) == 4095 && interrupted(4096 * nb)) break;
+      }
       for (index_t i = 0; i < nb; ++i) {
         acc[i].settle();
         finish(o0 + i, acc[i]);
       }
-    });
+    }, detail::obs_block * (nclass > 0 ? nclass : 1));
     return;
   }
   auto one = [&](index_t obs, int threads) {
@@ -139,12 +141,11 @@ inline void sum_over_margin(index_t nobs, index_t nclass, bool contiguous,
     finish(obs, total);
   };
   if (nclass <= detail::class_chunk) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-#endif
-    for (index_t o = 0; o < nobs; ++o) one(o, 1);
+    parallel_chunks(nobs, 1, nt, [&](index_t o0, index_t o1) {
+      for (index_t o = o0; o < o1; ++o) one(o, 1);
+    }, nclass > 0 ? nclass : 1);
   } else {
-    for (index_t o = 0; o < nobs; ++o) one(o, nthreads);
+    for (index_t o = 0; o < nobs && !interrupted(); ++o) one(o, nthreads);
   }
 }
 
@@ -165,7 +166,7 @@ inline accumulator sum_blocks(index_t n, index_t block, index_t work,
   parallel_chunks(n, block, threads_for(nthreads, work),
                   [&](index_t b0, index_t b1) {
     block_fn(b0, b1, part[static_cast<std::size_t>(b0 / block)]);
-  });
+  }, n > 0 && work / n > 0 ? block * (work / n) : block);
   for (const accumulator& a : part) total.merge(a);
   total.settle();
   return total;
