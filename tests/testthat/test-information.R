@@ -145,3 +145,52 @@ test_that("long distributions are summed without error growing with length", {
   expect_lte(ulp_error(cross_entropy(p, q), exact_ce), 2)
   expect_lte(max(ulp_error(cross_entropy(rows, q), exact_ce)), 2)
 })
+
+# Pairs (p, q) where the textbook forms lose digits: p close to q, p tiny,
+# q near 1, subnormal p or q.
+information_audit_points <- function() {
+  q0 <- c(0.3, 0.5, 0.7, 1e-5, 1 - 2^-20, 1 - 2^-53, 1e-300, 2^-1022, 5e-320)
+  delta <- c(-0.4, -1e-3, -1e-8, -1e-13, -2^-52, 0, 2^-52, 1e-13, 1e-8, 1e-3, 0.9)
+  close <- expand.grid(q = q0, d = delta)
+  close$p <- pmin(close$q * (1 + close$d), 1)
+  tiny <- c(5e-324, 1e-310, 2^-1022, 1e-300, 1e-100, 1e-17)
+  big <- c(1, 1 - 2^-53, 1 - 1e-10, 0.999, 0.5)
+  far <- expand.grid(p = c(tiny, big), q = c(tiny, big))
+  pts <- rbind(close[c("p", "q")], far)
+  pts[pts$p > 0, ]
+}
+
+test_that("each term of entropy, cross_entropy and kl_divergence is within 2 ulp", {
+  skip_if_not_installed("Rmpfr")
+  pts <- information_audit_points()
+  # one class per row: every value is a single term
+  P <- matrix(pts$p)
+  Q <- matrix(pts$q)
+  Pm <- Rmpfr::mpfr(pts$p, mpfr_bits)
+  Qm <- Rmpfr::mpfr(pts$q, mpfr_bits)
+  each_simd_path({
+    expect_lte(max(ulp_error(entropy(P), -Pm * log(Pm))), 2)
+    expect_lte(max(ulp_error(cross_entropy(P, Q), -Pm * log(Qm))), 2)
+    kl <- kl_divergence(P, Q)
+    expect_lte(max(ulp_error(kl, Pm * log(Pm / Qm))), 2)
+    expect_identical(kl[pts$p == pts$q], rep(0, sum(pts$p == pts$q)))
+    # the issue's case: p within 1e-13 relative of q
+    expect_lte(ulp_error(kl_divergence(0.3 + 3e-14, 0.3),
+                         Rmpfr::mpfr(0.3 + 3e-14, mpfr_bits) *
+                           log(Rmpfr::mpfr(0.3 + 3e-14, mpfr_bits) / Rmpfr::mpfr(0.3, mpfr_bits))), 2)
+  })
+})
+
+test_that("kl_divergence of close distributions keeps its digits", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(31)
+  q <- rexp(50)
+  q <- q / sum(q)
+  p <- q * (1 + 1e-6 * rnorm(50))
+  Pm <- Rmpfr::mpfr(p, mpfr_bits)
+  Qm <- Rmpfr::mpfr(q, mpfr_bits)
+  exact <- sum(Pm * log(Pm / Qm))
+  # the sum of terms of size 1e-8 that cancel to 1e-12: each term exact to
+  # 2 ulp and a compensated sum leave about 1e-16 * 1e-8 / 1e-12 relative
+  each_simd_path(expect_lt(abs(Rmpfr::asNumeric((kl_divergence(p, q) - exact) / exact)), 1e-11))
+})
