@@ -309,3 +309,183 @@ test_that("Ctrl-C (SIGINT) stops a long softmax inside the kernel", {
   expect_identical(res[1], "interrupted")
   expect_lt(as.numeric(res[3]), as.numeric(res[2]))
 })
+
+# --- weighted logsumexp, log1mexp, logdiffexp ------------------------------
+
+exact_log1mexp <- function(x) {
+  X <- Rmpfr::mpfr(x, mpfr_bits)
+  E <- exp(-X)
+  r <- log(-expm1(-X))
+  # 1 - exp(-x) needs more than 200 bits above x = 40: use the series
+  big <- x > 40
+  r[big] <- -(E[big] + E[big]^2 / 2 + E[big]^3 / 3)
+  r
+}
+
+test_that("weighted logsumexp is log sum b exp(x), within 2 ulp, on every SIMD path", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(40)
+  m <- matrix(rnorm(600, sd = 30), 30)
+  w <- matrix(rexp(600), 30)
+  w[sample(600, 60)] <- 0
+  b <- rexp(20)
+  exact_rows <- function(m, w) {
+    vapply(seq_len(nrow(m)), function(i) {
+      X <- Rmpfr::mpfr(m[i, ], mpfr_bits)
+      Rmpfr::asNumeric(log(sum(Rmpfr::mpfr(w[i, ], mpfr_bits) * exp(X))))
+    }, numeric(1))
+  }
+  ref_rows <- exact_rows(m, w)
+  ref_cols <- exact_rows(t(m), t(w))
+  ref_shared <- exact_rows(m, matrix(b, nrow(m), 20, byrow = TRUE))
+  ulps <- function(got, ref) abs(got - ref) / (2^(floor(log2(abs(ref))) - 52))
+  each_simd_path({
+    expect_lte(max(ulps(logsumexp(m, weights = w), ref_rows)), 2)
+    expect_lte(max(ulps(logsumexp(m, margin = 2, weights = w), ref_cols)), 2)
+    expect_lte(max(ulps(logsumexp(m, weights = b), ref_shared)), 2)
+    expect_lte(max(ulps(logsumexp(m[1, ], weights = w[1, ]), ref_rows[1])), 2)
+    expect_lte(max(ulps(logsumexp(m[1, , drop = FALSE], weights = w[1, ]), ref_rows[1])), 2)
+    # unit weights agree with the unweighted form
+    expect_equal(logsumexp(m, weights = rep(1, 20)), logsumexp(m), tolerance = 1e-15)
+    expect_equal(logsumexp(m, 2, weights = rep(1, 30)), logsumexp(m, 2), tolerance = 1e-15)
+  })
+  # long rows and columns with weights (chunks and compensation)
+  x <- rnorm(1e5)
+  wx <- rexp(1e5)
+  X <- Rmpfr::mpfr(x, mpfr_bits)
+  skip_on_cran()
+  ref <- Rmpfr::asNumeric(log(sum(Rmpfr::mpfr(wx, mpfr_bits) * exp(X))))
+  expect_lte(ulps(logsumexp(x, weights = wx), ref), 2)
+  expect_lte(ulps(logsumexp(rbind(x, x), weights = wx)[2], ref), 2)
+})
+
+test_that("weighted logsumexp: zero weights drop entries, extremes and missing values", {
+  expect_identical(logsumexp(c(1000, 999), weights = c(2, 3)),
+                   1000 + log(2 + 3 * exp(-1)))
+  expect_identical(logsumexp(c(5, Inf, NA), weights = c(1, 0, 0)), 5)
+  expect_identical(logsumexp(c(5, 7), weights = c(0, 0)), -Inf)
+  expect_identical(logsumexp(c(1, Inf), weights = c(1, 2)), Inf)
+  expect_identical(logsumexp(c(-Inf, -Inf), weights = c(1, 2)), -Inf)
+  expect_identical(logsumexp(c(0, 0), weights = c(0.25, 0.25)), log(0.5))
+  # a tiny weight on the maximum: the others dominate
+  expect_equal(logsumexp(c(0, -1), weights = c(1e-300, 1)), -1, tolerance = 1e-15)
+  expect_true(is.na(logsumexp(c(1, NA), weights = c(1, 1))))
+  expect_false(is.nan(logsumexp(c(1, NA), weights = c(1, 1))))
+  expect_true(is.nan(logsumexp(c(1, NaN), weights = c(1, 1))))
+  expect_true(is.na(logsumexp(c(1, 2), weights = c(1, NA))))
+  expect_true(is.nan(logsumexp(c(1, 2), weights = c(1, NaN))))
+  expect_identical(logsumexp(c(1, 2), weights = c(1, NA), na.rm = TRUE), 1)
+  m <- rbind(a = c(1, NA), b = c(NaN, 2), c = c(0, 0))
+  out <- logsumexp(m, weights = c(1, 1))
+  expect_identical(is.na(out), c(a = TRUE, b = TRUE, c = FALSE))
+  expect_identical(is.nan(out), c(a = FALSE, b = TRUE, c = FALSE))
+  expect_identical(logsumexp(m, weights = c(1, 1), na.rm = TRUE), c(a = 1, b = 2, c = log(2)))
+  expect_identical(logsumexp(matrix(numeric(0), 2, 0), weights = numeric(0)), rep(-Inf, 2))
+})
+
+test_that("weighted logsumexp: bad weights are errors naming `weights`", {
+  m <- matrix(1:6, 2)
+  expect_error(logsumexp(m, weights = c(1, 2)),
+               "`weights` must have one weight per column of `x` \\(3\\) or the shape of `x` \\(2 x 3\\), not length 2",
+               class = "xentropy_error")
+  expect_error(logsumexp(m, margin = 2, weights = matrix(1, 3, 2)),
+               "one weight per row of `x` \\(2\\) .* not a 3 x 2 matrix", class = "xentropy_error")
+  expect_error(logsumexp(1:3, weights = 1:2), "`weights` must have the length of `x` \\(3\\), not length 2",
+               class = "xentropy_error")
+  expect_error(logsumexp(1:3, weights = c(1, -0.5, 1)),
+               "`weights` must be non-negative finite numbers; found -0.5 at position 2",
+               class = "xentropy_error")
+  expect_error(logsumexp(1:3, weights = c(1, Inf, 1)), "found Inf at position 2",
+               class = "xentropy_error")
+  expect_error(logsumexp(1:3, weights = "a"), "`weights` must be a numeric", class = "xentropy_error")
+})
+
+test_that("log1mexp is within 2 ulp over the whole double range, on every SIMD path", {
+  skip_if_not_installed("Rmpfr")
+  x <- abs(link_test_points())
+  x <- unique(c(x, log(2) * (1 + c(-1, 0, 1) * 2^-52), 40, 745.2, 800))
+  x <- x[x > 0]
+  exact <- exact_log1mexp(x)
+  each_simd_path({
+    got <- log1mexp(x)
+    err <- ulp_error(got, exact)
+    err[got == 0 & Rmpfr::asNumeric(exact) == 0] <- 0
+    expect_lte(max(err), 2)
+  })
+  # the direct forms fail where log1mexp does not
+  expect_identical(log(1 - exp(-1e-20)), -Inf)
+  expect_equal(log1mexp(1e-20), log(1e-20), tolerance = 1e-15)
+  expect_equal(log1mexp(50), -exp(-50), tolerance = 1e-15)
+})
+
+test_that("log1mexp: 0, Inf, negative, NA/NaN and attributes", {
+  expect_identical(log1mexp(0), -Inf)
+  expect_identical(log1mexp(Inf), 0)
+  expect_warning(out <- log1mexp(c(-1, 1)), "NaNs produced")
+  expect_true(is.nan(out[1]))
+  expect_silent(out <- log1mexp(c(NA, NaN, 1)))
+  expect_true(is.na(out[1]) && !is.nan(out[1]))
+  expect_true(is.nan(out[2]))
+  m <- matrix(c(a = 1, b = 2, c = 3, d = 4), 2, dimnames = list(c("r1", "r2"), c("c1", "c2")))
+  expect_identical(attributes(log1mexp(m)), attributes(m))
+  expect_identical(log1mexp(c(x = 1L)), c(x = log1mexp(1)))
+  expect_identical(log1mexp(numeric(0)), numeric(0))
+  expect_error(log1mexp("a"), "`x` must be a numeric", class = "xentropy_error")
+})
+
+test_that("logdiffexp is within 2 ulp against 200-bit arithmetic, on every SIMD path", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(41)
+  a <- c(rnorm(500, sd = 50), runif(300, -800, 800), 1e10 + 1, 1e308, -1e308, 700, -745)
+  b <- a - c(rexp(300, 0.1), rexp(300, 10), 10^runif(200, -15, 2), 1, 1e308, 1, 1e-10, 2^-40)
+  A <- Rmpfr::mpfr(a, mpfr_bits)
+  B <- Rmpfr::mpfr(b, mpfr_bits)
+  D <- A - B
+  L <- log(-expm1(-D))
+  big <- Rmpfr::asNumeric(D) > 40
+  L[big] <- -(exp(-D[big]) + exp(-2 * D[big]) / 2)
+  exact <- A + L
+  each_simd_path({
+    expect_lte(max(ulp_error(logdiffexp(a, b), exact)), 2)
+    # where the result cancels against a: log(3 - 2) from rounded logs
+    x <- log(3)
+    y <- log(2)
+    ex <- log(exp(Rmpfr::mpfr(x, mpfr_bits)) - exp(Rmpfr::mpfr(y, mpfr_bits)))
+    # (the result is about 1e-16: an error below |a| 2^-60 is 1% of it;
+    # log(exp(x) - exp(y)) is off by 100%)
+    expect_lt(abs(logdiffexp(x, y) - Rmpfr::asNumeric(ex)), abs(x) * 2^-60)
+  })
+  expect_identical(logdiffexp(1000, 999), 1000 + log1mexp(1))
+})
+
+test_that("logdiffexp: equal arguments, infinities, recycling, NA/NaN and attributes", {
+  expect_identical(logdiffexp(3, 3), -Inf)
+  expect_identical(logdiffexp(-Inf, -Inf), -Inf)
+  expect_identical(logdiffexp(2, -Inf), 2)
+  expect_identical(logdiffexp(Inf, 2), Inf)
+  expect_warning(out <- logdiffexp(c(Inf, 1), c(Inf, 2)), "NaNs produced")
+  expect_true(all(is.nan(out)))
+  expect_identical(logdiffexp(c(a = 1, b = 2), 0), c(a = logdiffexp(1, 0), b = logdiffexp(2, 0)))
+  expect_identical(logdiffexp(5, c(1, 2, 3)), c(logdiffexp(5, 1), logdiffexp(5, 2), logdiffexp(5, 3)))
+  expect_warning(logdiffexp(c(5, 6, 7), c(1, 2)), "longer object length is not a multiple")
+  expect_identical(suppressWarnings(logdiffexp(c(5, 6, 7), c(1, 2))),
+                   c(logdiffexp(5, 1), logdiffexp(6, 2), logdiffexp(7, 1)))
+  out <- logdiffexp(c(NA, NaN, 1, NA), c(0, 0, NA, NaN))
+  expect_identical(is.na(out), rep(TRUE, 4))
+  expect_identical(is.nan(out), c(FALSE, TRUE, FALSE, FALSE))
+  m <- matrix(5:8, 2, dimnames = list(c("r1", "r2"), NULL))
+  expect_identical(attributes(logdiffexp(m, 1)), attributes(m))
+  expect_identical(logdiffexp(numeric(0), 1), numeric(0))
+  expect_error(logdiffexp("a", 1), "`a` must be a numeric", class = "xentropy_error")
+  expect_error(logdiffexp(1, list(1)), "`b` must be a numeric", class = "xentropy_error")
+  # long input: several chunks and threads give the same
+  set.seed(42)
+  a <- rnorm(1e5, sd = 10)
+  b <- a - rexp(1e5)
+  old <- xentropy_threads()
+  on.exit(xentropy_threads(old))
+  xentropy_threads(1)
+  one <- logdiffexp(a, b)
+  xentropy_threads(2)
+  expect_identical(logdiffexp(a, b), one)
+})

@@ -484,6 +484,144 @@ inline void for_row_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
                   }, row_block * (ncol > 0 ? ncol : 1));
 }
 
+
+// --- Weighted log-sum-exp: log sum_k b_k exp(x_k), b_k >= 0 ---------------
+// Entries with b_k = 0 are left out (whatever x_k is, as SciPy's `b`); with
+// m the largest x_k among the others, t = sum over x_k < m of
+// b_k exp(x_k - m) (compensated) and c = sum of b_k over x_k = m,
+// the value is m + log(t + c), taken as log1p(t + (c - 1)) when t + c is in
+// [1/2, 2]. The weight of element (i, j) (row i, column j) is
+// w[j * wsj + i * wsi].
+
+// Pass 1 over rows [r0, r0 + nb), columns [j0, j1): maxima and missing counts.
+template <bool WRow>
+struct wrows_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t nrow,
+                                     index_t wsj, index_t j0, index_t j1, index_t r0,
+                                     index_t nb, double* m, double* nc) {
+    for (index_t j = j0; j < j1; ++j) {
+      const double* col = x + j * nrow + r0;
+      const double* wc = w + j * wsj + (WRow ? r0 : 0);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i], b = wc[WRow ? i : 0];
+        const bool on = b > 0.0;
+        nc[i] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+        m[i] = on && v > m[i] ? v : m[i];
+      }
+    }
+  }
+};
+
+template <bool WRow>
+struct wrows_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t nrow,
+                                     index_t wsj, index_t j0, index_t j1, index_t r0,
+                                     index_t nb, const double* m, double* t, double* k,
+                                     double* c) {
+    for (index_t j = j0; j < j1; ++j) {
+      const double* col = x + j * nrow + r0;
+      const double* wc = w + j * wsj + (WRow ? r0 : 0);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i], b = wc[WRow ? i : 0];
+        const bool on = b > 0.0;
+        const double e = b * vm::exp(v - m[i]);
+        const double y = (on && v < m[i] ? e : 0.0) - k[i];
+        const double s = t[i] + y;
+        k[i] = (s - t[i]) - y;
+        t[i] = s;
+        c[i] += on && v == m[i] ? b : 0.0;
+      }
+    }
+  }
+};
+
+// log(t + c) as above.
+inline double weighted_log(double t, double c) {
+  const double s = t + c;
+  return s >= 0.5 && s <= 2.0 ? std::log1p(t + (c - 1.0)) : std::log(s);
+}
+
+// Whether the missing entries of a weighted stretch are NA or NaN (scalar).
+inline void weighted_missing(const double* x, const double* w, index_t n,
+                             index_t xs, index_t ws, lse_stats& s) {
+  for (index_t i = 0; i < n; ++i) {
+    const double v = x[i * xs], b = w[i * ws];
+    if (std::isnan(b)) {
+      if (is_na(b)) s.na = true; else s.nan = true;
+    } else if (std::isnan(v) && b != 0.0) {
+      if (is_na(v)) s.na = true; else s.nan = true;
+    }
+  }
+}
+
+inline double weighted_value(const lse_stats& s, bool na_rm) {
+  const kind k = classify(s, na_rm);
+  if (k != kind::regular) return lse_value(s, k);
+  return s.m + weighted_log(s.t, s.c);
+}
+
+// One contiguous stretch (a column): pass 1 and pass 2 as one-row "blocks"
+// would be slow, so the column kernels take the weights with stride 1.
+struct wstretch_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
+                                     double* res) {
+    double m = neg_inf, nc = 0.0;
+    XENTROPY_VM_SIMD_REDUCTION(+ : nc)
+    for (index_t i = 0; i < n; ++i) {
+      const double v = x[i], b = w[i];
+      nc += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+    }
+    for (index_t i = 0; i < n; ++i) {
+      const double v = x[i];
+      m = w[i] > 0.0 && v > m ? v : m;
+    }
+    res[0] = m;
+    res[1] = nc;
+  }
+};
+
+struct wstretch_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
+                                     double m, double* res) {
+    double t[lanes], k[lanes], c[lanes];
+    for (int l = 0; l < lanes; ++l) t[l] = 0.0, k[l] = 0.0, c[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = x[i + l], b = w[i + l];
+        const bool on = b > 0.0;
+        const double e = b * vm::exp(v - m);
+        const double y = (on && v < m ? e : 0.0) - k[l];
+        const double s = t[l] + y;
+        k[l] = (s - t[l]) - y;
+        t[l] = s;
+        c[l] += on && v == m ? b : 0.0;
+      }
+    }
+    for (; i < n; ++i) {
+      const double v = x[i], b = w[i];
+      const bool on = b > 0.0;
+      const double e = b * vm::exp(v - m);
+      const double y = (on && v < m ? e : 0.0) - k[0];
+      const double s = t[0] + y;
+      k[0] = (s - t[0]) - y;
+      t[0] = s;
+      c[0] += on && v == m ? b : 0.0;
+    }
+    compensated_sum ts, cs;
+    for (int l = 0; l < lanes; ++l) {
+      ts.add(t[l]);
+      ts.add(-k[l]);
+      cs.add(c[l]);
+    }
+    res[0] = ts.value();
+    res[1] = cs.value();
+  }
+};
+
 }  // namespace detail
 
 // log-sum-exp of each row (margin = 1) or column (margin = 2) of the
@@ -551,6 +689,176 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
 inline void log_softmax(const double* x, index_t nrow, index_t ncol, int margin,
                         double* out, int nthreads = 1, double temperature = 1.0) {
   softmax(x, nrow, ncol, margin, out, true, nthreads, temperature);
+}
+
+// Weighted log-sum-exp, log sum_k w_k exp(x_k), of each row (margin 1) or
+// column (margin 2) of the nrow x ncol matrix x, weights w_k >= 0 (NA and NaN
+// weights are missing values; the caller checks the rest). The weight of
+// element (i, j) is w[j * wsj + i * wsi]: a matrix of x's shape has
+// wsj = nrow, wsi = 1; one weight per class shared by every row has
+// (margin 1) wsj = 1, wsi = 0, or (margin 2) wsj = 0, wsi = 1.
+inline void logsumexp_weighted(const double* x, const double* w, index_t wsj,
+                               index_t wsi, index_t nrow, index_t ncol, int margin,
+                               double* out, bool na_rm = false, int nthreads = 1) {
+  if (margin == 1 && nrow == 1) {  // one row: a contiguous column
+    // element j of the row has weight w[j] whether w is a matrix or one
+    // weight per class
+    margin = 2;
+    nrow = ncol;
+    ncol = 1;
+    wsj = 0;
+  }
+  if (margin == 1) {
+    detail::for_row_blocks(nrow, ncol, nthreads,
+                           [&](index_t r0, index_t r1, detail::lse_stats* st) {
+      const index_t nb = r1 - r0;
+      double m[detail::row_block], nc[detail::row_block], t[detail::row_block],
+          c[detail::row_block], k[detail::row_block];
+      for (index_t i = 0; i < nb; ++i)
+        m[i] = detail::neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0, k[i] = 0.0;
+      const index_t wr = detail::column_range(nb);
+      for (index_t j0 = 0; j0 < ncol; j0 += wr) {
+        const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
+        if (wsi) vm::dispatch<detail::wrows_max_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
+        else vm::dispatch<detail::wrows_max_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
+        if (interrupted((j1 - j0) * nb)) return;
+      }
+      for (index_t i = 0; i < nb; ++i) m[i] = m[i] == detail::neg_inf ? 0.0 : m[i];
+      for (index_t j0 = 0; j0 < ncol; j0 += wr) {
+        const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
+        if (wsi) vm::dispatch<detail::wrows_sum_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
+        else vm::dispatch<detail::wrows_sum_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
+        if (interrupted((j1 - j0) * nb)) return;
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        detail::lse_stats& s = st[i];
+        s = detail::lse_stats();
+        s.t = t[i] - k[i];
+        s.c = c[i];
+        s.m = c[i] > 0.0 || t[i] > 0.0 ? m[i] : detail::neg_inf;
+        // a row whose maximum is +Inf: c counts its weight, t gets NaN
+        if (nc[i] > 0)
+          detail::weighted_missing(x + r0 + i, w + (wsi ? r0 + i : 0), ncol, nrow, wsj, s);
+        out[r0 + i] = detail::weighted_value(s, na_rm);
+      }
+    });
+  } else {
+    detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
+      const double* xj = x + j * nrow;
+      const double* wj = w + j * wsj;
+      detail::lse_stats s;
+      const index_t nchunks = nrow == 0 ? 0 : (nrow - 1) / detail::col_chunk + 1;
+      std::vector<detail::lse_stats> part(static_cast<std::size_t>(nchunks));
+      const int ntc = threads_for(nt, nrow);
+      parallel_chunks(nrow, detail::col_chunk, ntc, [&](index_t b, index_t e) {
+        double res[2];
+        vm::dispatch<detail::wstretch_max_k>(xj + b, wj + b, e - b, res);
+        detail::lse_stats& p = part[static_cast<std::size_t>(b / detail::col_chunk)];
+        p.m = res[0];
+        if (res[1] > 0) detail::weighted_missing(xj + b, wj + b, e - b, 1, 1, p);
+      });
+      for (const detail::lse_stats& p : part) {
+        s.na = s.na || p.na;
+        s.nan = s.nan || p.nan;
+        if (p.m > s.m) s.m = p.m;
+      }
+      if (s.m > detail::neg_inf && s.m < inf() && !interrupted()) {
+        const double m = s.m;
+        parallel_chunks(nrow, detail::col_chunk, ntc, [&](index_t b, index_t e) {
+          double res[2];
+          vm::dispatch<detail::wstretch_sum_k>(xj + b, wj + b, e - b, m, res);
+          detail::lse_stats& p = part[static_cast<std::size_t>(b / detail::col_chunk)];
+          p.t = res[0];
+          p.c = res[1];
+        });
+        compensated_sum ts, cs;
+        for (const detail::lse_stats& p : part) ts.add(p.t), cs.add(p.c);
+        s.t = ts.value();
+        s.c = cs.value();
+      }
+      out[j] = detail::weighted_value(s, na_rm);
+    });
+  }
+}
+
+// log(1 - exp(-x)) elementwise (x >= 0; x < 0 gives NaN, NA and NaN pass
+// through with their bits); out may alias x.
+namespace detail {
+struct log1mexp_op {
+  XENTROPY_VM_INLINE double operator()(double x) const { return vm::log1mexp(x); }
+};
+constexpr index_t map_chunk = 8192;
+
+// log(exp(a) - exp(b)) for a >= b: a + log1mexp(d + dl) with d + dl = a - b
+// exactly (TwoSum), the first-order term dl exp(-d) / (1 - exp(-d)) added.
+XENTROPY_VM_INLINE double logdiffexp1(double a, double b) {
+  const double d = a - b;
+  const double bb = d - a;
+  const double dl0 = (a - (d - bb)) + (-b - bb);   // d + dl0 = a - b (TwoSum)
+  const bool finite = d - d == 0.0;
+  const double dl = finite ? dl0 : 0.0;
+  // log1mexp(d + dl) = L + Ll (log1mexp_split takes d's low part), then
+  // a + L + Ll with the rounding of a + L kept: where the result is much
+  // smaller than a (log(exp(a) - exp(b)) near 0) the digits of L matter.
+  double Ll, y;
+  const double dd = finite && d > 0.0 ? d : 1.0;   // harmless where not used
+  const double L = vm::log1mexp_split(dd, dl, Ll, y);
+  const double r = a + L;
+  const double av = r - a;
+  const double rl = (a - (r - av)) + (L - av);
+  const double v0 = r + (rl + Ll);
+  // a == b: exp(a) - exp(b) = 0 (also for a = b = -Inf); a = b = +Inf: NaN
+  const double eq = a == std::numeric_limits<double>::infinity()
+                        ? std::numeric_limits<double>::quiet_NaN()
+                        : -std::numeric_limits<double>::infinity();
+  // d = +Inf (b = -Inf, a = +Inf, or a - b overflows): the value is a
+  const double v = a == b ? eq : (d == std::numeric_limits<double>::infinity() ? a : v0);
+  return d < 0.0 || (d != d && a != b) ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+struct logdiffexp_k {
+  XENTROPY_VM_INLINE static void run(const double* a, index_t sa, const double* b,
+                                     index_t sb, double* out, index_t n) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) out[i] = logdiffexp1(a[i * sa], b[i * sb]);
+  }
+};
+}  // namespace detail
+
+inline void log1mexp(const double* x, double* out, index_t n, int nthreads = 1) {
+  parallel_chunks(n, detail::map_chunk, threads_for(nthreads, n),
+                  [=](index_t begin, index_t end) {
+    vm::map<detail::log1mexp_op>(x + begin, out + begin, end - begin);
+  });
+}
+
+// out[i] = log(exp(a[i % na]) - exp(b[i % nb])) for i in [0, n) (R's
+// recycling); NaN where a < b. Where a or b is NA the result is NA, else where
+// one is NaN, NaN.
+inline void logdiffexp(const double* a, index_t na, const double* b, index_t nb,
+                       double* out, index_t n, int nthreads = 1) {
+  if (na == 0 || nb == 0) return;
+  parallel_chunks(n, detail::map_chunk, threads_for(nthreads, n),
+                  [=](index_t begin, index_t end) {
+    index_t i = begin;
+    while (i < end) {
+      // a stretch where neither operand wraps around
+      const index_t ia = na == 1 ? 0 : i % na, ib = nb == 1 ? 0 : i % nb;
+      index_t len = end - i;
+      if (na > 1 && na - ia < len) len = na - ia;
+      if (nb > 1 && nb - ib < len) len = nb - ib;
+      vm::dispatch<detail::logdiffexp_k>(a + ia, na == 1 ? index_t(0) : index_t(1),
+                                         b + ib, nb == 1 ? index_t(0) : index_t(1),
+                                         out + i, len);
+      for (index_t j = i; j < i + len; ++j) {
+        if (out[j] == out[j]) continue;
+        const double av = a[na == 1 ? 0 : j % na], bv = b[nb == 1 ? 0 : j % nb];
+        if (std::isnan(av) || std::isnan(bv))
+          out[j] = is_na(av) || is_na(bv) ? na_real() : nan_real();
+      }
+      i += len;
+    }
+  });
 }
 
 }  // namespace xentropy
