@@ -194,3 +194,39 @@ test_that("kl_divergence of close distributions keeps its digits", {
   # 2 ulp and a compensated sum leave about 1e-16 * 1e-8 / 1e-12 relative
   each_simd_path(expect_lt(abs(Rmpfr::asNumeric((kl_divergence(p, q) - exact) / exact)), 1e-11))
 })
+
+test_that("the vectorised row path agrees with the column path, special values included", {
+  set.seed(32)
+  P <- matrix(rexp(3000), 300)
+  P <- P / rowSums(P)
+  Q <- matrix(rexp(3000), 300)
+  Q <- Q / rowSums(Q)
+  P[1, 1] <- NA
+  P[2, 2] <- NaN
+  Q[3, 3] <- 0
+  P[4, ] <- c(1, rep(0, 9))
+  Q[5, 1] <- 1e-310         # p / q overflows or is huge
+  P[6, 1] <- 5e-324         # p / q subnormal
+  Q[7, ] <- P[7, ]          # p == q: exactly 0
+  P[8, 2] <- P[8, 2] * (1 + 1e-13)
+  each_simd_path({
+    for (f in list(entropy, function(p, ...) cross_entropy(p, Q, ...),
+                   function(p, ...) kl_divergence(p, Q, ...))) {
+      rows <- f(P)
+      cols <- if (identical(f, entropy)) entropy(t(P), margin = 2) else NULL
+      expect_identical(is.na(rows), c(TRUE, TRUE, rep(FALSE, 298)))
+      expect_identical(is.nan(rows), c(FALSE, TRUE, rep(FALSE, 298)))
+      if (!is.null(cols)) expect_equal(rows, cols, tolerance = 1e-15)
+    }
+    expect_equal(cross_entropy(P, Q), cross_entropy(t(P), t(Q), margin = 2), tolerance = 1e-15)
+    expect_equal(kl_divergence(P, Q), kl_divergence(t(P), t(Q), margin = 2), tolerance = 1e-15)
+    expect_identical(kl_divergence(P, Q)[7], 0)
+    expect_identical(cross_entropy(P, Q)[3], Inf)
+    expect_identical(kl_divergence(P, Q)[3], Inf)
+    expect_equal(kl_divergence(P, rep(0.1, 10)), kl_divergence(t(P), rep(0.1, 10), margin = 2),
+                 tolerance = 1e-15)
+  })
+  expect_error(kl_divergence(rbind(P[10:12, ], c(2, rep(0, 9))), Q[1:4, ]),
+               "`p` must contain probabilities in \\[0, 1\\]; found 2 at \\[4, 1\\]",
+               class = "xentropy_error")
+})

@@ -489,3 +489,29 @@ test_that("logdiffexp: equal arguments, infinities, recycling, NA/NaN and attrib
   xentropy_threads(2)
   expect_identical(logdiffexp(a, b), one)
 })
+
+test_that("short columns (margin = 2, few rows) agree with the row path, on every SIMD path", {
+  set.seed(43)
+  m <- matrix(rnorm(10 * 3000, sd = 5), 10)
+  m[2, 5] <- NA
+  m[3, 6] <- NaN
+  m[, 7] <- -Inf
+  m[1:2, 8] <- Inf
+  m[4, 9] <- -Inf
+  tm <- t(m)
+  each_simd_path({
+    for (T in c(1, 0.3)) {
+      expect_equal(softmax(m, 2, temperature = T), t(softmax(tm, temperature = T)), tolerance = 1e-15)
+      expect_equal(log_softmax(m, 2, temperature = T), t(log_softmax(tm, temperature = T)),
+                   tolerance = 1e-15)
+      expect_identical(is.nan(softmax(m, 2, temperature = T)), t(is.nan(softmax(tm, temperature = T))))
+    }
+    expect_equal(logsumexp(m, 2), logsumexp(tm), tolerance = 1e-15)
+    expect_identical(is.nan(logsumexp(m, 2)), is.nan(logsumexp(tm)))
+    expect_equal(logsumexp(m, 2, na.rm = TRUE), logsumexp(tm, na.rm = TRUE), tolerance = 1e-15)
+    expect_equal(logsumexp(m[1:3, ], 2), logsumexp(t(m[1:3, ])), tolerance = 1e-15)
+    # one row: every column is a single entry
+    expect_identical(softmax(matrix(c(3, -2, Inf, -Inf), 1), 2), matrix(c(1, 1, 1, NaN), 1))
+    expect_identical(logsumexp(matrix(c(3, -2, Inf, -Inf), 1), 2), c(3, -2, Inf, -Inf))
+  })
+})

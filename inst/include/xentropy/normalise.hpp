@@ -622,6 +622,148 @@ struct wstretch_sum_k {
   }
 };
 
+
+// --- Short columns (margin 2 with few rows) --------------------------------
+// One column at a time would spend its time in per-column set-up (10 rows:
+// 8x the memory floor). Instead columns are taken in blocks of about
+// short_block elements, contiguous in memory: the maxima column by column
+// (scalar, cheap), then exp over the whole block in one vectorised loop
+// against the maxima spread per element, then the sums column by column.
+constexpr index_t short_col = 64;      // columns up to this long take this path
+constexpr index_t short_block = 4096;  // elements per block
+
+// tmp[e] = exp((x[e] - mm[e]) / T) over a block.
+template <bool Unit>
+struct block_exp_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* mm, index_t n,
+                                     double T, double* tmp) {
+    XENTROPY_VM_SIMD
+    for (index_t e = 0; e < n; ++e) tmp[e] = vm::exp(shift_of<Unit>(x[e], mm[e], T));
+  }
+};
+
+// Softmax: out[e] /= aa[e]; log-softmax: out[e] = (x[e] - mm[e]) / T - aa[e].
+template <bool Unit, bool Log>
+struct block_out_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* mm,
+                                     const double* aa, index_t n, double T, double* out) {
+    XENTROPY_VM_SIMD
+    for (index_t e = 0; e < n; ++e)
+      out[e] = Log ? shift_of<Unit>(x[e], mm[e], T) - aa[e] : out[e] / aa[e];
+  }
+};
+
+// Statistics of the columns [j0, j1) (each nrow long) and exp of the block
+// into tmp; st[j - j0] gets m, t, c and the missing flags.
+inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
+                        const scale& sc, lse_stats* st, double* mm, double* tmp) {
+  const index_t nb = j1 - j0;
+  const double* xb = x + j0 * nrow;
+  for (index_t j = 0; j < nb; ++j) {
+    const double* col = xb + j * nrow;
+    lse_stats& s = st[j];
+    s = lse_stats();
+    bool nan = false;
+    double m = neg_inf;
+    for (index_t i = 0; i < nrow; ++i) {
+      const double v = col[i];
+      nan = nan || v != v;
+      m = v > m ? v : m;
+    }
+    s.m = m;
+    if (nan) missing_kind(col, nrow, 1, s);
+    const double fill = m > neg_inf && m < inf() ? m : 0.0;
+    for (index_t i = 0; i < nrow; ++i) mm[j * nrow + i] = fill;
+  }
+  const index_t n = nb * nrow;
+  if (sc.unit) vm::dispatch<block_exp_k<true>>(xb, mm, n, sc.temperature, tmp);
+  else vm::dispatch<block_exp_k<false>>(xb, mm, n, sc.temperature, tmp);
+  for (index_t j = 0; j < nb; ++j) {
+    const double* col = xb + j * nrow;
+    const double* tc = tmp + j * nrow;
+    const double m = st[j].m;
+    double t = 0.0, c = 0.0;
+    for (index_t i = 0; i < nrow; ++i) {
+      t += col[i] < m ? tc[i] : 0.0;
+      c += col[i] == m ? 1.0 : 0.0;
+    }
+    st[j].t = t;
+    st[j].c = c;
+  }
+}
+
+// Calls f(j0, j1) for blocks of short columns, in parallel.
+template <class F>
+inline void for_short_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
+  const index_t per = nrow > 0 ? std::max<index_t>(1, short_block / nrow) : short_block;
+  parallel_chunks(ncol, per, threads_for(nthreads, nrow * ncol), f,
+                  per * (nrow > 0 ? nrow : 1));
+}
+
+inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
+                            double* out, bool na_rm, int nthreads, const scale& sc) {
+  for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
+    // heap, not stack: worker threads may have small stacks
+    std::vector<double> buf(5 * static_cast<std::size_t>(short_block));
+    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
+    double* mm = buf.data();
+    double* tmp = mm + short_block;
+    double* t = tmp + short_block;
+    double* c = t + short_block;
+    double* L = c + short_block;
+    const index_t nb = j1 - j0;
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, tmp);
+    for (index_t j = 0; j < nb; ++j) t[j] = st[j].t, c[j] = st[j].c;
+    vm::dispatch<log1p_k>(t, c, nb, L);
+    for (index_t j = 0; j < nb; ++j) {
+      const kind k = classify(st[j], na_rm);
+      out[j0 + j] = k == kind::regular
+                        ? (sc.unit ? st[j].m : st[j].m / sc.temperature) + L[j]
+                        : lse_value(st[j], k);
+    }
+  });
+}
+
+inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* out,
+                          bool log, int nthreads, const scale& sc) {
+  for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
+    std::vector<double> buf(5 * static_cast<std::size_t>(short_block));
+    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
+    double* mm = buf.data();
+    double* aa = mm + short_block;
+    double* t = aa + short_block;
+    double* c = t + short_block;
+    double* a = c + short_block;
+    const index_t nb = j1 - j0, n = nb * nrow;
+    double* ob = out + j0 * nrow;
+    const double* xb = x + j0 * nrow;
+    // exp into the output itself (softmax divides it in place)
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, ob);
+    bool special = false;
+    for (index_t j = 0; j < nb; ++j) {
+      const bool regular = classify(st[j], false) == kind::regular;
+      special = special || !regular;
+      t[j] = regular ? st[j].t : 0.0;
+      c[j] = regular ? st[j].c : 1.0;
+    }
+    if (log) vm::dispatch<log1p_k>(t, c, nb, a);
+    else for (index_t j = 0; j < nb; ++j) a[j] = t[j] + c[j];
+    for (index_t j = 0; j < nb; ++j)
+      for (index_t i = 0; i < nrow; ++i) aa[j * nrow + i] = a[j];
+    const double T = sc.temperature;
+    if (log) {
+      if (sc.unit) vm::dispatch<block_out_k<true, true>>(xb, mm, aa, n, T, ob);
+      else vm::dispatch<block_out_k<false, true>>(xb, mm, aa, n, T, ob);
+    } else {
+      vm::dispatch<block_out_k<true, false>>(xb, mm, aa, n, T, ob);
+    }
+    if (!special) return;
+    for (index_t j = 0; j < nb; ++j)
+      if (classify(st[j], false) != kind::regular)
+        normalise_stretch(xb + j * nrow, ob + j * nrow, nrow, 1, sc, st[j], log);
+  });
+}
+
 }  // namespace detail
 
 // log-sum-exp of each row (margin = 1) or column (margin = 2) of the
@@ -651,6 +793,8 @@ inline void logsumexp(const double* x, index_t nrow, index_t ncol, int margin,
                           : detail::lse_value(st[i], k);
       }
     });
+  } else if (nrow <= detail::short_col && ncol > 1) {
+    detail::logsumexp_short(x, nrow, ncol, out, na_rm, nthreads, sc);
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
@@ -677,6 +821,8 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
       detail::row_stats(x, nrow, ncol, r0, r1, sc, st);
       detail::normalise_rows(x, out, nrow, ncol, r0, r1, sc, st, log_output);
     });
+  } else if (nrow <= detail::short_col && ncol > 1) {
+    detail::softmax_short(x, nrow, ncol, out, log_output, nthreads, sc);
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
