@@ -39,6 +39,7 @@
 #define XENTROPY_NORMALISE_HPP
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "common.hpp"
@@ -653,43 +654,68 @@ struct block_out_k {
   }
 };
 
+// Maxima and NaN counts of nb short columns (of nrow entries each), with the
+// columns in the inner (vectorised, strided) loop.
+struct short_max_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
+                                     double* m, double* nc) {
+    for (index_t j = 0; j < nb; ++j) m[j] = neg_inf, nc[j] = 0.0;
+    for (index_t i = 0; i < nrow; ++i) {
+      XENTROPY_VM_SIMD
+      for (index_t j = 0; j < nb; ++j) {
+        const double v = xb[j * nrow + i];
+        nc[j] += v != v ? 1.0 : 0.0;
+        m[j] = v > m[j] ? v : m[j];
+      }
+    }
+  }
+};
+
+// Sums t[j] of tmp over entries below the maximum and counts c[j] of entries
+// equal to it, likewise.
+struct short_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, const double* tmp, index_t nrow,
+                                     index_t nb, const double* m, double* t, double* c) {
+    for (index_t j = 0; j < nb; ++j) t[j] = 0.0, c[j] = 0.0;
+    for (index_t i = 0; i < nrow; ++i) {
+      XENTROPY_VM_SIMD
+      for (index_t j = 0; j < nb; ++j) {
+        const double v = xb[j * nrow + i];
+        t[j] += v < m[j] ? tmp[j * nrow + i] : 0.0;
+        c[j] += v == m[j] ? 1.0 : 0.0;
+      }
+    }
+  }
+};
+
 // Statistics of the columns [j0, j1) (each nrow long) and exp of the block
-// into tmp; st[j - j0] gets m, t, c and the missing flags.
+// into tmp; st[j - j0] gets m, t, c and the missing flags. `work` holds
+// 3 * short_block doubles.
 inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
-                        const scale& sc, lse_stats* st, double* mm, double* tmp) {
+                        const scale& sc, lse_stats* st, double* mm, double* tmp,
+                        double* work) {
   const index_t nb = j1 - j0;
   const double* xb = x + j0 * nrow;
+  double* m = work;
+  double* nc = work + short_block;
+  double* t = work + 2 * short_block;
+  vm::dispatch<short_max_k>(xb, nrow, nb, m, nc);
   for (index_t j = 0; j < nb; ++j) {
-    const double* col = xb + j * nrow;
-    lse_stats& s = st[j];
-    s = lse_stats();
-    bool nan = false;
-    double m = neg_inf;
-    for (index_t i = 0; i < nrow; ++i) {
-      const double v = col[i];
-      nan = nan || v != v;
-      m = v > m ? v : m;
-    }
-    s.m = m;
-    if (nan) missing_kind(col, nrow, 1, s);
-    const double fill = m > neg_inf && m < inf() ? m : 0.0;
-    for (index_t i = 0; i < nrow; ++i) mm[j * nrow + i] = fill;
+    const double fill = m[j] > neg_inf && m[j] < inf() ? m[j] : 0.0;
+    double* mj = mm + j * nrow;
+    for (index_t i = 0; i < nrow; ++i) mj[i] = fill;
   }
   const index_t n = nb * nrow;
   if (sc.unit) vm::dispatch<block_exp_k<true>>(xb, mm, n, sc.temperature, tmp);
   else vm::dispatch<block_exp_k<false>>(xb, mm, n, sc.temperature, tmp);
+  // c in nc's place once the NaN counts are read
   for (index_t j = 0; j < nb; ++j) {
-    const double* col = xb + j * nrow;
-    const double* tc = tmp + j * nrow;
-    const double m = st[j].m;
-    double t = 0.0, c = 0.0;
-    for (index_t i = 0; i < nrow; ++i) {
-      t += col[i] < m ? tc[i] : 0.0;
-      c += col[i] == m ? 1.0 : 0.0;
-    }
-    st[j].t = t;
-    st[j].c = c;
+    st[j] = lse_stats();
+    st[j].m = m[j];
+    if (nc[j] > 0) missing_kind(xb + j * nrow, nrow, 1, st[j]);
   }
+  vm::dispatch<short_sum_k>(xb, tmp, nrow, nb, m, t, nc);
+  for (index_t j = 0; j < nb; ++j) st[j].t = t[j], st[j].c = nc[j];
 }
 
 // Calls f(j0, j1) for blocks of short columns, in parallel.
@@ -704,15 +730,17 @@ inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
                             double* out, bool na_rm, int nthreads, const scale& sc) {
   for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
     // heap, not stack: worker threads may have small stacks
-    std::vector<double> buf(5 * static_cast<std::size_t>(short_block));
+    // uninitialised (every element is written before it is read)
+    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
     std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
-    double* mm = buf.data();
+    double* mm = buf.get();
     double* tmp = mm + short_block;
+    double* work = buf.get() + 5 * short_block;
     double* t = tmp + short_block;
     double* c = t + short_block;
     double* L = c + short_block;
     const index_t nb = j1 - j0;
-    short_stats(x, nrow, j0, j1, sc, st.data(), mm, tmp);
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, tmp, work);
     for (index_t j = 0; j < nb; ++j) t[j] = st[j].t, c[j] = st[j].c;
     vm::dispatch<log1p_k>(t, c, nb, L);
     for (index_t j = 0; j < nb; ++j) {
@@ -727,10 +755,12 @@ inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
 inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* out,
                           bool log, int nthreads, const scale& sc) {
   for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
-    std::vector<double> buf(5 * static_cast<std::size_t>(short_block));
+    // uninitialised (every element is written before it is read)
+    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
     std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
-    double* mm = buf.data();
+    double* mm = buf.get();
     double* aa = mm + short_block;
+    double* work = buf.get() + 5 * short_block;
     double* t = aa + short_block;
     double* c = t + short_block;
     double* a = c + short_block;
@@ -738,7 +768,7 @@ inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* o
     double* ob = out + j0 * nrow;
     const double* xb = x + j0 * nrow;
     // exp into the output itself (softmax divides it in place)
-    short_stats(x, nrow, j0, j1, sc, st.data(), mm, ob);
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, ob, work);
     bool special = false;
     for (index_t j = 0; j < nb; ++j) {
       const bool regular = classify(st[j], false) == kind::regular;
