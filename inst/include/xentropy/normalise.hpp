@@ -659,14 +659,32 @@ struct block_out_k {
 struct short_max_k {
   XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
                                      double* m, double* nc) {
-    for (index_t j = 0; j < nb; ++j) m[j] = neg_inf, nc[j] = 0.0;
-    for (index_t i = 0; i < nrow; ++i) {
-      XENTROPY_VM_SIMD
-      for (index_t j = 0; j < nb; ++j) {
-        const double v = xb[j * nrow + i];
-        nc[j] += v != v ? 1.0 : 0.0;
-        m[j] = v > m[j] ? v : m[j];
+    // 16 columns at a time, their maxima kept in registers across the rows
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double mm[L], cc[L];
+      for (index_t l = 0; l < L; ++l) mm[l] = neg_inf, cc[l] = 0.0;
+      const double* xj = xb + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          const double v = xj[l * nrow + i];
+          cc[l] += v != v ? 1.0 : 0.0;
+          mm[l] = v > mm[l] ? v : mm[l];
+        }
       }
+      for (index_t l = 0; l < L; ++l) m[j0 + l] = mm[l], nc[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double mx = neg_inf, cn = 0.0;
+      for (index_t i = 0; i < nrow; ++i) {
+        const double v = xb[j * nrow + i];
+        cn += v != v ? 1.0 : 0.0;
+        mx = v > mx ? v : mx;
+      }
+      m[j] = mx;
+      nc[j] = cn;
     }
   }
 };
@@ -676,14 +694,34 @@ struct short_max_k {
 struct short_sum_k {
   XENTROPY_VM_INLINE static void run(const double* xb, const double* tmp, index_t nrow,
                                      index_t nb, const double* m, double* t, double* c) {
-    for (index_t j = 0; j < nb; ++j) t[j] = 0.0, c[j] = 0.0;
-    for (index_t i = 0; i < nrow; ++i) {
-      XENTROPY_VM_SIMD
-      for (index_t j = 0; j < nb; ++j) {
-        const double v = xb[j * nrow + i];
-        t[j] += v < m[j] ? tmp[j * nrow + i] : 0.0;
-        c[j] += v == m[j] ? 1.0 : 0.0;
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double tt[L], cc[L], ml[L];
+      for (index_t l = 0; l < L; ++l) tt[l] = 0.0, cc[l] = 0.0, ml[l] = m[j0 + l];
+      const double* xj = xb + j0 * nrow;
+      const double* ej = tmp + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          // both loads unconditional: a load in one arm of a select is
+          // not if-converted (it could fault), and the loop stays scalar
+          const double v = xj[l * nrow + i], e = ej[l * nrow + i];
+          tt[l] += v < ml[l] ? e : 0.0;
+          cc[l] += v == ml[l] ? 1.0 : 0.0;
+        }
       }
+      for (index_t l = 0; l < L; ++l) t[j0 + l] = tt[l], c[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double ts = 0.0, cs = 0.0;
+      for (index_t i = 0; i < nrow; ++i) {
+        const double v = xb[j * nrow + i], e = tmp[j * nrow + i];
+        ts += v < m[j] ? e : 0.0;
+        cs += v == m[j] ? 1.0 : 0.0;
+      }
+      t[j] = ts;
+      c[j] = cs;
     }
   }
 };
