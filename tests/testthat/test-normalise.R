@@ -456,6 +456,10 @@ test_that("logdiffexp is within 2 ulp against 200-bit arithmetic, on every SIMD 
     expect_lt(abs(logdiffexp(x, y) - Rmpfr::asNumeric(ex)), abs(x) * 2^-60)
   })
   expect_identical(logdiffexp(1000, 999), 1000 + log1mexp(1))
+  # a - b subnormal: log(exp(x) - 1) is about log(x)
+  x <- c(1e-316, 5e-324, 2^-1022)
+  each_simd_path(expect_lte(max(ulp_error(logdiffexp(x, 0),
+                                          Rmpfr::mpfr(x, mpfr_bits) + exact_log1mexp(x))), 2))
 })
 
 test_that("logdiffexp: equal arguments, infinities, recycling, NA/NaN and attributes", {

@@ -452,7 +452,7 @@ XENTROPY_VM_INLINE double log1mexp_split(double x, double xl, double& lo, double
   y = a - el;
   const double yl = (a - y) - el;
   // d/dx log1mexp(x) = e^-x / (1 - e^-x): xl moves the value by xl e / y
-  const double corr = xl * (e / y);
+  const double corr = xl == 0.0 ? 0.0 : xl * (e / y);  // y may be subnormal
   double l1, l2;
   const double h1 = log_dd_split(y, yl, l1);
   const double h2 = log1p_dd_split(-e, -el, l2);
