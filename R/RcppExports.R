@@ -93,6 +93,22 @@ softmax_impl <- function(x, margin, temperature, log_output, nthreads) {
     .Call(`_xentropy_softmax_impl`, x, margin, temperature, log_output, nthreads)
 }
 
+interrupt_test_impl <- function(x, margin, polls, nthreads) {
+    .Call(`_xentropy_interrupt_test_impl`, x, margin, polls, nthreads)
+}
+
+logsumexp_weighted_impl <- function(x, weights, per_class, margin, na_rm, nthreads) {
+    .Call(`_xentropy_logsumexp_weighted_impl`, x, weights, per_class, margin, na_rm, nthreads)
+}
+
+log1mexp_impl <- function(x, nthreads) {
+    .Call(`_xentropy_log1mexp_impl`, x, nthreads)
+}
+
+logdiffexp_impl <- function(a, b, nthreads) {
+    .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
+}
+
 available_threads_impl <- function() {
     .Call(`_xentropy_available_threads_impl`)
 }

@@ -1,4 +1,5 @@
-# Accuracy of xentropy's link functions against base R's counterparts.
+# Accuracy of xentropy's link functions, log1mexp() and logdiffexp() against
+# base R's counterparts.
 #
 # Run from the repository root, after installing the package:
 #   Rscript bench/accuracy.R
@@ -72,6 +73,27 @@ p_regions <- list(
   "p near 1, 1 - p < 1e-6" = 1 - c(binades(n, -53, -20), 2^-53)
 )
 
+# log(1 - exp(-x)) in MPFR; above x = 40, 1 - exp(-x) needs more than 200
+# bits, so the series -(e + e^2 / 2 + e^3 / 3), e = exp(-x), is used there.
+exact_log1mexp <- function(x) {
+  X <- Rmpfr::mpfr(x, mpfr_bits)
+  E <- exp(-X)
+  r <- log(-expm1(-X))
+  big <- x > 40
+  r[big] <- -(E[big] + E[big]^2 / 2 + E[big]^3 / 3)
+  r
+}
+# logdiffexp(x, 0) = log(exp(x) - 1) = x + log1mexp(x)
+exact_logexpm1 <- function(x) Rmpfr::mpfr(x, mpfr_bits) + exact_log1mexp(x)
+
+pos_regions <- list(
+  "whole (0, 1.8e308)" = local({ v <- abs(link_test_points(n)); v[v > 0] }),
+  "near 0, x < 1e-3" = c(binades(n, -1074, -10), runif(n, 0, 1e-3)),
+  "around log 2, x in [0.5, 1]" = c(runif(n, 0.5, 1), log(2) * (1 + c(-1, 0, 1) * 2^-52)),
+  "moderate, x in [1, 40]" = runif(n, 1, 40),
+  "large, x > 40" = c(10^runif(n, log10(40), 308.25), .Machine$double.xmax)
+)
+
 # What is compared: ours, and base R's counterparts (one row each).
 specs <- list(
   list(fun = "sigmoid", ours = sigmoid, exact = exact_sigmoid, points = x_regions,
@@ -91,7 +113,15 @@ specs <- list(
        base = list("-plogis(-x, log.p = TRUE)" = function(x) -plogis(-x, log.p = TRUE),
                    "log1p(exp(x))" = function(x) log1p(exp(x)))),
   list(fun = "logit", ours = logit, exact = exact_logit, points = p_regions,
-       base = list("qlogis(p)" = function(p) qlogis(p)))
+       base = list("qlogis(p)" = function(p) qlogis(p))),
+  list(fun = "log1mexp", ours = log1mexp, exact = exact_log1mexp, points = pos_regions,
+       base = list("log(-expm1(-x))" = function(x) log(-expm1(-x)),
+                   "log1p(-exp(-x))" = function(x) log1p(-exp(-x)),
+                   "log(1 - exp(-x))" = function(x) log(1 - exp(-x)))),
+  list(fun = "logdiffexp(x, 0)", ours = function(x) logdiffexp(x, 0),
+       exact = exact_logexpm1, points = pos_regions,
+       base = list("log(expm1(x))" = function(x) log(expm1(x)),
+                   "log(exp(x) - 1)" = function(x) log(exp(x) - 1)))
 )
 
 fmt_ulp <- function(u) {

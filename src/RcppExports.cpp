@@ -370,6 +370,57 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// interrupt_test_impl
+int interrupt_test_impl(SEXP x, int margin, int polls, int nthreads);
+RcppExport SEXP _xentropy_interrupt_test_impl(SEXP xSEXP, SEXP marginSEXP, SEXP pollsSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
+    Rcpp::traits::input_parameter< int >::type polls(pollsSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(interrupt_test_impl(x, margin, polls, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// logsumexp_weighted_impl
+SEXP logsumexp_weighted_impl(SEXP x, SEXP weights, bool per_class, int margin, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_logsumexp_weighted_impl(SEXP xSEXP, SEXP weightsSEXP, SEXP per_classSEXP, SEXP marginSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type per_class(per_classSEXP);
+    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(logsumexp_weighted_impl(x, weights, per_class, margin, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// log1mexp_impl
+SEXP log1mexp_impl(SEXP x, int nthreads);
+RcppExport SEXP _xentropy_log1mexp_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(log1mexp_impl(x, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// logdiffexp_impl
+SEXP logdiffexp_impl(SEXP a, SEXP b, int nthreads);
+RcppExport SEXP _xentropy_logdiffexp_impl(SEXP aSEXP, SEXP bSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type a(aSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type b(bSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(logdiffexp_impl(a, b, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // available_threads_impl
 int available_threads_impl();
 RcppExport SEXP _xentropy_available_threads_impl() {
@@ -423,6 +474,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_sigmoid_focal_loss_grad_impl", (DL_FUNC) &_xentropy_sigmoid_focal_loss_grad_impl, 9},
     {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
+    {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
+    {"_xentropy_logsumexp_weighted_impl", (DL_FUNC) &_xentropy_logsumexp_weighted_impl, 6},
+    {"_xentropy_log1mexp_impl", (DL_FUNC) &_xentropy_log1mexp_impl, 2},
+    {"_xentropy_logdiffexp_impl", (DL_FUNC) &_xentropy_logdiffexp_impl, 3},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},

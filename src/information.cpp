@@ -2,6 +2,7 @@
 // passes the layout: nobs, nclass, p's and q's strides (per observation, per
 // class) and whether the classes of an observation are contiguous.
 #include "glue.h"
+#include "interrupt.h"
 
 namespace {
 xentropy::view view_of(SEXP x, const Rcpp::NumericVector& layout, int at) {
@@ -23,23 +24,25 @@ SEXP information_impl(int measure, SEXP p, SEXP q,
   const xentropy::view pv = view_of(p, layout, 2), qv = view_of(q, layout, 4);
   Rcpp::NumericVector out(Rcpp::no_init(nobs));
   xentropy::first_invalid bad;
-  switch (measure) {
-    case 0:
-      xentropy::entropy(pv, nobs, nclass, contiguous, REAL(out), log_base, na_rm,
-                        nthreads, bad);
-      break;
-    case 1:
-      xentropy::cross_entropy(pv, qv, nobs, nclass, contiguous, REAL(out),
-                              log_base, na_rm, nthreads, bad);
-      break;
-    case 2:
-      xentropy::kl_divergence(pv, qv, nobs, nclass, contiguous, REAL(out),
-                              log_base, na_rm, nthreads, bad);
-      break;
-    default:
-      // one thread: lgamma() writes the global signgam in glibc
-      xentropy::multinomial_terms(pv, qv, nobs, nclass, contiguous,
-                                  measure == 3, REAL(out), 1, bad);
-  }
+  glue::interruptible([&] {
+    switch (measure) {
+      case 0:
+        xentropy::entropy(pv, nobs, nclass, contiguous, REAL(out), log_base, na_rm,
+                          nthreads, bad);
+        break;
+      case 1:
+        xentropy::cross_entropy(pv, qv, nobs, nclass, contiguous, REAL(out),
+                                log_base, na_rm, nthreads, bad);
+        break;
+      case 2:
+        xentropy::kl_divergence(pv, qv, nobs, nclass, contiguous, REAL(out),
+                                log_base, na_rm, nthreads, bad);
+        break;
+      default:
+        // one thread: lgamma() writes the global signgam in glibc
+        xentropy::multinomial_terms(pv, qv, nobs, nclass, contiguous,
+                                    measure == 3, REAL(out), 1, bad);
+    }
+  });
   return glue::flag_invalid(out, bad);
 }

@@ -1,13 +1,14 @@
 // Rcpp glue for xentropy/link.hpp. `x` is a double vector, matrix or array
 // (checked and coerced in R); the result keeps its attributes, like exp().
 #include "glue.h"
+#include "interrupt.h"
 
 namespace {
 using kernel = void (*)(const double*, double*, xentropy::index_t, int);
 
 SEXP elementwise(kernel f, SEXP x, int nthreads) {
   Rcpp::NumericVector out = glue::alloc_like(x);
-  f(REAL(x), REAL(out), XLENGTH(x), nthreads);
+  glue::interruptible([&] { f(REAL(x), REAL(out), XLENGTH(x), nthreads); });
   return out;
 }
 }  // namespace

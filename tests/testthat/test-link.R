@@ -131,3 +131,16 @@ test_that("non-numeric input is an error naming the argument", {
   expect_error(sigmoid(data.frame(a = 1)), "not a data frame", class = "xentropy_error")
   expect_error(sigmoid(1i), "not a complex", class = "xentropy_error")
 })
+
+test_that("logit is within 2 ulp on every SIMD path (vectorised), special values kept", {
+  skip_if_not_installed("Rmpfr")
+  p <- prob_test_points()
+  exact <- exact_logit(p)
+  each_simd_path({
+    expect_lte(max(ulp_error(logit(p), exact)), 2)
+    expect_identical(logit(c(0, 1, 0.5)), c(-Inf, Inf, 0))
+    out <- suppressWarnings(logit(c(NA, NaN, -0.5, 1.5, 0.25, 0.75)))
+    expect_identical(is.na(out), c(TRUE, TRUE, TRUE, TRUE, FALSE, FALSE))
+    expect_identical(is.nan(out), c(FALSE, TRUE, TRUE, TRUE, FALSE, FALSE))
+  })
+})

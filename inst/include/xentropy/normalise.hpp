@@ -6,6 +6,13 @@
 //   log_softmax(x)_k = x_k - logsumexp(x)
 // each applied to x / T for a temperature T > 0.
 //
+// Temperature: the maximum m is taken of x itself and the shifted scores are
+// (x_k - m) / T, one rounding, never x_k / T - m / T (x / T overflows or
+// loses every digit of x_k - m when T is tiny, and x_k / T - m / T cancels):
+// logsumexp(x / T) = m / T + log1p(t + c - 1) with t the sum of
+// exp((x_k - m) / T) below m. Where x_k - m overflows (x_k and m huge, of
+// opposite signs) it is formed as ((x_k / 2 - m / 2) / T) * 2, exactly.
+//
 // Numerical trick: with m = max_k x_k, t = sum_{x_k < m} exp(x_k - m) and
 // c = #{k : x_k = m},
 //   logsumexp(x) = m + log1p(t + (c - 1)),
@@ -32,6 +39,7 @@
 #define XENTROPY_NORMALISE_HPP
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "blocks.hpp"
@@ -54,13 +62,26 @@ struct lse_stats {
   bool nan = false;   // a NaN that is not NA was seen
 };
 
-// Scaled input: x / T, or x itself when T is 1 (skips a division per element).
+// The temperature T; `unit` when T is 1 (skips a division per element).
 struct scale {
   double temperature;
   bool unit;
   explicit scale(double T) : temperature(T), unit(T == 1.0) {}
   double operator()(double x) const { return unit ? x : x / temperature; }
 };
+
+// (x - m) / T for x <= m (m finite), rounded once; x - m may overflow when x
+// and m are huge and of opposite signs: then the halves are subtracted (exact,
+// they are far from the subnormal range) and the quotient doubled.
+// Branch-free so that loops over it vectorise.
+XENTROPY_VM_INLINE double shifted(double x, double m, double T) {
+  const double d = x - m;
+  const double h = ((0.5 * x - 0.5 * m) / T) * 2.0;
+  return d == -std::numeric_limits<double>::infinity() && x == x &&
+                 x != -std::numeric_limits<double>::infinity()
+             ? h
+             : d / T;
+}
 
 // The row or column outcome once the maximum and flags are known.
 enum class kind { regular, na, nan, all_neg_inf, pos_inf };
@@ -73,13 +94,14 @@ inline kind classify(const lse_stats& s, bool na_rm) {
   return kind::regular;
 }
 
-inline double lse_value(const lse_stats& s, kind k) {
+// m / T + log1p(t + c - 1) for a regular row (T = 1: m + ...).
+inline double lse_value(const lse_stats& s, kind k, double T = 1.0) {
   switch (k) {
     case kind::na: return na_real();
     case kind::nan: return nan_real();
     case kind::all_neg_inf: return -inf();
     case kind::pos_inf: return inf();
-    default: return s.m + vm::log1p(s.t + (s.c - 1.0));
+    default: return (T == 1.0 ? s.m : s.m / T) + vm::log1p(s.t + (s.c - 1.0));
   }
 }
 
@@ -92,23 +114,23 @@ inline double lse_value(const lse_stats& s, kind k) {
 constexpr int lanes = 8;
 constexpr double neg_inf = -std::numeric_limits<double>::infinity();
 
-// Pass 1 over one contiguous stretch: res = {maximum, number of NaNs}.
-template <bool Unit>
+// Pass 1 over one contiguous stretch: res = {maximum, number of NaNs}. The
+// maximum is of x itself (T > 0 does not change where it is).
 struct stretch_max_k {
-  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double* res) {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double* res) {
     double m[lanes], nc[lanes];
     for (int l = 0; l < lanes; ++l) m[l] = neg_inf, nc[l] = 0.0;
     index_t i = 0;
     for (; i + lanes <= n; i += lanes) {
       XENTROPY_VM_SIMD
       for (int l = 0; l < lanes; ++l) {
-        const double v = Unit ? x[i + l] : x[i + l] / T;
+        const double v = x[i + l];
         nc[l] += v != v ? 1.0 : 0.0;
         m[l] = v > m[l] ? v : m[l];
       }
     }
     for (; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
+      const double v = x[i];
       nc[0] += v != v ? 1.0 : 0.0;
       m[0] = v > m[0] ? v : m[0];
     }
@@ -121,66 +143,105 @@ struct stretch_max_k {
   }
 };
 
+// The shifted, scaled score (x - m) / T of an entry x <= m.
+template <bool Unit>
+XENTROPY_VM_INLINE double shift_of(double x, double m, double T) {
+  return Unit ? x - m : shifted(x, m, T);
+}
+
 // Pass 2 over one contiguous stretch, given its maximum m > -Inf:
-// res = {sum of exp(v - m) over v < m, number of v == m}. When m is +Inf this
-// counts the +Inf entries (exp(v - Inf) adds 0 for the others).
+// res = {sum of exp((x - m) / T) over x < m, number of x == m}. When m is
+// +Inf this counts the +Inf entries (the others add 0 or NaN, not selected).
 template <bool Unit>
 struct stretch_sum_k {
   XENTROPY_VM_INLINE static void run(const double* x, index_t n, double T, double m,
                                      double* res) {
-    double t[lanes], c[lanes];
-    for (int l = 0; l < lanes; ++l) t[l] = 0.0, c[l] = 0.0;
+    // t[l] - k[l] is the lane's sum, compensated (Kahan: every term is >= 0)
+    double t[lanes], k[lanes], c[lanes];
+    for (int l = 0; l < lanes; ++l) t[l] = 0.0, k[l] = 0.0, c[l] = 0.0;
     index_t i = 0;
     for (; i + lanes <= n; i += lanes) {
       XENTROPY_VM_SIMD
       for (int l = 0; l < lanes; ++l) {
-        const double v = Unit ? x[i + l] : x[i + l] / T;
-        const double e = vm::exp(v - m);
-        t[l] += v < m ? e : 0.0;
+        const double v = x[i + l];
+        const double e = vm::exp(shift_of<Unit>(v, m, T));
+        const double y = (v < m ? e : 0.0) - k[l];
+        const double s = t[l] + y;
+        k[l] = (s - t[l]) - y;
+        t[l] = s;
         c[l] += v == m ? 1.0 : 0.0;
       }
     }
     for (; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
-      const double e = vm::exp(v - m);
-      t[0] += v < m ? e : 0.0;
+      const double v = x[i];
+      const double e = vm::exp(shift_of<Unit>(v, m, T));
+      const double y = (v < m ? e : 0.0) - k[0];
+      const double s = t[0] + y;
+      k[0] = (s - t[0]) - y;
+      t[0] = s;
       c[0] += v == m ? 1.0 : 0.0;
     }
-    res[0] = 0.0;
+    compensated_sum total;
     res[1] = 0.0;
-    for (int l = 0; l < lanes; ++l) res[0] += t[l], res[1] += c[l];
+    for (int l = 0; l < lanes; ++l) {
+      total.add(t[l]);
+      total.add(-k[l]);
+      res[1] += c[l];
+    }
+    res[0] = total.value();
   }
 };
 
-// Both passes over rows [r0, r0 + nb) of an nrow x ncol matrix, sweeping the
-// columns with the rows of the block in the inner (vectorised) loop.
-template <bool Unit>
-struct rows_k {
-  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
-                                     index_t r0, index_t nb, double T, double* m,
-                                     double* nc, double* t, double* c) {
-    for (index_t i = 0; i < nb; ++i) m[i] = neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0;
-    for (index_t j = 0; j < ncol; ++j) {
+// The two passes over rows [r0, r0 + nb) of an nrow x ncol matrix, for the
+// columns [j0, j1), sweeping the columns with the rows of the block in the
+// inner (vectorised) loop; they add to their outputs, so that the columns can
+// be taken in ranges (with an interrupt poll between ranges) and give the
+// same result as in one sweep.
+struct rows_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t j0,
+                                     index_t j1, index_t r0, index_t nb, double* m,
+                                     double* nc) {
+    for (index_t j = j0; j < j1; ++j) {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
+        const double v = col[i];
         nc[i] += v != v ? 1.0 : 0.0;
         m[i] = v > m[i] ? v : m[i];
       }
     }
-    for (index_t j = 0; j < ncol; ++j) {
+  }
+};
+
+template <bool Unit>
+struct rows_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t j0,
+                                     index_t j1, index_t r0, index_t nb, double T,
+                                     const double* m, double* t, double* k, double* c) {
+    for (index_t j = j0; j < j1; ++j) {
       const double* col = x + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
-        const double e = vm::exp(v - m[i]);
-        t[i] += v < m[i] ? e : 0.0;
+        const double v = col[i];
+        const double e = vm::exp(shift_of<Unit>(v, m[i], T));
+        // compensated (Kahan; terms >= 0; t - k is the sum): a row of 1e8
+        // columns summed in sequence was off by 1.3e-10 relative
+        const double y = (v < m[i] ? e : 0.0) - k[i];
+        const double s = t[i] + y;
+        k[i] = (s - t[i]) - y;
+        t[i] = s;
         c[i] += v == m[i] ? 1.0 : 0.0;
       }
     }
   }
 };
+
+// Columns per range of a row block of nb rows: about interrupt_interval
+// elements.
+inline index_t column_range(index_t nb) {
+  const index_t w = static_cast<index_t>(detail::interrupt_interval) / (nb > 0 ? nb : 1);
+  return w > 0 ? w : 1;
+}
 
 // L[i] = log1p(t[i] + c[i] - 1) for the rows of a block.
 struct log1p_k {
@@ -190,8 +251,8 @@ struct log1p_k {
   }
 };
 
-// Writes softmax (Log = false: exp(v - m) / a) or log-softmax (Log = true:
-// (v - m) - a) of rows [r0, r0 + nb), column by column.
+// Writes softmax (Log = false: exp(v) / a) or log-softmax (Log = true:
+// v - a), v = (x - m) / T, of rows [r0, r0 + nb), column by column.
 template <bool Unit, bool Log>
 struct rows_out_k {
   XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t ncol,
@@ -202,8 +263,8 @@ struct rows_out_k {
       double* o = out + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = Unit ? col[i] : col[i] / T;
-        o[i] = Log ? (v - m[i]) - a[i] : vm::exp(v - m[i]) / a[i];
+        const double v = shift_of<Unit>(col[i], m[i], T);
+        o[i] = Log ? v - a[i] : vm::exp(v) / a[i];
       }
     }
   }
@@ -216,8 +277,8 @@ struct stretch_out_k {
                                      double a, double* out) {
     XENTROPY_VM_SIMD
     for (index_t i = 0; i < n; ++i) {
-      const double v = Unit ? x[i] : x[i] / T;
-      out[i] = Log ? (v - m) - a : vm::exp(v - m) / a;
+      const double v = shift_of<Unit>(x[i], m, T);
+      out[i] = Log ? v - a : vm::exp(v) / a;
     }
   }
 };
@@ -236,8 +297,8 @@ inline void missing_kind(const double* x, index_t n, index_t stride, lse_stats& 
 // Statistics of one contiguous stretch (pass 1 and, given m, pass 2).
 inline void scan_max(const double* x, index_t n, const scale& sc, lse_stats& s) {
   double res[2];
-  if (sc.unit) vm::dispatch<stretch_max_k<true>>(x, n, sc.temperature, res);
-  else vm::dispatch<stretch_max_k<false>>(x, n, sc.temperature, res);
+  (void)sc;
+  vm::dispatch<stretch_max_k>(x, n, res);
   s.m = res[0] > s.m ? res[0] : s.m;
   if (res[1] > 0) missing_kind(x, n, 1, s);
 }
@@ -255,9 +316,23 @@ inline void scan_sum(const double* x, index_t n, const scale& sc, double m,
 inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
                       index_t r1, const scale& sc, lse_stats* st) {
   const index_t nb = r1 - r0;
-  double m[row_block], nc[row_block], t[row_block], c[row_block];
-  if (sc.unit) vm::dispatch<rows_k<true>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
-  else vm::dispatch<rows_k<false>>(x, nrow, ncol, r0, nb, sc.temperature, m, nc, t, c);
+  double m[row_block], nc[row_block], t[row_block], c[row_block], k[row_block];
+  for (index_t i = 0; i < nb; ++i)
+    m[i] = neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0, k[i] = 0.0;
+  const index_t w = column_range(nb);
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
+    vm::dispatch<rows_max_k>(x, nrow, j0, j1, r0, nb, m, nc);
+    if (interrupted((j1 - j0) * nb)) break;
+  }
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
+    const double T = sc.temperature;
+    if (sc.unit) vm::dispatch<rows_sum_k<true>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    else vm::dispatch<rows_sum_k<false>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    if (interrupted((j1 - j0) * nb)) break;
+  }
+  for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
   for (index_t i = 0; i < nb; ++i) {
     st[i] = lse_stats();
     st[i].m = m[i];
@@ -287,7 +362,7 @@ inline lse_stats column_stats(const double* x, index_t n, const scale& sc,
     s.nan = s.nan || p.nan;
     if (p.m > s.m) s.m = p.m;
   }
-  if (s.m == -inf()) return s;
+  if (s.m == -inf() || interrupted()) return s;
   const double m = s.m;
   parallel_chunks(n, col_chunk, nt, [&](index_t b, index_t e) {
     lse_stats& p = part[static_cast<std::size_t>(b / col_chunk)];
@@ -295,10 +370,12 @@ inline lse_stats column_stats(const double* x, index_t n, const scale& sc,
     p.c = 0.0;
     scan_sum(x + b, e - b, sc, m, p.t, p.c);
   });
+  compensated_sum t;
   for (const lse_stats& p : part) {
-    s.t += p.t;
+    t.add(p.t);
     s.c += p.c;
   }
+  s.t = t.value();
   return s;
 }
 
@@ -307,14 +384,12 @@ inline lse_stats column_stats(const double* x, index_t n, const scale& sc,
 template <class F>
 inline void for_columns(index_t nrow, index_t ncol, int nthreads, F f) {
   if (nrow <= col_chunk) {
-    const int nt = threads_for(nthreads, nrow * ncol);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-#endif
-    for (index_t j = 0; j < ncol; ++j) f(j, 1);
-    (void)nt;
+    parallel_chunks(ncol, 1, threads_for(nthreads, nrow * ncol),
+                    [&](index_t j0, index_t j1) {
+                      for (index_t j = j0; j < j1; ++j) f(j, 1);
+                    }, nrow > 0 ? nrow : 1);
   } else {
-    for (index_t j = 0; j < ncol; ++j) f(j, nthreads);
+    for (index_t j = 0; j < ncol && !interrupted(); ++j) f(j, nthreads);
   }
 }
 
@@ -341,7 +416,7 @@ inline void normalise_stretch(const double* x, double* out, index_t n,
       const double on = log ? -std::log(s.c) : 1.0 / s.c;
       const double off = log ? -inf() : 0.0;
       for (index_t i = 0; i < n; ++i)
-        out[i * stride] = sc(x[i * stride]) == inf() ? on : off;
+        out[i * stride] = x[i * stride] == inf() ? on : off;
       return;
     }
     default: {
@@ -382,12 +457,19 @@ inline void normalise_rows(const double* x, double* out, index_t nrow,
     for (index_t i = 0; i < nb; ++i) a[i] = t[i] + c[i];
   }
   const double T = sc.temperature;
-  if (log) {
-    if (sc.unit) vm::dispatch<rows_out_k<true, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
-    else vm::dispatch<rows_out_k<false, true>>(x, nrow, ncol, r0, nb, T, m, a, out);
-  } else {
-    if (sc.unit) vm::dispatch<rows_out_k<true, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
-    else vm::dispatch<rows_out_k<false, false>>(x, nrow, ncol, r0, nb, T, m, a, out);
+  const index_t w = column_range(nb);
+  for (index_t j0 = 0; j0 < ncol; j0 += w) {
+    const index_t nc = j0 + w < ncol ? w : ncol - j0;
+    const double* xj = x + j0 * nrow;
+    double* oj = out + j0 * nrow;
+    if (log) {
+      if (sc.unit) vm::dispatch<rows_out_k<true, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+      else vm::dispatch<rows_out_k<false, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+    } else {
+      if (sc.unit) vm::dispatch<rows_out_k<true, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+      else vm::dispatch<rows_out_k<false, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
+    }
+    if (interrupted(nc * nb)) return;
   }
   if (!special) return;
   for (index_t i = 0; i < nb; ++i)
@@ -401,7 +483,354 @@ inline void for_row_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
                   [&](index_t r0, index_t r1) {
                     lse_stats st[row_block];
                     f(r0, r1, st);
-                  });
+                  }, row_block * (ncol > 0 ? ncol : 1));
+}
+
+
+// --- Weighted log-sum-exp: log sum_k b_k exp(x_k), b_k >= 0 ---------------
+// Entries with b_k = 0 are left out (whatever x_k is, as SciPy's `b`); with
+// m the largest x_k among the others, t = sum over x_k < m of
+// b_k exp(x_k - m) (compensated) and c = sum of b_k over x_k = m,
+// the value is m + log(t + c), taken as log1p(t + (c - 1)) when t + c is in
+// [1/2, 2]. The weight of element (i, j) (row i, column j) is
+// w[j * wsj + i * wsi].
+
+// Pass 1 over rows [r0, r0 + nb), columns [j0, j1): maxima and missing counts.
+template <bool WRow>
+struct wrows_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t nrow,
+                                     index_t wsj, index_t j0, index_t j1, index_t r0,
+                                     index_t nb, double* m, double* nc) {
+    for (index_t j = j0; j < j1; ++j) {
+      const double* col = x + j * nrow + r0;
+      const double* wc = w + j * wsj + (WRow ? r0 : 0);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i], b = wc[WRow ? i : 0];
+        const bool on = b > 0.0;
+        nc[i] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+        m[i] = on && v > m[i] ? v : m[i];
+      }
+    }
+  }
+};
+
+template <bool WRow>
+struct wrows_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t nrow,
+                                     index_t wsj, index_t j0, index_t j1, index_t r0,
+                                     index_t nb, const double* m, double* t, double* k,
+                                     double* c) {
+    for (index_t j = j0; j < j1; ++j) {
+      const double* col = x + j * nrow + r0;
+      const double* wc = w + j * wsj + (WRow ? r0 : 0);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double v = col[i], b = wc[WRow ? i : 0];
+        const bool on = b > 0.0;
+        const double e = b * vm::exp(v - m[i]);
+        const double y = (on && v < m[i] ? e : 0.0) - k[i];
+        const double s = t[i] + y;
+        k[i] = (s - t[i]) - y;
+        t[i] = s;
+        c[i] += on && v == m[i] ? b : 0.0;
+      }
+    }
+  }
+};
+
+// log(t + c) as above.
+inline double weighted_log(double t, double c) {
+  const double s = t + c;
+  return s >= 0.5 && s <= 2.0 ? std::log1p(t + (c - 1.0)) : std::log(s);
+}
+
+// Whether the missing entries of a weighted stretch are NA or NaN (scalar).
+inline void weighted_missing(const double* x, const double* w, index_t n,
+                             index_t xs, index_t ws, lse_stats& s) {
+  for (index_t i = 0; i < n; ++i) {
+    const double v = x[i * xs], b = w[i * ws];
+    if (std::isnan(b)) {
+      if (is_na(b)) s.na = true; else s.nan = true;
+    } else if (std::isnan(v) && b != 0.0) {
+      if (is_na(v)) s.na = true; else s.nan = true;
+    }
+  }
+}
+
+inline double weighted_value(const lse_stats& s, bool na_rm) {
+  const kind k = classify(s, na_rm);
+  if (k != kind::regular) return lse_value(s, k);
+  return s.m + weighted_log(s.t, s.c);
+}
+
+// One contiguous stretch (a column): pass 1 and pass 2 as one-row "blocks"
+// would be slow, so the column kernels take the weights with stride 1.
+struct wstretch_max_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
+                                     double* res) {
+    double m = neg_inf, nc = 0.0;
+    XENTROPY_VM_SIMD_REDUCTION(+ : nc)
+    for (index_t i = 0; i < n; ++i) {
+      const double v = x[i], b = w[i];
+      nc += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+    }
+    for (index_t i = 0; i < n; ++i) {
+      const double v = x[i];
+      m = w[i] > 0.0 && v > m ? v : m;
+    }
+    res[0] = m;
+    res[1] = nc;
+  }
+};
+
+struct wstretch_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
+                                     double m, double* res) {
+    double t[lanes], k[lanes], c[lanes];
+    for (int l = 0; l < lanes; ++l) t[l] = 0.0, k[l] = 0.0, c[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = x[i + l], b = w[i + l];
+        const bool on = b > 0.0;
+        const double e = b * vm::exp(v - m);
+        const double y = (on && v < m ? e : 0.0) - k[l];
+        const double s = t[l] + y;
+        k[l] = (s - t[l]) - y;
+        t[l] = s;
+        c[l] += on && v == m ? b : 0.0;
+      }
+    }
+    for (; i < n; ++i) {
+      const double v = x[i], b = w[i];
+      const bool on = b > 0.0;
+      const double e = b * vm::exp(v - m);
+      const double y = (on && v < m ? e : 0.0) - k[0];
+      const double s = t[0] + y;
+      k[0] = (s - t[0]) - y;
+      t[0] = s;
+      c[0] += on && v == m ? b : 0.0;
+    }
+    compensated_sum ts, cs;
+    for (int l = 0; l < lanes; ++l) {
+      ts.add(t[l]);
+      ts.add(-k[l]);
+      cs.add(c[l]);
+    }
+    res[0] = ts.value();
+    res[1] = cs.value();
+  }
+};
+
+
+// --- Short columns (margin 2 with few rows) --------------------------------
+// One column at a time would spend its time in per-column set-up (10 rows:
+// 8x the memory floor). Instead columns are taken in blocks of about
+// short_block elements, contiguous in memory: the maxima column by column
+// (scalar, cheap), then exp over the whole block in one vectorised loop
+// against the maxima spread per element, then the sums column by column.
+constexpr index_t short_col = 64;      // columns up to this long take this path
+constexpr index_t short_block = 4096;  // elements per block
+
+// tmp[e] = exp((x[e] - mm[e]) / T) over a block.
+template <bool Unit>
+struct block_exp_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* mm, index_t n,
+                                     double T, double* tmp) {
+    XENTROPY_VM_SIMD
+    for (index_t e = 0; e < n; ++e) tmp[e] = vm::exp(shift_of<Unit>(x[e], mm[e], T));
+  }
+};
+
+// Softmax: out[e] /= aa[e]; log-softmax: out[e] = (x[e] - mm[e]) / T - aa[e].
+template <bool Unit, bool Log>
+struct block_out_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* mm,
+                                     const double* aa, index_t n, double T, double* out) {
+    XENTROPY_VM_SIMD
+    for (index_t e = 0; e < n; ++e)
+      out[e] = Log ? shift_of<Unit>(x[e], mm[e], T) - aa[e] : out[e] / aa[e];
+  }
+};
+
+// Maxima and NaN counts of nb short columns (of nrow entries each), with the
+// columns in the inner (vectorised, strided) loop.
+struct short_max_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
+                                     double* m, double* nc) {
+    // 16 columns at a time, their maxima kept in registers across the rows
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double mm[L], cc[L];
+      for (index_t l = 0; l < L; ++l) mm[l] = neg_inf, cc[l] = 0.0;
+      const double* xj = xb + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          const double v = xj[l * nrow + i];
+          cc[l] += v != v ? 1.0 : 0.0;
+          mm[l] = v > mm[l] ? v : mm[l];
+        }
+      }
+      for (index_t l = 0; l < L; ++l) m[j0 + l] = mm[l], nc[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double mx = neg_inf, cn = 0.0;
+      for (index_t i = 0; i < nrow; ++i) {
+        const double v = xb[j * nrow + i];
+        cn += v != v ? 1.0 : 0.0;
+        mx = v > mx ? v : mx;
+      }
+      m[j] = mx;
+      nc[j] = cn;
+    }
+  }
+};
+
+// Sums t[j] of tmp over entries below the maximum and counts c[j] of entries
+// equal to it, likewise.
+struct short_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, const double* tmp, index_t nrow,
+                                     index_t nb, const double* m, double* t, double* c) {
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double tt[L], cc[L], ml[L];
+      for (index_t l = 0; l < L; ++l) tt[l] = 0.0, cc[l] = 0.0, ml[l] = m[j0 + l];
+      const double* xj = xb + j0 * nrow;
+      const double* ej = tmp + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          // both loads unconditional: a load in one arm of a select is
+          // not if-converted (it could fault), and the loop stays scalar
+          const double v = xj[l * nrow + i], e = ej[l * nrow + i];
+          tt[l] += v < ml[l] ? e : 0.0;
+          cc[l] += v == ml[l] ? 1.0 : 0.0;
+        }
+      }
+      for (index_t l = 0; l < L; ++l) t[j0 + l] = tt[l], c[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double ts = 0.0, cs = 0.0;
+      for (index_t i = 0; i < nrow; ++i) {
+        const double v = xb[j * nrow + i], e = tmp[j * nrow + i];
+        ts += v < m[j] ? e : 0.0;
+        cs += v == m[j] ? 1.0 : 0.0;
+      }
+      t[j] = ts;
+      c[j] = cs;
+    }
+  }
+};
+
+// Statistics of the columns [j0, j1) (each nrow long) and exp of the block
+// into tmp; st[j - j0] gets m, t, c and the missing flags. `work` holds
+// 3 * short_block doubles.
+inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
+                        const scale& sc, lse_stats* st, double* mm, double* tmp,
+                        double* work) {
+  const index_t nb = j1 - j0;
+  const double* xb = x + j0 * nrow;
+  double* m = work;
+  double* nc = work + short_block;
+  double* t = work + 2 * short_block;
+  vm::dispatch<short_max_k>(xb, nrow, nb, m, nc);
+  for (index_t j = 0; j < nb; ++j) {
+    const double fill = m[j] > neg_inf && m[j] < inf() ? m[j] : 0.0;
+    double* mj = mm + j * nrow;
+    for (index_t i = 0; i < nrow; ++i) mj[i] = fill;
+  }
+  const index_t n = nb * nrow;
+  if (sc.unit) vm::dispatch<block_exp_k<true>>(xb, mm, n, sc.temperature, tmp);
+  else vm::dispatch<block_exp_k<false>>(xb, mm, n, sc.temperature, tmp);
+  // c in nc's place once the NaN counts are read
+  for (index_t j = 0; j < nb; ++j) {
+    st[j] = lse_stats();
+    st[j].m = m[j];
+    if (nc[j] > 0) missing_kind(xb + j * nrow, nrow, 1, st[j]);
+  }
+  vm::dispatch<short_sum_k>(xb, tmp, nrow, nb, m, t, nc);
+  for (index_t j = 0; j < nb; ++j) st[j].t = t[j], st[j].c = nc[j];
+}
+
+// Calls f(j0, j1) for blocks of short columns, in parallel.
+template <class F>
+inline void for_short_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
+  const index_t per = nrow > 0 ? std::max<index_t>(1, short_block / nrow) : short_block;
+  parallel_chunks(ncol, per, threads_for(nthreads, nrow * ncol), f,
+                  per * (nrow > 0 ? nrow : 1));
+}
+
+inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
+                            double* out, bool na_rm, int nthreads, const scale& sc) {
+  for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
+    // heap, not stack: worker threads may have small stacks
+    // uninitialised (every element is written before it is read)
+    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
+    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
+    double* mm = buf.get();
+    double* tmp = mm + short_block;
+    double* work = buf.get() + 5 * short_block;
+    double* t = tmp + short_block;
+    double* c = t + short_block;
+    double* L = c + short_block;
+    const index_t nb = j1 - j0;
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, tmp, work);
+    for (index_t j = 0; j < nb; ++j) t[j] = st[j].t, c[j] = st[j].c;
+    vm::dispatch<log1p_k>(t, c, nb, L);
+    for (index_t j = 0; j < nb; ++j) {
+      const kind k = classify(st[j], na_rm);
+      out[j0 + j] = k == kind::regular
+                        ? (sc.unit ? st[j].m : st[j].m / sc.temperature) + L[j]
+                        : lse_value(st[j], k);
+    }
+  });
+}
+
+inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* out,
+                          bool log, int nthreads, const scale& sc) {
+  for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
+    // uninitialised (every element is written before it is read)
+    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
+    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
+    double* mm = buf.get();
+    double* aa = mm + short_block;
+    double* work = buf.get() + 5 * short_block;
+    double* t = aa + short_block;
+    double* c = t + short_block;
+    double* a = c + short_block;
+    const index_t nb = j1 - j0, n = nb * nrow;
+    double* ob = out + j0 * nrow;
+    const double* xb = x + j0 * nrow;
+    // exp into the output itself (softmax divides it in place)
+    short_stats(x, nrow, j0, j1, sc, st.data(), mm, ob, work);
+    bool special = false;
+    for (index_t j = 0; j < nb; ++j) {
+      const bool regular = classify(st[j], false) == kind::regular;
+      special = special || !regular;
+      t[j] = regular ? st[j].t : 0.0;
+      c[j] = regular ? st[j].c : 1.0;
+    }
+    if (log) vm::dispatch<log1p_k>(t, c, nb, a);
+    else for (index_t j = 0; j < nb; ++j) a[j] = t[j] + c[j];
+    for (index_t j = 0; j < nb; ++j)
+      for (index_t i = 0; i < nrow; ++i) aa[j * nrow + i] = a[j];
+    const double T = sc.temperature;
+    if (log) {
+      if (sc.unit) vm::dispatch<block_out_k<true, true>>(xb, mm, aa, n, T, ob);
+      else vm::dispatch<block_out_k<false, true>>(xb, mm, aa, n, T, ob);
+    } else {
+      vm::dispatch<block_out_k<true, false>>(xb, mm, aa, n, T, ob);
+    }
+    if (!special) return;
+    for (index_t j = 0; j < nb; ++j)
+      if (classify(st[j], false) != kind::regular)
+        normalise_stretch(xb + j * nrow, ob + j * nrow, nrow, 1, sc, st[j], log);
+  });
 }
 
 }  // namespace detail
@@ -413,6 +842,11 @@ inline void logsumexp(const double* x, index_t nrow, index_t ncol, int margin,
                       double* out, bool na_rm = false, int nthreads = 1,
                       double temperature = 1.0) {
   const detail::scale sc(temperature);
+  if (margin == 1 && nrow == 1) {  // one row is contiguous: a column
+    margin = 2;
+    nrow = ncol;
+    ncol = 1;
+  }
   if (margin == 1) {
     detail::for_row_blocks(nrow, ncol, nthreads,
                            [&](index_t r0, index_t r1, detail::lse_stats* st) {
@@ -423,14 +857,17 @@ inline void logsumexp(const double* x, index_t nrow, index_t ncol, int margin,
       vm::dispatch<detail::log1p_k>(t, c, nb, L);
       for (index_t i = 0; i < nb; ++i) {
         const detail::kind k = detail::classify(st[i], na_rm);
-        out[r0 + i] = k == detail::kind::regular ? st[i].m + L[i]
-                                                 : detail::lse_value(st[i], k);
+        out[r0 + i] = k == detail::kind::regular
+                          ? (sc.unit ? st[i].m : st[i].m / temperature) + L[i]
+                          : detail::lse_value(st[i], k);
       }
     });
+  } else if (nrow <= detail::short_col && ncol > 1) {
+    detail::logsumexp_short(x, nrow, ncol, out, na_rm, nthreads, sc);
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
-      out[j] = detail::lse_value(s, detail::classify(s, na_rm));
+      out[j] = detail::lse_value(s, detail::classify(s, na_rm), temperature);
     });
   }
 }
@@ -442,12 +879,19 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
                     double* out, bool log_output = false, int nthreads = 1,
                     double temperature = 1.0) {
   const detail::scale sc(temperature);
+  if (margin == 1 && nrow == 1) {  // one row is contiguous: a column
+    margin = 2;
+    nrow = ncol;
+    ncol = 1;
+  }
   if (margin == 1) {
     detail::for_row_blocks(nrow, ncol, nthreads,
                            [&](index_t r0, index_t r1, detail::lse_stats* st) {
       detail::row_stats(x, nrow, ncol, r0, r1, sc, st);
       detail::normalise_rows(x, out, nrow, ncol, r0, r1, sc, st, log_output);
     });
+  } else if (nrow <= detail::short_col && ncol > 1) {
+    detail::softmax_short(x, nrow, ncol, out, log_output, nthreads, sc);
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
@@ -460,6 +904,176 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
 inline void log_softmax(const double* x, index_t nrow, index_t ncol, int margin,
                         double* out, int nthreads = 1, double temperature = 1.0) {
   softmax(x, nrow, ncol, margin, out, true, nthreads, temperature);
+}
+
+// Weighted log-sum-exp, log sum_k w_k exp(x_k), of each row (margin 1) or
+// column (margin 2) of the nrow x ncol matrix x, weights w_k >= 0 (NA and NaN
+// weights are missing values; the caller checks the rest). The weight of
+// element (i, j) is w[j * wsj + i * wsi]: a matrix of x's shape has
+// wsj = nrow, wsi = 1; one weight per class shared by every row has
+// (margin 1) wsj = 1, wsi = 0, or (margin 2) wsj = 0, wsi = 1.
+inline void logsumexp_weighted(const double* x, const double* w, index_t wsj,
+                               index_t wsi, index_t nrow, index_t ncol, int margin,
+                               double* out, bool na_rm = false, int nthreads = 1) {
+  if (margin == 1 && nrow == 1) {  // one row: a contiguous column
+    // element j of the row has weight w[j] whether w is a matrix or one
+    // weight per class
+    margin = 2;
+    nrow = ncol;
+    ncol = 1;
+    wsj = 0;
+  }
+  if (margin == 1) {
+    detail::for_row_blocks(nrow, ncol, nthreads,
+                           [&](index_t r0, index_t r1, detail::lse_stats* st) {
+      const index_t nb = r1 - r0;
+      double m[detail::row_block], nc[detail::row_block], t[detail::row_block],
+          c[detail::row_block], k[detail::row_block];
+      for (index_t i = 0; i < nb; ++i)
+        m[i] = detail::neg_inf, nc[i] = 0.0, t[i] = 0.0, c[i] = 0.0, k[i] = 0.0;
+      const index_t wr = detail::column_range(nb);
+      for (index_t j0 = 0; j0 < ncol; j0 += wr) {
+        const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
+        if (wsi) vm::dispatch<detail::wrows_max_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
+        else vm::dispatch<detail::wrows_max_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
+        if (interrupted((j1 - j0) * nb)) return;
+      }
+      for (index_t i = 0; i < nb; ++i) m[i] = m[i] == detail::neg_inf ? 0.0 : m[i];
+      for (index_t j0 = 0; j0 < ncol; j0 += wr) {
+        const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
+        if (wsi) vm::dispatch<detail::wrows_sum_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
+        else vm::dispatch<detail::wrows_sum_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
+        if (interrupted((j1 - j0) * nb)) return;
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        detail::lse_stats& s = st[i];
+        s = detail::lse_stats();
+        s.t = t[i] - k[i];
+        s.c = c[i];
+        s.m = c[i] > 0.0 || t[i] > 0.0 ? m[i] : detail::neg_inf;
+        // a row whose maximum is +Inf: c counts its weight, t gets NaN
+        if (nc[i] > 0)
+          detail::weighted_missing(x + r0 + i, w + (wsi ? r0 + i : 0), ncol, nrow, wsj, s);
+        out[r0 + i] = detail::weighted_value(s, na_rm);
+      }
+    });
+  } else {
+    detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
+      const double* xj = x + j * nrow;
+      const double* wj = w + j * wsj;
+      detail::lse_stats s;
+      const index_t nchunks = nrow == 0 ? 0 : (nrow - 1) / detail::col_chunk + 1;
+      std::vector<detail::lse_stats> part(static_cast<std::size_t>(nchunks));
+      const int ntc = threads_for(nt, nrow);
+      parallel_chunks(nrow, detail::col_chunk, ntc, [&](index_t b, index_t e) {
+        double res[2];
+        vm::dispatch<detail::wstretch_max_k>(xj + b, wj + b, e - b, res);
+        detail::lse_stats& p = part[static_cast<std::size_t>(b / detail::col_chunk)];
+        p.m = res[0];
+        if (res[1] > 0) detail::weighted_missing(xj + b, wj + b, e - b, 1, 1, p);
+      });
+      for (const detail::lse_stats& p : part) {
+        s.na = s.na || p.na;
+        s.nan = s.nan || p.nan;
+        if (p.m > s.m) s.m = p.m;
+      }
+      if (s.m > detail::neg_inf && s.m < inf() && !interrupted()) {
+        const double m = s.m;
+        parallel_chunks(nrow, detail::col_chunk, ntc, [&](index_t b, index_t e) {
+          double res[2];
+          vm::dispatch<detail::wstretch_sum_k>(xj + b, wj + b, e - b, m, res);
+          detail::lse_stats& p = part[static_cast<std::size_t>(b / detail::col_chunk)];
+          p.t = res[0];
+          p.c = res[1];
+        });
+        compensated_sum ts, cs;
+        for (const detail::lse_stats& p : part) ts.add(p.t), cs.add(p.c);
+        s.t = ts.value();
+        s.c = cs.value();
+      }
+      out[j] = detail::weighted_value(s, na_rm);
+    });
+  }
+}
+
+// log(1 - exp(-x)) elementwise (x >= 0; x < 0 gives NaN, NA and NaN pass
+// through with their bits); out may alias x.
+namespace detail {
+struct log1mexp_op {
+  XENTROPY_VM_INLINE double operator()(double x) const { return vm::log1mexp(x); }
+};
+constexpr index_t map_chunk = 8192;
+
+// log(exp(a) - exp(b)) for a >= b: a + log1mexp(d + dl) with d + dl = a - b
+// exactly (TwoSum), the first-order term dl exp(-d) / (1 - exp(-d)) added.
+XENTROPY_VM_INLINE double logdiffexp1(double a, double b) {
+  const double d = a - b;
+  const double bb = d - a;
+  const double dl0 = (a - (d - bb)) + (-b - bb);   // d + dl0 = a - b (TwoSum)
+  const bool finite = d - d == 0.0;
+  const double dl = finite ? dl0 : 0.0;
+  // log1mexp(d + dl) = L + Ll (log1mexp_split takes d's low part), then
+  // a + L + Ll with the rounding of a + L kept: where the result is much
+  // smaller than a (log(exp(a) - exp(b)) near 0) the digits of L matter.
+  double Ll, y;
+  const double dd = finite && d > 0.0 ? d : 1.0;   // harmless where not used
+  const double L = vm::log1mexp_split(dd, dl, Ll, y);
+  const double r = a + L;
+  const double av = r - a;
+  const double rl = (a - (r - av)) + (L - av);
+  const double v0 = r + (rl + Ll);
+  // a == b: exp(a) - exp(b) = 0 (also for a = b = -Inf); a = b = +Inf: NaN
+  const double eq = a == std::numeric_limits<double>::infinity()
+                        ? std::numeric_limits<double>::quiet_NaN()
+                        : -std::numeric_limits<double>::infinity();
+  // d = +Inf (b = -Inf, a = +Inf, or a - b overflows): the value is a
+  const double v = a == b ? eq : (d == std::numeric_limits<double>::infinity() ? a : v0);
+  return d < 0.0 || (d != d && a != b) ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+struct logdiffexp_k {
+  XENTROPY_VM_INLINE static void run(const double* a, index_t sa, const double* b,
+                                     index_t sb, double* out, index_t n) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) out[i] = logdiffexp1(a[i * sa], b[i * sb]);
+  }
+};
+}  // namespace detail
+
+inline void log1mexp(const double* x, double* out, index_t n, int nthreads = 1) {
+  parallel_chunks(n, detail::map_chunk, threads_for(nthreads, n),
+                  [=](index_t begin, index_t end) {
+    vm::map<detail::log1mexp_op>(x + begin, out + begin, end - begin);
+  });
+}
+
+// out[i] = log(exp(a[i % na]) - exp(b[i % nb])) for i in [0, n) (R's
+// recycling); NaN where a < b. Where a or b is NA the result is NA, else where
+// one is NaN, NaN.
+inline void logdiffexp(const double* a, index_t na, const double* b, index_t nb,
+                       double* out, index_t n, int nthreads = 1) {
+  if (na == 0 || nb == 0) return;
+  parallel_chunks(n, detail::map_chunk, threads_for(nthreads, n),
+                  [=](index_t begin, index_t end) {
+    index_t i = begin;
+    while (i < end) {
+      // a stretch where neither operand wraps around
+      const index_t ia = na == 1 ? 0 : i % na, ib = nb == 1 ? 0 : i % nb;
+      index_t len = end - i;
+      if (na > 1 && na - ia < len) len = na - ia;
+      if (nb > 1 && nb - ib < len) len = nb - ib;
+      vm::dispatch<detail::logdiffexp_k>(a + ia, na == 1 ? index_t(0) : index_t(1),
+                                         b + ib, nb == 1 ? index_t(0) : index_t(1),
+                                         out + i, len);
+      for (index_t j = i; j < i + len; ++j) {
+        if (out[j] == out[j]) continue;
+        const double av = a[na == 1 ? 0 : j % na], bv = b[nb == 1 ? 0 : j % nb];
+        if (std::isnan(av) || std::isnan(bv))
+          out[j] = is_na(av) || is_na(bv) ? na_real() : nan_real();
+      }
+      i += len;
+    }
+  });
 }
 
 }  // namespace xentropy

@@ -12,6 +12,12 @@
 //   added in block order.
 // Block sizes never depend on the thread count, so neither do the results.
 //
+// Sums are compensated where they can grow long: acc.add() for terms, merge()
+// for parts, so the error does not grow with the number of classes or blocks
+// (a sum in sequence of 1e8 terms was off by 1e-10 relative, issue 10.3).
+// Kernels that add to acc.sum directly (a vectorised block sum) still get the
+// compensated merge of blocks.
+//
 // Terms receive the values and an accumulator; they add to acc.sum, or mark a
 // missing value (NA, NaN) or an invalid one (acc.bad = linear index of the
 // first offending element), so that the R side can report it.
@@ -33,6 +39,25 @@ struct accumulator {
   bool na = false;
   bool nan = false;
   index_t bad = -1;
+  double comp = 0.0;    // low-order parts lost by sum (compensated adds)
+  double wcomp = 0.0;   // and by weight
+
+  // sum += v, compensated (Neumaier).
+  void add(double v) { two_sum_into(sum, comp, v); }
+  // Folds the compensation into sum (and weight), so that code reading
+  // acc.sum sees the compensated total.
+  void settle() {
+    sum += comp;
+    comp = 0.0;
+    weight += wcomp;
+    wcomp = 0.0;
+  }
+  static void two_sum_into(double& s, double& c, double v) {
+    const double t = s + v;
+    const double e = std::fabs(s) >= std::fabs(v) ? (s - t) + v : (v - t) + s;
+    if (std::isfinite(t)) c += e;  // Inf - Inf would poison c
+    s = t;
+  }
 
   void missing(double v) {
     if (is_na(v)) na = true; else nan = true;
@@ -42,8 +67,10 @@ struct accumulator {
   }
   // Combines a later part into this one (sums in order, flags, first bad).
   void merge(const accumulator& o) {
-    sum += o.sum;
-    weight += o.weight;
+    two_sum_into(sum, comp, o.sum);
+    comp += o.comp;
+    two_sum_into(weight, wcomp, o.weight);
+    wcomp += o.wcomp;
     na = na || o.na;
     nan = nan || o.nan;
     if (o.bad >= 0) invalid(o.bad);
@@ -52,7 +79,7 @@ struct accumulator {
   double value(bool na_rm = false) const {
     if (!na_rm && na) return na_real();
     if (!na_rm && nan) return nan_real();
-    return sum;
+    return sum + comp;
   }
 };
 
@@ -86,10 +113,15 @@ inline void sum_over_margin(index_t nobs, index_t nclass, bool contiguous,
     parallel_chunks(nobs, detail::obs_block, nt, [&](index_t o0, index_t o1) {
       accumulator acc[detail::obs_block];
       const index_t nb = o1 - o0;
-      for (index_t k = 0; k < nclass; ++k)
+      for (index_t k = 0; k < nclass; ++k) {
         for (index_t i = 0; i < nb; ++i) term(o0 + i, k, acc[i]);
-      for (index_t i = 0; i < nb; ++i) finish(o0 + i, acc[i]);
-    });
+        if ((k & 4095) == 4095 && interrupted(4096 * nb)) break;
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        acc[i].settle();
+        finish(o0 + i, acc[i]);
+      }
+    }, detail::obs_block * (nclass > 0 ? nclass : 1));
     return;
   }
   auto one = [&](index_t obs, int threads) {
@@ -106,15 +138,15 @@ inline void sum_over_margin(index_t nobs, index_t nclass, bool contiguous,
       });
       for (const accumulator& a : part) total.merge(a);
     }
+    total.settle();
     finish(obs, total);
   };
   if (nclass <= detail::class_chunk) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-#endif
-    for (index_t o = 0; o < nobs; ++o) one(o, 1);
+    parallel_chunks(nobs, 1, nt, [&](index_t o0, index_t o1) {
+      for (index_t o = o0; o < o1; ++o) one(o, 1);
+    }, nclass > 0 ? nclass : 1);
   } else {
-    for (index_t o = 0; o < nobs; ++o) one(o, nthreads);
+    for (index_t o = 0; o < nobs && !interrupted(); ++o) one(o, nthreads);
   }
 }
 
@@ -128,14 +160,16 @@ inline accumulator sum_blocks(index_t n, index_t block, index_t work,
   accumulator total;
   if (nblocks == 1) {
     block_fn(0, n, total);
+    total.settle();
     return total;
   }
   std::vector<accumulator> part(static_cast<std::size_t>(nblocks));
   parallel_chunks(n, block, threads_for(nthreads, work),
                   [&](index_t b0, index_t b1) {
     block_fn(b0, b1, part[static_cast<std::size_t>(b0 / block)]);
-  });
+  }, n > 0 && work / n > 0 ? block * (work / n) : block);
   for (const accumulator& a : part) total.merge(a);
+  total.settle();
   return total;
 }
 

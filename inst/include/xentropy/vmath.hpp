@@ -236,6 +236,36 @@ XENTROPY_VM_INLINE double log_kernel(double f, double kd, double c) {
   return kd * ln2_hi - ((hfsq - (s * (hfsq + R) + (kd * ln2_lo + c))) - f);
 }
 
+// log_kernel as hi + lo: the two last roundings are kept (TwoSum), so hi + lo
+// is log(1 + f) + k ln2 + c to about 2^-60 relative (for logdiffexp, where
+// the result may cancel against a large operand).
+XENTROPY_VM_INLINE double log_kernel_dd(double f, double kd, double c, double& lo) {
+  constexpr double Lg1 = 6.666666666666735130e-01;
+  constexpr double Lg2 = 3.999999999940941908e-01;
+  constexpr double Lg3 = 2.857142874366239149e-01;
+  constexpr double Lg4 = 2.222219843214978396e-01;
+  constexpr double Lg5 = 1.818357216161805012e-01;
+  constexpr double Lg6 = 1.531383769920937332e-01;
+  constexpr double Lg7 = 1.479819860511658591e-01;
+  const double hfsq = 0.5 * f * f;
+  const double s = f / (2.0 + f);
+  const double z = s * s;
+  const double w = z * z;
+  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  const double R = t2 + t1;
+  const double H = hfsq - (s * (hfsq + R) + (kd * ln2_lo + c));
+  const double B = H - f;                       // B + Bl = H - f
+  const double bv = B - H;
+  const double Bl = (H - (B - bv)) + (-f - bv);
+  const double A = kd * ln2_hi;                 // exact
+  const double hi = A - B;                      // hi + l1 = A - B
+  const double av = hi - A;
+  const double l1 = (A - (hi - av)) + (-B - av);
+  lo = l1 - Bl;
+  return hi;
+}
+
 // For normal positive u: k and f with u = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)).
 XENTROPY_VM_INLINE void log_reduce(double u, double& f, double& kd) {
   const std::uint64_t off = 0x3fe6a09e667f3bcdULL;  // bits of sqrt(1/2)
@@ -350,6 +380,85 @@ XENTROPY_VM_INLINE double log(double x) {
 }
 
 XENTROPY_VM_INLINE double log1p(double x) { return detail::log1p_dd(x, 0.0); }
+
+// log(x + xl) for |xl| <= ulp(x) / 2: log(x) + xl / x, the correction added
+// inside the kernel (as log1p does with its rounding error). Special values
+// as log(x).
+XENTROPY_VM_INLINE double log_dd(double x, double xl) {
+  using namespace detail;
+  const bool sub = x < 2.2250738585072014e-308;
+  const double xs = sub ? x * 4503599627370496.0 : x;
+  double f, kd;
+  log_reduce(xs, f, kd);
+  kd = sub ? kd - 52.0 : kd;
+  const double y = log_kernel(f, kd, xl / x);  // log(x + xl) = log x + xl / x
+  const double special = x == 0.0 ? -std::numeric_limits<double>::infinity()
+                         : x < 0.0 ? std::numeric_limits<double>::quiet_NaN()
+                                   : x;
+  return (x > 0.0 && x < std::numeric_limits<double>::infinity()) ? y : special;
+}
+
+// log(x + xl) as hi + lo, for finite x > 0 only.
+XENTROPY_VM_INLINE double log_dd_split(double x, double xl, double& lo) {
+  using namespace detail;
+  const bool sub = x < 2.2250738585072014e-308;
+  const double xs = sub ? x * 4503599627370496.0 : x;
+  double f, kd;
+  log_reduce(xs, f, kd);
+  kd = sub ? kd - 52.0 : kd;
+  return log_kernel_dd(f, kd, xl / x, lo);
+}
+
+// log1p(x + xl) as hi + lo, for finite x > -1 only.
+XENTROPY_VM_INLINE double log1p_dd_split(double x, double xl, double& lo) {
+  using namespace detail;
+  const double u = 1.0 + x;
+  double fu, kd;
+  log_reduce(u, fu, kd);
+  const bool small = x > -0.2928932188134524 && x < 0.41421356237309503;
+  const double err = small ? 0.0 : x - (u - 1.0);
+  const double c = (err + xl) / u;
+  const double f = small ? x : fu;
+  kd = small ? 0.0 : kd;
+  return log_kernel_dd(f, kd, c, lo);
+}
+
+// log(1 - exp(-x)) for x >= 0 (Maechler 2012, "Accurately computing
+// log(1 - exp(-|a|))", Rmpfr vignette): with exp(-x) = e + el from exp_split,
+// for x <= log 2 the difference 1 - e is exact (Sterbenz) and
+// log((1 - e) - el) is taken with its rounding error carried (log_dd), the
+// role of log(-expm1(-x)); above, log1p(-e - el) (log1p_dd). log1mexp(0) =
+// -Inf, log1mexp(+Inf) = 0; x < 0 gives NaN, NaN passes through.
+XENTROPY_VM_INLINE double log1mexp(double x) {
+  double el;
+  const double e = detail::exp_split(-x, el);
+  const bool near = x <= 0.6931471805599453;  // log 2
+  const double a = 1.0 - e;                   // exact for x <= log 2
+  const double y = a - el;
+  const double yl = (a - y) - el;             // y + yl = a - el (Fast2Sum, |a| >= |el|)
+  const double lo = log_dd(y, yl);
+  const double hi = detail::log1p_dd(-e, -el);
+  const double r = near ? lo : hi;
+  return x < 0.0 ? std::numeric_limits<double>::quiet_NaN() : (x != x ? x : r);
+}
+
+// log1mexp(x + xl) as hi + lo for finite x > 0 (|xl| <= ulp(x) / 2), and
+// y = 1 - exp(-x) (for the caller's first-order terms). Other x: garbage.
+XENTROPY_VM_INLINE double log1mexp_split(double x, double xl, double& lo, double& y) {
+  double el;
+  const double e = detail::exp_split(-x, el);
+  const bool near = x <= 0.6931471805599453;
+  const double a = 1.0 - e;
+  y = a - el;
+  const double yl = (a - y) - el;
+  // d/dx log1mexp(x) = e^-x / (1 - e^-x): xl moves the value by xl e / y
+  const double corr = xl == 0.0 ? 0.0 : xl * (e / y);  // y may be subnormal
+  double l1, l2;
+  const double h1 = log_dd_split(y, yl, l1);
+  const double h2 = log1p_dd_split(-e, -el, l2);
+  lo = (near ? l1 : l2) + corr;
+  return near ? h1 : h2;
+}
 
 // log(1 + exp(x)), softplus.
 XENTROPY_VM_INLINE double log1pexp(double x) {
