@@ -1,8 +1,10 @@
 // Rcpp glue for xentropy/loss.hpp: one function per R function. Targets,
 // predictions and weights are checked and shaped in R (R/targets.R); the
 // kernels report invalid values (labels outside 1..K, probabilities outside
-// [0, 1]) through glue::flag_invalid() for R to turn into an error.
+// [0, 1]) through glue::flag_invalid() for R to turn into an error. Ctrl-C
+// stops a loss between blocks (glue::interruptible).
 #include "glue.h"
+#include "interrupt.h"
 
 namespace {
 
@@ -52,11 +54,12 @@ SEXP reduced(index_t n, const xentropy::loss_options& opt, F f) {
   xentropy::first_invalid bad;
   if (opt.red == xentropy::reduction::none) {
     Rcpp::NumericVector out(Rcpp::no_init(n));
-    f(REAL(out), bad);
+    glue::interruptible([&] { f(REAL(out), bad); });
     return glue::flag_invalid(out, bad);
   }
-  Rcpp::NumericVector value = Rcpp::NumericVector::create(f(nullptr, bad));
-  return glue::flag_invalid(value, bad);
+  double v = 0.0;
+  glue::interruptible([&] { v = f(nullptr, bad); });
+  return glue::flag_invalid(Rcpp::NumericVector::create(v), bad);
 }
 
 // A gradient of the shape of the logits.
@@ -64,7 +67,7 @@ template <class F>
 SEXP gradient(SEXP logits, F f) {
   xentropy::first_invalid bad;
   Rcpp::NumericVector out = glue::alloc_like(logits);
-  f(REAL(out), bad);
+  glue::interruptible([&] { f(REAL(out), bad); });
   return glue::flag_invalid(out, bad);
 }
 
