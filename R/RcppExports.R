@@ -37,6 +37,10 @@ softmax_impl <- function(x, margin, temperature, log_output, nthreads) {
     .Call(`_xentropy_softmax_impl`, x, margin, temperature, log_output, nthreads)
 }
 
+refresh_thread_limits_impl <- function() {
+    .Call(`_xentropy_refresh_thread_limits_impl`)
+}
+
 available_threads_impl <- function() {
     .Call(`_xentropy_available_threads_impl`)
 }

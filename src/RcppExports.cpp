@@ -134,6 +134,15 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// refresh_thread_limits_impl
+Rcpp::IntegerVector refresh_thread_limits_impl();
+RcppExport SEXP _xentropy_refresh_thread_limits_impl() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(refresh_thread_limits_impl());
+    return rcpp_result_gen;
+END_RCPP
+}
 // available_threads_impl
 int available_threads_impl();
 RcppExport SEXP _xentropy_available_threads_impl() {
@@ -163,6 +172,8 @@ BEGIN_RCPP
 END_RCPP
 }
 
+RcppExport SEXP xentropy_thread_count();
+
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
@@ -173,9 +184,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_binary_loss_impl", (DL_FUNC) &_xentropy_binary_loss_impl, 9},
     {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
+    {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
+    {"xentropy_thread_count", (DL_FUNC) &xentropy_thread_count, 0},
     {NULL, NULL, 0}
 };
 

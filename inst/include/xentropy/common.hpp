@@ -48,11 +48,23 @@ inline double inf() { return std::numeric_limits<double>::infinity(); }
 // plogis(1).
 constexpr index_t min_parallel_work = 32768;
 
-// Number of threads worth using for `work` elements when `nthreads` are allowed.
+// Number of processors OpenMP sees (1 without OpenMP).
+inline int available_threads() {
+#ifdef _OPENMP
+  return omp_get_num_procs();
+#else
+  return 1;
+#endif
+}
+
+// Number of threads worth using for `work` elements when `nthreads` are
+// allowed: never more than the processors (so a huge count from any caller
+// cannot exhaust memory or the stack starting threads).
 inline int threads_for(int nthreads, index_t work) {
 #ifdef _OPENMP
-  if (nthreads < 1 || work < min_parallel_work) return 1;
-  return nthreads;
+  if (nthreads <= 1 || work < min_parallel_work) return 1;
+  const int procs = available_threads();
+  return nthreads < procs ? nthreads : (procs < 1 ? 1 : procs);
 #else
   (void)nthreads;
   (void)work;
@@ -69,30 +81,29 @@ constexpr bool has_openmp() {
 #endif
 }
 
-// Number of processors OpenMP sees (1 without OpenMP).
-inline int available_threads() {
-#ifdef _OPENMP
-  return omp_get_num_procs();
-#else
-  return 1;
-#endif
-}
-
 // Calls f(begin, end) on consecutive chunks of [0, n) of `chunk` elements
 // (the last may be shorter), spreading chunks over `nt` threads (decided by
 // the caller with threads_for()). Chunks do not depend on the thread count.
 template <class F>
 inline void parallel_chunks(index_t n, index_t chunk, int nt, F f) {
   const index_t nchunks = n == 0 ? 0 : (n - 1) / chunk + 1;
+  // One thread: no parallel region at all (entering one, even with a false
+  // if clause, costs about 0.4 us, more than sigmoid(0.5) itself).
+  if (nt <= 1) {
+    for (index_t c = 0; c < nchunks; ++c) {
+      const index_t begin = c * chunk;
+      f(begin, begin + chunk < n ? begin + chunk : n);
+    }
+    return;
+  }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
   for (index_t c = 0; c < nchunks; ++c) {
     const index_t begin = c * chunk;
     const index_t end = begin + chunk < n ? begin + chunk : n;
     f(begin, end);
   }
-  (void)nt;
 }
 
 }  // namespace xentropy

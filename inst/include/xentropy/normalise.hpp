@@ -307,11 +307,14 @@ template <class F>
 inline void for_columns(index_t nrow, index_t ncol, int nthreads, F f) {
   if (nrow <= col_chunk) {
     const int nt = threads_for(nthreads, nrow * ncol);
+    if (nt <= 1) {  // no parallel region for one thread (see parallel_chunks)
+      for (index_t j = 0; j < ncol; ++j) f(j, 1);
+      return;
+    }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (index_t j = 0; j < ncol; ++j) f(j, 1);
-    (void)nt;
   } else {
     for (index_t j = 0; j < ncol; ++j) f(j, nthreads);
   }

@@ -107,9 +107,12 @@ inline void sum_over_margin(index_t nobs, index_t nclass, bool contiguous,
     }
     finish(obs, total);
   };
-  if (nclass <= detail::class_chunk) {
+  if (nclass <= detail::class_chunk && nt <= 1) {
+    // no parallel region for one thread (see parallel_chunks)
+    for (index_t o = 0; o < nobs; ++o) one(o, 1);
+  } else if (nclass <= detail::class_chunk) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (index_t o = 0; o < nobs; ++o) one(o, 1);
   } else {
