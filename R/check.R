@@ -70,7 +70,7 @@ abort <- function(message, call, class = NULL, ...) {
 #'
 #' res <- tryCatch(logsumexp(diag(2), margin = 1.0000001),
 #'                 xentropy_error_value = function(e) e)
-#' res$value
+#' print(res$value, digits = 17)
 #' conditionMessage(res)
 NULL
 

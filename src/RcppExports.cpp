@@ -188,7 +188,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
-    {"xentropy_thread_count", (DL_FUNC) &xentropy_thread_count, 0},
+    {"xentropy_thread_count",      (DL_FUNC) &xentropy_thread_count,      0},
     {NULL, NULL, 0}
 };
 
