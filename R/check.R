@@ -134,7 +134,10 @@ numeric_expected <- "a numeric vector, matrix or array"
 check_numeric <- function(x, arg = deparse(substitute(x)), call = sys.call(-1)) {
   if (is.double(x) && !is.object(x)) return(x)
   if ((is.integer(x) || is.logical(x)) && !is.object(x)) {
-    storage.mode(x) <- "double"
+    # as `storage.mode(x) <- "double"`, without its R-level closures
+    a <- attributes(x)
+    x <- as.double(x)
+    if (!is.null(a)) attributes(x) <- a
     return(x)
   }
   check_numeric_object(x, arg, call)

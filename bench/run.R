@@ -113,7 +113,9 @@ forget <- function(names) {
 # fun: the exported function (the row is skipped when it is absent).
 # small / small_idiom: calls in `s`; large / large_idiom: calls in `L`;
 # floor: the cheapest R that reads the inputs once (and writes the result's
-# size when the result is as large as the input). NULL: not measured.
+# size when the result is as large as the input). NULL: not measured. A
+# label-indexed read of P (one entry per row) touches most of P's cache
+# lines when there are 10 columns, so its floor is sum(P).
 row <- function(fun, small = NULL, small_idiom = NULL, large = NULL,
                 large_idiom = NULL, floor = NULL, size = NULL, label = NULL,
                 vars = character()) {
@@ -131,7 +133,8 @@ ops <- list(
       quote(logit(prob)), quote(qlogis(prob)), quote(-prob), vec_size),
   row("log_sigmoid", quote(log_sigmoid(0.5)), quote(plogis(0.5, log.p = TRUE)),
       quote(log_sigmoid(x)), quote(plogis(x, log.p = TRUE)), quote(-x), vec_size),
-  row("softplus", quote(softplus(0.5)), quote(log1p(exp(0.5))),
+  # the exact base-R function (log1p(exp(x)) overflows for x > 709)
+  row("softplus", quote(softplus(0.5)), quote(-plogis(-0.5, log.p = TRUE)),
       quote(softplus(x)), quote(-plogis(-x, log.p = TRUE)), quote(-x), vec_size),
   row("log1mexp", quote(log1mexp(0.5)), quote(log(-expm1(-0.5))),
       quote(log1mexp(xp)), quote(ifelse(xp <= log(2), log(-expm1(-xp)), log1p(-exp(-xp)))),
@@ -175,7 +178,7 @@ ops <- list(
   row("loglik_categorical", quote(loglik_categorical(labels, P)),
       quote(sum(log(P[cbind(i, labels)]))),
       quote(loglik_categorical(labels, P)), quote(sum(log(P[cbind(i, labels)]))),
-      quote(sum(labels)), mat_size),
+      quote(sum(P)), mat_size),
   row("loglik_multinomial", quote(loglik_multinomial(counts, pk)),
       quote(dmultinom(counts, prob = pk, log = TRUE)),
       quote(loglik_multinomial(C, P)),
@@ -189,7 +192,7 @@ ops <- list(
   row("cross_entropy_loss", quote(cross_entropy_loss(labels, P)),
       quote(-mean(log(P[cbind(i, labels)]))),
       quote(cross_entropy_loss(labels, P)), quote(-mean(log(P[cbind(i, labels)]))),
-      quote(sum(labels)), mat_size),
+      quote(sum(P)), mat_size),
   row("softmax_cross_entropy", quote(softmax_cross_entropy(labels, Z)),
       quote(mean(rowLogSumExps(Z) - Z[cbind(i, labels)])),
       quote(softmax_cross_entropy(labels, Z)),
