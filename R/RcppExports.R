@@ -109,6 +109,10 @@ logdiffexp_impl <- function(a, b, nthreads) {
     .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
 }
 
+refresh_thread_limits_impl <- function() {
+    .Call(`_xentropy_refresh_thread_limits_impl`)
+}
+
 available_threads_impl <- function() {
     .Call(`_xentropy_available_threads_impl`)
 }

@@ -3,6 +3,14 @@
 # Each check_*() either returns its (possibly coerced) argument or signals an
 # error of class "xentropy_error" that names the argument, says what was
 # expected and what was given, and points at the user's call.
+#
+# The checks run on every call, and users call these functions on small
+# inputs inside loops and optimisers, so the accepted case costs a few
+# primitive calls: the defaults `arg = deparse(substitute(x))` and
+# `call = sys.call(-1)` are promises that only the error path forces (passing
+# them on to another function keeps them unforced; when forced they are
+# evaluated in the frame of the check that declared them, so they still name
+# the argument and the user's call).
 
 # `class` adds subclasses before "xentropy_error"; `...` are fields of the
 # condition (e.g. `argument`, `position`, `value`) for code that handles it.
@@ -11,13 +19,72 @@ abort <- function(message, call, class = NULL, ...) {
                       call = call))
 }
 
-# "a character vector", "a data frame", "NULL", ... for error messages.
+#' Conditions signalled by xentropy
+#'
+#' Every error the package signals about its arguments is a condition of
+#' class `"xentropy_error"` (and `"error"`, `"condition"`), whose message
+#' names the argument, says what was expected and what was given, and whose
+#' call is the user's call. Subclasses say what went wrong and carry fields
+#' for code that handles them with [tryCatch()] or
+#' [withCallingHandlers()]:
+#'
+#' \describe{
+#'   \item{`xentropy_error_type`}{An argument is of the wrong type: a
+#'     character vector, list, data frame, factor, date, `Matrix` object or
+#'     `NULL` where numbers were expected. Fields: `argument` (its name),
+#'     `expected` (what was expected, e.g. `"a numeric vector, matrix or
+#'     array"`), `given` (a description of what was given, e.g. `"a data
+#'     frame"`) and `given_class` (its [class()]).}
+#'   \item{`xentropy_error_shape`}{Numbers of the wrong shape, e.g. a
+#'     three-dimensional array where a vector or matrix was expected.
+#'     Fields: `argument`, `expected`, `dim` (the dimensions given).}
+#'   \item{`xentropy_error_value`}{A single setting with a value outside its
+#'     range: `margin`, `temperature`, `base`, `na.rm`, the number of threads
+#'     and the like. Fields: `argument`, `expected` and `value` (the value
+#'     given, `NULL` when it was not a single value).}
+#' }
+#'
+#' Numbers in messages are printed with as many significant digits as it
+#' takes to tell them from the nearest valid value (up to 17), so
+#' `margin = 1.0000001` is reported as `1.0000001`, not `1`.
+#'
+#' Numeric data may carry an S3 class (e.g. `I()`, a `table`, a class of your
+#' own on a double vector) when [is.numeric()] says it is numeric: it is used
+#' as its underlying numbers, and elementwise results keep its attributes,
+#' as [exp()] does. Classes that are not numbers although stored as numbers
+#' (`Date`, `POSIXct`, `difftime`, factors, `integer64`) are refused; convert
+#' them with [as.numeric()] if their underlying numbers are what you mean.
+#' S4 objects such as the sparse and dense matrices of the Matrix package
+#' are refused with a hint to convert them with [as.matrix()].
+#'
+#' @name xentropy_conditions
+#' @aliases xentropy_error xentropy_error_type xentropy_error_shape
+#'   xentropy_error_value
+#' @family conditions
+#' @examples
+#' res <- tryCatch(sigmoid("a"), xentropy_error_type = function(e) e)
+#' class(res)
+#' res$argument
+#' res$given
+#' conditionMessage(res)
+#'
+#' res <- tryCatch(logsumexp(diag(2), margin = 1.0000001),
+#'                 xentropy_error_value = function(e) e)
+#' print(res$value, digits = 17)
+#' conditionMessage(res)
+NULL
+
+# "a character vector", "a data frame", "NULL", "a <Date> object", ... for
+# error messages.
 friendly_type <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.data.frame(x)) return("a data frame")
   if (is.factor(x)) return("a factor")
   if (is.function(x)) return("a function")
   if (is.environment(x)) return("an environment")
+  if (is.object(x)) {
+    return(sprintf("a <%s> object", class(x)[1L]))
+  }
   kind <- if (is.list(x)) "list" else switch(typeof(x),
     character = "character", complex = "complex", double = "numeric",
     integer = "integer", logical = "logical", raw = "raw",
@@ -39,82 +106,141 @@ friendly_type <- function(x) {
   paste(article, kind, "vector")
 }
 
+# A number as text with the fewest significant digits (up to 17) that read
+# back as the same double, so a message never shows 1.0000001 as "1" or
+# 3 + 1e-15 as "3". Vectorised; NA, NaN and +-Inf print as R prints them.
+# For messages only (loss and target checks use it too).
+format_value <- function(x) {
+  if (is.factor(x)) return(as.character(x))
+  vapply(unclass(x), function(v) {
+    if (!is.double(v) || !is.finite(v)) return(format(v))
+    for (d in c(7L, 15L, 16L, 17L)) {
+      s <- format(v, digits = d)
+      if (as.numeric(s) == v) break
+    }
+    s
+  }, "", USE.NAMES = FALSE)
+}
+
+# Classes whose values are numbers in storage but not numbers to compute
+# with; is.numeric() says FALSE for most of them, integer64 is listed because
+# its doubles hold the bits of 64-bit integers.
+not_numbers <- c("integer64")
+
+numeric_expected <- "a numeric vector, matrix or array"
+
 # Numeric data: double, integer or logical vectors, matrices or arrays.
 # Returns double storage with every attribute kept (no copy when already double).
 check_numeric <- function(x, arg = deparse(substitute(x)), call = sys.call(-1)) {
-  force(arg)
-  if (is.factor(x) || is.data.frame(x) ||
-      !(is.double(x) || is.integer(x) || is.logical(x))) {
-    abort(sprintf(
-      "`%s` must be a numeric vector, matrix or array, not %s.",
-      arg, friendly_type(x)
-    ), call)
+  if (is.double(x) && !is.object(x)) return(x)
+  if ((is.integer(x) || is.logical(x)) && !is.object(x)) {
+    # as `storage.mode(x) <- "double"`, without its R-level closures
+    a <- attributes(x)
+    x <- as.double(x)
+    if (!is.null(a)) attributes(x) <- a
+    return(x)
   }
-  if (!is.double(x)) storage.mode(x) <- "double"
-  x
+  check_numeric_object(x, arg, call)
+}
+
+# check_numeric() for everything but plain double, integer and logical data:
+# classed numbers that say they are numeric pass (their attributes kept, as
+# exp() keeps them); anything else is an error saying what to do.
+check_numeric_object <- function(x, arg, call) {
+  numeric_storage <- is.double(x) || is.integer(x) || is.logical(x)
+  if (numeric_storage && !is.data.frame(x) && !inherits(x, not_numbers) &&
+      (is.numeric(x) || is.logical(x))) {
+    if (!is.double(x)) storage.mode(x) <- "double"
+    return(x)
+  }
+  given <- friendly_type(x)
+  hint <- if (is.data.frame(x) || isS4(x)) {
+    "; convert it with as.matrix()"
+  } else if (numeric_storage && !is.factor(x)) {
+    "; convert it with as.numeric() if its underlying numbers are meant"
+  } else {
+    ""
+  }
+  abort(sprintf("`%s` must be %s, not %s%s.", arg, numeric_expected, given,
+                hint),
+        call, class = "xentropy_error_type", argument = arg,
+        expected = numeric_expected, given = given, given_class = class(x))
 }
 
 # As check_numeric(), and at most two dimensions (a vector or a matrix).
 check_numeric_matrix <- function(x, arg = deparse(substitute(x)),
                                  call = sys.call(-1)) {
-  force(arg)
-  x <- check_numeric(x, arg, call)
-  d <- dim(x)
+  if (is.double(x) && !is.object(x) && length(dim(x)) <= 2L) return(x)
+  # `x` itself stays the promise, so that `arg` can still deparse it
+  y <- check_numeric(x, arg, call)
+  d <- dim(y)
   if (length(d) > 2L) {
     abort(sprintf(
       "`%s` must be a numeric vector or matrix, not a %.0f-dimensional array.",
       arg, length(d)
-    ), call)
+    ), call, class = "xentropy_error_shape", argument = arg,
+    expected = "a numeric vector or matrix", dim = d)
   }
-  x
+  y
+}
+
+# What was given, for a message about a single setting: the number itself
+# when it is one, else its type.
+given_value <- function(x) {
+  if ((is.numeric(x) || is.logical(x)) && length(x) == 1L && !is.object(x)) {
+    format_value(x)
+  } else {
+    friendly_type(x)
+  }
+}
+
+# A single-setting error of class xentropy_error_value.
+abort_value <- function(arg, expected, x, call) {
+  abort(sprintf("`%s` must be %s, not %s.", arg, expected, given_value(x)),
+        call, class = "xentropy_error_value", argument = arg,
+        expected = expected, value = if (length(x) == 1L) x)
 }
 
 # `margin`: 1 (rows) or 2 (columns).
 check_margin <- function(margin, arg = "margin", call = sys.call(-1)) {
-  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
-      !(margin %in% c(1, 2))) {
-    given <- if (is.numeric(margin) && length(margin) == 1L) {
-      format(margin)
-    } else {
-      friendly_type(margin)
-    }
-    abort(sprintf("`%s` must be 1 (rows) or 2 (columns), not %s.", arg, given),
-          call)
+  if (is.numeric(margin) && length(margin) == 1L && !is.na(margin) &&
+      (margin == 1 || margin == 2)) {
+    return(as.integer(margin))
   }
-  as.integer(margin)
+  abort_value(arg, "1 (rows) or 2 (columns)", margin, call)
 }
 
 # A single number satisfying `ok`, described by `what` ("a positive number").
 check_number <- function(x, arg, what, ok, call = sys.call(-1)) {
   if (!is.numeric(x) || is.object(x) || length(x) != 1L || is.na(x) ||
       !ok(x)) {
-    given <- if (is.numeric(x) && length(x) == 1L) {
-      format(x)
-    } else {
-      friendly_type(x)
-    }
-    abort(sprintf("`%s` must be %s, not %s.", arg, what, given), call)
+    abort_value(arg, what, x, call)
   }
   as.double(x)
 }
 
 check_temperature <- function(temperature, call = sys.call(-1)) {
+  if (is.double(temperature) && length(temperature) == 1L &&
+      !is.object(temperature) && !is.na(temperature) &&
+      temperature > 0 && temperature < Inf) {
+    return(temperature)
+  }
   check_number(temperature, "temperature", "a single positive finite number",
                function(t) is.finite(t) && t > 0, call)
 }
 
 # `base` of logarithms: a positive number other than 1.
 check_base <- function(base, call = sys.call(-1)) {
+  if (is.double(base) && length(base) == 1L && !is.object(base) &&
+      !is.na(base) && base > 0 && base < Inf && base != 1) {
+    return(base)
+  }
   check_number(base, "base", "a single positive finite number other than 1",
                function(b) is.finite(b) && b > 0 && b != 1, call)
 }
 
 # TRUE or FALSE.
 check_flag <- function(x, arg = deparse(substitute(x)), call = sys.call(-1)) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    abort(sprintf("`%s` must be TRUE or FALSE, not %s.", arg,
-                  if (is.logical(x) && length(x) == 1L) "NA" else
-                    friendly_type(x)), call)
-  }
-  x
+  if (is.logical(x) && length(x) == 1L && !is.na(x)) return(x)
+  abort_value(arg, "TRUE or FALSE", x, call)
 }

@@ -6,18 +6,32 @@
 #'
 #' The value is kept in the option `xentropy.threads`, so
 #' `options(xentropy.threads = 1)` has the same effect as
-#' `xentropy_threads(1)`. When the option is unset, the default is the
-#' smaller of 2 and the number of processors, a polite choice on a shared
-#' machine (and CRAN's policy). Either way the count is capped by the
-#' environment variable `OMP_THREAD_LIMIT` when it is set, and is 1 when the
-#' package was built without OpenMP.
+#' `xentropy_threads(1)`. When the option is unset (or not a number of at
+#' least 1), the default is the smaller of 2 and the number of processors, a
+#' polite choice on a shared machine (and CRAN's policy).
+#'
+#' The count is capped at what the machine offers: the number of processors
+#' OpenMP may use (`omp_get_num_procs()`, which respects the process's CPU
+#' affinity), lowered further by the environment variable `OMP_THREAD_LIMIT`
+#' when it is set. `xentropy_threads(n)` stores the capped value, so
+#' `xentropy_threads(1e9)` on a 2-core machine sets 2; a larger value set
+#' directly with `options()` is capped when it is used. Without OpenMP the
+#' count is 1. The kernels cap the count they are given at the number of
+#' processors again, so no route can start more threads than that.
+#'
+#' The processor count and `OMP_THREAD_LIMIT` are read when the package is
+#' loaded and again at every call of `xentropy_threads()`: after changing
+#' `OMP_THREAD_LIMIT` with [Sys.setenv()], call `xentropy_threads()` for the
+#' change to take effect. The option is read at every call of every
+#' function, so changing it takes effect at once.
 #'
 #' Inputs below about 32,000 elements are always processed on one thread,
 #' where starting threads would cost more than it saves. Results do not
 #' depend on the number of threads: every reduction is split into blocks of a
 #' fixed size whose partial results are added in a fixed order.
 #'
-#' @param n `NULL` to query, or a positive whole number of threads to use.
+#' @param n `NULL` to query, or a positive whole number of threads to use
+#'   (capped as described in Details).
 #' @return The number of threads in use (`xentropy_threads()`), or the
 #'   previous number, invisibly (`xentropy_threads(n)`).
 #' @export
@@ -26,33 +40,26 @@
 #' old <- xentropy_threads(1)
 #' x <- rnorm(1e5)
 #' identical(logsumexp(x), {xentropy_threads(2); logsumexp(x)})
+#' xentropy_threads(1e9)   # capped at the processors available
+#' xentropy_threads()
 #' xentropy_threads(old)
 xentropy_threads <- function(n = NULL) {
+  limits <- refresh_thread_limits_impl()
   current <- thread_count()
   if (is.null(n)) {
     return(current)
   }
   n <- check_number(n, "n", "a single positive whole number",
                     function(v) is.finite(v) && v >= 1 && v == round(v))
-  options(xentropy.threads = as.integer(n))
+  options(xentropy.threads = as.integer(min(n, limits[2])))
   invisible(current)
 }
 
 # The thread count the kernels are given: the option (or the default),
-# capped by OMP_THREAD_LIMIT and by what OpenMP offers.
-thread_count <- function() {
-  procs <- available_threads_impl()
-  n <- getOption("xentropy.threads")
-  n <- if (is.numeric(n) && length(n) == 1L && !is.na(n) && n >= 1) {
-    as.integer(n)
-  } else {
-    min(2L, procs)
-  }
-  limit <- suppressWarnings(as.integer(Sys.getenv("OMP_THREAD_LIMIT", "")))
-  if (!is.na(limit) && limit >= 1L) n <- min(n, limit)
-  if (!openmp_impl()) n <- 1L
-  n
-}
+# capped by the processors and OMP_THREAD_LIMIT as read at load time or at
+# the last xentropy_threads() call (src/threads.cpp). Called by every
+# wrapper, so it evaluates no R code.
+thread_count <- function() .Call(xentropy_thread_count)
 
 # Instruction-set paths of the vectorised kernels (vmath.hpp): the one in use
 # and the best this CPU supports; `limit` ("baseline", "avx2", "avx512") caps

@@ -421,6 +421,15 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// refresh_thread_limits_impl
+Rcpp::IntegerVector refresh_thread_limits_impl();
+RcppExport SEXP _xentropy_refresh_thread_limits_impl() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(refresh_thread_limits_impl());
+    return rcpp_result_gen;
+END_RCPP
+}
 // available_threads_impl
 int available_threads_impl();
 RcppExport SEXP _xentropy_available_threads_impl() {
@@ -450,6 +459,8 @@ BEGIN_RCPP
 END_RCPP
 }
 
+RcppExport SEXP xentropy_thread_count();
+
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_calibration_bins_impl", (DL_FUNC) &_xentropy_calibration_bins_impl, 10},
     {"_xentropy_brier_score_impl", (DL_FUNC) &_xentropy_brier_score_impl, 8},
@@ -478,9 +489,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_logsumexp_weighted_impl", (DL_FUNC) &_xentropy_logsumexp_weighted_impl, 6},
     {"_xentropy_log1mexp_impl", (DL_FUNC) &_xentropy_log1mexp_impl, 2},
     {"_xentropy_logdiffexp_impl", (DL_FUNC) &_xentropy_logdiffexp_impl, 3},
+    {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
+    {"xentropy_thread_count",      (DL_FUNC) &xentropy_thread_count,      0},
     {NULL, NULL, 0}
 };
 

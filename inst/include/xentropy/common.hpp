@@ -150,11 +150,23 @@ inline bool interrupted(index_t work = 0) {
 // plogis(1).
 constexpr index_t min_parallel_work = 32768;
 
-// Number of threads worth using for `work` elements when `nthreads` are allowed.
+// Number of processors OpenMP sees (1 without OpenMP).
+inline int available_threads() {
+#ifdef _OPENMP
+  return omp_get_num_procs();
+#else
+  return 1;
+#endif
+}
+
+// Number of threads worth using for `work` elements when `nthreads` are
+// allowed: never more than the processors (so a huge count from any caller
+// cannot exhaust memory or the stack starting threads).
 inline int threads_for(int nthreads, index_t work) {
 #ifdef _OPENMP
-  if (nthreads < 1 || work < min_parallel_work) return 1;
-  return nthreads;
+  if (nthreads <= 1 || work < min_parallel_work) return 1;
+  const int procs = available_threads();
+  return nthreads < procs ? nthreads : (procs < 1 ? 1 : procs);
 #else
   (void)nthreads;
   (void)work;
@@ -168,15 +180,6 @@ constexpr bool has_openmp() {
   return true;
 #else
   return false;
-#endif
-}
-
-// Number of processors OpenMP sees (1 without OpenMP).
-inline int available_threads() {
-#ifdef _OPENMP
-  return omp_get_num_procs();
-#else
-  return 1;
 #endif
 }
 
