@@ -1,0 +1,591 @@
+// xentropy/fit.hpp -- logistic and softmax regression by minimising the
+// (weighted, optionally L2-penalised) cross-entropy error (PRML 4.3.2-4.3.4).
+//
+// Binary: eta_i = x_i' b, mu_i = sigmoid(eta_i), targets y_i in [0, 1],
+//   E(b) = sum_i w_i [y_i softplus(-eta_i) + (1 - y_i) softplus(eta_i)]
+//          + lambda / 2 sum_j pen_j b_j^2                          (PRML 4.90)
+//   grad = X' W (mu - y) + lambda pen b                             (PRML 4.91)
+//   H    = X' W R X + lambda diag(pen),  R = diag(mu (1 - mu))       (PRML 4.97)
+// and Newton / IRLS steps b <- b - H^{-1} grad (PRML 4.99-4.100), with H
+// factorised by Eigen's LLT (LDLT, then a small ridge, when that fails) and
+// the step halved until the penalised objective decreases (Armijo).
+//
+// Softmax: eta_ik = x_i' w_k, P = softmax(eta) by rows, targets T with rows
+// summing to 1,
+//   E(W) = -sum_i w_i sum_k t_ik log p_ik + lambda / 2 sum_jk pen_j W_jk^2
+//   grad_k = X' diag(w) (p_k - t_k) + lambda pen w_k                 (PRML 4.109)
+//   H_kl   = X' diag(w p_k (delta_kl - p_l)) X                       (PRML 4.110)
+// Parameters that are fixed (a reference class, or one intercept) are held at
+// zero and left out of the Newton system. Full Newton is used while the number
+// of free parameters is at most `newton_max_dim`; above it, a truncated Newton
+// method (Newton-CG, preconditioned by the Hessian's diagonal) on exact
+// Hessian-vector products, which never forms the Hessian.
+//
+// Numerical tricks: the loss uses softplus / log-softmax (link.hpp,
+// normalise.hpp), never the log of a rounded probability, and 1 - mu is
+// sigmoid(-eta), not a difference, so weights and residuals keep their
+// relative precision when fitted probabilities approach 0 or 1 (separable
+// data). mu - y is (1 - y) mu - y (1 - mu), exact for y in {0, 1}.
+//
+// Determinism: rows are processed in blocks of `block_rows`, blocks are
+// grouped into at most 64 consecutive "slots" whose number depends only on the
+// problem size; each slot accumulates its blocks in order on one thread, and
+// slots are added in slot order. Results are bit-for-bit identical for any
+// thread count. Eigen's own threading is switched off (EIGEN_DONT_PARALLELIZE).
+//
+// The model matrix is read in place (Eigen::Map over the caller's column-major
+// n x p array); only per-slot scratch of block_rows rows is allocated.
+// Nothing here calls R.
+#ifndef XENTROPY_FIT_HPP
+#define XENTROPY_FIT_HPP
+
+#ifndef EIGEN_DONT_PARALLELIZE
+#define EIGEN_DONT_PARALLELIZE
+#endif
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common.hpp"
+#include "link.hpp"
+#include "normalise.hpp"
+
+namespace xentropy {
+namespace fit {
+
+using Mat = Eigen::MatrixXd;
+using Vec = Eigen::VectorXd;
+using CMap = Eigen::Map<const Mat>;
+
+constexpr index_t block_rows = 512;
+constexpr index_t max_slots = 64;
+
+struct control {
+  double tol = 1e-8;             // stop when the Newton decrement / 2 <= tol (|E| + 0.1)
+  int maxit = 100;               // Newton iterations
+  int nthreads = 1;
+  index_t newton_max_dim = 200;  // softmax: full Newton up to this many free parameters
+  bool hessian = true;           // form the Hessian at the optimum (softmax, Newton-CG)
+  int cg_maxit = 250;            // conjugate-gradient steps per truncated Newton step
+};
+
+enum status : int { converged = 0, max_iterations = 1, stalled = 2 };
+
+struct result {
+  Vec coef;                    // binary: p; softmax: p x K, column-major
+  double loss = 0.0;           // cross-entropy part of the objective
+  double penalty = 0.0;        // lambda / 2 sum pen b^2
+  Vec grad;                    // gradient of the penalised objective (all parameters)
+  Mat hess;                    // penalised Hessian over the free parameters (may be empty)
+  Vec fitted;                  // n (binary) or n x K (softmax) fitted probabilities
+  std::vector<double> trace;   // penalised objective at the start and after each iteration
+  int iter = 0;
+  int code = converged;
+  int method = 0;              // 0 Newton, 1 Newton-CG
+};
+
+namespace detail {
+
+// Fixed grouping of row blocks into slots (see the header comment).
+struct slots {
+  index_t n, nblocks, nslots;
+  slots(index_t n_, index_t acc_size) : n(n_) {
+    nblocks = n == 0 ? 0 : (n - 1) / block_rows + 1;
+    const index_t cap = std::max<index_t>(1, (index_t(1) << 24) / std::max<index_t>(1, acc_size));
+    nslots = std::max<index_t>(1, std::min(std::min(nblocks, max_slots), cap));
+  }
+  index_t first(index_t s) const { return s * nblocks / nslots; }
+};
+
+template <class F>
+inline void for_slots(const slots& sl, int nt, F f) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+#endif
+  for (index_t s = 0; s < sl.nslots; ++s) f(s, sl.first(s), sl.first(s + 1));
+  (void)nt;
+}
+
+inline bool finite(const Vec& v) { return v.allFinite(); }
+
+// Solves A d = -g for symmetric positive (semi)definite A: LLT, else LDLT,
+// else LLT with a growing ridge. Returns false when nothing finite is found.
+inline bool newton_direction(const Mat& A, const Vec& g, Vec& d) {
+  Eigen::LLT<Mat> llt(A);
+  if (llt.info() == Eigen::Success) {
+    d = -llt.solve(g);
+    if (finite(d)) return true;
+  }
+  Eigen::LDLT<Mat> ldlt(A);
+  if (ldlt.info() == Eigen::Success && ldlt.isPositive()) {
+    d = -ldlt.solve(g);
+    if (finite(d) && g.dot(d) < 0) return true;
+  }
+  const double scale = std::max(1.0, A.diagonal().cwiseAbs().maxCoeff());
+  for (double mu = 1e-12; mu < 1e6; mu *= 100) {
+    Mat B = A;
+    B.diagonal().array() += mu * scale;
+    Eigen::LLT<Mat> l2(B);
+    if (l2.info() != Eigen::Success) continue;
+    d = -l2.solve(g);
+    if (finite(d)) return true;
+  }
+  return false;
+}
+
+inline bool acceptable(double Fn, double F, double slope, double t) {
+  // Armijo with a margin for the rounding error of F itself.
+  return std::isfinite(Fn) &&
+         Fn <= F + 1e-4 * t * slope + 16 * std::numeric_limits<double>::epsilon() * std::fabs(F);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- binary --
+
+struct binary_problem {
+  const double* x;  // n x p, column-major
+  index_t n, p;
+  const double* y;  // n targets in [0, 1]
+  const double* w;  // n non-negative weights, or nullptr
+  int nthreads = 1;
+
+  // Cross-entropy at beta; its gradient into g; the Hessian (lower and upper
+  // triangles) into *H when H is given; fitted probabilities into mu_out.
+  double eval(const Vec& beta, Vec& g, Mat* H, double* mu_out = nullptr) const {
+    const detail::slots sl(n, H ? p * p : p);
+    std::vector<double> fs(sl.nslots, 0.0);
+    std::vector<Vec> gs(sl.nslots);
+    std::vector<Mat> Hs(H ? sl.nslots : 0);
+    const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1));
+    const CMap X(x, n, p);
+    detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
+      Vec eta(block_rows), neg(block_rows), sp(block_rows), sn(block_rows), mu(block_rows),
+          mc(block_rows), r(block_rows), sq(block_rows);
+      Mat Xs;
+      Vec gsum = Vec::Zero(p);
+      Mat Hsum;
+      if (H) Hsum = Mat::Zero(p, p);
+      double fsum = 0.0;
+      for (index_t b = b0; b < b1; ++b) {
+        const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
+        const auto Xb = X.middleRows(r0, nb);
+        eta.head(nb).noalias() = Xb * beta;
+        neg.head(nb) = -eta.head(nb);
+        xentropy::softplus(eta.data(), sp.data(), nb, 1);
+        xentropy::softplus(neg.data(), sn.data(), nb, 1);
+        xentropy::sigmoid(eta.data(), mu.data(), nb, 1);
+        xentropy::sigmoid(neg.data(), mc.data(), nb, 1);
+        double fb = 0.0;
+        for (index_t i = 0; i < nb; ++i) {
+          const double wi = w ? w[r0 + i] : 1.0, yi = y[r0 + i];
+          if (wi == 0.0) {
+            r[i] = 0.0;
+            sq[i] = 0.0;
+            continue;
+          }
+          double li = 0.0;
+          if (yi != 0.0) li += yi * sn[i];
+          if (yi != 1.0) li += (1.0 - yi) * sp[i];
+          fb += wi * li;
+          r[i] = wi * ((1.0 - yi) * mu[i] - yi * mc[i]);
+          sq[i] = std::sqrt(wi * mu[i] * mc[i]);
+        }
+        fsum += fb;
+        gsum.noalias() += Xb.transpose() * r.head(nb);
+        if (H) {
+          Xs = Xb.array().colwise() * sq.head(nb).array();
+          Hsum.selfadjointView<Eigen::Lower>().rankUpdate(Xs.transpose());
+        }
+        if (mu_out) std::copy(mu.data(), mu.data() + nb, mu_out + r0);
+      }
+      fs[s] = fsum;
+      gs[s] = std::move(gsum);
+      if (H) Hs[s] = std::move(Hsum);
+    });
+    double f = 0.0;
+    g = Vec::Zero(p);
+    if (H) *H = Mat::Zero(p, p);
+    for (index_t s = 0; s < sl.nslots; ++s) {
+      f += fs[s];
+      g += gs[s];
+      if (H) *H += Hs[s];
+    }
+    if (H) H->triangularView<Eigen::StrictlyUpper>() = H->transpose();
+    return f;
+  }
+};
+
+// Newton / IRLS with step halving. `pen` (p entries, 0 or 1) marks the
+// penalised coefficients; beta is the starting point.
+inline result fit_binary(const binary_problem& pb, const double* pen, double lambda, Vec beta,
+                         const control& ctl) {
+  const index_t p = pb.p;
+  const Vec P = Eigen::Map<const Vec>(pen, p) * lambda;
+  result res;
+  auto penalty = [&](const Vec& b) { return 0.5 * (P.array() * b.array().square()).sum(); };
+  Vec g, gn;
+  Mat H, Hn;
+  double f = pb.eval(beta, g, &H);
+  double F = f + penalty(beta);
+  res.trace.push_back(F);
+  res.code = max_iterations;
+  int it = 0;
+  for (; it < ctl.maxit; ++it) {
+    const Vec G = g + P.cwiseProduct(beta);
+    Mat A = H;
+    A.diagonal() += P;
+    Vec d;
+    if (!detail::newton_direction(A, G, d)) {
+      res.code = stalled;
+      break;
+    }
+    const double slope = G.dot(d);  // -(Newton decrement)
+    if (!(slope <= 0)) {
+      res.code = stalled;
+      break;
+    }
+    const bool small = -slope / 2 <= ctl.tol * (std::fabs(F) + 0.1);
+    double t = 1.0;
+    bool ok = false;
+    Vec bn;
+    double fn = 0, Fn = 0;
+    for (int k = 0; k < 60; ++k, t /= 2) {
+      bn = beta + t * d;
+      fn = pb.eval(bn, gn, &Hn);
+      Fn = fn + penalty(bn);
+      if (detail::acceptable(Fn, F, slope, t)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) {
+      res.code = small ? converged : stalled;
+      break;
+    }
+    beta.swap(bn);
+    g.swap(gn);
+    H.swap(Hn);
+    f = fn;
+    F = Fn;
+    res.trace.push_back(F);
+    if (small) {
+      res.code = converged;
+      ++it;
+      break;
+    }
+  }
+  res.iter = it;
+  res.fitted.resize(pb.n);
+  f = pb.eval(beta, g, &H, res.fitted.data());
+  res.loss = f;
+  res.penalty = penalty(beta);
+  res.grad = g + P.cwiseProduct(beta);
+  res.hess = H;
+  res.hess.diagonal() += P;
+  res.coef = beta;
+  return res;
+}
+
+// --------------------------------------------------------------- softmax --
+
+struct softmax_problem {
+  const double* x;  // n x p, column-major
+  index_t n, p, K;
+  const double* t;  // n x K targets, rows summing to 1
+  const double* w;  // n weights or nullptr
+  int nthreads = 1;
+
+  // Loss at W (p x K); gradient (p x K) into G; Hessian over the classes in
+  // `active` (|active| p x |active| p, class-major blocks) into *H when given;
+  // probabilities (n x K) into P_out when given.
+  double eval(const Mat& W, Mat& G, Mat* H, const std::vector<index_t>& active,
+              double* P_out = nullptr) const {
+    const index_t Ka = static_cast<index_t>(active.size()), m = Ka * p;
+    const detail::slots sl(n, H ? m * m : p * K);
+    std::vector<double> fs(sl.nslots, 0.0);
+    std::vector<Mat> gs(sl.nslots), Hs(H ? sl.nslots : 0);
+    const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
+    const CMap X(x, n, p);
+    detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
+      Mat E(block_rows, K), LS(block_rows, K), Pb(block_rows, K), R(block_rows, K);
+      Vec sw(block_rows), comp(block_rows);
+      Mat Xs;
+      Mat gsum = Mat::Zero(p, K), Hsum;
+      if (H) Hsum = Mat::Zero(m, m);
+      double fsum = 0.0;
+      for (index_t b = b0; b < b1; ++b) {
+        const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
+        const auto Xb = X.middleRows(r0, nb);
+        auto Eb = E.topRows(nb);
+        Eb.noalias() = Xb * W;
+        Mat Ec = Eb;  // contiguous nb x K for the normalisers
+        Mat LSb(nb, K), PP(nb, K);
+        xentropy::softmax(Ec.data(), nb, K, 1, LSb.data(), true, 1);
+        xentropy::softmax(Ec.data(), nb, K, 1, PP.data(), false, 1);
+        double fb = 0.0;
+        for (index_t i = 0; i < nb; ++i) sw[i] = w ? w[r0 + i] : 1.0;
+        for (index_t k = 0; k < K; ++k) {
+          const double* tk = t + k * n + r0;
+          for (index_t i = 0; i < nb; ++i) {
+            const double wi = sw[i];
+            if (wi == 0.0) {
+              R(i, k) = 0.0;
+              continue;
+            }
+            if (tk[i] != 0.0) fb -= wi * tk[i] * LSb(i, k);
+            R(i, k) = wi * (PP(i, k) - tk[i]);
+          }
+        }
+        fsum += fb;
+        gsum.noalias() += Xb.transpose() * R.topRows(nb);
+        if (H) {
+          for (index_t a = 0; a < Ka; ++a) {
+            const index_t c = active[a];
+            for (index_t bb = 0; bb <= a; ++bb) {
+              const index_t d = active[bb];
+              if (c == d) {
+                // 1 - p_c as the sum of the other probabilities (no cancellation)
+                comp.head(nb).setZero();
+                for (index_t k = 0; k < K; ++k)
+                  if (k != c) comp.head(nb) += PP.col(k);
+                for (index_t i = 0; i < nb; ++i) comp[i] *= sw[i] * PP(i, c);
+              } else {
+                for (index_t i = 0; i < nb; ++i) comp[i] = -sw[i] * PP(i, c) * PP(i, d);
+              }
+              Xs = Xb.array().colwise() * comp.head(nb).array();
+              Hsum.block(a * p, bb * p, p, p).noalias() += Xb.transpose() * Xs;
+            }
+          }
+        }
+        if (P_out)
+          for (index_t k = 0; k < K; ++k)
+            std::copy(PP.col(k).data(), PP.col(k).data() + nb, P_out + k * n + r0);
+      }
+      fs[s] = fsum;
+      gs[s] = std::move(gsum);
+      if (H) Hs[s] = std::move(Hsum);
+    });
+    double f = 0.0;
+    G = Mat::Zero(p, K);
+    if (H) *H = Mat::Zero(m, m);
+    for (index_t s = 0; s < sl.nslots; ++s) {
+      f += fs[s];
+      G += gs[s];
+      if (H) *H += Hs[s];
+    }
+    if (H) H->triangularView<Eigen::StrictlyUpper>() = H->transpose();
+    return f;
+  }
+
+  // H V for a direction V (p x K), given the probabilities P (n x K) at the
+  // current point: (H V)_k = X' diag(w) [p_k * (X v_k - sum_l p_l X v_l)].
+  Mat hess_vec(const Mat& V, const double* P) const {
+    const detail::slots sl(n, p * K);
+    std::vector<Mat> hs(sl.nslots);
+    const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
+    const CMap X(x, n, p);
+    detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
+      Mat A(block_rows, K);
+      Vec msum(block_rows);
+      Mat hsum = Mat::Zero(p, K);
+      for (index_t b = b0; b < b1; ++b) {
+        const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
+        const auto Xb = X.middleRows(r0, nb);
+        A.topRows(nb).noalias() = Xb * V;
+        msum.head(nb).setZero();
+        for (index_t k = 0; k < K; ++k) {
+          const double* pk = P + k * n + r0;
+          for (index_t i = 0; i < nb; ++i) msum[i] += pk[i] * A(i, k);
+        }
+        for (index_t k = 0; k < K; ++k) {
+          const double* pk = P + k * n + r0;
+          for (index_t i = 0; i < nb; ++i) {
+            const double wi = w ? w[r0 + i] : 1.0;
+            A(i, k) = wi * pk[i] * (A(i, k) - msum[i]);
+          }
+        }
+        hsum.noalias() += Xb.transpose() * A.topRows(nb);
+      }
+      hs[s] = std::move(hsum);
+    });
+    Mat HV = Mat::Zero(p, K);
+    for (index_t s = 0; s < sl.nslots; ++s) HV += hs[s];
+    return HV;
+  }
+
+  // Diagonal of the Hessian (p x K): sum_i w_i p_ik (1 - p_ik) x_ij^2.
+  Mat hess_diag(const double* P) const {
+    const detail::slots sl(n, p * K);
+    std::vector<Mat> hs(sl.nslots);
+    const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
+    const CMap X(x, n, p);
+    detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
+      Mat S(block_rows, K), X2;
+      Mat hsum = Mat::Zero(p, K);
+      for (index_t b = b0; b < b1; ++b) {
+        const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
+        X2 = X.middleRows(r0, nb).array().square();
+        for (index_t k = 0; k < K; ++k) {
+          const double* pk = P + k * n + r0;
+          for (index_t i = 0; i < nb; ++i) {
+            const double wi = w ? w[r0 + i] : 1.0;
+            S(i, k) = wi * pk[i] * (1.0 - pk[i]);
+          }
+        }
+        hsum.noalias() += X2.transpose() * S.topRows(nb);
+      }
+      hs[s] = std::move(hsum);
+    });
+    Mat D = Mat::Zero(p, K);
+    for (index_t s = 0; s < sl.nslots; ++s) D += hs[s];
+    return D;
+  }
+};
+
+// Minimises the softmax objective over the entries of W (p x K) marked free
+// (free(j, k) = 1); the others stay at their starting values (zero). `pen`
+// (p entries, 0 or 1) marks penalised rows of W (predictors), the same for
+// every class.
+inline result fit_softmax(const softmax_problem& pb, const Mat& free, const double* pen,
+                          double lambda, Mat W, const control& ctl) {
+  const index_t p = pb.p, K = pb.K, n = pb.n;
+  const Vec Pv = Eigen::Map<const Vec>(pen, p) * lambda;
+  const Mat Pm = Pv.replicate(1, K).cwiseProduct(free);  // penalty weight per free entry
+  std::vector<index_t> active;
+  for (index_t k = 0; k < K; ++k)
+    if (free.col(k).sum() > 0) active.push_back(k);
+  // free entries, in the order of the class-major Hessian blocks
+  std::vector<index_t> fidx;  // positions in the (|active| p) block system
+  std::vector<index_t> widx;  // positions in W (column-major)
+  for (index_t a = 0; a < static_cast<index_t>(active.size()); ++a)
+    for (index_t j = 0; j < p; ++j)
+      if (free(j, active[a]) != 0) {
+        fidx.push_back(a * p + j);
+        widx.push_back(active[a] * p + j);
+      }
+  const index_t m = static_cast<index_t>(fidx.size());
+  const bool newton = m <= ctl.newton_max_dim;
+  result res;
+  res.method = newton ? 0 : 1;
+  auto penalty = [&](const Mat& B) { return 0.5 * (Pm.array() * B.array().square()).sum(); };
+  auto gather = [&](const Mat& M) {
+    Vec v(m);
+    for (index_t i = 0; i < m; ++i) v[i] = M.data()[widx[i]];
+    return v;
+  };
+  auto scatter = [&](const Vec& v) {
+    Mat M = Mat::Zero(p, K);
+    for (index_t i = 0; i < m; ++i) M.data()[widx[i]] = v[i];
+    return M;
+  };
+  auto reduce_hess = [&](const Mat& Hf) {
+    Mat A(m, m);
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < m; ++j) A(i, j) = Hf(fidx[i], fidx[j]);
+    return A;
+  };
+  std::vector<double> Pstore(newton ? 0 : static_cast<std::size_t>(n * K));
+  Mat G, Gn, Hf, Hfn;
+  double f = pb.eval(W, G, newton ? &Hf : nullptr, active, newton ? nullptr : Pstore.data());
+  double F = f + penalty(W);
+  res.trace.push_back(F);
+  res.code = max_iterations;
+  double g0norm = -1;
+  int it = 0;
+  for (; it < ctl.maxit; ++it) {
+    const Vec Gv = gather(G + Pm.cwiseProduct(W));
+    Vec d;
+    if (newton) {
+      Mat A = reduce_hess(Hf);
+      A.diagonal() += gather(Pm);
+      if (!detail::newton_direction(A, Gv, d)) {
+        res.code = stalled;
+        break;
+      }
+    } else {
+      // Preconditioned conjugate gradients on (H + Lambda) d = -g, stopped by
+      // the forcing term min(0.5, sqrt(|g| / |g0|)) |g| (superlinear).
+      const double gnorm = Gv.norm();
+      if (g0norm < 0) g0norm = gnorm;
+      const double eta = std::min(0.5, std::sqrt(gnorm / std::max(g0norm, 1e-300)));
+      Vec Minv = gather(pb.hess_diag(Pstore.data())) + gather(Pm);
+      for (index_t i = 0; i < m; ++i) Minv[i] = Minv[i] > 0 ? 1.0 / Minv[i] : 1.0;
+      d = Vec::Zero(m);
+      Vec r = -Gv, z = Minv.cwiseProduct(r), q = z;
+      double rz = r.dot(z);
+      const Vec Pg = gather(Pm);
+      for (int c = 0; c < ctl.cg_maxit; ++c) {
+        const Vec Hq = gather(pb.hess_vec(scatter(q), Pstore.data())) + Pg.cwiseProduct(q);
+        const double qHq = q.dot(Hq);
+        if (!(qHq > 0)) break;
+        const double alpha = rz / qHq;
+        d += alpha * q;
+        r -= alpha * Hq;
+        if (r.norm() <= eta * gnorm) break;
+        z = Minv.cwiseProduct(r);
+        const double rz_new = r.dot(z);
+        q = z + (rz_new / rz) * q;
+        rz = rz_new;
+      }
+      if (!detail::finite(d) || d.squaredNorm() == 0) d = -Minv.cwiseProduct(Gv);
+    }
+    const double slope = Gv.dot(d);
+    if (!(slope <= 0) || !detail::finite(d)) {
+      res.code = stalled;
+      break;
+    }
+    const bool small = -slope / 2 <= ctl.tol * (std::fabs(F) + 0.1);
+    const Mat D = scatter(d);
+    double t = 1.0, fn = 0, Fn = 0;
+    bool ok = false;
+    Mat Wn;
+    for (int k = 0; k < 60; ++k, t /= 2) {
+      Wn = W + t * D;
+      fn = pb.eval(Wn, Gn, newton ? &Hfn : nullptr, active,
+                   newton ? nullptr : Pstore.data());
+      Fn = fn + penalty(Wn);
+      if (detail::acceptable(Fn, F, slope, t)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) {
+      res.code = small ? converged : stalled;
+      if (!newton) pb.eval(W, G, nullptr, active, Pstore.data());  // restore P at W
+      break;
+    }
+    W.swap(Wn);
+    G.swap(Gn);
+    if (newton) Hf.swap(Hfn);
+    f = fn;
+    F = Fn;
+    res.trace.push_back(F);
+    if (small) {
+      res.code = converged;
+      ++it;
+      break;
+    }
+  }
+  res.iter = it;
+  res.fitted.resize(n * K);
+  const bool want_h = newton || ctl.hessian;
+  f = pb.eval(W, G, want_h ? &Hf : nullptr, active, res.fitted.data());
+  res.loss = f;
+  res.penalty = penalty(W);
+  const Mat Gp = G + Pm.cwiseProduct(W);
+  res.grad = Eigen::Map<const Vec>(Gp.data(), p * K);
+  if (want_h) {
+    res.hess = reduce_hess(Hf);
+    res.hess.diagonal() += gather(Pm);
+  }
+  res.coef = Eigen::Map<const Vec>(W.data(), p * K);
+  return res;
+}
+
+}  // namespace fit
+}  // namespace xentropy
+
+#endif  // XENTROPY_FIT_HPP
