@@ -62,8 +62,13 @@ using CMap = Eigen::Map<const Mat>;
 constexpr index_t block_rows = 512;
 constexpr index_t max_slots = 64;
 
+// Convergence: half the Newton decrement -g'd / 2 is at most tol (|E| + 0.1)
+// (the relative change of E that glm() tests, predicted before the step);
+// that step is still taken, and the iteration stops after it when the largest
+// gradient entry is then at most tol, or after one more step otherwise (so
+// rounding noise in the gradient of a huge sum cannot keep it going).
 struct control {
-  double tol = 1e-8;             // stop when the Newton decrement / 2 <= tol (|E| + 0.1)
+  double tol = 1e-8;
   int maxit = 100;               // Newton iterations
   int nthreads = 1;
   index_t newton_max_dim = 200;  // softmax: full Newton up to this many free parameters
@@ -135,10 +140,16 @@ inline bool newton_direction(const Mat& A, const Vec& g, Vec& d) {
   return false;
 }
 
-inline bool acceptable(double Fn, double F, double slope, double t) {
-  // Armijo with a margin for the rounding error of F itself.
-  return std::isfinite(Fn) &&
-         Fn <= F + 1e-4 * t * slope + 16 * std::numeric_limits<double>::epsilon() * std::fabs(F);
+// Armijo with a margin for the rounding error of F itself. Once the predicted
+// decrease -slope / 2 is below tol (|F| + 0.1) (`small`), the decrease left is
+// of the order of F's rounding error and cannot be verified: the full Newton
+// step is then accepted unless it raises F by more than the decrease
+// predicted, and never halved.
+inline bool acceptable(double Fn, double F, double slope, double t, bool small) {
+  const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F);
+  if (!std::isfinite(Fn)) return false;
+  if (small) return Fn <= F + std::max(-slope, noise);
+  return Fn <= F + 1e-4 * t * slope + noise;
 }
 
 }  // namespace detail
@@ -232,6 +243,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   double F = f + penalty(beta);
   res.trace.push_back(F);
   res.code = max_iterations;
+  bool was_small = false;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
     const Vec G = g + P.cwiseProduct(beta);
@@ -252,11 +264,11 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     bool ok = false;
     Vec bn;
     double fn = 0, Fn = 0;
-    for (int k = 0; k < 60; ++k, t /= 2) {
+    for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       bn = beta + t * d;
       fn = pb.eval(bn, gn, &Hn);
       Fn = fn + penalty(bn);
-      if (detail::acceptable(Fn, F, slope, t)) {
+      if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
         break;
       }
@@ -271,11 +283,12 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     f = fn;
     F = Fn;
     res.trace.push_back(F);
-    if (small) {
+    if (small && (was_small || (g + P.cwiseProduct(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
       ++it;
       break;
     }
+    was_small = small;
   }
   res.iter = it;
   res.fitted.resize(pb.n);
@@ -494,6 +507,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   res.trace.push_back(F);
   res.code = max_iterations;
   double g0norm = -1;
+  bool was_small = false;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
     const Vec Gv = gather(G + Pm.cwiseProduct(W));
@@ -507,10 +521,10 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
       }
     } else {
       // Preconditioned conjugate gradients on (H + Lambda) d = -g, stopped by
-      // the forcing term min(0.5, sqrt(|g| / |g0|)) |g| (superlinear).
+      // the forcing term min(0.5, |g| / |g0|) |g| (quadratic convergence).
       const double gnorm = Gv.norm();
       if (g0norm < 0) g0norm = gnorm;
-      const double eta = std::min(0.5, std::sqrt(gnorm / std::max(g0norm, 1e-300)));
+      const double eta = std::min(0.5, gnorm / std::max(g0norm, 1e-300));
       Vec Minv = gather(pb.hess_diag(Pstore.data())) + gather(Pm);
       for (index_t i = 0; i < m; ++i) Minv[i] = Minv[i] > 0 ? 1.0 / Minv[i] : 1.0;
       d = Vec::Zero(m);
@@ -542,12 +556,12 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     double t = 1.0, fn = 0, Fn = 0;
     bool ok = false;
     Mat Wn;
-    for (int k = 0; k < 60; ++k, t /= 2) {
+    for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       Wn = W + t * D;
       fn = pb.eval(Wn, Gn, newton ? &Hfn : nullptr, active,
                    newton ? nullptr : Pstore.data());
       Fn = fn + penalty(Wn);
-      if (detail::acceptable(Fn, F, slope, t)) {
+      if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
         break;
       }
@@ -563,11 +577,13 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     f = fn;
     F = Fn;
     res.trace.push_back(F);
-    if (small) {
+    if (small &&
+        (was_small || gather(G + Pm.cwiseProduct(W)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
       ++it;
       break;
     }
+    was_small = small;
   }
   res.iter = it;
   res.fitted.resize(n * K);
