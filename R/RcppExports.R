@@ -5,6 +5,10 @@ ones_columns_impl <- function(x) {
     .Call(`_xentropy_ones_columns_impl`, x)
 }
 
+first_nonfinite_impl <- function(x) {
+    .Call(`_xentropy_first_nonfinite_impl`, x)
+}
+
 fit_binary_impl <- function(x, y, w, pen, lambda, start, tol, maxit, nthreads) {
     .Call(`_xentropy_fit_binary_impl`, x, y, w, pen, lambda, start, tol, maxit, nthreads)
 }

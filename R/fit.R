@@ -143,7 +143,11 @@ logistic_regression <- function(formula, data, weights, subset, na.action,
   check_enough_rows(X, w, where)
   ones <- ones_columns_impl(X)
   pen <- as.double(!ones)
-  res <- fit_binary_impl(X, tg$y, w, pen, lambda, double(ncol(X)), ctl$tol,
+  # start from the intercept-only fit (the null model's estimate)
+  start <- double(ncol(X))
+  wt <- if (is.null(w)) rep(1, nrow(X)) else w
+  if (any(ones)) start[which(ones)[1]] <- stats::qlogis(sum(wt * tg$y) / sum(wt))
+  res <- fit_binary_impl(X, tg$y, w, pen, lambda, start, ctl$tol,
                          ctl$maxit, thread_count())
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
@@ -209,7 +213,15 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
   nfree <- sum(free)
   hessian <- if (is.null(ctl$hessian)) nfree <= 2000 else ctl$hessian
-  res <- fit_softmax_impl(X, Tm, w, free, pen, lambda, matrix(0, p, K), ctl$tol,
+  # start from the intercept-only fit (the null model's estimate): every row
+  # then has the same probabilities, and the first Hessian is one Gram matrix
+  start <- matrix(0, p, K)
+  wt <- if (is.null(w)) rep(1, nrow(X)) else w
+  if (any(ones)) {
+    pbar <- pmax(colSums(wt * Tm) / sum(wt), 1e-10)
+    start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
+  }
+  res <- fit_softmax_impl(X, Tm, w, free, pen, lambda, start, ctl$tol,
                           ctl$maxit, as.integer(ctl$newton_max_dim), hessian,
                           thread_count())
   cn <- colnames(X)
@@ -327,12 +339,11 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, where) {
        contrasts = NULL, na.action = NULL)
 }
 
-# Finite predictors, at least one column (no copies: anyNA() and range()
-# allocate nothing).
+# Finite predictors, at least one column (one pass in C++, no copy).
 check_fit_x <- function(x, arg, where) {
   if (ncol(x) == 0L) abort(sprintf("`%s` has no columns: nothing to fit.", arg), where)
-  if (anyNA(x) || (length(x) && any(is.infinite(range(x))))) {
-    bad <- which(!is.finite(x))[1]
+  bad <- first_nonfinite_impl(x)
+  if (bad > 0) {
     i <- (bad - 1) %% nrow(x) + 1
     j <- (bad - 1) %/% nrow(x) + 1
     abort(sprintf(

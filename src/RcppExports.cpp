@@ -23,6 +23,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// first_nonfinite_impl
+double first_nonfinite_impl(SEXP x);
+RcppExport SEXP _xentropy_first_nonfinite_impl(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(first_nonfinite_impl(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // fit_binary_impl
 Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start, double tol, int maxit, int nthreads);
 RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
@@ -215,6 +225,7 @@ END_RCPP
 
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},
+    {"_xentropy_first_nonfinite_impl", (DL_FUNC) &_xentropy_first_nonfinite_impl, 1},
     {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 9},
     {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 12},
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},

@@ -66,6 +66,17 @@ Rcpp::LogicalVector ones_columns_impl(SEXP x) {
   return out;
 }
 
+// 1-based position of the first NA, NaN or infinite element of x, 0 if none
+// (one pass, no allocation; R's is.finite() would allocate a logical copy).
+// [[Rcpp::export(rng = false)]]
+double first_nonfinite_impl(SEXP x) {
+  const double* px = REAL(x);
+  const R_xlen_t n = XLENGTH(x);
+  for (R_xlen_t i = 0; i < n; ++i)
+    if (!std::isfinite(px[i])) return static_cast<double>(i) + 1;
+  return 0;
+}
+
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start,
                            double tol, int maxit, int nthreads) {

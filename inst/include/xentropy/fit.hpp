@@ -115,6 +115,91 @@ inline void for_slots(const slots& sl, int nt, F f) {
 
 inline bool finite(const Vec& v) { return v.allFinite(); }
 
+// C += A' B for column-major A (nb x p, leading dimension lda) and B (nb x q,
+// ldb); C is p x q with leading dimension ldc. With `lower`, only the blocks
+// on or below the diagonal (p == q). This is the Gram-matrix kernel of the
+// Hessians: Eigen's products are compiled for the baseline instruction set
+// only (R's flags carry no -march), while this loop runs through
+// vm::dispatch, so it uses AVX2 / AVX-512 and FMA where the CPU has them
+// (3-5 times faster than Eigen's SSE2 kernel here). 2 x 2 blocks of C are
+// accumulated at once (one load per multiply-add) in `lanes` partial sums
+// added in a fixed order.
+struct crossprod_k {
+  XENTROPY_VM_INLINE static void run(const double* A, index_t lda, const double* B,
+                                     index_t ldb, index_t nb, index_t p, index_t q,
+                                     double* C, index_t ldc, bool lower) {
+    constexpr int L = 8;
+    index_t j = 0;
+    for (; j < p; j += 2) {
+      const bool two_j = j + 1 < p;
+      const double* a0 = A + j * lda;
+      const double* a1 = two_j ? a0 + lda : a0;
+      const index_t kend = lower ? std::min(j + 2, q) : q;
+      for (index_t k = 0; k < kend; k += 2) {
+        const bool two_k = k + 1 < kend;
+        const double* b0 = B + k * ldb;
+        const double* b1 = two_k ? b0 + ldb : b0;
+        double s00[L], s01[L], s10[L], s11[L];
+        for (int l = 0; l < L; ++l) s00[l] = s01[l] = s10[l] = s11[l] = 0.0;
+        index_t i = 0;
+        for (; i + L <= nb; i += L) {
+          XENTROPY_VM_SIMD
+          for (int l = 0; l < L; ++l) {
+            const double x0 = a0[i + l], x1 = a1[i + l], y0 = b0[i + l], y1 = b1[i + l];
+            s00[l] += x0 * y0;
+            s01[l] += x0 * y1;
+            s10[l] += x1 * y0;
+            s11[l] += x1 * y1;
+          }
+        }
+        for (int l = 0; i < nb; ++i, ++l) {
+          s00[l] += a0[i] * b0[i];
+          s01[l] += a0[i] * b1[i];
+          s10[l] += a1[i] * b0[i];
+          s11[l] += a1[i] * b1[i];
+        }
+        double t00 = 0, t01 = 0, t10 = 0, t11 = 0;
+        for (int l = 0; l < L; ++l) t00 += s00[l], t01 += s01[l], t10 += s10[l], t11 += s11[l];
+        C[j + k * ldc] += t00;
+        if (two_k) C[j + (k + 1) * ldc] += t01;
+        if (two_j) C[j + 1 + k * ldc] += t10;
+        if (two_j && two_k) C[j + 1 + (k + 1) * ldc] += t11;
+      }
+    }
+  }
+};
+
+// out = X_b b for the nb rows of X_b (leading dimension ldx), columns swept in
+// order (dispatched like crossprod_k; Eigen's GEMV is baseline SSE2 here).
+struct gemv_k {
+  XENTROPY_VM_INLINE static void run(const double* Xb, index_t ldx, index_t nb, index_t p,
+                                     const double* b, double* out) {
+    for (index_t i = 0; i < nb; ++i) out[i] = 0.0;
+    for (index_t j = 0; j < p; ++j) {
+      const double* xj = Xb + j * ldx;
+      const double bj = b[j];
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) out[i] += xj[i] * bj;
+    }
+  }
+};
+
+// H += X_b' diag(s) X_b (lower triangle when `lower`), with Xs = s * X_b
+// formed in scratch; Xb points at row r0 of X (leading dimension ldx).
+inline void weighted_crossprod(const double* Xb, index_t ldx, index_t nb, index_t p,
+                               const double* s, Mat& Xs, Mat& H, index_t h_row,
+                               index_t h_col, bool lower) {
+  Xs.resize(nb, p);
+  for (index_t j = 0; j < p; ++j) {
+    const double* xj = Xb + j * ldx;
+    double* o = Xs.data() + j * nb;
+    for (index_t i = 0; i < nb; ++i) o[i] = s[i] * xj[i];
+  }
+  vm::dispatch<crossprod_k>(static_cast<const double*>(Xs.data()), nb, Xb, ldx, nb, p, p,
+                            H.data() + h_row + h_col * H.rows(), static_cast<index_t>(H.rows()),
+                            lower);
+}
+
 // Solves A d = -g for symmetric positive (semi)definite A: LLT, else LDLT,
 // else LLT with a growing ridge. Returns false when nothing finite is found.
 inline bool newton_direction(const Mat& A, const Vec& g, Vec& d) {
@@ -183,7 +268,7 @@ struct binary_problem {
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
         const auto Xb = X.middleRows(r0, nb);
-        eta.head(nb).noalias() = Xb * beta;
+        vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, beta.data(), eta.data());
         neg.head(nb) = -eta.head(nb);
         xentropy::softplus(eta.data(), sp.data(), nb, 1);
         xentropy::softplus(neg.data(), sn.data(), nb, 1);
@@ -202,14 +287,11 @@ struct binary_problem {
           if (yi != 1.0) li += (1.0 - yi) * sp[i];
           fb += wi * li;
           r[i] = wi * ((1.0 - yi) * mu[i] - yi * mc[i]);
-          sq[i] = std::sqrt(wi * mu[i] * mc[i]);
+          sq[i] = wi * mu[i] * mc[i];
         }
         fsum += fb;
         gsum.noalias() += Xb.transpose() * r.head(nb);
-        if (H) {
-          Xs = Xb.array().colwise() * sq.head(nb).array();
-          Hsum.selfadjointView<Eigen::Lower>().rankUpdate(Xs.transpose());
-        }
+        if (H) detail::weighted_crossprod(x + r0, n, nb, p, sq.data(), Xs, Hsum, 0, 0, true);
         if (mu_out) std::copy(mu.data(), mu.data() + nb, mu_out + r0);
       }
       fs[s] = fsum;
@@ -239,7 +321,8 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   auto penalty = [&](const Vec& b) { return 0.5 * (P.array() * b.array().square()).sum(); };
   Vec g, gn;
   Mat H, Hn;
-  double f = pb.eval(beta, g, &H);
+  Vec mu(pb.n), mun(pb.n);  // fitted probabilities at beta and at the trial point
+  double f = pb.eval(beta, g, &H, mu.data());
   double F = f + penalty(beta);
   res.trace.push_back(F);
   res.code = max_iterations;
@@ -266,7 +349,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     double fn = 0, Fn = 0;
     for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       bn = beta + t * d;
-      fn = pb.eval(bn, gn, &Hn);
+      fn = pb.eval(bn, gn, &Hn, mun.data());
       Fn = fn + penalty(bn);
       if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
@@ -280,6 +363,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     beta.swap(bn);
     g.swap(gn);
     H.swap(Hn);
+    mu.swap(mun);
     f = fn;
     F = Fn;
     res.trace.push_back(F);
@@ -291,8 +375,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     was_small = small;
   }
   res.iter = it;
-  res.fitted.resize(pb.n);
-  f = pb.eval(beta, g, &H, res.fitted.data());
+  res.fitted.swap(mu);
   res.loss = f;
   res.penalty = penalty(beta);
   res.grad = g + P.cwiseProduct(beta);
@@ -323,7 +406,7 @@ struct softmax_problem {
     const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
     const CMap X(x, n, p);
     detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
-      Mat E(block_rows, K), LS(block_rows, K), Pb(block_rows, K), R(block_rows, K);
+      Mat R(block_rows, K);
       Vec sw(block_rows), comp(block_rows);
       Mat Xs;
       Mat gsum = Mat::Zero(p, K), Hsum;
@@ -332,10 +415,9 @@ struct softmax_problem {
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
         const auto Xb = X.middleRows(r0, nb);
-        auto Eb = E.topRows(nb);
-        Eb.noalias() = Xb * W;
-        Mat Ec = Eb;  // contiguous nb x K for the normalisers
-        Mat LSb(nb, K), PP(nb, K);
+        Mat Ec(nb, K), LSb(nb, K), PP(nb, K);  // logits, log-softmax, softmax
+        for (index_t k = 0; k < K; ++k)
+          vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, W.col(k).data(), Ec.col(k).data());
         xentropy::softmax(Ec.data(), nb, K, 1, LSb.data(), true, 1);
         xentropy::softmax(Ec.data(), nb, K, 1, PP.data(), false, 1);
         double fb = 0.0;
@@ -368,8 +450,8 @@ struct softmax_problem {
               } else {
                 for (index_t i = 0; i < nb; ++i) comp[i] = -sw[i] * PP(i, c) * PP(i, d);
               }
-              Xs = Xb.array().colwise() * comp.head(nb).array();
-              Hsum.block(a * p, bb * p, p, p).noalias() += Xb.transpose() * Xs;
+              detail::weighted_crossprod(x + r0, n, nb, p, comp.data(), Xs, Hsum, a * p,
+                                         bb * p, a == bb);
             }
           }
         }
@@ -391,6 +473,45 @@ struct softmax_problem {
     }
     if (H) H->triangularView<Eigen::StrictlyUpper>() = H->transpose();
     return f;
+  }
+
+  // X' diag(w) X (lower and upper triangles), summed over the fixed slots.
+  Mat gram() const {
+    const detail::slots sl(n, p * p);
+    std::vector<Mat> hs(sl.nslots);
+    const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1));
+    detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
+      Mat Xs, hsum = Mat::Zero(p, p);
+      for (index_t b = b0; b < b1; ++b) {
+        const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
+        if (w) {
+          detail::weighted_crossprod(x + r0, n, nb, p, w + r0, Xs, hsum, 0, 0, true);
+        } else {
+          vm::dispatch<detail::crossprod_k>(x + r0, n, x + r0, n, nb, p, p, hsum.data(), p,
+                                            true);
+        }
+      }
+      hs[s] = std::move(hsum);
+    });
+    Mat Gm = Mat::Zero(p, p);
+    for (index_t s = 0; s < sl.nslots; ++s) Gm += hs[s];
+    Gm.triangularView<Eigen::StrictlyUpper>() = Gm.transpose();
+    return Gm;
+  }
+
+  // The Hessian over the classes in `active` when every row has the same
+  // probabilities (those of row 0 of P): (diag(pbar) - pbar pbar') (x) X'WX.
+  Mat constant_hessian(const double* P, const std::vector<index_t>& active) const {
+    const index_t Ka = static_cast<index_t>(active.size());
+    const Mat Gm = gram();
+    Mat H(Ka * p, Ka * p);
+    for (index_t a = 0; a < Ka; ++a)
+      for (index_t b = 0; b < Ka; ++b) {
+        const double pa = P[active[a] * n], pb_ = P[active[b] * n];
+        const double c = a == b ? pa * (1.0 - pa) : -pa * pb_;
+        H.block(a * p, b * p, p, p) = c * Gm;
+      }
+    return H;
   }
 
   // H V for a direction V (p x K), given the probabilities P (n x K) at the
@@ -500,9 +621,19 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
       for (index_t j = 0; j < m; ++j) A(i, j) = Hf(fidx[i], fidx[j]);
     return A;
   };
-  std::vector<double> Pstore(newton ? 0 : static_cast<std::size_t>(n * K));
+  // probabilities at W and at the trial point (Newton-CG needs them for its
+  // Hessian-vector products; both return them as the fitted values)
+  Vec Pcur(n * K), Ptry(n * K);
   Mat G, Gn, Hf, Hfn;
-  double f = pb.eval(W, G, newton ? &Hf : nullptr, active, newton ? nullptr : Pstore.data());
+  // Where only intercepts are non-zero (e.g. at the start), every row has the
+  // same probabilities pbar and H = (diag(pbar) - pbar pbar') (x) X'WX: one
+  // Gram matrix instead of one per pair of classes.
+  bool constant = true;
+  for (index_t j = 0; j < p && constant; ++j)
+    if (pen[j] != 0)
+      for (index_t k = 0; k < K; ++k) constant = constant && W(j, k) == 0.0;
+  double f = pb.eval(W, G, newton && !constant ? &Hf : nullptr, active, Pcur.data());
+  if (newton && constant) Hf = pb.constant_hessian(Pcur.data(), active);
   double F = f + penalty(W);
   res.trace.push_back(F);
   res.code = max_iterations;
@@ -525,14 +656,14 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
       const double gnorm = Gv.norm();
       if (g0norm < 0) g0norm = gnorm;
       const double eta = std::min(0.5, gnorm / std::max(g0norm, 1e-300));
-      Vec Minv = gather(pb.hess_diag(Pstore.data())) + gather(Pm);
+      Vec Minv = gather(pb.hess_diag(Pcur.data())) + gather(Pm);
       for (index_t i = 0; i < m; ++i) Minv[i] = Minv[i] > 0 ? 1.0 / Minv[i] : 1.0;
       d = Vec::Zero(m);
       Vec r = -Gv, z = Minv.cwiseProduct(r), q = z;
       double rz = r.dot(z);
       const Vec Pg = gather(Pm);
       for (int c = 0; c < ctl.cg_maxit; ++c) {
-        const Vec Hq = gather(pb.hess_vec(scatter(q), Pstore.data())) + Pg.cwiseProduct(q);
+        const Vec Hq = gather(pb.hess_vec(scatter(q), Pcur.data())) + Pg.cwiseProduct(q);
         const double qHq = q.dot(Hq);
         if (!(qHq > 0)) break;
         const double alpha = rz / qHq;
@@ -558,8 +689,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     Mat Wn;
     for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       Wn = W + t * D;
-      fn = pb.eval(Wn, Gn, newton ? &Hfn : nullptr, active,
-                   newton ? nullptr : Pstore.data());
+      fn = pb.eval(Wn, Gn, newton ? &Hfn : nullptr, active, Ptry.data());
       Fn = fn + penalty(Wn);
       if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
@@ -568,11 +698,11 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     }
     if (!ok) {
       res.code = small ? converged : stalled;
-      if (!newton) pb.eval(W, G, nullptr, active, Pstore.data());  // restore P at W
       break;
     }
     W.swap(Wn);
     G.swap(Gn);
+    Pcur.swap(Ptry);
     if (newton) Hf.swap(Hfn);
     f = fn;
     F = Fn;
@@ -586,9 +716,9 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     was_small = small;
   }
   res.iter = it;
-  res.fitted.resize(n * K);
   const bool want_h = newton || ctl.hessian;
-  f = pb.eval(W, G, want_h ? &Hf : nullptr, active, res.fitted.data());
+  if (!newton && ctl.hessian) pb.eval(W, G, &Hf, active);
+  res.fitted.swap(Pcur);
   res.loss = f;
   res.penalty = penalty(W);
   const Mat Gp = G + Pm.cwiseProduct(W);
