@@ -72,11 +72,12 @@
 #'   mean, of the errors).
 #' @param label_smoothing A number \eqn{\epsilon} in \[0, 1\].
 #' @param control A list: `tol` (default `1e-8`), `maxit` (100), `trace`
-#'   (`FALSE`; `TRUE` prints the objective per iteration), and for
+#'   (`FALSE`; `TRUE` prints the objective per iteration), for
 #'   `softmax_regression()` `newton_max_dim` (200: free parameters up to which
-#'   the full Hessian is formed) and `hessian` (whether to form the Hessian at
-#'   the optimum when the truncated Newton method was used; default `TRUE`
-#'   when there are at most 2000 free parameters; `vcov()` needs it).
+#'   the full Hessian is formed); `hessian` (`FALSE`: keep the Hessian at
+#'   the optimum in the fit; by default it is kept only when `lambda > 0`, and
+#'   `vcov()` and `summary()` otherwise form it when called, in one pass over
+#'   the model matrix, which the fit references without copying).
 #' @param x,y The matrix interface, instead of `formula`: a numeric model
 #'   matrix `x` used as it is (add a column of ones for an intercept, as for
 #'   [glm.fit()]) and the targets `y`.
@@ -147,8 +148,9 @@ logistic_regression <- function(formula, data, weights, subset, na.action,
   start <- double(ncol(X))
   wt <- if (is.null(w)) rep(1, nrow(X)) else w
   if (any(ones)) start[which(ones)[1]] <- stats::qlogis(sum(wt * tg$y) / sum(wt))
+  keep_h <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
   res <- fit_binary_impl(X, tg$y, w, pen, lambda, start, ctl$tol,
-                         ctl$maxit, thread_count())
+                         ctl$maxit, keep_h, thread_count())
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
   beta <- stats::setNames(res$coefficients, cn)
@@ -157,12 +159,15 @@ logistic_regression <- function(formula, data, weights, subset, na.action,
   mu <- res$fitted
   names(mu) <- rownames(X)
   H <- res$hessian
-  dimnames(H) <- list(cn, cn)
-  wt <- if (is.null(w)) rep(1, nrow(X)) else w
-  sat <- sum(wt * binary_entropy(tg$y))
+  if (!is.null(H)) dimnames(H) <- list(cn, cn)
+  # the saturated model's loss (0 for 0/1 targets) and the null model's
+  soft <- tg$soft && any(tg$y > 0 & tg$y < 1)
+  sat <- if (soft) sum(wt * binary_entropy(tg$y)) else 0
   null_dev <- if (any(ones)) {
-    ybar <- sum(wt * tg$y) / sum(wt)
-    2 * (-sum(wt * (tg$y * log(ybar) + ifelse(tg$y == 1, 0, (1 - tg$y) * log1p(-ybar)))) - sat)
+    s1 <- sum(wt * tg$y)
+    s0 <- sum(wt) - s1
+    ybar <- s1 / sum(wt)
+    2 * (-(s1 * log(ybar) + s0 * log1p(-ybar)) - sat)
   } else NA_real_
   out <- list(
     coefficients = beta, fitted.values = mu, linear.predictors = eta,
@@ -171,8 +176,9 @@ logistic_regression <- function(formula, data, weights, subset, na.action,
     gradient = stats::setNames(res$gradient, cn), hessian = H,
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
     lambda = lambda, penalised = stats::setNames(pen == 1, cn),
-    df = effective_df(H, pen * lambda), nobs = sum(wt > 0),
-    prior.weights = wt, y = tg$y, levels = tg$levels, method = "newton",
+    df = if (is.null(H)) ncol(X) else effective_df(H, pen * lambda), nobs = sum(wt > 0),
+    prior.weights = wt, y = tg$y, x = X, weights = w, pen = pen,
+    levels = tg$levels, method = "newton",
     control = ctl, call = call, terms = prep$terms, xlevels = prep$xlevels,
     contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn
   )
@@ -212,7 +218,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
   free <- matrix(1, p, K)
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
   nfree <- sum(free)
-  hessian <- if (is.null(ctl$hessian)) nfree <= 2000 else ctl$hessian
+  hessian <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
   # start from the intercept-only fit (the null model's estimate): every row
   # then has the same probabilities, and the first Hessian is one Gram matrix
   start <- matrix(0, p, K)
@@ -255,7 +261,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
   dimnames(eta) <- list(rownames(X), lev)
   P <- matrix(res$fitted, nrow(X), K, dimnames = list(rownames(X), lev))
   wt <- if (is.null(w)) rep(1, nrow(X)) else w
-  sat <- sum(wt * entropy(Tm))
+  sat <- if (tg$soft || label_smoothing > 0) sum(wt * entropy(Tm)) else 0
   null_dev <- if (any(ones)) {
     pbar <- colSums(wt * Tm) / sum(wt)
     2 * (-sum(wt * (Tm %*% ifelse(pbar > 0, log(pbar), 0))) - sat)
@@ -271,7 +277,8 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
     lambda = lambda, label_smoothing = label_smoothing,
     penalised = stats::setNames(pen == 1, cn),
     df = if (is.null(H)) nfree else effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda),
-    nobs = sum(wt > 0), prior.weights = wt, targets = Tm, levels = lev,
+    nobs = sum(wt > 0), prior.weights = wt, targets = Tm, x = X, weights = w,
+    pen = pen, levels = lev,
     method = if (res$method == 0L) "newton" else "newton-cg",
     control = ctl, call = call, terms = prep$terms, xlevels = prep$xlevels,
     contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn
@@ -373,7 +380,7 @@ binary_fit_targets <- function(y, where) {
     lev <- levels(y)
     if (length(lev) < 2L) one_class(lev, where)
     y <- as.double(unclass(y) == 2L)
-    return(list(y = y, levels = lev))
+    return(list(y = y, levels = lev, soft = FALSE))
   }
   if (is.logical(y)) {
     lev <- c("FALSE", "TRUE")
@@ -385,13 +392,13 @@ binary_fit_targets <- function(y, where) {
       friendly_type(y)), where, argument = "y")
   }
   y <- as.double(y)
-  if (anyNA(y) || any(y < 0 | y > 1)) {
+  if (anyNA(y) || (length(y) && (min(y) < 0 || max(y) > 1))) {
     bad <- which(is.na(y) | y < 0 | y > 1)[1]
     abort(sprintf("The response `y` must be in [0, 1]; found %s at position %.0f.",
                   format(y[bad]), bad), where, argument = "y")
   }
-  if (all(y == 0) || all(y == 1)) one_class(if (all(y == 0)) lev[1] else lev[2], where)
-  list(y = y, levels = lev)
+  if (max(y) == 0 || min(y) == 1) one_class(if (max(y) == 0) lev[1] else lev[2], where)
+  list(y = y, levels = lev, soft = TRUE)
 }
 
 one_class <- function(lev, where) {
@@ -413,7 +420,7 @@ softmax_fit_targets <- function(y, n, where) {
     if (length(lev) < 2L) one_class(lev, where)
     Tm <- matrix(0, length(y), length(lev), dimnames = list(NULL, lev))
     Tm[cbind(seq_along(y), unclass(y))] <- 1
-    return(list(targets = Tm, levels = lev))
+    return(list(targets = Tm, levels = lev, soft = FALSE))
   }
   if (is.matrix(y) && (is.double(y) || is.integer(y)) && !is.object(y)) {
     storage.mode(y) <- "double"
@@ -437,7 +444,7 @@ softmax_fit_targets <- function(y, n, where) {
     if (is.null(lev)) lev <- as.character(seq_len(ncol(y)))
     if (sum(colSums(y) > 0) < 2L) one_class(lev[colSums(y) > 0], where)
     dimnames(y) <- list(NULL, lev)
-    return(list(targets = y, levels = lev))
+    return(list(targets = y, levels = lev, soft = TRUE))
   }
   abort(sprintf(
     "The response `y` must be a factor (its levels are the classes), a character vector or an n x K matrix of target probabilities, not %s.",
@@ -449,7 +456,7 @@ fit_control <- function(control, softmax, where) {
     abort(sprintf("`control` must be a list such as `list(tol = 1e-8, maxit = 100)`, not %s.",
                   friendly_type(control)), where)
   }
-  known <- c("tol", "maxit", "trace", if (softmax) c("newton_max_dim", "hessian"))
+  known <- c("tol", "maxit", "trace", "hessian", if (softmax) "newton_max_dim")
   unknown <- setdiff(names(control), known)
   if (length(unknown) || (length(control) && is.null(names(control)))) {
     abort(sprintf("`control` has unknown element%s %s; known: %s.",
@@ -493,9 +500,12 @@ fit_warnings <- function(fit, who, prob) {
     warning(sprintf("%s: algorithm did not converge", who), call. = FALSE)
   }
   eps <- 10 * .Machine$double.eps
-  pos <- fit$prior.weights > 0
-  p <- if (is.matrix(prob)) prob[pos, , drop = FALSE] else prob[pos]
-  if (any(p > 1 - eps) || (!is.matrix(p) && any(p < eps))) {
+  p <- prob
+  if (min(fit$prior.weights) == 0) {
+    pos <- fit$prior.weights > 0
+    p <- if (is.matrix(prob)) prob[pos, , drop = FALSE] else prob[pos]
+  }
+  if (max(p) > 1 - eps || (!is.matrix(p) && min(p) < eps)) {
     warning(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who),
             call. = FALSE)
   }
@@ -638,11 +648,7 @@ coef.xentropy_fit <- function(object, ...) object$coefficients
 
 #' @export
 vcov.xentropy_fit <- function(object, ...) {
-  H <- object$hessian
-  if (is.null(H)) {
-    abort("The Hessian was not formed for this fit; refit with `control = list(hessian = TRUE)`.",
-          sys.call())
-  }
+  H <- fit_hessian(object)
   V <- tryCatch(chol2inv(chol(H)), error = function(e) {
     tryCatch(solve(H), error = function(e) {
       matrix(Inf, nrow(H), ncol(H))
@@ -656,6 +662,25 @@ vcov.xentropy_fit <- function(object, ...) {
     dimnames(V) <- dimnames(H)
   }
   V
+}
+
+# The penalised Hessian at the optimum: kept in the fit, or formed now (one
+# pass over the model matrix, which the fit references without a copy).
+fit_hessian <- function(object) {
+  if (!is.null(object$hessian)) return(object$hessian)
+  if (inherits(object, "softmax_regression")) {
+    H <- softmax_hessian_impl(object$x, object$targets, object$weights,
+                              1 * object$free, object$pen, object$lambda,
+                              full_coef(object), thread_count())
+    nm <- object$param_names[if (object$lambda == 0) seq_len(nrow(H)) else
+      which(object$free)]
+    dimnames(H) <- list(nm, nm)
+  } else {
+    H <- binary_hessian_impl(object$x, object$y, object$weights, object$pen,
+                             object$lambda, object$coefficients, thread_count())
+    dimnames(H) <- list(object$xnames, object$xnames)
+  }
+  H
 }
 
 # Coefficients as one named vector, in the order of vcov().

@@ -34,8 +34,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // fit_binary_impl
-Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start, double tol, int maxit, int nthreads);
-RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP nthreadsSEXP) {
+Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start, double tol, int maxit, bool hessian, int nthreads);
+RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP hessianSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
@@ -46,8 +46,9 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type start(startSEXP);
     Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
     Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_binary_impl(x, y, w, pen, lambda, start, tol, maxit, nthreads));
+    rcpp_result_gen = Rcpp::wrap(fit_binary_impl(x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -69,6 +70,39 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(fit_softmax_impl(x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// binary_hessian_impl
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP beta, int nthreads);
+RcppExport SEXP _xentropy_binary_hessian_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP betaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(binary_hessian_impl(x, y, w, pen, lambda, beta, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_hessian_impl
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double lambda, SEXP W, int nthreads);
+RcppExport SEXP _xentropy_softmax_hessian_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP WSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type t(tSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type free(freeSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type W(WSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_hessian_impl(x, t, w, free, pen, lambda, W, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -226,8 +260,10 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},
     {"_xentropy_first_nonfinite_impl", (DL_FUNC) &_xentropy_first_nonfinite_impl, 1},
-    {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 9},
+    {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 10},
     {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 12},
+    {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 7},
+    {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 8},
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},

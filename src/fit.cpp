@@ -79,12 +79,13 @@ double first_nonfinite_impl(SEXP x) {
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start,
-                           double tol, int maxit, int nthreads) {
+                           double tol, int maxit, bool hessian, int nthreads) {
   const glue::shape s = glue::shape_of(x);
   xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
   xf::control ctl;
   ctl.tol = tol;
   ctl.maxit = maxit;
+  ctl.hessian = hessian;
   ctl.nthreads = nthreads;
   const xf::Vec beta0 = Eigen::Map<const xf::Vec>(REAL(start), s.ncol);
   return common(xf::fit_binary(pb, REAL(pen), lambda, beta0, ctl));
@@ -107,4 +108,26 @@ Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double 
   const xf::Mat F = Eigen::Map<const xf::Mat>(REAL(free), s.ncol, st.ncol);
   const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(start), s.ncol, st.ncol);
   return common(xf::fit_softmax(pb, F, REAL(pen), lambda, W0, ctl));
+}
+
+// The penalised Hessian at `beta` (binary) or `W` (softmax, p x K, over the
+// free entries), for vcov() of a fit that did not keep it.
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda,
+                                        SEXP beta, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
+  const xf::Vec b = Eigen::Map<const xf::Vec>(REAL(beta), s.ncol);
+  return to_r(xf::binary_hessian(pb, REAL(pen), lambda, b));
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen,
+                                         double lambda, SEXP W, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  const glue::shape st = glue::shape_of(t);
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads};
+  const xf::Mat F = Eigen::Map<const xf::Mat>(REAL(free), s.ncol, st.ncol);
+  const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(W), s.ncol, st.ncol);
+  return to_r(xf::softmax_hessian(pb, F, REAL(pen), lambda, W0));
 }

@@ -72,7 +72,8 @@ struct control {
   int maxit = 100;               // Newton iterations
   int nthreads = 1;
   index_t newton_max_dim = 200;  // softmax: full Newton up to this many free parameters
-  bool hessian = true;           // form the Hessian at the optimum (softmax, Newton-CG)
+  bool hessian = true;           // return the Hessian at the optimum (costs one more pass
+                                 // when the last step was predicted final)
   int cg_maxit = 250;            // conjugate-gradient steps per truncated Newton step
 };
 
@@ -326,7 +327,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   double F = f + penalty(beta);
   res.trace.push_back(F);
   res.code = max_iterations;
-  bool was_small = false;
+  bool was_small = false, have_h = true;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
     const Vec G = g + P.cwiseProduct(beta);
@@ -349,7 +350,8 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     double fn = 0, Fn = 0;
     for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       bn = beta + t * d;
-      fn = pb.eval(bn, gn, &Hn, mun.data());
+      // a step predicted final skips the Hessian (formed later only if needed)
+      fn = pb.eval(bn, gn, small ? nullptr : &Hn, mun.data());
       Fn = fn + penalty(bn);
       if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
@@ -362,25 +364,33 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     }
     beta.swap(bn);
     g.swap(gn);
-    H.swap(Hn);
     mu.swap(mun);
     f = fn;
     F = Fn;
     res.trace.push_back(F);
     if (small && (was_small || (g + P.cwiseProduct(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
+      have_h = false;
       ++it;
       break;
+    }
+    if (small) {
+      pb.eval(beta, g, &H);
+    } else {
+      H.swap(Hn);
     }
     was_small = small;
   }
   res.iter = it;
+  if (ctl.hessian && !have_h) pb.eval(beta, g, &H);
   res.fitted.swap(mu);
   res.loss = f;
   res.penalty = penalty(beta);
   res.grad = g + P.cwiseProduct(beta);
-  res.hess = H;
-  res.hess.diagonal() += P;
+  if (ctl.hessian || have_h) {
+    res.hess = H;
+    res.hess.diagonal() += P;
+  }
   res.coef = beta;
   return res;
 }
@@ -638,7 +648,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   res.trace.push_back(F);
   res.code = max_iterations;
   double g0norm = -1;
-  bool was_small = false;
+  bool was_small = false, have_h = newton;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
     const Vec Gv = gather(G + Pm.cwiseProduct(W));
@@ -689,7 +699,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     Mat Wn;
     for (int k = 0; k < (small ? 1 : 60); ++k, t /= 2) {
       Wn = W + t * D;
-      fn = pb.eval(Wn, Gn, newton ? &Hfn : nullptr, active, Ptry.data());
+      fn = pb.eval(Wn, Gn, newton && !small ? &Hfn : nullptr, active, Ptry.data());
       Fn = fn + penalty(Wn);
       if (detail::acceptable(Fn, F, slope, t, small)) {
         ok = true;
@@ -703,21 +713,28 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     W.swap(Wn);
     G.swap(Gn);
     Pcur.swap(Ptry);
-    if (newton) Hf.swap(Hfn);
     f = fn;
     F = Fn;
     res.trace.push_back(F);
     if (small &&
         (was_small || gather(G + Pm.cwiseProduct(W)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
+      have_h = false;
       ++it;
       break;
+    }
+    if (newton) {
+      if (small) {
+        pb.eval(W, G, &Hf, active);
+      } else {
+        Hf.swap(Hfn);
+      }
     }
     was_small = small;
   }
   res.iter = it;
-  const bool want_h = newton || ctl.hessian;
-  if (!newton && ctl.hessian) pb.eval(W, G, &Hf, active);
+  const bool want_h = have_h || ctl.hessian;
+  if (ctl.hessian && !have_h) pb.eval(W, G, &Hf, active);
   res.fitted.swap(Pcur);
   res.loss = f;
   res.penalty = penalty(W);
@@ -729,6 +746,40 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   }
   res.coef = Eigen::Map<const Vec>(W.data(), p * K);
   return res;
+}
+
+// The penalised Hessian at beta (binary) or W (softmax, over the free entries
+// in the order fit_softmax() uses): what vcov() needs when the fit skipped it.
+inline Mat binary_hessian(const binary_problem& pb, const double* pen, double lambda,
+                          const Vec& beta) {
+  Vec g;
+  Mat H;
+  pb.eval(beta, g, &H);
+  H.diagonal() += Eigen::Map<const Vec>(pen, pb.p) * lambda;
+  return H;
+}
+
+inline Mat softmax_hessian(const softmax_problem& pb, const Mat& free, const double* pen,
+                           double lambda, const Mat& W) {
+  const index_t p = pb.p, K = pb.K;
+  std::vector<index_t> active, fidx;
+  std::vector<double> pv;
+  for (index_t k = 0; k < K; ++k)
+    if (free.col(k).sum() > 0) active.push_back(k);
+  for (index_t a = 0; a < static_cast<index_t>(active.size()); ++a)
+    for (index_t j = 0; j < p; ++j)
+      if (free(j, active[a]) != 0) {
+        fidx.push_back(a * p + j);
+        pv.push_back(pen[j] * lambda);
+      }
+  Mat G, Hf;
+  pb.eval(W, G, &Hf, active);
+  const index_t m = static_cast<index_t>(fidx.size());
+  Mat A(m, m);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < m; ++j) A(i, j) = Hf(fidx[i], fidx[j]);
+  for (index_t i = 0; i < m; ++i) A(i, i) += pv[i];
+  return A;
 }
 
 }  // namespace fit
