@@ -74,10 +74,10 @@
 #' @param control A list: `tol` (default `1e-8`), `maxit` (100), `trace`
 #'   (`FALSE`; `TRUE` prints the objective per iteration), for
 #'   `softmax_regression()` `newton_max_dim` (200: free parameters up to which
-#'   the full Hessian is formed); `hessian` (`FALSE`: keep the Hessian at
-#'   the optimum in the fit; by default it is kept only when `lambda > 0`, and
-#'   `vcov()` and `summary()` otherwise form it when called, in one pass over
-#'   the model matrix, which the fit references without copying).
+#'   the full Hessian is formed); and `hessian` (default `FALSE`; `TRUE`
+#'   keeps the Hessian at the optimum in the fit, as it is anyway when
+#'   `lambda > 0`; otherwise `vcov()` and `summary()` form it when called, in
+#'   one pass over the model matrix, which the fit references without a copy).
 #' @param x,y The matrix interface, instead of `formula`: a numeric model
 #'   matrix `x` used as it is (add a column of ones for an intercept, as for
 #'   [glm.fit()]) and the targets `y`.
@@ -87,7 +87,7 @@
 #'   n x K matrix), `linear.predictors`, `loglik`, `deviance`,
 #'   `null.deviance`, `gradient` (of the penalised objective, at the returned
 #'   coefficients), `hessian` (of the penalised objective, over the free
-#'   parameters), `iter`, `converged`, `trace` (the penalised objective
+#'   parameters, when kept: see `control`), `iter`, `converged`, `trace` (the penalised objective
 #'   \eqn{E} at the start and after each Newton iteration), `lambda`, `df`,
 #'   `nobs`, `prior.weights`, `levels`, `method`, `call`, `terms`. Methods:
 #'   `print`, `summary`, `coef`, `vcov`, `confint` (Wald), `logLik`,
