@@ -99,6 +99,8 @@
 #'   Learning*, sections 4.3.2-4.3.4. Springer.
 #' @family fitting
 #' @seealso [predict.xentropy_fit()] for predictions.
+#' @importFrom stats coef confint deviance fitted formula logLik nobs predict
+#'   terms vcov
 #' @export
 #' @examples
 #' # two classes: the same fit as glm()

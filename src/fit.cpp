@@ -3,17 +3,9 @@
 // The only translation unit that compiles Eigen (src/xentropy_types.h keeps it
 // out of the generated RcppExports.cpp). Arguments are checked in R/fit.R;
 // here x is a double n x p matrix, y / t double, w NULL or double.
-// GCC warns about attributes Eigen puts on SIMD types used as template
-// arguments (-Wignored-attributes); that is Eigen's code, silenced for its
-// headers only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
+// fit.hpp compiles Eigen without its SIMD code (see there), so GCC's
+// -Wignored-attributes warnings about Eigen's SSE types do not arise.
 #include <xentropy/fit.hpp>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "glue.h"
 

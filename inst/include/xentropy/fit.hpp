@@ -42,6 +42,17 @@
 #ifndef EIGEN_DONT_PARALLELIZE
 #define EIGEN_DONT_PARALLELIZE
 #endif
+// Eigen does the small dense algebra here (Cholesky / LDLT of the p x p
+// Hessian); the products over the n rows run through the package's own
+// dispatched kernels (crossprod_k, gemv_k below), which use AVX2 / AVX-512
+// where the CPU has them, while Eigen would be compiled for baseline SSE2
+// under R's default flags. Eigen's SIMD code is therefore switched off: it
+// would gain nothing, and with GCC its SSE packet types raise hundreds of
+// -Wignored-attributes warnings (define XENTROPY_FIT_EIGEN_VECTORIZE to keep
+// it, e.g. when the including program uses vectorised Eigen elsewhere).
+#if !defined(EIGEN_DONT_VECTORIZE) && !defined(XENTROPY_FIT_EIGEN_VECTORIZE)
+#define EIGEN_DONT_VECTORIZE
+#endif
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -270,7 +281,6 @@ struct binary_problem {
     std::vector<Vec> gs(sl.nslots);
     std::vector<Mat> Hs(H ? sl.nslots : 0);
     const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1));
-    const CMap X(x, n, p);
     detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
       Vec eta(block_rows), neg(block_rows), sp(block_rows), sn(block_rows), mu(block_rows),
           mc(block_rows), r(block_rows), sq(block_rows);
@@ -281,7 +291,6 @@ struct binary_problem {
       double fsum = 0.0;
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
-        const auto Xb = X.middleRows(r0, nb);
         vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, beta.data(), eta.data());
         neg.head(nb) = -eta.head(nb);
         xentropy::softplus(eta.data(), sp.data(), nb, 1);
@@ -304,7 +313,8 @@ struct binary_problem {
           sq[i] = wi * mu[i] * mc[i];
         }
         fsum += fb;
-        gsum.noalias() += Xb.transpose() * r.head(nb);
+        vm::dispatch<detail::crossprod_k>(x + r0, n, static_cast<const double*>(r.data()), nb,
+                                          nb, p, index_t(1), gsum.data(), p, false);
         if (H) detail::weighted_crossprod(x + r0, n, nb, p, sq.data(), Xs, Hsum, 0, 0, true);
         if (mu_out) std::copy(mu.data(), mu.data() + nb, mu_out + r0);
       }
@@ -427,7 +437,6 @@ struct softmax_problem {
     std::vector<double> fs(sl.nslots, 0.0);
     std::vector<Mat> gs(sl.nslots), Hs(H ? sl.nslots : 0);
     const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
-    const CMap X(x, n, p);
     detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
       Mat R(block_rows, K);
       Vec sw(block_rows), comp(block_rows);
@@ -437,7 +446,6 @@ struct softmax_problem {
       double fsum = 0.0;
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
-        const auto Xb = X.middleRows(r0, nb);
         Mat Ec(nb, K), LSb(nb, K), PP(nb, K);  // logits, log-softmax, softmax
         for (index_t k = 0; k < K; ++k)
           vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, W.col(k).data(), Ec.col(k).data());
@@ -458,7 +466,8 @@ struct softmax_problem {
           }
         }
         fsum += fb;
-        gsum.noalias() += Xb.transpose() * R.topRows(nb);
+        vm::dispatch<detail::crossprod_k>(x + r0, n, static_cast<const double*>(R.data()),
+                                          block_rows, nb, p, K, gsum.data(), p, false);
         if (H) {
           for (index_t a = 0; a < Ka; ++a) {
             const index_t c = active[a];
@@ -543,15 +552,15 @@ struct softmax_problem {
     const detail::slots sl(n, p * K);
     std::vector<Mat> hs(sl.nslots);
     const int nt = threads_for(nthreads, n * std::max<index_t>(p, 1) * K);
-    const CMap X(x, n, p);
     detail::for_slots(sl, nt, [&](index_t s, index_t b0, index_t b1) {
       Mat A(block_rows, K);
       Vec msum(block_rows);
       Mat hsum = Mat::Zero(p, K);
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
-        const auto Xb = X.middleRows(r0, nb);
-        A.topRows(nb).noalias() = Xb * V;
+        for (index_t k = 0; k < K; ++k)
+          vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, V.col(k).data(),
+                                       A.data() + k * block_rows);
         msum.head(nb).setZero();
         for (index_t k = 0; k < K; ++k) {
           const double* pk = P + k * n + r0;
@@ -564,7 +573,8 @@ struct softmax_problem {
             A(i, k) = wi * pk[i] * (A(i, k) - msum[i]);
           }
         }
-        hsum.noalias() += Xb.transpose() * A.topRows(nb);
+        vm::dispatch<detail::crossprod_k>(x + r0, n, static_cast<const double*>(A.data()),
+                                          block_rows, nb, p, K, hsum.data(), p, false);
       }
       hs[s] = std::move(hsum);
     });
@@ -592,7 +602,9 @@ struct softmax_problem {
             S(i, k) = wi * pk[i] * (1.0 - pk[i]);
           }
         }
-        hsum.noalias() += X2.transpose() * S.topRows(nb);
+        vm::dispatch<detail::crossprod_k>(static_cast<const double*>(X2.data()), nb,
+                                          static_cast<const double*>(S.data()), block_rows,
+                                          nb, p, K, hsum.data(), p, false);
       }
       hs[s] = std::move(hsum);
     });
