@@ -42,7 +42,9 @@ sim_binary <- function(n, p, seed) {
   set.seed(seed)
   X <- cbind(1, matrix(rnorm(n * (p - 1)), n))
   colnames(X) <- c("(Intercept)", paste0("x", seq_len(p - 1)))
-  b <- c(0.2, rnorm(p - 1) * 0.3)
+  # slopes scaled so that the logits have the same spread for every p (the
+  # p = 20 design); wider designs would otherwise be nearly separable
+  b <- c(0.2, rnorm(p - 1) * 0.3 * sqrt(19 / (p - 1)))
   y <- rbinom(n, 1, plogis(drop(X %*% b)))
   list(X = X, y = y)
 }
@@ -51,7 +53,7 @@ sim_softmax <- function(n, p, K, seed) {
   set.seed(seed)
   X <- cbind(1, matrix(rnorm(n * (p - 1)), n))
   colnames(X) <- c("(Intercept)", paste0("x", seq_len(p - 1)))
-  B <- matrix(rnorm(p * K) * 0.3, p)
+  B <- matrix(rnorm(p * K) * 0.3 * sqrt(19 / (p - 1)), p)
   E <- X %*% B
   E <- E - apply(E, 1, max)
   P <- exp(E) / rowSums(exp(E))
