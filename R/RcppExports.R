@@ -21,6 +21,30 @@ scaling_fit_impl <- function(y, offset, logits, binary, platt, weights, na_rm, n
     .Call(`_xentropy_scaling_fit_impl`, y, offset, logits, binary, platt, weights, na_rm, nthreads)
 }
 
+ones_columns_impl <- function(x) {
+    .Call(`_xentropy_ones_columns_impl`, x)
+}
+
+first_nonfinite_impl <- function(x) {
+    .Call(`_xentropy_first_nonfinite_impl`, x)
+}
+
+fit_binary_impl <- function(x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads) {
+    .Call(`_xentropy_fit_binary_impl`, x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads)
+}
+
+fit_softmax_impl <- function(x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads) {
+    .Call(`_xentropy_fit_softmax_impl`, x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads)
+}
+
+binary_hessian_impl <- function(x, y, w, pen, lambda, beta, nthreads) {
+    .Call(`_xentropy_binary_hessian_impl`, x, y, w, pen, lambda, beta, nthreads)
+}
+
+softmax_hessian_impl <- function(x, t, w, free, pen, lambda, W, nthreads) {
+    .Call(`_xentropy_softmax_hessian_impl`, x, t, w, free, pen, lambda, W, nthreads)
+}
+
 information_impl <- function(measure, p, q, layout, log_base, na_rm, nthreads) {
     .Call(`_xentropy_information_impl`, measure, p, q, layout, log_base, na_rm, nthreads)
 }

@@ -218,11 +218,3 @@ report_invalid <- function(out, args, values, what, call) {
         class = "xentropy_error_invalid_value", argument = args[which], position = pos,
         row = row, column = col, value = found)
 }
-
-# A value for a message, with enough digits to tell it from its neighbours
-# (3 + 1e-15 is not "3").
-format_value <- function(x) {
-  if (!is.double(x) || !is.finite(x)) return(format(x))
-  short <- format(x, digits = 15)
-  if (as.double(short) == x) short else format(x, digits = 17)
-}

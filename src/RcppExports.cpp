@@ -100,6 +100,99 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// ones_columns_impl
+Rcpp::LogicalVector ones_columns_impl(SEXP x);
+RcppExport SEXP _xentropy_ones_columns_impl(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(ones_columns_impl(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// first_nonfinite_impl
+double first_nonfinite_impl(SEXP x);
+RcppExport SEXP _xentropy_first_nonfinite_impl(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(first_nonfinite_impl(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_binary_impl
+Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start, double tol, int maxit, bool hessian, int nthreads);
+RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP hessianSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_binary_impl(x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_softmax_impl
+Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double lambda, SEXP start, double tol, int maxit, int newton_max_dim, bool hessian, int nthreads);
+RcppExport SEXP _xentropy_fit_softmax_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP newton_max_dimSEXP, SEXP hessianSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type t(tSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type free(freeSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type start(startSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< int >::type newton_max_dim(newton_max_dimSEXP);
+    Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_softmax_impl(x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// binary_hessian_impl
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP beta, int nthreads);
+RcppExport SEXP _xentropy_binary_hessian_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP betaSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type beta(betaSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(binary_hessian_impl(x, y, w, pen, lambda, beta, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// softmax_hessian_impl
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double lambda, SEXP W, int nthreads);
+RcppExport SEXP _xentropy_softmax_hessian_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP WSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type t(tSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type free(freeSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
+    Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type W(WSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(softmax_hessian_impl(x, t, w, free, pen, lambda, W, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // information_impl
 SEXP information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_information_impl(SEXP measureSEXP, SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -467,6 +560,12 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_top_k_accuracy_impl", (DL_FUNC) &_xentropy_top_k_accuracy_impl, 6},
     {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
     {"_xentropy_scaling_fit_impl", (DL_FUNC) &_xentropy_scaling_fit_impl, 8},
+    {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},
+    {"_xentropy_first_nonfinite_impl", (DL_FUNC) &_xentropy_first_nonfinite_impl, 1},
+    {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 10},
+    {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 12},
+    {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 7},
+    {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 8},
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},

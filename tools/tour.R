@@ -169,3 +169,16 @@ if (requireNamespace("ggplot2", quietly = TRUE)) {
   ggsave(file.path(out_dir, "reliability-diagram.png"), fig4, width = 6, height = 6.5, dpi = 100)
   cat("written:", file.path(out_dir, "reliability-diagram.png"), "\n")
 }
+
+cat("\n== Fitting: logistic and softmax regression by Newton's method\n")
+fit <- logistic_regression(am ~ wt + hp, data = mtcars)
+print(summary(fit))
+show("logLik: logistic_regression vs glm:",
+     c(as.numeric(logLik(fit)),
+       as.numeric(logLik(glm(am ~ wt + hp, data = mtcars, family = binomial)))))
+show("E(w) per Newton iteration minus its minimum:", signif(fit$trace - min(fit$trace), 3))
+sfit <- softmax_regression(Species ~ Sepal.Length, data = iris)
+cat("softmax_regression(Species ~ Sepal.Length, data = iris), first class as reference:\n")
+print(coef(sfit))
+show("predicted species at 5, 6 and 7 cm:",
+     as.character(predict(sfit, data.frame(Sepal.Length = c(5, 6, 7)), type = "class")))

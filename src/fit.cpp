@@ -1,0 +1,125 @@
+// Rcpp glue for xentropy/fit.hpp: logistic and softmax regression.
+//
+// The only translation unit that compiles Eigen (src/xentropy_types.h keeps it
+// out of the generated RcppExports.cpp). Arguments are checked in R/fit.R;
+// here x is a double n x p matrix, y / t double, w NULL or double.
+// fit.hpp compiles Eigen without its SIMD code (see there), so GCC's
+// -Wignored-attributes warnings about Eigen's SSE types do not arise.
+#include <xentropy/fit.hpp>
+
+#include "glue.h"
+
+namespace {
+
+using xentropy::index_t;
+namespace xf = xentropy::fit;
+
+Rcpp::NumericMatrix to_r(const xf::Mat& M) {
+  Rcpp::NumericMatrix out(M.rows(), M.cols());
+  std::copy(M.data(), M.data() + M.size(), out.begin());
+  return out;
+}
+
+Rcpp::NumericVector to_r(const xf::Vec& v) {
+  Rcpp::NumericVector out(v.size());
+  std::copy(v.data(), v.data() + v.size(), out.begin());
+  return out;
+}
+
+const double* weights_of(SEXP w) { return Rf_isNull(w) ? nullptr : REAL(w); }
+
+Rcpp::List common(const xf::result& r) {
+  Rcpp::List out = Rcpp::List::create(
+      Rcpp::Named("coefficients") = to_r(r.coef), Rcpp::Named("loss") = r.loss,
+      Rcpp::Named("penalty") = r.penalty, Rcpp::Named("gradient") = to_r(r.grad),
+      Rcpp::Named("hessian") = R_NilValue,
+      Rcpp::Named("fitted") = to_r(r.fitted),
+      Rcpp::Named("trace") = Rcpp::NumericVector(r.trace.begin(), r.trace.end()),
+      Rcpp::Named("iter") = r.iter, Rcpp::Named("code") = r.code,
+      Rcpp::Named("method") = r.method);
+  if (r.hess.size()) out["hessian"] = to_r(r.hess);
+  return out;
+}
+
+}  // namespace
+
+// Whether each column of x is all ones (an intercept, left unpenalised).
+// [[Rcpp::export(rng = false)]]
+Rcpp::LogicalVector ones_columns_impl(SEXP x) {
+  const glue::shape s = glue::shape_of(x);
+  const double* px = REAL(x);
+  Rcpp::LogicalVector out(s.ncol);
+  for (index_t j = 0; j < s.ncol; ++j) {
+    const double* c = px + j * s.nrow;
+    bool all = s.nrow > 0;
+    for (index_t i = 0; i < s.nrow && all; ++i) all = c[i] == 1.0;
+    out[j] = all;
+  }
+  return out;
+}
+
+// 1-based position of the first NA, NaN or infinite element of x, 0 if none
+// (one pass, no allocation; R's is.finite() would allocate a logical copy).
+// [[Rcpp::export(rng = false)]]
+double first_nonfinite_impl(SEXP x) {
+  const double* px = REAL(x);
+  const R_xlen_t n = XLENGTH(x);
+  for (R_xlen_t i = 0; i < n; ++i)
+    if (!std::isfinite(px[i])) return static_cast<double>(i) + 1;
+  return 0;
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start,
+                           double tol, int maxit, bool hessian, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
+  xf::control ctl;
+  ctl.tol = tol;
+  ctl.maxit = maxit;
+  ctl.hessian = hessian;
+  ctl.nthreads = nthreads;
+  const xf::Vec beta0 = Eigen::Map<const xf::Vec>(REAL(start), s.ncol);
+  return common(xf::fit_binary(pb, REAL(pen), lambda, beta0, ctl));
+}
+
+// `free` is a p x K double matrix of 0/1, `start` p x K.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double lambda,
+                            SEXP start, double tol, int maxit, int newton_max_dim,
+                            bool hessian, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  const glue::shape st = glue::shape_of(t);
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads};
+  xf::control ctl;
+  ctl.tol = tol;
+  ctl.maxit = maxit;
+  ctl.nthreads = nthreads;
+  ctl.newton_max_dim = newton_max_dim;
+  ctl.hessian = hessian;
+  const xf::Mat F = Eigen::Map<const xf::Mat>(REAL(free), s.ncol, st.ncol);
+  const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(start), s.ncol, st.ncol);
+  return common(xf::fit_softmax(pb, F, REAL(pen), lambda, W0, ctl));
+}
+
+// The penalised Hessian at `beta` (binary) or `W` (softmax, p x K, over the
+// free entries), for vcov() of a fit that did not keep it.
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda,
+                                        SEXP beta, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
+  const xf::Vec b = Eigen::Map<const xf::Vec>(REAL(beta), s.ncol);
+  return to_r(xf::binary_hessian(pb, REAL(pen), lambda, b));
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen,
+                                         double lambda, SEXP W, int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  const glue::shape st = glue::shape_of(t);
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads};
+  const xf::Mat F = Eigen::Map<const xf::Mat>(REAL(free), s.ncol, st.ncol);
+  const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(W), s.ncol, st.ncol);
+  return to_r(xf::softmax_hessian(pb, F, REAL(pen), lambda, W0));
+}
