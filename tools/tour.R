@@ -127,11 +127,8 @@ simulate_classes <- function(n) {
 train <- simulate_classes(200)
 held_out <- simulate_classes(2000)
 test <- simulate_classes(10000)
-loss <- function(w) softmax_cross_entropy(train$y, train$X %*% matrix(w, ncol = 3))
-grad <- function(w) crossprod(train$X, softmax_cross_entropy_grad(train$y, train$X %*% matrix(w, ncol = 3)))
-w_fit <- optim(numeric(ncol(train$X) * 3), loss, grad, method = "BFGS",
-               control = list(maxit = 1000))$par
-logits_of <- function(X) X %*% matrix(w_fit, ncol = 3)
+fit <- softmax_regression(x = train$X, y = factor(train$y))  # no penalty
+logits_of <- function(X) predict(fit, X, type = "link")
 scaling <- temperature_scaling(held_out$y, logits_of(held_out$X))
 P_before <- softmax(logits_of(test$X))
 P_after <- predict(scaling, logits_of(test$X))
