@@ -54,11 +54,11 @@ brier_score <- function(y, prob, weights = NULL,
                         reduction = c("mean", "sum", "none"), na.rm = FALSE) {
   call <- sys.call()
   inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
-  red <- check_reduction(reduction, call)
+  reduction <- check_reduction(reduction, call)
   out <- brier_score_impl(inp$y, inp$offset, inp$prob, inp$binary, inp$weights,
-                          red, inp$na.rm, thread_count())
+                          reduction, inp$na.rm, thread_count())
   report_calibration_invalid(out, inp, y, call)
-  if (red == 2L) {
+  if (reduction == "none") {
     names(out) <- if (inp$binary) names(prob) else rownames(prob)
   }
   out
@@ -229,7 +229,7 @@ reliability_table <- function(y, prob, bins = 15,
   level <- check_number(level, "level", "a single number between 0 and 1",
                         function(l) l > 0 && l < 1, call)
   res <- calibration_bins(y, prob, bins, type, binning, weights, na.rm, call)
-  if (isTRUE(res$na) || isTRUE(res$nan)) {
+  if (isTRUE(res$missing)) {
     pos <- first_missing(y, prob, "prob")
     abort(sprintf(
       "`%s` has %s at %s; use `na.rm = TRUE` to leave those observations out.",

@@ -33,7 +33,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // brier_score_impl
-SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, int reduction, bool na_rm, int nthreads);
+SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, std::string reduction, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_brier_score_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -42,7 +42,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
     Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(brier_score_impl(y, offset, prob, binary, weights, reduction, na_rm, nthreads));

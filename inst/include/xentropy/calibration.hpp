@@ -71,6 +71,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "blocks.hpp"
+#include "flags.hpp"
+#include "invalid.hpp"
 #include "link.hpp"
 #include "loss.hpp"
 #include "normalise.hpp"
@@ -106,24 +109,27 @@ struct targets {
   bool is_matrix() const { return matrix.data != nullptr; }
 };
 
-// Where invalid input was found: `values` (position, operand 0 target /
-// 1 prediction) and `sums` (row whose sum is off; operand 0).
+// Where invalid input was found: `values` (position in the targets or the
+// predictions) and `sums` (row whose sum is off; operand target).
 struct report {
   first_invalid values;
   first_invalid sums;
 };
 
-// Row status codes.
-enum row_status : unsigned char { ok = 0, na = 1, nan = 2, bad = 3 };
+// State of a row: missing (NA / NaN: left out with na_rm, else the result is
+// NA / NaN) or invalid (reported; an invalid row is never counted missing).
+struct row_state {
+  missing miss = missing::none;
+  bool bad = false;
+  bool ok() const { return !bad && miss == missing::none; }
+  // the missingness a pass notes for this row
+  missing noted() const { return bad ? missing::none : miss; }
+};
 
 namespace detail {
 
-using xentropy::detail::obs_block;
-
-inline void mark_missing(unsigned char& st, double v) {
-  const unsigned char s = is_na(v) ? na : nan;
-  if (st == ok || (st == nan && s == na)) st = s;
-}
+// Rows swept together (per-row statistics of one block live on the stack).
+constexpr index_t obs_block = blocks::categorical;
 
 // One block of rows [o0, o0 + nb): status, maximum and argmax of the
 // predictions, their sum, label per row; invalid entries reported.
@@ -159,7 +165,7 @@ struct scan_k {
 };
 
 struct scanned_block {
-  unsigned char status[obs_block];
+  row_state status[obs_block];
   double conf[obs_block];
   index_t arg[obs_block];
   index_t lab[obs_block];
@@ -168,8 +174,9 @@ struct scanned_block {
 
   void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
             bool check_sum, report& rep, bool with_squares = false) {
+    invalid_at first, first_sum;
     for (index_t i = 0; i < nb; ++i) {
-      status[i] = ok;
+      status[i] = row_state{};
       conf[i] = -inf();
       arg[i] = 0;
       sum[i] = 0.0;
@@ -177,14 +184,10 @@ struct scanned_block {
     }
     if (!y.is_matrix() && !y.binary) {
       for (index_t i = 0; i < nb; ++i) {
-        lab[i] = y.labels.get(o0 + i, P.K);
-        if (lab[i] == -2) {
-          rep.values.note(o0 + i, operand::target);
-          status[i] = bad;
-        } else if (lab[i] == -1) {
-          // an NA label: integer NA or a double NaN
-          if (y.labels.i) mark_missing(status[i], na_real());
-          else mark_missing(status[i], y.labels.d[o0 + i]);
+        lab[i] = y.labels.get(o0 + i, P.K, status[i].miss);
+        if (lab[i] == class_labels::out_of_range) {
+          first.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
         }
       }
     } else if (y.binary) {
@@ -192,10 +195,10 @@ struct scanned_block {
         bool valid;
         const double t = y.bin.get(o0 + i, valid);
         if (!valid) {
-          rep.values.note(o0 + i, operand::target);
-          status[i] = bad;
-        } else if (std::isnan(t)) {
-          mark_missing(status[i], t);
+          first.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
+        } else {
+          status[i].miss |= missing_of(t);
         }
       }
     } else {
@@ -203,10 +206,10 @@ struct scanned_block {
         for (index_t i = 0; i < nb; ++i) {
           const double t = y.matrix(o0 + i, k);
           if (std::isnan(t)) {
-            mark_missing(status[i], t);
+            status[i].miss |= missing_of(t);
           } else if (!(t >= 0.0 && t <= 1.0)) {
-            rep.values.note(y.matrix.at(o0 + i, k), operand::target);
-            status[i] = bad;
+            first.merge(invalid_at{y.matrix.at(o0 + i, k), operand::target});
+            status[i].bad = true;
           }
         }
     }
@@ -217,18 +220,18 @@ struct scanned_block {
     const bool squares = with_squares && !P.binary && !y.is_matrix() && !y.binary;
     for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
     const double* base = P.p + o0;
-    if (squares) vm::dispatch<scan_k<true>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
-    else vm::dispatch<scan_k<false>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    dispatch_flags<scan_k>(flags(squares), base, P.binary ? 0 : P.n, K, nb,
+                           static_cast<const double*>(labd), conf, argd, sum, sq, nbad);
     for (index_t i = 0; i < nb; ++i) {
       arg[i] = static_cast<index_t>(argd[i]);
       if (nbad[i] == 0.0) continue;
       for (index_t k = 0; k < K; ++k) {
         const double v = base[i + (P.binary ? 0 : k * P.n)];
         if (std::isnan(v)) {
-          mark_missing(status[i], v);
+          status[i].miss |= missing_of(v);
         } else if (!(v >= 0.0 && v <= 1.0)) {
-          rep.values.note(P.at(o0 + i, k), operand::prediction);
-          status[i] = bad;
+          first.merge(invalid_at{P.at(o0 + i, k), operand::prediction});
+          status[i].bad = true;
         }
       }
     }
@@ -240,11 +243,13 @@ struct scanned_block {
       }
     } else if (check_sum) {
       for (index_t i = 0; i < nb; ++i)
-        if (status[i] == ok && !(std::fabs(sum[i] - 1.0) <= sum_tolerance)) {
-          rep.sums.note(o0 + i, 0);
-          status[i] = bad;
+        if (status[i].ok() && !(std::fabs(sum[i] - 1.0) <= sum_tolerance)) {
+          first_sum.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
         }
     }
+    rep.values.note(first);
+    rep.sums.note(first_sum);
   }
 
   // Target of row i (observation o) for class k (rows with status ok).
@@ -256,19 +261,6 @@ struct scanned_block {
       return k == 1 ? t : 1.0 - t;
     }
     return lab[i] == k ? 1.0 : 0.0;
-  }
-};
-
-// Missing-value flags of a part of a pass.
-struct flags {
-  bool na = false, nan = false;
-  void note(unsigned char st) {
-    if (st == row_status::na) na = true;
-    if (st == row_status::nan) nan = true;
-  }
-  void merge(const flags& o) {
-    na = na || o.na;
-    nan = nan || o.nan;
   }
 };
 
@@ -394,14 +386,14 @@ struct binning {
 
 // Per-bin sums: cells = (classes) x bins, each with count, sum w, sum w^2,
 // sum w c (confidence), sum w o (outcome), in that order; the lower and upper
-// edge of each cell's bin; and missing-value flags (na / nan: a row was
-// missing and na_rm was false; the sums then leave those rows out).
+// edge of each cell's bin; and whether a row was missing (NA wins over NaN)
+// while na_rm was false (the sums then leave those rows out).
 struct bin_sums {
   index_t bins = 0, classes = 1;
   std::vector<double> sums;   // classes * bins * 5
   std::vector<double> lower;  // classes * bins
   std::vector<double> upper;
-  bool na = false, nan = false;
+  missing miss = missing::none;
 };
 
 // Per-bin sums of top-label or classwise confidences and outcomes.
@@ -434,7 +426,7 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
         const index_t nb = std::min(detail::obs_block, n - o0);
         sb.scan(P, y, o0, nb, true, scratch);
         for (index_t i = 0; i < nb; ++i) {
-          if (sb.status[i] != ok) continue;
+          if (!sb.status[i].ok()) continue;
           keep[static_cast<std::size_t>(o0 + i)] = 1;
           if (!opt.classwise) copy[static_cast<std::size_t>(nkeep)] = sb.conf[i];
           ++nkeep;
@@ -472,18 +464,17 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   const index_t part = detail::part_size(n, cells);
   const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
   std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
-  std::vector<detail::flags> pflags(static_cast<std::size_t>(nparts));
+  std::vector<missing> pmiss(static_cast<std::size_t>(nparts), missing::none);
   const int nt = nparts > 1 ? threads_for(opt.nthreads, n * P.K) : 1;
   parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
     const index_t pi = p0 / part;
     double* S = partial.data() + pi * cells * 5;
-    detail::flags& fl = pflags[static_cast<std::size_t>(pi)];
+    missing& seen = pmiss[static_cast<std::size_t>(pi)];
     detail::scanned_block sb;
     for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
       const index_t nb = std::min(detail::obs_block, p1 - o0);
       sb.scan(P, y, o0, nb, true, rep);
-      for (index_t i = 0; i < nb; ++i)
-        if (sb.status[i] != ok) fl.note(sb.status[i]);
+      for (index_t i = 0; i < nb; ++i) seen |= sb.status[i].noted();
       if (opt.classwise && !P.binary) {
         // class by class: each column of the block is read contiguously
         for (index_t c = 0; c < C; ++c) {
@@ -491,7 +482,7 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
           const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
           double* Sc = S + c * B * 5;
           for (index_t i = 0; i < nb; ++i) {
-            if (sb.status[i] != ok) continue;
+            if (!sb.status[i].ok()) continue;
             const double conf = col[i];
             const double out = sb.target_at(y, i, o0 + i, c);
             const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
@@ -506,7 +497,7 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
         continue;
       }
       for (index_t i = 0; i < nb; ++i) {
-        if (sb.status[i] != ok) continue;
+        if (!sb.status[i].ok()) continue;
         const index_t o = o0 + i;
         const double w = opt.weights ? opt.weights[o] : 1.0;
         for (index_t c = 0; c < C; ++c) {
@@ -534,10 +525,9 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   for (index_t pi = 0; pi < nparts; ++pi) {
     const double* S = partial.data() + pi * cells * 5;
     for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
-    res.na = res.na || pflags[static_cast<std::size_t>(pi)].na;
-    res.nan = res.nan || pflags[static_cast<std::size_t>(pi)].nan;
+    res.miss |= pmiss[static_cast<std::size_t>(pi)];
   }
-  if (opt.na_rm) res.na = res.nan = false;
+  if (opt.na_rm) res.miss = missing::none;
   return res;
 }
 
@@ -546,8 +536,7 @@ enum class norm { l1 = 0, l2 = 1, max = 2 };
 // Calibration error from per-bin sums (see the top of this file); NA / NaN
 // when a row was missing without na_rm, NaN when there is no weight at all.
 inline double calibration_error(const bin_sums& s, norm p) {
-  if (s.na) return na_real();
-  if (s.nan) return nan_real();
+  if (s.miss != missing::none) return missing_value(s.miss);
   const index_t cells = s.classes * s.bins;
   double W = 0.0;
   for (index_t j = 0; j < cells; ++j) W += s.sums[static_cast<std::size_t>(j * 5 + 1)];
@@ -569,13 +558,13 @@ inline double calibration_error(const bin_sums& s, norm p) {
 }
 
 // Brier score: per-observation scores b_i (see the top of this file), reduced
-// as the losses are (loss_options: weights, mean / sum / none, na_rm).
+// as the losses are (loss_options: weights, mean / sum / none, na_rm); "none"
+// writes the n scores to `out`. Returns the reduced value (0 for "none").
 inline double brier_score(const targets& y, const predictions& P,
-                          const loss_options& opt, report& rep) {
-  first_invalid& bad = rep.values;
-  return xentropy::detail::reduce_losses(
-      P.n, detail::obs_block, P.n * P.K, opt, bad,
-      [&](index_t o0, index_t o1, double* score, accumulator&) {
+                          const loss_options& opt, double* out, report& rep) {
+  const accumulator total = xentropy::detail::reduce_losses(
+      P.n, detail::obs_block, P.n * P.K, opt, out, rep.values,
+      [&](index_t o0, index_t o1, double* score, double*, invalid_at&) {
         const index_t nb = o1 - o0;
         detail::scanned_block sb;
         const bool labels = !y.is_matrix() && !y.binary;
@@ -597,11 +586,13 @@ inline double brier_score(const targets& y, const predictions& P,
             }
           }
         }
-        for (index_t i = 0; i < nb; ++i) {
-          if (sb.status[i] == na) score[i] = na_real();
-          else if (sb.status[i] != ok) score[i] = nan_real();  // bad rows: reported
-        }
+        // missing rows are NA / NaN; invalid rows (reported) NaN
+        for (index_t i = 0; i < nb; ++i)
+          if (!sb.status[i].ok())
+            score[i] = sb.status[i].bad ? nan_real() : missing_value(sb.status[i].miss);
+        return false;
       });
+  return xentropy::detail::reduced_value(total, opt);
 }
 
 namespace detail {
@@ -635,21 +626,18 @@ struct rank_k {
 inline double top_k_accuracy(const class_labels& y, const double* scores,
                              index_t n, index_t K, index_t k,
                              const loss_options& opt, first_invalid& bad) {
-  return xentropy::detail::reduce_losses(
-      n, detail::obs_block, n * K, opt, bad,
-      [&](index_t o0, index_t o1, double* hit, accumulator& acc) {
+  const accumulator total = xentropy::detail::reduce_losses(
+      n, detail::obs_block, n * K, opt, nullptr, bad,
+      [&](index_t o0, index_t o1, double* hit, double*, invalid_at& first) {
         const index_t nb = o1 - o0;
         index_t lab[detail::obs_block];
         double sy[detail::obs_block], rank[detail::obs_block];
-        unsigned char st[detail::obs_block];
+        missing st[detail::obs_block];
         for (index_t i = 0; i < nb; ++i) {
-          st[i] = ok;
-          lab[i] = y.get(o0 + i, K);
-          if (lab[i] == -2) acc.invalid((o0 + i) * 2 + static_cast<int>(operand::target));
-          if (lab[i] == -1) {
-            if (y.i) detail::mark_missing(st[i], na_real());
-            else detail::mark_missing(st[i], y.d[o0 + i]);
-          }
+          st[i] = missing::none;
+          lab[i] = y.get(o0 + i, K, st[i]);
+          if (lab[i] == class_labels::out_of_range)
+            first.merge(invalid_at{o0 + i, operand::target});
           sy[i] = lab[i] >= 0 ? scores[o0 + i + lab[i] * n] : 0.0;
           rank[i] = 0.0;
         }
@@ -660,17 +648,18 @@ inline double top_k_accuracy(const class_labels& y, const double* scores,
           if (nnan[i] == 0.0) continue;
           for (index_t j = 0; j < K; ++j) {
             const double v = scores[o0 + i + j * n];
-            if (v != v) detail::mark_missing(st[i], v);
+            st[i] |= missing_of(v);
           }
         }
         const double kd = static_cast<double>(k);
         for (index_t i = 0; i < nb; ++i) {
-          if (lab[i] == -2) hit[i] = nan_real();
-          else if (st[i] == na) hit[i] = na_real();
-          else if (st[i] == nan) hit[i] = nan_real();
+          if (lab[i] == class_labels::out_of_range) hit[i] = nan_real();
+          else if (st[i] != missing::none) hit[i] = missing_value(st[i]);
           else hit[i] = rank[i] < kd ? 1.0 : 0.0;
         }
+        return false;
       });
+  return xentropy::detail::reduced_value(total, opt);
 }
 
 // ---- temperature and Platt scaling ------------------------------------------
@@ -690,7 +679,7 @@ struct scaling_sums {
   double h[3] = {0.0, 0.0, 0.0};
   double free = 0.0, limit = 0.0;
   double z1min = inf(), z1max = -inf(), z0min = inf(), z0max = -inf(), soft = 0.0;
-  bool na = false, nan = false;
+  missing miss = missing::none;  // a row was missing (na_rm false)
   void merge(const scaling_sums& o) {
     w += o.w;
     loss += o.loss;
@@ -703,15 +692,15 @@ struct scaling_sums {
     soft += o.soft;
     for (int j = 0; j < 2; ++j) g[j] += o.g[j];
     for (int j = 0; j < 3; ++j) h[j] += o.h[j];
-    na = na || o.na;
-    nan = nan || o.nan;
+    miss |= o.miss;
   }
-  bool missing() const { return na || nan; }
+  bool any_missing() const { return miss != missing::none; }
 };
 
 namespace detail {
 
-constexpr index_t scaling_block = 8192;
+// Observations per part of a scaling pass (one scaling_sums each).
+constexpr index_t scaling_block = blocks::elementwise;
 
 // Per row of a block of logits: m = maximum, nc = number of NaNs,
 // t = sum of exp(beta (z - m)) below m, c = count at m, s1 = sum e (z - m),
@@ -766,20 +755,21 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
     double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], s1[obs_block],
         s2[obs_block];
+    invalid_at first;
     for (index_t o0 = p0; o0 < p1; o0 += obs_block) {
       const index_t nb = std::min(obs_block, p1 - o0);
       vm::dispatch<detail::temperature_rows_k>(z, n, K, o0, nb, beta, m, nc, t, c, s1, s2);
       for (index_t i = 0; i < nb; ++i) {
         const index_t o = o0 + i;
-        unsigned char st = ok;
+        row_state st;
         if (nc[i] > 0.0 || !std::isfinite(m[i]) || !std::isfinite(s1[i]) ||
             !std::isfinite(s2[i])) {
           for (index_t k = 0; k < K; ++k) {
             const double v = z[o + k * n];
-            if (std::isnan(v)) detail::mark_missing(st, v);
+            if (std::isnan(v)) st.miss |= missing_of(v);
             else if (!std::isfinite(v)) {
-              rep.values.note(o + k * n, operand::prediction);
-              st = bad;
+              first.merge(invalid_at{o + k * n, operand::prediction});
+              st.bad = true;
             }
           }
         }
@@ -791,10 +781,10 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
           for (index_t k = 0; k < K; ++k) {
             const double tv = y.matrix(o, k);
             if (std::isnan(tv)) {
-              detail::mark_missing(st, tv);
+              st.miss |= missing_of(tv);
             } else if (!(tv >= 0.0 && tv <= 1.0)) {
-              rep.values.note(y.matrix.at(o, k), operand::target);
-              st = bad;
+              first.merge(invalid_at{y.matrix.at(o, k), operand::target});
+              st.bad = true;
             } else if (tv > 0.0) {
               const double d = z[o + k * n] - m[i];
               tsum += tv;
@@ -803,20 +793,17 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             }
           }
         } else {
-          const index_t lab = y.labels.get(o, K);
-          if (lab == -2) {
-            rep.values.note(o, operand::target);
-            st = bad;
-          } else if (lab == -1) {
-            detail::mark_missing(st, y.labels.i ? na_real() : y.labels.d[o]);
-          } else if (st == ok) {
+          const index_t lab = y.labels.get(o, K, st.miss);
+          if (lab == class_labels::out_of_range) {
+            first.merge(invalid_at{o, operand::target});
+            st.bad = true;
+          } else if (st.ok()) {
             tz = z[o + lab * n] - m[i];
             off = tz < 0.0 ? 1.0 : 0.0;
           }
         }
-        if (st != ok) {
-          if (st == na) S.na = true;
-          if (st == nan) S.nan = true;
+        if (!st.ok()) {
+          S.miss |= st.noted();
           continue;
         }
         const double w = weights ? weights[o] : 1.0;
@@ -834,10 +821,11 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
         else S.limit += w * tsum * std::log(c[i]);
       }
     }
+    rep.values.note(first);
   });
   scaling_sums total;
   for (const scaling_sums& s : part) total.merge(s);
-  if (na_rm) total.na = total.nan = false;
+  if (na_rm) total.miss = missing::none;
   return total;
 }
 
@@ -854,26 +842,26 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
   const int nt = nparts > 1 ? threads_for(nthreads, n) : 1;
   parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
+    invalid_at first;
     for (index_t o = p0; o < p1; ++o) {
       bool valid;
       const double t = y.get(o, valid);
       const double v = z[o];
-      unsigned char st = ok;
+      row_state st;
       if (!valid) {
-        rep.values.note(o, operand::target);
-        st = bad;
-      } else if (std::isnan(t)) {
-        detail::mark_missing(st, t);
+        first.merge(invalid_at{o, operand::target});
+        st.bad = true;
+      } else {
+        st.miss |= missing_of(t);
       }
       if (std::isnan(v)) {
-        detail::mark_missing(st, v);
+        st.miss |= missing_of(v);
       } else if (!std::isfinite(v)) {
-        rep.values.note(o, operand::prediction);
-        st = bad;
+        first.merge(invalid_at{o, operand::prediction});
+        st.bad = true;
       }
-      if (st != ok) {
-        if (st == na) S.na = true;
-        if (st == nan) S.nan = true;
+      if (!st.ok()) {
+        S.miss |= st.noted();
         continue;
       }
       const double w = weights ? weights[o] : 1.0;
@@ -906,10 +894,11 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
         S.h[2] += w * q;
       }
     }
+    rep.values.note(first);
   });
   scaling_sums total;
   for (const scaling_sums& s : part) total.merge(s);
-  if (na_rm) total.na = total.nan = false;
+  if (na_rm) total.miss = missing::none;
   return total;
 }
 
@@ -941,9 +930,9 @@ inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 10
   double beta = 1.0, lo = 0.0, hi = inf();
   scaling_sums s = pass(beta);
   ++fit.passes;
-  if (s.missing()) {
+  if (s.any_missing()) {
     fit.status = 4;
-    fit.na = s.na;
+    fit.na = s.miss == missing::na;
     return fit;
   }
   if (!(s.w > 0.0)) {
@@ -1013,9 +1002,9 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
   double a = 1.0, b = 0.0;
   scaling_sums s = pass(a, b);
   ++fit.passes;
-  if (s.missing()) {
+  if (s.any_missing()) {
     fit.status = 4;
-    fit.na = s.na;
+    fit.na = s.miss == missing::na;
     return fit;
   }
   if (!(s.w > 0.0)) {
