@@ -521,14 +521,21 @@ temperature_scaling <- function(y, logits, weights = NULL,
     classes = if (inp$binary) 2L else ncol(logits),
     binary = inp$binary, bins = bins, status = fit$status, call = call
   ), class = "xentropy_temperature")
-  before <- if (inp$binary) sigmoid(inp$prob) else softmax(inp$prob)
-  after <- predict.xentropy_temperature(object, inp$prob)
-  object$ece <- c(
-    before = calibration_error(inp$y_user, before, bins = bins, weights = inp$weights,
-                               na.rm = inp$na.rm),
-    after = calibration_error(inp$y_user, after, bins = bins, weights = inp$weights,
-                              na.rm = inp$na.rm)
-  )
+  # top-label ECE of the probabilities before (T = 1) and after the fit, as
+  # predict() forms them, straight from the logits (no n x K matrix)
+  beta <- fit$par[1]
+  after <- if (platt) {
+    list(T = 1, a = fit$par[1], b = fit$par[2], hard = FALSE)
+  } else {
+    list(T = 1 / beta, a = beta, b = 0, hard = beta == Inf)
+  }
+  ece <- function(s) {
+    logit_calibration_error_impl(inp$y, inp$offset, inp$prob, inp$binary, s$T, s$a, s$b,
+                                 s$hard, bins, inp$weights, inp$na.rm,
+                                 thread_count())[1]
+  }
+  object$ece <- c(before = ece(list(T = 1, a = 1, b = 0, hard = FALSE)),
+                  after = ece(after))
   object
 }
 

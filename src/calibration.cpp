@@ -135,6 +135,36 @@ SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights,
   return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
 }
 
+// Top-label calibration errors (L1, L2, max; equal-width bins) of the
+// probabilities formed from the logits: softmax(logits / T) of a matrix
+// (hard: T = 0), or sigmoid(a z + b) of a vector (hard: the limit of a ->
+// Inf with b = 0), without forming them.
+// [[Rcpp::export(rng = false)]]
+SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary,
+                                  double T, double a, double b, bool hard, int bins,
+                                  SEXP weights, bool na_rm, int nthreads) {
+  cal::logit_scale sc;
+  sc.T = T;
+  sc.a = a;
+  sc.b = b;
+  sc.hard = hard;
+  cal::binning opt;
+  opt.bins = bins;
+  opt.na_rm = na_rm;
+  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
+  opt.nthreads = nthreads;
+  const glue::shape sh = glue::shape_of(logits);
+  const xentropy::index_t n = binary ? XLENGTH(logits) : sh.nrow;
+  const cal::targets t = targets_of(y, offset, binary, n);
+  cal::report rep;
+  const cal::bin_sums s =
+      cal::logit_bins(t, REAL(logits), n, binary ? 1 : sh.ncol, sc, opt, rep);
+  Rcpp::NumericVector errors = Rcpp::NumericVector::create(
+      cal::calibration_error(s, cal::norm::l1), cal::calibration_error(s, cal::norm::l2),
+      cal::calibration_error(s, cal::norm::max));
+  return flag_report(errors, rep);
+}
+
 // One pass of the scaling loss at beta (temperature; binary: a = beta, b) or
 // (platt) at (a, b): c(total weight, loss, d/da, d/db, d2/da2, d2/dadb,
 // d2/db2), sums over observations (not means); NA / NaN when missing.

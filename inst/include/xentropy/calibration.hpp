@@ -172,9 +172,10 @@ struct scanned_block {
   double sum[obs_block];
   double sq[obs_block];  // Brier score of rows with labels (with_squares)
 
-  void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
-            bool check_sum, report& rep, bool with_squares = false) {
-    invalid_at first, first_sum;
+  // Resets the rows' states and reads their targets (K classes): labels,
+  // missingness, invalid values (the first one merged into `first`).
+  void read_targets(const targets& y, index_t K, index_t o0, index_t nb,
+                    invalid_at& first) {
     for (index_t i = 0; i < nb; ++i) {
       status[i] = row_state{};
       conf[i] = -inf();
@@ -184,7 +185,7 @@ struct scanned_block {
     }
     if (!y.is_matrix() && !y.binary) {
       for (index_t i = 0; i < nb; ++i) {
-        lab[i] = y.labels.get(o0 + i, P.K, status[i].miss);
+        lab[i] = y.labels.get(o0 + i, K, status[i].miss);
         if (lab[i] == class_labels::out_of_range) {
           first.merge(invalid_at{o0 + i, operand::target});
           status[i].bad = true;
@@ -202,7 +203,7 @@ struct scanned_block {
         }
       }
     } else {
-      for (index_t k = 0; k < P.K; ++k)
+      for (index_t k = 0; k < K; ++k)
         for (index_t i = 0; i < nb; ++i) {
           const double t = y.matrix(o0 + i, k);
           if (std::isnan(t)) {
@@ -213,6 +214,12 @@ struct scanned_block {
           }
         }
     }
+  }
+
+  void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
+            bool check_sum, report& rep, bool with_squares = false) {
+    invalid_at first, first_sum;
+    read_targets(y, P.K, o0, nb, first);
     // one branch-free (vectorised) sweep over the block; only rows with a
     // value outside [0, 1] (NaN included) are looked at again
     const index_t K = P.binary ? 1 : P.K;
@@ -396,6 +403,44 @@ struct bin_sums {
   missing miss = missing::none;
 };
 
+namespace detail {
+
+// One observation into a cell's sums: count, w, w^2, w c, w o.
+inline void add_to_bin(double* s, double w, double conf, double out) {
+  s[0] += 1.0;
+  s[1] += w;
+  s[2] += w * w;
+  s[3] += w * conf;
+  s[4] += w * out;
+}
+
+// Per-bin sums of a pass over n observations (`work` elements read) in
+// parts of part_size() observations, each with its own cells x 5 sums, added
+// in part order (thread-count independent): part_fn(p0, p1, S, seen) adds
+// rows [p0, p1) into S and notes missing rows in `seen`. res.sums is sized.
+template <class PartFn>
+inline void sum_bins(index_t n, index_t work, const binning& opt, bin_sums& res,
+                     PartFn part_fn) {
+  const index_t cells = res.classes * res.bins;
+  const index_t part = part_size(n, cells);
+  const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
+  std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
+  std::vector<missing> pmiss(static_cast<std::size_t>(nparts), missing::none);
+  const int nt = nparts > 1 ? threads_for(opt.nthreads, work) : 1;
+  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
+    const index_t pi = p0 / part;
+    part_fn(p0, p1, partial.data() + pi * cells * 5, pmiss[static_cast<std::size_t>(pi)]);
+  });
+  for (index_t pi = 0; pi < nparts; ++pi) {
+    const double* S = partial.data() + pi * cells * 5;
+    for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
+    res.miss |= pmiss[static_cast<std::size_t>(pi)];
+  }
+  if (opt.na_rm) res.miss = missing::none;
+}
+
+}  // namespace detail
+
 // Per-bin sums of top-label or classwise confidences and outcomes.
 inline bin_sums calibration_bins(const targets& y, const predictions& P,
                                  const binning& opt, report& rep) {
@@ -460,16 +505,8 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
       }
   }
 
-  const index_t cells = C * B;
-  const index_t part = detail::part_size(n, cells);
-  const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
-  std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
-  std::vector<missing> pmiss(static_cast<std::size_t>(nparts), missing::none);
-  const int nt = nparts > 1 ? threads_for(opt.nthreads, n * P.K) : 1;
-  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
-    const index_t pi = p0 / part;
-    double* S = partial.data() + pi * cells * 5;
-    missing& seen = pmiss[static_cast<std::size_t>(pi)];
+  detail::sum_bins(n, n * P.K, opt, res, [&](index_t p0, index_t p1, double* S,
+                                              missing& seen) {
     detail::scanned_block sb;
     for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
       const index_t nb = std::min(detail::obs_block, p1 - o0);
@@ -486,12 +523,8 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
             const double conf = col[i];
             const double out = sb.target_at(y, i, o0 + i, c);
             const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
-            double* s = Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5;
-            s[0] += 1.0;
-            s[1] += w;
-            s[2] += w * w;
-            s[3] += w * conf;
-            s[4] += w * out;
+            detail::add_to_bin(Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5, w, conf,
+                               out);
           }
         }
         continue;
@@ -512,22 +545,142 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
           }
           const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
           const index_t b = B > 1 ? detail::bin_of(conf, B, e) : 0;
-          double* s = S + (c * B + b) * 5;
-          s[0] += 1.0;
-          s[1] += w;
-          s[2] += w * w;
-          s[3] += w * conf;
-          s[4] += w * out;
+          detail::add_to_bin(S + (c * B + b) * 5, w, conf, out);
         }
       }
     }
   });
-  for (index_t pi = 0; pi < nparts; ++pi) {
-    const double* S = partial.data() + pi * cells * 5;
-    for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
-    res.miss |= pmiss[static_cast<std::size_t>(pi)];
+  return res;
+}
+
+namespace detail {
+
+// Top-label confidence and first argmax of softmax(z / T) for a block of rows
+// of logits (rows in the inner, vectorised loop), as normalise.hpp forms it:
+// u = z / T, m = max u, t = sum of exp(u - m) below m, c = count at m; the
+// confidence is 1 / (t + c) and the argmax the first class with u = m. Hard
+// (T = 0): the limit, t = 0 and u = z. nc counts NaNs.
+template <bool Hard>
+struct softmax_top_k {
+  XENTROPY_VM_INLINE static void run(const double* z, index_t n, index_t K, index_t r0,
+                                     index_t nb, double T, double* m, double* nc,
+                                     double* t, double* c, double* arg) {
+    for (index_t i = 0; i < nb; ++i)
+      m[i] = -std::numeric_limits<double>::infinity(), nc[i] = 0.0, t[i] = 0.0,
+      c[i] = 0.0, arg[i] = -1.0;
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double u = Hard || T == 1.0 ? col[i] : col[i] / T;
+        nc[i] += u != u ? 1.0 : 0.0;
+        m[i] = u > m[i] ? u : m[i];
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      const double kd = static_cast<double>(k);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double d = (Hard || T == 1.0 ? col[i] : col[i] / T) - m[i];
+        const bool below = d < 0.0;
+        if (!Hard) t[i] += below ? vm::exp(d) : 0.0;
+        c[i] += d == 0.0 ? 1.0 : 0.0;
+        arg[i] = arg[i] < 0.0 && d == 0.0 ? kd : arg[i];
+      }
+    }
   }
-  if (opt.na_rm) res.miss = missing::none;
+};
+
+}  // namespace detail
+
+// How logits become probabilities: softmax(z / T) of a row of K logits, or
+// sigmoid(a z + b) of a binary logit (temperature scaling: a = 1 / T, b =
+// 0). hard: the limit T = 0 (ties at the maximum share it; a binary logit
+// gives 1, 0 or 1/2 by its sign). T = Inf (a = 0) makes the classes equally
+// likely.
+struct logit_scale {
+  double T = 1.0;
+  double a = 1.0, b = 0.0;
+  bool hard = false;
+};
+
+// Per-bin sums of top-label confidences and outcomes, equal-width bins, of
+// the probabilities that `sc` forms from the logits z (n x K, or a vector of
+// n binary logits when y.binary), without forming them: one pass over the
+// logits, allocating only the per-bin sums. Equals calibration_bins() on
+// the probabilities (up to their rounding). Non-finite logits other than NA /
+// NaN are reported as invalid predictions.
+inline bin_sums logit_bins(const targets& y, const double* z, index_t n, index_t K,
+                           const logit_scale& sc, const binning& opt, report& rep) {
+  const index_t B = opt.bins;
+  bin_sums res;
+  res.bins = B;
+  res.classes = 1;
+  res.sums.assign(static_cast<std::size_t>(B * 5), 0.0);
+  res.lower.resize(static_cast<std::size_t>(B));
+  res.upper.resize(static_cast<std::size_t>(B));
+  for (index_t b = 0; b < B; ++b) {
+    res.lower[static_cast<std::size_t>(b)] = static_cast<double>(b) / B;
+    res.upper[static_cast<std::size_t>(b)] = static_cast<double>(b + 1) / B;
+  }
+  const bool hard = sc.hard;
+  const index_t width = y.binary ? 1 : K;
+  detail::sum_bins(n, n * width, opt, res, [&](index_t p0, index_t p1, double* S,
+                                               missing& seen) {
+    using detail::obs_block;
+    detail::scanned_block sb;
+    double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], arg[obs_block];
+    invalid_at first;
+    for (index_t o0 = p0; o0 < p1; o0 += obs_block) {
+      const index_t nb = std::min(obs_block, p1 - o0);
+      sb.read_targets(y, y.binary ? 2 : K, o0, nb, first);
+      if (y.binary) {
+        for (index_t i = 0; i < nb; ++i) {
+          const double v = z[o0 + i];
+          double p1v;
+          if (hard) p1v = v > 0.0 ? 1.0 : (v < 0.0 ? 0.0 : (v == 0.0 ? 0.5 : v));
+          else p1v = xentropy::sigmoid(sc.a * v + sc.b);
+          // a missing probability (from a missing logit or coefficient) is
+          // a missing row, as for probabilities given directly
+          if (std::isnan(p1v)) sb.status[i].miss |= missing_of(p1v);
+          if (!std::isnan(v) && !std::isfinite(v)) {
+            first.merge(invalid_at{o0 + i, operand::prediction});
+            sb.status[i].bad = true;
+          }
+          sb.conf[i] = p1v > 0.5 ? p1v : 1.0 - p1v;
+          sb.arg[i] = p1v > 0.5 ? 1 : 0;
+        }
+      } else {
+        dispatch_flags<detail::softmax_top_k>(flags(hard), z, n, K, o0, nb, sc.T, m, nc, t,
+                                              c, arg);
+        for (index_t i = 0; i < nb; ++i) {
+          if (nc[i] > 0.0 || !std::isfinite(m[i])) {
+            for (index_t k = 0; k < K; ++k) {
+              const double v = z[o0 + i + k * n];
+              if (std::isnan(v)) sb.status[i].miss |= missing_of(v);
+              else if (!std::isfinite(v)) {
+                first.merge(invalid_at{o0 + i + k * n, operand::prediction});
+                sb.status[i].bad = true;
+              }
+            }
+          }
+          sb.conf[i] = 1.0 / (t[i] + c[i]);
+          sb.arg[i] = static_cast<index_t>(arg[i] < 0.0 ? 0.0 : arg[i]);
+        }
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        seen |= sb.status[i].noted();
+        if (!sb.status[i].ok()) continue;
+        const index_t o = o0 + i;
+        const double w = opt.weights ? opt.weights[o] : 1.0;
+        const double conf = sb.conf[i];
+        detail::add_to_bin(S + (B > 1 ? detail::bin_of(conf, B, nullptr) : 0) * 5, w, conf,
+                           sb.target_at(y, i, o, sb.arg[i]));
+      }
+    }
+    rep.values.note(first);
+  });
   return res;
 }
 
