@@ -126,7 +126,7 @@ test_that("calibration_error agrees with a plain R reference on random data", {
   for (type in c("top-label", "classwise")) {
     for (binning in c("equal-width", "equal-mass")) {
       for (norm in c("l1", "l2", "max")) {
-        for (B in c(1, 7, 15)) {
+        for (B in c(1, 7, 15, 80)) {   # 80: more than 64 equal-mass edges (binary search)
           expect_equal(calibration_error(y, P, bins = B, type = type, binning = binning, norm = norm),
                        reference_ece(y, P, B, type, binning, norm), tolerance = 1e-12,
                        label = paste(type, binning, norm, B))
@@ -144,6 +144,13 @@ test_that("calibration_error agrees with a plain R reference on random data", {
   expect_equal(calibration_error(f, P), reference_ece(y, P, 15), tolerance = 1e-12)
   expect_equal(calibration_error(diag(K)[y, ], P, type = "classwise"),
                reference_ece(y, P, 15, "classwise"), tolerance = 1e-12)
+  expect_equal(calibration_error(diag(K)[y, ], P, type = "classwise", weights = w,
+                                 binning = "equal-mass", bins = 9),
+               reference_ece(y, P, 9, "classwise", "equal-mass", "l1", w), tolerance = 1e-12)
+  # without weights, each cell's weight is its count
+  tab <- reliability_table(y, P, type = "classwise", bins = 6)
+  expect_identical(tab$weight, tab$count)
+  expect_identical(sum(tab$count), as.numeric(n * K))
 })
 
 test_that("equal-mass bins hold N / B observations when there are no ties", {

@@ -299,6 +299,34 @@ inline index_t bin_of(double c, index_t B, const double* edges) {
   return static_cast<index_t>(std::upper_bound(edges, edges + (B - 1), c) - edges);
 }
 
+// Bins of a block of confidences (bin_of() as a vectorised loop): equal
+// width, ceil(c B) - 1 as floor(c B) less 1 where c B is whole, clamped; or
+// the number of edges <= c. Values outside [0, 1] (rows left out) get bin 0.
+template <bool Width>
+struct bins_k {
+  XENTROPY_VM_INLINE static void run(const double* conf, index_t nb, index_t B,
+                                     const double* edges, double* bin) {
+    if (Width) {
+      const double Bd = static_cast<double>(B);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double c = conf[i];
+        const double x = c >= 0.0 && c <= 1.0 ? c * Bd : 0.0;
+        const double f = static_cast<double>(static_cast<std::int64_t>(x));
+        const double b = f == x ? f - 1.0 : f;
+        bin[i] = b < 0.0 ? 0.0 : (b > Bd - 1.0 ? Bd - 1.0 : b);
+      }
+      return;
+    }
+    for (index_t i = 0; i < nb; ++i) bin[i] = 0.0;
+    for (index_t j = 0; j < B - 1; ++j) {
+      const double ej = edges[j];
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) bin[i] += ej <= conf[i] ? 1.0 : 0.0;
+    }
+  }
+};
+
 // The values of increasing 0-based ranks[0..nr) of x[0..n) (x is
 // reordered), by nth_element on shrinking ranges: O(n log nr).
 inline void select_ranks(double* x, index_t n, const index_t* ranks, index_t nr,
@@ -508,23 +536,47 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   detail::sum_bins(n, n * P.K, opt, res, [&](index_t p0, index_t p1, double* S,
                                               missing& seen) {
     detail::scanned_block sb;
+    // classwise sums go to four interleaved copies of the cells (row i to
+    // copy i % 4), added at the end of the part: consecutive rows falling
+    // into the same bin then do not wait for each other's additions
+    const index_t cw = C * B * 5;
+    const bool split = opt.classwise && !P.binary && cw <= 16384;
+    std::vector<double> lanes(static_cast<std::size_t>(split ? 4 * cw : 0), 0.0);
     for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
       const index_t nb = std::min(detail::obs_block, p1 - o0);
       sb.scan(P, y, o0, nb, true, rep);
       for (index_t i = 0; i < nb; ++i) seen |= sb.status[i].noted();
       if (opt.classwise && !P.binary) {
-        // class by class: each column of the block is read contiguously
+        // class by class: each column of the block is read contiguously;
+        // its bins by a vectorised loop, then the sums: without weights only
+        // the count and the confidence (sum w = sum w^2 = count, set at the
+        // end of the part); with labels, the outcome only in the label's cell
+        double bin[detail::obs_block];
+        const double* w = opt.weights ? opt.weights + o0 : nullptr;
         for (index_t c = 0; c < C; ++c) {
           const double* col = P.p + c * n + o0;
           const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
-          double* Sc = S + c * B * 5;
+          double* Sc = split ? lanes.data() + c * B * 5 : S + c * B * 5;
+          const index_t lane_step = split ? cw : 0;
+          if (e && B > 64) {  // many edges: binary search
+            for (index_t i = 0; i < nb; ++i)
+              bin[i] = sb.status[i].ok() ? static_cast<double>(detail::bin_of(col[i], B, e)) : 0.0;
+          } else {
+            dispatch_flags<detail::bins_k>(flags(e == nullptr), col, nb, B, e, bin);
+          }
           for (index_t i = 0; i < nb; ++i) {
             if (!sb.status[i].ok()) continue;
-            const double conf = col[i];
-            const double out = sb.target_at(y, i, o0 + i, c);
-            const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
-            detail::add_to_bin(Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5, w, conf,
-                               out);
+            double* s = Sc + (i & 3) * lane_step + static_cast<index_t>(bin[i]) * 5;
+            s[0] += 1.0;
+            if (w) {
+              s[1] += w[i];
+              s[2] += w[i] * w[i];
+              s[3] += w[i] * col[i];
+            } else {
+              s[3] += col[i];
+            }
+            if (y.is_matrix()) s[4] += (w ? w[i] : 1.0) * y.matrix(o0 + i, c);
+            else if (sb.lab[i] == c) s[4] += w ? w[i] : 1.0;
           }
         }
         continue;
@@ -549,6 +601,10 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
         }
       }
     }
+    for (index_t l = 0; l < (split ? 4 : 0); ++l)
+      for (index_t j = 0; j < cw; ++j) S[j] += lanes[static_cast<std::size_t>(l * cw + j)];
+    if (opt.classwise && !P.binary && !opt.weights)
+      for (index_t j = 0; j < C * B; ++j) S[j * 5 + 1] = S[j * 5 + 2] = S[j * 5];
   });
   return res;
 }
