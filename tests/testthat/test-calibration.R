@@ -153,6 +153,28 @@ test_that("calibration_error agrees with a plain R reference on random data", {
   expect_identical(sum(tab$count), as.numeric(n * K))
 })
 
+test_that("equal-mass top-label bins report bad and missing rows as equal-width bins do", {
+  set.seed(22)
+  P <- softmax(matrix(rnorm(3000), 1000, 3))
+  y <- sample.int(3, 1000, replace = TRUE)
+  w <- runif(1000)
+  Pbad <- P
+  Pbad[5, 2] <- 1.5
+  for (binning in c("equal-width", "equal-mass")) {
+    expect_error(calibration_error(y, Pbad, binning = binning),
+                 class = "xentropy_error_invalid_value")
+    Pna <- P
+    Pna[9, 1] <- NA
+    expect_identical(calibration_error(y, Pna, binning = binning), NA_real_)
+    expect_equal(calibration_error(y, Pna, binning = binning, weights = w, na.rm = TRUE),
+                 calibration_error(y[-9], P[-9, ], binning = binning, weights = w[-9]),
+                 tolerance = 1e-14)
+    yna <- y
+    yna[4] <- NaN
+    expect_identical(calibration_error(as.numeric(yna), P, binning = binning), NaN)
+  }
+})
+
 test_that("equal-mass bins hold N / B observations when there are no ties", {
   set.seed(6)
   p <- runif(1000)

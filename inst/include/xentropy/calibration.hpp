@@ -54,10 +54,13 @@
 // Determinism: every pass runs fixed-size blocks of observations whose partial
 // sums (per-bin sums per block) are added in block order: results are
 // identical for any thread count. Allocation: the result, per-bin sums per
-// block, and for equal-mass top-label bins one copy of the N confidences
-// (edges by a counting pass over buckets of the values and std::nth_element
-// within the buckets that hold them); classwise equal-mass bins copy one
-// column at a time.
+// block, and for equal-mass top-label bins the N confidences twice (one copy
+// is reordered by the selection of the edges: a counting pass over buckets
+// of the values and std::nth_element within the buckets that hold them),
+// the N outcomes and, with weights, the N weights, so that the predictions
+// are read once; classwise equal-mass bins copy one column at a time.
+// Temperature scaling's ECE before and after comes from the logits
+// (logit_bins()), without forming the probabilities.
 //
 // Missing values: a row with an NA (NaN) target or prediction is missing;
 // without na_rm the result is flagged NA (NaN), with na_rm it is left out.
@@ -482,6 +485,46 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   res.sums.assign(static_cast<std::size_t>(C * B * 5), 0.0);
   res.lower.assign(static_cast<std::size_t>(C * B), 0.0);
   res.upper.assign(static_cast<std::size_t>(C * B), 1.0);
+
+  if (opt.equal_mass && B > 1 && !opt.classwise) {
+    // top-label: one scan keeps the confidence, outcome and weight of each
+    // row that takes part; the edges come from a copy of the confidences and
+    // the kept rows are binned without reading the predictions again
+    std::vector<double> copy(static_cast<std::size_t>(n)), conf(static_cast<std::size_t>(n)),
+        outc(static_cast<std::size_t>(n));
+    std::vector<double> wk(static_cast<std::size_t>(opt.weights ? n : 0));
+    index_t m = 0;
+    missing seen = missing::none;
+    detail::scanned_block sb;
+    for (index_t o0 = 0; o0 < n; o0 += detail::obs_block) {
+      const index_t nb = std::min(detail::obs_block, n - o0);
+      sb.scan(P, y, o0, nb, true, rep);
+      for (index_t i = 0; i < nb; ++i) {
+        seen |= sb.status[i].noted();
+        if (!sb.status[i].ok()) continue;
+        const std::size_t j = static_cast<std::size_t>(m++);
+        copy[j] = conf[j] = sb.conf[i];
+        outc[j] = sb.target_at(y, i, o0 + i, sb.arg[i]);
+        if (opt.weights) wk[j] = opt.weights[o0 + i];
+      }
+    }
+    std::vector<double> e(static_cast<std::size_t>(B - 1), 1.0);
+    if (m > 0) detail::select_edges(copy.data(), m, B, e.data());
+    for (index_t b = 0; b < B; ++b) {
+      res.lower[static_cast<std::size_t>(b)] = b == 0 ? 0.0 : e[static_cast<std::size_t>(b - 1)];
+      res.upper[static_cast<std::size_t>(b)] = b == B - 1 ? 1.0 : e[static_cast<std::size_t>(b)];
+    }
+    detail::sum_bins(m, m, opt, res, [&](index_t j0, index_t j1, double* S, missing&) {
+      for (index_t j = j0; j < j1; ++j) {
+        const double c = conf[static_cast<std::size_t>(j)];
+        const double w = opt.weights ? wk[static_cast<std::size_t>(j)] : 1.0;
+        detail::add_to_bin(S + detail::bin_of(c, B, e.data()) * 5, w, c,
+                           outc[static_cast<std::size_t>(j)]);
+      }
+    });
+    if (!opt.na_rm) res.miss |= seen;
+    return res;
+  }
 
   // edges of equal-mass bins, per binned class
   std::vector<double> edges;
