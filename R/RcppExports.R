@@ -13,6 +13,10 @@ top_k_accuracy_impl <- function(y, scores, k, weights, na_rm, nthreads) {
     .Call(`_xentropy_top_k_accuracy_impl`, y, scores, k, weights, na_rm, nthreads)
 }
 
+logit_calibration_error_impl <- function(y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads) {
+    .Call(`_xentropy_logit_calibration_error_impl`, y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads)
+}
+
 scaling_pass_impl <- function(y, offset, logits, binary, platt, a, b, weights, na_rm, nthreads) {
     .Call(`_xentropy_scaling_pass_impl`, y, offset, logits, binary, platt, a, b, weights, na_rm, nthreads)
 }

@@ -54,11 +54,11 @@ brier_score <- function(y, prob, weights = NULL,
                         reduction = c("mean", "sum", "none"), na.rm = FALSE) {
   call <- sys.call()
   inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
-  red <- check_reduction(reduction, call)
+  reduction <- check_reduction(reduction, call)
   out <- brier_score_impl(inp$y, inp$offset, inp$prob, inp$binary, inp$weights,
-                          red, inp$na.rm, thread_count())
+                          reduction, inp$na.rm, thread_count())
   report_calibration_invalid(out, inp, y, call)
-  if (red == 2L) {
+  if (reduction == "none") {
     names(out) <- if (inp$binary) names(prob) else rownames(prob)
   }
   out
@@ -229,7 +229,7 @@ reliability_table <- function(y, prob, bins = 15,
   level <- check_number(level, "level", "a single number between 0 and 1",
                         function(l) l > 0 && l < 1, call)
   res <- calibration_bins(y, prob, bins, type, binning, weights, na.rm, call)
-  if (isTRUE(res$na) || isTRUE(res$nan)) {
+  if (isTRUE(res$missing)) {
     pos <- first_missing(y, prob, "prob")
     abort(sprintf(
       "`%s` has %s at %s; use `na.rm = TRUE` to leave those observations out.",
@@ -521,14 +521,21 @@ temperature_scaling <- function(y, logits, weights = NULL,
     classes = if (inp$binary) 2L else ncol(logits),
     binary = inp$binary, bins = bins, status = fit$status, call = call
   ), class = "xentropy_temperature")
-  before <- if (inp$binary) sigmoid(inp$prob) else softmax(inp$prob)
-  after <- predict.xentropy_temperature(object, inp$prob)
-  object$ece <- c(
-    before = calibration_error(inp$y_user, before, bins = bins, weights = inp$weights,
-                               na.rm = inp$na.rm),
-    after = calibration_error(inp$y_user, after, bins = bins, weights = inp$weights,
-                              na.rm = inp$na.rm)
-  )
+  # top-label ECE of the probabilities before (T = 1) and after the fit, as
+  # predict() forms them, straight from the logits (no n x K matrix)
+  beta <- fit$par[1]
+  after <- if (platt) {
+    list(T = 1, a = fit$par[1], b = fit$par[2], hard = FALSE)
+  } else {
+    list(T = 1 / beta, a = beta, b = 0, hard = beta == Inf)
+  }
+  ece <- function(s) {
+    logit_calibration_error_impl(inp$y, inp$offset, inp$prob, inp$binary, s$T, s$a, s$b,
+                                 s$hard, bins, inp$weights, inp$na.rm,
+                                 thread_count())[1]
+  }
+  object$ece <- c(before = ece(list(T = 1, a = 1, b = 0, hard = FALSE)),
+                  after = ece(after))
   object
 }
 

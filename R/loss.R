@@ -217,7 +217,7 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
        y_given = y,
        weights = check_weights(weights, nrow(pred), call),
        class_weights = check_class_weights(class_weights, pred, pred_arg, call),
-       reduction = match_reduction(reduction, call),
+       reduction = check_reduction(reduction, call),
        na.rm = check_flag(na.rm, "na.rm", call))
 }
 
@@ -245,7 +245,7 @@ binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
   }
   list(y = target$y, offset = target$offset, y_given = y, pred = pred, n = n,
        weights = check_weights(weights, n, call),
-       reduction = match_reduction(reduction, call),
+       reduction = check_reduction(reduction, call),
        na.rm = check_flag(na.rm, "na.rm", call))
 }
 

@@ -130,14 +130,8 @@ check_weights <- function(weights, n, call) {
 
 reductions <- c("mean", "sum", "none")
 
-# `reduction` as the code 0 mean, 1 sum, 2 none (for glue that still takes
-# codes: calibration.R); the losses use match_reduction().
+# `reduction` as one of the strings the glue takes ("mean" by default).
 check_reduction <- function(reduction, call) {
-  match(match_reduction(reduction, call), reductions) - 1L
-}
-
-# `reduction` as one of the strings the loss glue takes.
-match_reduction <- function(reduction, call) {
   if (identical(reduction, reductions)) return("mean")
   if (!is.character(reduction) || length(reduction) != 1L || is.na(reduction) ||
       !reduction %in% reductions) {

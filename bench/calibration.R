@@ -72,6 +72,10 @@ cases <- list(
   list("  its Newton fit alone (no ECE before/after)",
        quote(xentropy:::scaling_fit_impl(y, 0L, Zhot, FALSE, FALSE, NULL, FALSE, xentropy_threads())),
        quote(optimize(function(T) softmax_cross_entropy(y, Zhot / T), c(0.05, 20)))),
+  list("  its ECE before and after, from the logits",
+       quote(for (T in c(1, 2.5)) xentropy:::logit_calibration_error_impl(
+         y, 0L, Zhot, FALSE, T, 1 / T, 0, FALSE, 15L, NULL, FALSE, xentropy_threads())),
+       quote(for (T in c(1, 2.5)) calibration_error(y, softmax(Zhot / T)))),
   list("temperature_scaling(yb, z) (binary)", quote(temperature_scaling(yb, z)), NULL),
   list("temperature_scaling(yb, z, \"platt\")", quote(temperature_scaling(yb, z, method = "platt")), NULL)
 )
@@ -131,10 +135,11 @@ lines <- c(
               sprintf("T = %.4f", f$temperature), ""),
           c(fmt(tab$ms_1t[grepl("Newton fit alone", tab$what)] / loss_ms), "", "")),
   "",
-  "`temperature_scaling()` also computes the ECE before and after (two softmax",
-  "matrices and two binnings); the Newton fit alone is the internal",
-  "`scaling_fit_impl()`, whose idiom column is `optimize()` over T of",
-  "`softmax_cross_entropy(y, Z / T)`.",
+  "`temperature_scaling()` is the Newton fit plus the top-label ECE before and",
+  "after, each one pass over the logits (internal `logit_calibration_error_impl()`;",
+  "its idiom column forms the two softmax matrices and bins them); the Newton fit",
+  "alone is the internal `scaling_fit_impl()`, whose idiom column is `optimize()`",
+  "over T of `softmax_cross_entropy(y, Z / T)`.",
   "R idioms: `mean(rowSums((P - diag(K)[y, ])^2))`; top-label ECE with",
   "`max.col()`, `ceiling()` and `rowsum()`; `mean(rowSums(P > P[cbind(i, y)]) < 2)`."
 )

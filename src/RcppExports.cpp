@@ -33,7 +33,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // brier_score_impl
-SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, int reduction, bool na_rm, int nthreads);
+SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, std::string reduction, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_brier_score_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -42,7 +42,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
     Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
     Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< int >::type reduction(reductionSEXP);
+    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(brier_score_impl(y, offset, prob, binary, weights, reduction, na_rm, nthreads));
@@ -61,6 +61,27 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(top_k_accuracy_impl(y, scores, k, weights, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// logit_calibration_error_impl
+SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary, double T, double a, double b, bool hard, int bins, SEXP weights, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_logit_calibration_error_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP TSEXP, SEXP aSEXP, SEXP bSEXP, SEXP hardSEXP, SEXP binsSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
+    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
+    Rcpp::traits::input_parameter< double >::type T(TSEXP);
+    Rcpp::traits::input_parameter< double >::type a(aSEXP);
+    Rcpp::traits::input_parameter< double >::type b(bSEXP);
+    Rcpp::traits::input_parameter< bool >::type hard(hardSEXP);
+    Rcpp::traits::input_parameter< int >::type bins(binsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(logit_calibration_error_impl(y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -558,6 +579,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_calibration_bins_impl", (DL_FUNC) &_xentropy_calibration_bins_impl, 10},
     {"_xentropy_brier_score_impl", (DL_FUNC) &_xentropy_brier_score_impl, 8},
     {"_xentropy_top_k_accuracy_impl", (DL_FUNC) &_xentropy_top_k_accuracy_impl, 6},
+    {"_xentropy_logit_calibration_error_impl", (DL_FUNC) &_xentropy_logit_calibration_error_impl, 12},
     {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
     {"_xentropy_scaling_fit_impl", (DL_FUNC) &_xentropy_scaling_fit_impl, 8},
     {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},

@@ -49,15 +49,15 @@ cal::targets targets_of(SEXP y, int offset, bool binary, xentropy::index_t n) {
 SEXP flag_report(SEXP value, const cal::report& rep) {
   Rcpp::RObject out(value);
   glue::flag_invalid(out, rep.values);
-  if (rep.sums.where() >= 0)
-    out.attr("xentropy_bad_sum") = static_cast<double>(rep.sums.where());
+  const xentropy::invalid_at row = rep.sums.get();
+  if (row.found()) out.attr("xentropy_bad_sum") = static_cast<double>(row.position);
   return out;
 }
 
 // Invalid input ends a fit after its first pass (R reports it): the pass
 // is marked missing, which the fits treat as "stop".
 cal::scaling_sums stop_if_invalid(cal::scaling_sums s, const cal::report& rep) {
-  if (rep.values.where() >= 0) s.nan = true;
+  if (rep.values.get().found()) s.miss |= xentropy::missing::nan;
   return s;
 }
 
@@ -91,29 +91,29 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
       Rcpp::Named("lower") = Rcpp::NumericVector(s.lower.begin(), s.lower.end()),
       Rcpp::Named("upper") = Rcpp::NumericVector(s.upper.begin(), s.upper.end()),
       Rcpp::Named("classes") = static_cast<double>(s.classes),
-      Rcpp::Named("na") = s.na, Rcpp::Named("nan") = s.nan,
+      Rcpp::Named("missing") = s.miss != xentropy::missing::none,
       Rcpp::Named("errors") = errors);
   return flag_report(out, rep);
 }
 
-// reduction: 0 mean, 1 sum, 2 none.
 // [[Rcpp::export(rng = false)]]
 SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights,
-                      int reduction, bool na_rm, int nthreads) {
+                      std::string reduction, bool na_rm, int nthreads) {
   const cal::predictions P = predictions_of(prob, binary);
   const cal::targets t = targets_of(y, offset, binary, P.n);
   xentropy::loss_options opt;
   opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.red = static_cast<xentropy::reduction>(reduction);
+  opt.red = glue::reduction_of(reduction);
   opt.na_rm = na_rm;
   opt.nthreads = nthreads;
   Rcpp::NumericVector none;
+  double* out = nullptr;
   if (opt.red == xentropy::reduction::none) {
     none = Rcpp::NumericVector(Rcpp::no_init(P.n));
-    opt.none_out = REAL(none);
+    out = REAL(none);
   }
   cal::report rep;
-  const double value = cal::brier_score(t, P, opt, rep);
+  const double value = cal::brier_score(t, P, opt, out, rep);
   if (opt.red == xentropy::reduction::none) return flag_report(none, rep);
   return flag_report(Rcpp::NumericVector::create(value), rep);
 }
@@ -133,6 +133,36 @@ SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights,
   const double value = xentropy::calibration::top_k_accuracy(
       lab, REAL(scores), s.nrow, s.ncol, static_cast<xentropy::index_t>(k), opt, bad);
   return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
+}
+
+// Top-label calibration errors (L1, L2, max; equal-width bins) of the
+// probabilities formed from the logits: softmax(logits / T) of a matrix
+// (hard: T = 0), or sigmoid(a z + b) of a vector (hard: the limit of a ->
+// Inf with b = 0), without forming them.
+// [[Rcpp::export(rng = false)]]
+SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary,
+                                  double T, double a, double b, bool hard, int bins,
+                                  SEXP weights, bool na_rm, int nthreads) {
+  cal::logit_scale sc;
+  sc.T = T;
+  sc.a = a;
+  sc.b = b;
+  sc.hard = hard;
+  cal::binning opt;
+  opt.bins = bins;
+  opt.na_rm = na_rm;
+  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
+  opt.nthreads = nthreads;
+  const glue::shape sh = glue::shape_of(logits);
+  const xentropy::index_t n = binary ? XLENGTH(logits) : sh.nrow;
+  const cal::targets t = targets_of(y, offset, binary, n);
+  cal::report rep;
+  const cal::bin_sums s =
+      cal::logit_bins(t, REAL(logits), n, binary ? 1 : sh.ncol, sc, opt, rep);
+  Rcpp::NumericVector errors = Rcpp::NumericVector::create(
+      cal::calibration_error(s, cal::norm::l1), cal::calibration_error(s, cal::norm::l2),
+      cal::calibration_error(s, cal::norm::max));
+  return flag_report(errors, rep);
 }
 
 // One pass of the scaling loss at beta (temperature; binary: a = beta, b) or
@@ -155,8 +185,8 @@ SEXP scaling_pass_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
   }
   Rcpp::NumericVector out = Rcpp::NumericVector::create(s.w, s.loss, s.g[0], s.g[1],
                                                         s.h[0], s.h[1], s.h[2]);
-  if (s.missing())
-    for (R_xlen_t j = 0; j < out.size(); ++j) out[j] = s.na ? xentropy::na_real() : xentropy::nan_real();
+  if (s.any_missing())
+    for (R_xlen_t j = 0; j < out.size(); ++j) out[j] = xentropy::missing_value(s.miss);
   return flag_report(out, rep);
 }
 

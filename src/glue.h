@@ -3,6 +3,7 @@
 #ifndef XENTROPY_GLUE_H
 #define XENTROPY_GLUE_H
 
+#include <string>
 #include <vector>
 
 #include <Rcpp.h>
@@ -31,6 +32,15 @@ inline Rcpp::NumericVector alloc_like(SEXP x) {
   Rcpp::NumericVector out(Rcpp::no_init(XLENGTH(x)));
   SHALLOW_DUPLICATE_ATTRIB(out, x);
   return out;
+}
+
+// A reduction as R passes it ("mean", "sum" or "none", checked there by
+// check_reduction()).
+inline xentropy::reduction reduction_of(const std::string& r) {
+  if (r == "sum") return xentropy::reduction::sum;
+  if (r == "none") return xentropy::reduction::none;
+  if (r == "mean") return xentropy::reduction::mean;
+  Rcpp::stop("unknown reduction \"%s\"", r);
 }
 
 // The kernels' report of the first invalid input value, attached to the

@@ -10,18 +10,11 @@ namespace {
 
 using xentropy::index_t;
 
-xentropy::reduction reduction_of(const std::string& r) {
-  if (r == "sum") return xentropy::reduction::sum;
-  if (r == "none") return xentropy::reduction::none;
-  if (r == "mean") return xentropy::reduction::mean;
-  Rcpp::stop("unknown reduction \"%s\"", r);
-}
-
 xentropy::loss_options options(SEXP weights, const std::string& reduction, bool na_rm,
                                int nthreads) {
   xentropy::loss_options opt;
   opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.red = reduction_of(reduction);
+  opt.red = glue::reduction_of(reduction);
   opt.na_rm = na_rm;
   opt.nthreads = nthreads;
   return opt;

@@ -126,7 +126,7 @@ test_that("calibration_error agrees with a plain R reference on random data", {
   for (type in c("top-label", "classwise")) {
     for (binning in c("equal-width", "equal-mass")) {
       for (norm in c("l1", "l2", "max")) {
-        for (B in c(1, 7, 15)) {
+        for (B in c(1, 7, 15, 80)) {   # 80: more than 64 equal-mass edges (binary search)
           expect_equal(calibration_error(y, P, bins = B, type = type, binning = binning, norm = norm),
                        reference_ece(y, P, B, type, binning, norm), tolerance = 1e-12,
                        label = paste(type, binning, norm, B))
@@ -144,6 +144,35 @@ test_that("calibration_error agrees with a plain R reference on random data", {
   expect_equal(calibration_error(f, P), reference_ece(y, P, 15), tolerance = 1e-12)
   expect_equal(calibration_error(diag(K)[y, ], P, type = "classwise"),
                reference_ece(y, P, 15, "classwise"), tolerance = 1e-12)
+  expect_equal(calibration_error(diag(K)[y, ], P, type = "classwise", weights = w,
+                                 binning = "equal-mass", bins = 9),
+               reference_ece(y, P, 9, "classwise", "equal-mass", "l1", w), tolerance = 1e-12)
+  # without weights, each cell's weight is its count
+  tab <- reliability_table(y, P, type = "classwise", bins = 6)
+  expect_identical(tab$weight, tab$count)
+  expect_identical(sum(tab$count), as.numeric(n * K))
+})
+
+test_that("equal-mass top-label bins report bad and missing rows as equal-width bins do", {
+  set.seed(22)
+  P <- softmax(matrix(rnorm(3000), 1000, 3))
+  y <- sample.int(3, 1000, replace = TRUE)
+  w <- runif(1000)
+  Pbad <- P
+  Pbad[5, 2] <- 1.5
+  for (binning in c("equal-width", "equal-mass")) {
+    expect_error(calibration_error(y, Pbad, binning = binning),
+                 class = "xentropy_error_invalid_value")
+    Pna <- P
+    Pna[9, 1] <- NA
+    expect_identical(calibration_error(y, Pna, binning = binning), NA_real_)
+    expect_equal(calibration_error(y, Pna, binning = binning, weights = w, na.rm = TRUE),
+                 calibration_error(y[-9], P[-9, ], binning = binning, weights = w[-9]),
+                 tolerance = 1e-14)
+    yna <- y
+    yna[4] <- NaN
+    expect_identical(calibration_error(as.numeric(yna), P, binning = binning), NaN)
+  }
 })
 
 test_that("equal-mass bins hold N / B observations when there are no ties", {
@@ -434,6 +463,58 @@ test_that("degenerate logits give a warning and the boundary temperature", {
   expect_warning(fit <- temperature_scaling(c(1, 0, 1), c(2, -1, 4), method = "platt"),
                  "threshold")
   expect_true(all(is.nan(coef(fit))))
+})
+
+test_that("the ECE before and after a fit is that of the probabilities it predicts", {
+  # computed from the logits without forming softmax(logits / T); the same
+  # numbers as calibration_error() on the probability matrices
+  ece_of <- function(y, z, fit, bins = 15, weights = NULL, na.rm = FALSE) {
+    before <- if (is.matrix(z)) softmax(z) else sigmoid(z)
+    c(before = calibration_error(y, before, bins = bins, weights = weights, na.rm = na.rm),
+      after = calibration_error(y, predict(fit, z), bins = bins, weights = weights,
+                                na.rm = na.rm))
+  }
+  set.seed(21)
+  n <- 3000
+  Z <- matrix(rnorm(n * 4, sd = 3), n, 4)
+  y <- max.col(Z + matrix(rnorm(n * 4, sd = 2), n, 4))
+  w <- runif(n)
+  fit <- temperature_scaling(y, Z)
+  expect_true(fit$temperature > 1.2)                 # overconfident logits
+  expect_equal(fit$ece, ece_of(y, Z, fit), tolerance = 1e-12)
+  expect_equal(fit$ece[["after"]],
+               calibration_error(y, softmax(Z / fit$temperature)), tolerance = 1e-12)
+  fit <- temperature_scaling(y, Z, weights = w, bins = 7)
+  expect_equal(fit$ece, ece_of(y, Z, fit, bins = 7, weights = w), tolerance = 1e-12)
+  Zna <- Z
+  Zna[3, 2] <- NA
+  Zna[8, 1] <- NaN
+  fit <- temperature_scaling(y, Zna, na.rm = TRUE)
+  expect_equal(fit$ece, ece_of(y, Zna, fit, na.rm = TRUE), tolerance = 1e-12)
+  Ty <- softmax(matrix(rnorm(n * 4), n, 4))          # soft targets
+  fit <- temperature_scaling(Ty, Z)
+  expect_equal(fit$ece, ece_of(Ty, Z, fit), tolerance = 1e-12)
+  # binary logits: temperature and Platt
+  z <- rnorm(n, sd = 4)
+  yb <- rbinom(n, 1, plogis(z / 3))
+  fit <- temperature_scaling(yb, z)
+  expect_equal(fit$ece, ece_of(yb, z, fit), tolerance = 1e-12)
+  fit <- temperature_scaling(yb, z, method = "platt", bins = 10)
+  expect_equal(fit$ece, ece_of(yb, z, fit, bins = 10), tolerance = 1e-12)
+  # boundary temperatures: T = 0 (ties share the top) and T = Inf (uniform)
+  Z0 <- rbind(c(2, 0), c(0, 1), c(3, -1), c(1, 1))
+  fit <- suppressWarnings(temperature_scaling(c(1, 2, 1, 1), Z0))
+  expect_identical(fit$temperature, 0)
+  # bins of 1/15: rows 1-3 confidence 1, outcome 1; row 4 confidence 1/2, outcome 1
+  expect_equal(fit$ece[["after"]], 0.25 * 0.5, tolerance = 1e-15)
+  expect_equal(fit$ece, ece_of(c(1, 2, 1, 1), Z0, fit), tolerance = 1e-12)
+  fit <- suppressWarnings(temperature_scaling(c(2, 1, 2), Z0[1:3, ]))
+  expect_identical(fit$temperature, Inf)
+  # every row: confidence 1/2 for class 1, which is right once in three
+  expect_equal(fit$ece[["after"]], 1 / 2 - 1 / 3, tolerance = 1e-15)
+  expect_equal(fit$ece, ece_of(c(2, 1, 2), Z0[1:3, ], fit), tolerance = 1e-12)
+  fit <- suppressWarnings(temperature_scaling(c(1, 0, 1), c(2, -1, 0)))
+  expect_equal(fit$ece, ece_of(c(1, 0, 1), c(2, -1, 0), fit), tolerance = 1e-12)
 })
 
 test_that("results do not depend on the thread count", {

@@ -54,10 +54,13 @@
 // Determinism: every pass runs fixed-size blocks of observations whose partial
 // sums (per-bin sums per block) are added in block order: results are
 // identical for any thread count. Allocation: the result, per-bin sums per
-// block, and for equal-mass top-label bins one copy of the N confidences
-// (edges by a counting pass over buckets of the values and std::nth_element
-// within the buckets that hold them); classwise equal-mass bins copy one
-// column at a time.
+// block, and for equal-mass top-label bins the N confidences twice (one copy
+// is reordered by the selection of the edges: a counting pass over buckets
+// of the values and std::nth_element within the buckets that hold them),
+// the N outcomes and, with weights, the N weights, so that the predictions
+// are read once; classwise equal-mass bins copy one column at a time.
+// Temperature scaling's ECE before and after comes from the logits
+// (logit_bins()), without forming the probabilities.
 //
 // Missing values: a row with an NA (NaN) target or prediction is missing;
 // without na_rm the result is flagged NA (NaN), with na_rm it is left out.
@@ -71,6 +74,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "blocks.hpp"
+#include "flags.hpp"
+#include "invalid.hpp"
 #include "link.hpp"
 #include "loss.hpp"
 #include "normalise.hpp"
@@ -106,24 +112,27 @@ struct targets {
   bool is_matrix() const { return matrix.data != nullptr; }
 };
 
-// Where invalid input was found: `values` (position, operand 0 target /
-// 1 prediction) and `sums` (row whose sum is off; operand 0).
+// Where invalid input was found: `values` (position in the targets or the
+// predictions) and `sums` (row whose sum is off; operand target).
 struct report {
   first_invalid values;
   first_invalid sums;
 };
 
-// Row status codes.
-enum row_status : unsigned char { ok = 0, na = 1, nan = 2, bad = 3 };
+// State of a row: missing (NA / NaN: left out with na_rm, else the result is
+// NA / NaN) or invalid (reported; an invalid row is never counted missing).
+struct row_state {
+  missing miss = missing::none;
+  bool bad = false;
+  bool ok() const { return !bad && miss == missing::none; }
+  // the missingness a pass notes for this row
+  missing noted() const { return bad ? missing::none : miss; }
+};
 
 namespace detail {
 
-using xentropy::detail::obs_block;
-
-inline void mark_missing(unsigned char& st, double v) {
-  const unsigned char s = is_na(v) ? na : nan;
-  if (st == ok || (st == nan && s == na)) st = s;
-}
+// Rows swept together (per-row statistics of one block live on the stack).
+constexpr index_t obs_block = blocks::categorical;
 
 // One block of rows [o0, o0 + nb): status, maximum and argmax of the
 // predictions, their sum, label per row; invalid entries reported.
@@ -159,17 +168,19 @@ struct scan_k {
 };
 
 struct scanned_block {
-  unsigned char status[obs_block];
+  row_state status[obs_block];
   double conf[obs_block];
   index_t arg[obs_block];
   index_t lab[obs_block];
   double sum[obs_block];
   double sq[obs_block];  // Brier score of rows with labels (with_squares)
 
-  void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
-            bool check_sum, report& rep, bool with_squares = false) {
+  // Resets the rows' states and reads their targets (K classes): labels,
+  // missingness, invalid values (the first one merged into `first`).
+  void read_targets(const targets& y, index_t K, index_t o0, index_t nb,
+                    invalid_at& first) {
     for (index_t i = 0; i < nb; ++i) {
-      status[i] = ok;
+      status[i] = row_state{};
       conf[i] = -inf();
       arg[i] = 0;
       sum[i] = 0.0;
@@ -177,14 +188,10 @@ struct scanned_block {
     }
     if (!y.is_matrix() && !y.binary) {
       for (index_t i = 0; i < nb; ++i) {
-        lab[i] = y.labels.get(o0 + i, P.K);
-        if (lab[i] == -2) {
-          rep.values.note(o0 + i, operand::target);
-          status[i] = bad;
-        } else if (lab[i] == -1) {
-          // an NA label: integer NA or a double NaN
-          if (y.labels.i) mark_missing(status[i], na_real());
-          else mark_missing(status[i], y.labels.d[o0 + i]);
+        lab[i] = y.labels.get(o0 + i, K, status[i].miss);
+        if (lab[i] == class_labels::out_of_range) {
+          first.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
         }
       }
     } else if (y.binary) {
@@ -192,24 +199,30 @@ struct scanned_block {
         bool valid;
         const double t = y.bin.get(o0 + i, valid);
         if (!valid) {
-          rep.values.note(o0 + i, operand::target);
-          status[i] = bad;
-        } else if (std::isnan(t)) {
-          mark_missing(status[i], t);
+          first.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
+        } else {
+          status[i].miss |= missing_of(t);
         }
       }
     } else {
-      for (index_t k = 0; k < P.K; ++k)
+      for (index_t k = 0; k < K; ++k)
         for (index_t i = 0; i < nb; ++i) {
           const double t = y.matrix(o0 + i, k);
           if (std::isnan(t)) {
-            mark_missing(status[i], t);
+            status[i].miss |= missing_of(t);
           } else if (!(t >= 0.0 && t <= 1.0)) {
-            rep.values.note(y.matrix.at(o0 + i, k), operand::target);
-            status[i] = bad;
+            first.merge(invalid_at{y.matrix.at(o0 + i, k), operand::target});
+            status[i].bad = true;
           }
         }
     }
+  }
+
+  void scan(const predictions& P, const targets& y, index_t o0, index_t nb,
+            bool check_sum, report& rep, bool with_squares = false) {
+    invalid_at first, first_sum;
+    read_targets(y, P.K, o0, nb, first);
     // one branch-free (vectorised) sweep over the block; only rows with a
     // value outside [0, 1] (NaN included) are looked at again
     const index_t K = P.binary ? 1 : P.K;
@@ -217,18 +230,18 @@ struct scanned_block {
     const bool squares = with_squares && !P.binary && !y.is_matrix() && !y.binary;
     for (index_t i = 0; i < nb; ++i) labd[i] = static_cast<double>(lab[i]);
     const double* base = P.p + o0;
-    if (squares) vm::dispatch<scan_k<true>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
-    else vm::dispatch<scan_k<false>>(base, P.binary ? 0 : P.n, K, nb, labd, conf, argd, sum, sq, nbad);
+    dispatch_flags<scan_k>(flags(squares), base, P.binary ? 0 : P.n, K, nb,
+                           static_cast<const double*>(labd), conf, argd, sum, sq, nbad);
     for (index_t i = 0; i < nb; ++i) {
       arg[i] = static_cast<index_t>(argd[i]);
       if (nbad[i] == 0.0) continue;
       for (index_t k = 0; k < K; ++k) {
         const double v = base[i + (P.binary ? 0 : k * P.n)];
         if (std::isnan(v)) {
-          mark_missing(status[i], v);
+          status[i].miss |= missing_of(v);
         } else if (!(v >= 0.0 && v <= 1.0)) {
-          rep.values.note(P.at(o0 + i, k), operand::prediction);
-          status[i] = bad;
+          first.merge(invalid_at{P.at(o0 + i, k), operand::prediction});
+          status[i].bad = true;
         }
       }
     }
@@ -240,11 +253,13 @@ struct scanned_block {
       }
     } else if (check_sum) {
       for (index_t i = 0; i < nb; ++i)
-        if (status[i] == ok && !(std::fabs(sum[i] - 1.0) <= sum_tolerance)) {
-          rep.sums.note(o0 + i, 0);
-          status[i] = bad;
+        if (status[i].ok() && !(std::fabs(sum[i] - 1.0) <= sum_tolerance)) {
+          first_sum.merge(invalid_at{o0 + i, operand::target});
+          status[i].bad = true;
         }
     }
+    rep.values.note(first);
+    rep.sums.note(first_sum);
   }
 
   // Target of row i (observation o) for class k (rows with status ok).
@@ -256,19 +271,6 @@ struct scanned_block {
       return k == 1 ? t : 1.0 - t;
     }
     return lab[i] == k ? 1.0 : 0.0;
-  }
-};
-
-// Missing-value flags of a part of a pass.
-struct flags {
-  bool na = false, nan = false;
-  void note(unsigned char st) {
-    if (st == row_status::na) na = true;
-    if (st == row_status::nan) nan = true;
-  }
-  void merge(const flags& o) {
-    na = na || o.na;
-    nan = nan || o.nan;
   }
 };
 
@@ -299,6 +301,34 @@ inline index_t bin_of(double c, index_t B, const double* edges) {
   }
   return static_cast<index_t>(std::upper_bound(edges, edges + (B - 1), c) - edges);
 }
+
+// Bins of a block of confidences (bin_of() as a vectorised loop): equal
+// width, ceil(c B) - 1 as floor(c B) less 1 where c B is whole, clamped; or
+// the number of edges <= c. Values outside [0, 1] (rows left out) get bin 0.
+template <bool Width>
+struct bins_k {
+  XENTROPY_VM_INLINE static void run(const double* conf, index_t nb, index_t B,
+                                     const double* edges, double* bin) {
+    if (Width) {
+      const double Bd = static_cast<double>(B);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double c = conf[i];
+        const double x = c >= 0.0 && c <= 1.0 ? c * Bd : 0.0;
+        const double f = static_cast<double>(static_cast<std::int64_t>(x));
+        const double b = f == x ? f - 1.0 : f;
+        bin[i] = b < 0.0 ? 0.0 : (b > Bd - 1.0 ? Bd - 1.0 : b);
+      }
+      return;
+    }
+    for (index_t i = 0; i < nb; ++i) bin[i] = 0.0;
+    for (index_t j = 0; j < B - 1; ++j) {
+      const double ej = edges[j];
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) bin[i] += ej <= conf[i] ? 1.0 : 0.0;
+    }
+  }
+};
 
 // The values of increasing 0-based ranks[0..nr) of x[0..n) (x is
 // reordered), by nth_element on shrinking ranges: O(n log nr).
@@ -394,15 +424,53 @@ struct binning {
 
 // Per-bin sums: cells = (classes) x bins, each with count, sum w, sum w^2,
 // sum w c (confidence), sum w o (outcome), in that order; the lower and upper
-// edge of each cell's bin; and missing-value flags (na / nan: a row was
-// missing and na_rm was false; the sums then leave those rows out).
+// edge of each cell's bin; and whether a row was missing (NA wins over NaN)
+// while na_rm was false (the sums then leave those rows out).
 struct bin_sums {
   index_t bins = 0, classes = 1;
   std::vector<double> sums;   // classes * bins * 5
   std::vector<double> lower;  // classes * bins
   std::vector<double> upper;
-  bool na = false, nan = false;
+  missing miss = missing::none;
 };
+
+namespace detail {
+
+// One observation into a cell's sums: count, w, w^2, w c, w o.
+inline void add_to_bin(double* s, double w, double conf, double out) {
+  s[0] += 1.0;
+  s[1] += w;
+  s[2] += w * w;
+  s[3] += w * conf;
+  s[4] += w * out;
+}
+
+// Per-bin sums of a pass over n observations (`work` elements read) in
+// parts of part_size() observations, each with its own cells x 5 sums, added
+// in part order (thread-count independent): part_fn(p0, p1, S, seen) adds
+// rows [p0, p1) into S and notes missing rows in `seen`. res.sums is sized.
+template <class PartFn>
+inline void sum_bins(index_t n, index_t work, const binning& opt, bin_sums& res,
+                     PartFn part_fn) {
+  const index_t cells = res.classes * res.bins;
+  const index_t part = part_size(n, cells);
+  const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
+  std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
+  std::vector<missing> pmiss(static_cast<std::size_t>(nparts), missing::none);
+  const int nt = nparts > 1 ? threads_for(opt.nthreads, work) : 1;
+  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
+    const index_t pi = p0 / part;
+    part_fn(p0, p1, partial.data() + pi * cells * 5, pmiss[static_cast<std::size_t>(pi)]);
+  });
+  for (index_t pi = 0; pi < nparts; ++pi) {
+    const double* S = partial.data() + pi * cells * 5;
+    for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
+    res.miss |= pmiss[static_cast<std::size_t>(pi)];
+  }
+  if (opt.na_rm) res.miss = missing::none;
+}
+
+}  // namespace detail
 
 // Per-bin sums of top-label or classwise confidences and outcomes.
 inline bin_sums calibration_bins(const targets& y, const predictions& P,
@@ -417,6 +485,46 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
   res.sums.assign(static_cast<std::size_t>(C * B * 5), 0.0);
   res.lower.assign(static_cast<std::size_t>(C * B), 0.0);
   res.upper.assign(static_cast<std::size_t>(C * B), 1.0);
+
+  if (opt.equal_mass && B > 1 && !opt.classwise) {
+    // top-label: one scan keeps the confidence, outcome and weight of each
+    // row that takes part; the edges come from a copy of the confidences and
+    // the kept rows are binned without reading the predictions again
+    std::vector<double> copy(static_cast<std::size_t>(n)), conf(static_cast<std::size_t>(n)),
+        outc(static_cast<std::size_t>(n));
+    std::vector<double> wk(static_cast<std::size_t>(opt.weights ? n : 0));
+    index_t m = 0;
+    missing seen = missing::none;
+    detail::scanned_block sb;
+    for (index_t o0 = 0; o0 < n; o0 += detail::obs_block) {
+      const index_t nb = std::min(detail::obs_block, n - o0);
+      sb.scan(P, y, o0, nb, true, rep);
+      for (index_t i = 0; i < nb; ++i) {
+        seen |= sb.status[i].noted();
+        if (!sb.status[i].ok()) continue;
+        const std::size_t j = static_cast<std::size_t>(m++);
+        copy[j] = conf[j] = sb.conf[i];
+        outc[j] = sb.target_at(y, i, o0 + i, sb.arg[i]);
+        if (opt.weights) wk[j] = opt.weights[o0 + i];
+      }
+    }
+    std::vector<double> e(static_cast<std::size_t>(B - 1), 1.0);
+    if (m > 0) detail::select_edges(copy.data(), m, B, e.data());
+    for (index_t b = 0; b < B; ++b) {
+      res.lower[static_cast<std::size_t>(b)] = b == 0 ? 0.0 : e[static_cast<std::size_t>(b - 1)];
+      res.upper[static_cast<std::size_t>(b)] = b == B - 1 ? 1.0 : e[static_cast<std::size_t>(b)];
+    }
+    detail::sum_bins(m, m, opt, res, [&](index_t j0, index_t j1, double* S, missing&) {
+      for (index_t j = j0; j < j1; ++j) {
+        const double c = conf[static_cast<std::size_t>(j)];
+        const double w = opt.weights ? wk[static_cast<std::size_t>(j)] : 1.0;
+        detail::add_to_bin(S + detail::bin_of(c, B, e.data()) * 5, w, c,
+                           outc[static_cast<std::size_t>(j)]);
+      }
+    });
+    if (!opt.na_rm) res.miss |= seen;
+    return res;
+  }
 
   // edges of equal-mass bins, per binned class
   std::vector<double> edges;
@@ -434,7 +542,7 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
         const index_t nb = std::min(detail::obs_block, n - o0);
         sb.scan(P, y, o0, nb, true, scratch);
         for (index_t i = 0; i < nb; ++i) {
-          if (sb.status[i] != ok) continue;
+          if (!sb.status[i].ok()) continue;
           keep[static_cast<std::size_t>(o0 + i)] = 1;
           if (!opt.classwise) copy[static_cast<std::size_t>(nkeep)] = sb.conf[i];
           ++nkeep;
@@ -468,45 +576,56 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
       }
   }
 
-  const index_t cells = C * B;
-  const index_t part = detail::part_size(n, cells);
-  const index_t nparts = n == 0 ? 0 : (n - 1) / part + 1;
-  std::vector<double> partial(static_cast<std::size_t>(nparts * cells * 5), 0.0);
-  std::vector<detail::flags> pflags(static_cast<std::size_t>(nparts));
-  const int nt = nparts > 1 ? threads_for(opt.nthreads, n * P.K) : 1;
-  parallel_chunks(n, part, nt, [&](index_t p0, index_t p1) {
-    const index_t pi = p0 / part;
-    double* S = partial.data() + pi * cells * 5;
-    detail::flags& fl = pflags[static_cast<std::size_t>(pi)];
+  detail::sum_bins(n, n * P.K, opt, res, [&](index_t p0, index_t p1, double* S,
+                                              missing& seen) {
     detail::scanned_block sb;
+    // classwise sums go to four interleaved copies of the cells (row i to
+    // copy i % 4), added at the end of the part: consecutive rows falling
+    // into the same bin then do not wait for each other's additions
+    const index_t cw = C * B * 5;
+    const bool split = opt.classwise && !P.binary && cw <= 16384;
+    std::vector<double> lanes(static_cast<std::size_t>(split ? 4 * cw : 0), 0.0);
     for (index_t o0 = p0; o0 < p1; o0 += detail::obs_block) {
       const index_t nb = std::min(detail::obs_block, p1 - o0);
       sb.scan(P, y, o0, nb, true, rep);
-      for (index_t i = 0; i < nb; ++i)
-        if (sb.status[i] != ok) fl.note(sb.status[i]);
+      for (index_t i = 0; i < nb; ++i) seen |= sb.status[i].noted();
       if (opt.classwise && !P.binary) {
-        // class by class: each column of the block is read contiguously
+        // class by class: each column of the block is read contiguously;
+        // its bins by a vectorised loop, then the sums: without weights only
+        // the count and the confidence (sum w = sum w^2 = count, set at the
+        // end of the part); with labels, the outcome only in the label's cell
+        double bin[detail::obs_block];
+        const double* w = opt.weights ? opt.weights + o0 : nullptr;
         for (index_t c = 0; c < C; ++c) {
           const double* col = P.p + c * n + o0;
           const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
-          double* Sc = S + c * B * 5;
+          double* Sc = split ? lanes.data() + c * B * 5 : S + c * B * 5;
+          const index_t lane_step = split ? cw : 0;
+          if (e && B > 64) {  // many edges: binary search
+            for (index_t i = 0; i < nb; ++i)
+              bin[i] = sb.status[i].ok() ? static_cast<double>(detail::bin_of(col[i], B, e)) : 0.0;
+          } else {
+            dispatch_flags<detail::bins_k>(flags(e == nullptr), col, nb, B, e, bin);
+          }
           for (index_t i = 0; i < nb; ++i) {
-            if (sb.status[i] != ok) continue;
-            const double conf = col[i];
-            const double out = sb.target_at(y, i, o0 + i, c);
-            const double w = opt.weights ? opt.weights[o0 + i] : 1.0;
-            double* s = Sc + (B > 1 ? detail::bin_of(conf, B, e) : 0) * 5;
+            if (!sb.status[i].ok()) continue;
+            double* s = Sc + (i & 3) * lane_step + static_cast<index_t>(bin[i]) * 5;
             s[0] += 1.0;
-            s[1] += w;
-            s[2] += w * w;
-            s[3] += w * conf;
-            s[4] += w * out;
+            if (w) {
+              s[1] += w[i];
+              s[2] += w[i] * w[i];
+              s[3] += w[i] * col[i];
+            } else {
+              s[3] += col[i];
+            }
+            if (y.is_matrix()) s[4] += (w ? w[i] : 1.0) * y.matrix(o0 + i, c);
+            else if (sb.lab[i] == c) s[4] += w ? w[i] : 1.0;
           }
         }
         continue;
       }
       for (index_t i = 0; i < nb; ++i) {
-        if (sb.status[i] != ok) continue;
+        if (!sb.status[i].ok()) continue;
         const index_t o = o0 + i;
         const double w = opt.weights ? opt.weights[o] : 1.0;
         for (index_t c = 0; c < C; ++c) {
@@ -521,23 +640,146 @@ inline bin_sums calibration_bins(const targets& y, const predictions& P,
           }
           const double* e = edges.empty() ? nullptr : edges.data() + c * (B - 1);
           const index_t b = B > 1 ? detail::bin_of(conf, B, e) : 0;
-          double* s = S + (c * B + b) * 5;
-          s[0] += 1.0;
-          s[1] += w;
-          s[2] += w * w;
-          s[3] += w * conf;
-          s[4] += w * out;
+          detail::add_to_bin(S + (c * B + b) * 5, w, conf, out);
         }
       }
     }
+    for (index_t l = 0; l < (split ? 4 : 0); ++l)
+      for (index_t j = 0; j < cw; ++j) S[j] += lanes[static_cast<std::size_t>(l * cw + j)];
+    if (opt.classwise && !P.binary && !opt.weights)
+      for (index_t j = 0; j < C * B; ++j) S[j * 5 + 1] = S[j * 5 + 2] = S[j * 5];
   });
-  for (index_t pi = 0; pi < nparts; ++pi) {
-    const double* S = partial.data() + pi * cells * 5;
-    for (index_t j = 0; j < cells * 5; ++j) res.sums[static_cast<std::size_t>(j)] += S[j];
-    res.na = res.na || pflags[static_cast<std::size_t>(pi)].na;
-    res.nan = res.nan || pflags[static_cast<std::size_t>(pi)].nan;
+  return res;
+}
+
+namespace detail {
+
+// Top-label confidence and first argmax of softmax(z / T) for a block of rows
+// of logits (rows in the inner, vectorised loop), as normalise.hpp forms it:
+// u = z / T, m = max u, t = sum of exp(u - m) below m, c = count at m; the
+// confidence is 1 / (t + c) and the argmax the first class with u = m. Hard
+// (T = 0): the limit, t = 0 and u = z. nc counts NaNs.
+template <bool Hard>
+struct softmax_top_k {
+  XENTROPY_VM_INLINE static void run(const double* z, index_t n, index_t K, index_t r0,
+                                     index_t nb, double T, double* m, double* nc,
+                                     double* t, double* c, double* arg) {
+    for (index_t i = 0; i < nb; ++i)
+      m[i] = -std::numeric_limits<double>::infinity(), nc[i] = 0.0, t[i] = 0.0,
+      c[i] = 0.0, arg[i] = -1.0;
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double u = Hard || T == 1.0 ? col[i] : col[i] / T;
+        nc[i] += u != u ? 1.0 : 0.0;
+        m[i] = u > m[i] ? u : m[i];
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      const double* col = z + k * n + r0;
+      const double kd = static_cast<double>(k);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double d = (Hard || T == 1.0 ? col[i] : col[i] / T) - m[i];
+        const bool below = d < 0.0;
+        if (!Hard) t[i] += below ? vm::exp(d) : 0.0;
+        c[i] += d == 0.0 ? 1.0 : 0.0;
+        arg[i] = arg[i] < 0.0 && d == 0.0 ? kd : arg[i];
+      }
+    }
   }
-  if (opt.na_rm) res.na = res.nan = false;
+};
+
+}  // namespace detail
+
+// How logits become probabilities: softmax(z / T) of a row of K logits, or
+// sigmoid(a z + b) of a binary logit (temperature scaling: a = 1 / T, b =
+// 0). hard: the limit T = 0 (ties at the maximum share it; a binary logit
+// gives 1, 0 or 1/2 by its sign). T = Inf (a = 0) makes the classes equally
+// likely.
+struct logit_scale {
+  double T = 1.0;
+  double a = 1.0, b = 0.0;
+  bool hard = false;
+};
+
+// Per-bin sums of top-label confidences and outcomes, equal-width bins, of
+// the probabilities that `sc` forms from the logits z (n x K, or a vector of
+// n binary logits when y.binary), without forming them: one pass over the
+// logits, allocating only the per-bin sums. Equals calibration_bins() on
+// the probabilities (up to their rounding). Non-finite logits other than NA /
+// NaN are reported as invalid predictions.
+inline bin_sums logit_bins(const targets& y, const double* z, index_t n, index_t K,
+                           const logit_scale& sc, const binning& opt, report& rep) {
+  const index_t B = opt.bins;
+  bin_sums res;
+  res.bins = B;
+  res.classes = 1;
+  res.sums.assign(static_cast<std::size_t>(B * 5), 0.0);
+  res.lower.resize(static_cast<std::size_t>(B));
+  res.upper.resize(static_cast<std::size_t>(B));
+  for (index_t b = 0; b < B; ++b) {
+    res.lower[static_cast<std::size_t>(b)] = static_cast<double>(b) / B;
+    res.upper[static_cast<std::size_t>(b)] = static_cast<double>(b + 1) / B;
+  }
+  const bool hard = sc.hard;
+  const index_t width = y.binary ? 1 : K;
+  detail::sum_bins(n, n * width, opt, res, [&](index_t p0, index_t p1, double* S,
+                                               missing& seen) {
+    using detail::obs_block;
+    detail::scanned_block sb;
+    double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], arg[obs_block];
+    invalid_at first;
+    for (index_t o0 = p0; o0 < p1; o0 += obs_block) {
+      const index_t nb = std::min(obs_block, p1 - o0);
+      sb.read_targets(y, y.binary ? 2 : K, o0, nb, first);
+      if (y.binary) {
+        for (index_t i = 0; i < nb; ++i) {
+          const double v = z[o0 + i];
+          double p1v;
+          if (hard) p1v = v > 0.0 ? 1.0 : (v < 0.0 ? 0.0 : (v == 0.0 ? 0.5 : v));
+          else p1v = xentropy::sigmoid(sc.a * v + sc.b);
+          // a missing probability (from a missing logit or coefficient) is
+          // a missing row, as for probabilities given directly
+          if (std::isnan(p1v)) sb.status[i].miss |= missing_of(p1v);
+          if (!std::isnan(v) && !std::isfinite(v)) {
+            first.merge(invalid_at{o0 + i, operand::prediction});
+            sb.status[i].bad = true;
+          }
+          sb.conf[i] = p1v > 0.5 ? p1v : 1.0 - p1v;
+          sb.arg[i] = p1v > 0.5 ? 1 : 0;
+        }
+      } else {
+        dispatch_flags<detail::softmax_top_k>(flags(hard), z, n, K, o0, nb, sc.T, m, nc, t,
+                                              c, arg);
+        for (index_t i = 0; i < nb; ++i) {
+          if (nc[i] > 0.0 || !std::isfinite(m[i])) {
+            for (index_t k = 0; k < K; ++k) {
+              const double v = z[o0 + i + k * n];
+              if (std::isnan(v)) sb.status[i].miss |= missing_of(v);
+              else if (!std::isfinite(v)) {
+                first.merge(invalid_at{o0 + i + k * n, operand::prediction});
+                sb.status[i].bad = true;
+              }
+            }
+          }
+          sb.conf[i] = 1.0 / (t[i] + c[i]);
+          sb.arg[i] = static_cast<index_t>(arg[i] < 0.0 ? 0.0 : arg[i]);
+        }
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        seen |= sb.status[i].noted();
+        if (!sb.status[i].ok()) continue;
+        const index_t o = o0 + i;
+        const double w = opt.weights ? opt.weights[o] : 1.0;
+        const double conf = sb.conf[i];
+        detail::add_to_bin(S + (B > 1 ? detail::bin_of(conf, B, nullptr) : 0) * 5, w, conf,
+                           sb.target_at(y, i, o, sb.arg[i]));
+      }
+    }
+    rep.values.note(first);
+  });
   return res;
 }
 
@@ -546,8 +788,7 @@ enum class norm { l1 = 0, l2 = 1, max = 2 };
 // Calibration error from per-bin sums (see the top of this file); NA / NaN
 // when a row was missing without na_rm, NaN when there is no weight at all.
 inline double calibration_error(const bin_sums& s, norm p) {
-  if (s.na) return na_real();
-  if (s.nan) return nan_real();
+  if (s.miss != missing::none) return missing_value(s.miss);
   const index_t cells = s.classes * s.bins;
   double W = 0.0;
   for (index_t j = 0; j < cells; ++j) W += s.sums[static_cast<std::size_t>(j * 5 + 1)];
@@ -569,13 +810,13 @@ inline double calibration_error(const bin_sums& s, norm p) {
 }
 
 // Brier score: per-observation scores b_i (see the top of this file), reduced
-// as the losses are (loss_options: weights, mean / sum / none, na_rm).
+// as the losses are (loss_options: weights, mean / sum / none, na_rm); "none"
+// writes the n scores to `out`. Returns the reduced value (0 for "none").
 inline double brier_score(const targets& y, const predictions& P,
-                          const loss_options& opt, report& rep) {
-  first_invalid& bad = rep.values;
-  return xentropy::detail::reduce_losses(
-      P.n, detail::obs_block, P.n * P.K, opt, bad,
-      [&](index_t o0, index_t o1, double* score, accumulator&) {
+                          const loss_options& opt, double* out, report& rep) {
+  const accumulator total = xentropy::detail::reduce_losses(
+      P.n, detail::obs_block, P.n * P.K, opt, out, rep.values,
+      [&](index_t o0, index_t o1, double* score, double*, invalid_at&) {
         const index_t nb = o1 - o0;
         detail::scanned_block sb;
         const bool labels = !y.is_matrix() && !y.binary;
@@ -597,11 +838,13 @@ inline double brier_score(const targets& y, const predictions& P,
             }
           }
         }
-        for (index_t i = 0; i < nb; ++i) {
-          if (sb.status[i] == na) score[i] = na_real();
-          else if (sb.status[i] != ok) score[i] = nan_real();  // bad rows: reported
-        }
+        // missing rows are NA / NaN; invalid rows (reported) NaN
+        for (index_t i = 0; i < nb; ++i)
+          if (!sb.status[i].ok())
+            score[i] = sb.status[i].bad ? nan_real() : missing_value(sb.status[i].miss);
+        return false;
       });
+  return xentropy::detail::reduced_value(total, opt);
 }
 
 namespace detail {
@@ -635,21 +878,18 @@ struct rank_k {
 inline double top_k_accuracy(const class_labels& y, const double* scores,
                              index_t n, index_t K, index_t k,
                              const loss_options& opt, first_invalid& bad) {
-  return xentropy::detail::reduce_losses(
-      n, detail::obs_block, n * K, opt, bad,
-      [&](index_t o0, index_t o1, double* hit, accumulator& acc) {
+  const accumulator total = xentropy::detail::reduce_losses(
+      n, detail::obs_block, n * K, opt, nullptr, bad,
+      [&](index_t o0, index_t o1, double* hit, double*, invalid_at& first) {
         const index_t nb = o1 - o0;
         index_t lab[detail::obs_block];
         double sy[detail::obs_block], rank[detail::obs_block];
-        unsigned char st[detail::obs_block];
+        missing st[detail::obs_block];
         for (index_t i = 0; i < nb; ++i) {
-          st[i] = ok;
-          lab[i] = y.get(o0 + i, K);
-          if (lab[i] == -2) acc.invalid((o0 + i) * 2 + static_cast<int>(operand::target));
-          if (lab[i] == -1) {
-            if (y.i) detail::mark_missing(st[i], na_real());
-            else detail::mark_missing(st[i], y.d[o0 + i]);
-          }
+          st[i] = missing::none;
+          lab[i] = y.get(o0 + i, K, st[i]);
+          if (lab[i] == class_labels::out_of_range)
+            first.merge(invalid_at{o0 + i, operand::target});
           sy[i] = lab[i] >= 0 ? scores[o0 + i + lab[i] * n] : 0.0;
           rank[i] = 0.0;
         }
@@ -660,17 +900,18 @@ inline double top_k_accuracy(const class_labels& y, const double* scores,
           if (nnan[i] == 0.0) continue;
           for (index_t j = 0; j < K; ++j) {
             const double v = scores[o0 + i + j * n];
-            if (v != v) detail::mark_missing(st[i], v);
+            st[i] |= missing_of(v);
           }
         }
         const double kd = static_cast<double>(k);
         for (index_t i = 0; i < nb; ++i) {
-          if (lab[i] == -2) hit[i] = nan_real();
-          else if (st[i] == na) hit[i] = na_real();
-          else if (st[i] == nan) hit[i] = nan_real();
+          if (lab[i] == class_labels::out_of_range) hit[i] = nan_real();
+          else if (st[i] != missing::none) hit[i] = missing_value(st[i]);
           else hit[i] = rank[i] < kd ? 1.0 : 0.0;
         }
+        return false;
       });
+  return xentropy::detail::reduced_value(total, opt);
 }
 
 // ---- temperature and Platt scaling ------------------------------------------
@@ -690,7 +931,7 @@ struct scaling_sums {
   double h[3] = {0.0, 0.0, 0.0};
   double free = 0.0, limit = 0.0;
   double z1min = inf(), z1max = -inf(), z0min = inf(), z0max = -inf(), soft = 0.0;
-  bool na = false, nan = false;
+  missing miss = missing::none;  // a row was missing (na_rm false)
   void merge(const scaling_sums& o) {
     w += o.w;
     loss += o.loss;
@@ -703,15 +944,15 @@ struct scaling_sums {
     soft += o.soft;
     for (int j = 0; j < 2; ++j) g[j] += o.g[j];
     for (int j = 0; j < 3; ++j) h[j] += o.h[j];
-    na = na || o.na;
-    nan = nan || o.nan;
+    miss |= o.miss;
   }
-  bool missing() const { return na || nan; }
+  bool any_missing() const { return miss != missing::none; }
 };
 
 namespace detail {
 
-constexpr index_t scaling_block = 8192;
+// Observations per part of a scaling pass (one scaling_sums each).
+constexpr index_t scaling_block = blocks::elementwise;
 
 // Per row of a block of logits: m = maximum, nc = number of NaNs,
 // t = sum of exp(beta (z - m)) below m, c = count at m, s1 = sum e (z - m),
@@ -766,20 +1007,21 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
     double m[obs_block], nc[obs_block], t[obs_block], c[obs_block], s1[obs_block],
         s2[obs_block];
+    invalid_at first;
     for (index_t o0 = p0; o0 < p1; o0 += obs_block) {
       const index_t nb = std::min(obs_block, p1 - o0);
       vm::dispatch<detail::temperature_rows_k>(z, n, K, o0, nb, beta, m, nc, t, c, s1, s2);
       for (index_t i = 0; i < nb; ++i) {
         const index_t o = o0 + i;
-        unsigned char st = ok;
+        row_state st;
         if (nc[i] > 0.0 || !std::isfinite(m[i]) || !std::isfinite(s1[i]) ||
             !std::isfinite(s2[i])) {
           for (index_t k = 0; k < K; ++k) {
             const double v = z[o + k * n];
-            if (std::isnan(v)) detail::mark_missing(st, v);
+            if (std::isnan(v)) st.miss |= missing_of(v);
             else if (!std::isfinite(v)) {
-              rep.values.note(o + k * n, operand::prediction);
-              st = bad;
+              first.merge(invalid_at{o + k * n, operand::prediction});
+              st.bad = true;
             }
           }
         }
@@ -791,10 +1033,10 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
           for (index_t k = 0; k < K; ++k) {
             const double tv = y.matrix(o, k);
             if (std::isnan(tv)) {
-              detail::mark_missing(st, tv);
+              st.miss |= missing_of(tv);
             } else if (!(tv >= 0.0 && tv <= 1.0)) {
-              rep.values.note(y.matrix.at(o, k), operand::target);
-              st = bad;
+              first.merge(invalid_at{y.matrix.at(o, k), operand::target});
+              st.bad = true;
             } else if (tv > 0.0) {
               const double d = z[o + k * n] - m[i];
               tsum += tv;
@@ -803,20 +1045,17 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
             }
           }
         } else {
-          const index_t lab = y.labels.get(o, K);
-          if (lab == -2) {
-            rep.values.note(o, operand::target);
-            st = bad;
-          } else if (lab == -1) {
-            detail::mark_missing(st, y.labels.i ? na_real() : y.labels.d[o]);
-          } else if (st == ok) {
+          const index_t lab = y.labels.get(o, K, st.miss);
+          if (lab == class_labels::out_of_range) {
+            first.merge(invalid_at{o, operand::target});
+            st.bad = true;
+          } else if (st.ok()) {
             tz = z[o + lab * n] - m[i];
             off = tz < 0.0 ? 1.0 : 0.0;
           }
         }
-        if (st != ok) {
-          if (st == na) S.na = true;
-          if (st == nan) S.nan = true;
+        if (!st.ok()) {
+          S.miss |= st.noted();
           continue;
         }
         const double w = weights ? weights[o] : 1.0;
@@ -834,10 +1073,11 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
         else S.limit += w * tsum * std::log(c[i]);
       }
     }
+    rep.values.note(first);
   });
   scaling_sums total;
   for (const scaling_sums& s : part) total.merge(s);
-  if (na_rm) total.na = total.nan = false;
+  if (na_rm) total.miss = missing::none;
   return total;
 }
 
@@ -854,26 +1094,26 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
   const int nt = nparts > 1 ? threads_for(nthreads, n) : 1;
   parallel_chunks(n, block, nt, [&](index_t p0, index_t p1) {
     scaling_sums& S = part[static_cast<std::size_t>(p0 / block)];
+    invalid_at first;
     for (index_t o = p0; o < p1; ++o) {
       bool valid;
       const double t = y.get(o, valid);
       const double v = z[o];
-      unsigned char st = ok;
+      row_state st;
       if (!valid) {
-        rep.values.note(o, operand::target);
-        st = bad;
-      } else if (std::isnan(t)) {
-        detail::mark_missing(st, t);
+        first.merge(invalid_at{o, operand::target});
+        st.bad = true;
+      } else {
+        st.miss |= missing_of(t);
       }
       if (std::isnan(v)) {
-        detail::mark_missing(st, v);
+        st.miss |= missing_of(v);
       } else if (!std::isfinite(v)) {
-        rep.values.note(o, operand::prediction);
-        st = bad;
+        first.merge(invalid_at{o, operand::prediction});
+        st.bad = true;
       }
-      if (st != ok) {
-        if (st == na) S.na = true;
-        if (st == nan) S.nan = true;
+      if (!st.ok()) {
+        S.miss |= st.noted();
         continue;
       }
       const double w = weights ? weights[o] : 1.0;
@@ -906,10 +1146,11 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
         S.h[2] += w * q;
       }
     }
+    rep.values.note(first);
   });
   scaling_sums total;
   for (const scaling_sums& s : part) total.merge(s);
-  if (na_rm) total.na = total.nan = false;
+  if (na_rm) total.miss = missing::none;
   return total;
 }
 
@@ -941,9 +1182,9 @@ inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 10
   double beta = 1.0, lo = 0.0, hi = inf();
   scaling_sums s = pass(beta);
   ++fit.passes;
-  if (s.missing()) {
+  if (s.any_missing()) {
     fit.status = 4;
-    fit.na = s.na;
+    fit.na = s.miss == missing::na;
     return fit;
   }
   if (!(s.w > 0.0)) {
@@ -1013,9 +1254,9 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
   double a = 1.0, b = 0.0;
   scaling_sums s = pass(a, b);
   ++fit.passes;
-  if (s.missing()) {
+  if (s.any_missing()) {
     fit.status = 4;
-    fit.na = s.na;
+    fit.na = s.miss == missing::na;
     return fit;
   }
   if (!(s.w > 0.0)) {

@@ -111,11 +111,6 @@ struct class_labels {
                ? static_cast<index_t>(v) - 1
                : out_of_range;
   }
-  // The same without the missingness (for callers that read it themselves).
-  index_t get(index_t obs, index_t K) const {
-    missing m;
-    return get(obs, K, m);
-  }
 };
 
 // Targets of a categorical loss: labels, or an n x K matrix of target
@@ -132,9 +127,6 @@ struct loss_options {
   reduction red = reduction::mean;
   bool na_rm = false;
   int nthreads = 1;
-  // Output of "none" for the legacy reducer below only (calibration.hpp's
-  // scores); the losses take their output as an explicit argument.
-  double* none_out = nullptr;
 };
 
 // Options of the categorical losses beyond the shared ones.
@@ -300,11 +292,11 @@ inline void reduce_block(const double* l, const double* d, index_t o0, index_t n
                          const loss_options& opt, double* out, accumulator& acc) {
   const double* w = opt.weights ? opt.weights + o0 : nullptr;
   if (opt.red == reduction::none) {
-    dispatch_flags<block_none_k>(xentropy::flags(w), l, w, nb, out + o0);
+    dispatch_flags<block_none_k>(flags(w), l, w, nb, out + o0);
     return;
   }
   double res[3];
-  dispatch_flags<block_sum_k>(xentropy::flags(w, d), l, w, d, nb, res);
+  dispatch_flags<block_sum_k>(flags(w, d), l, w, d, nb, res);
   acc.sum += res[0];
   acc.weight += res[1];
   if (res[2] > 0 && !opt.na_rm)
@@ -328,29 +320,6 @@ inline accumulator reduce_losses(index_t n, index_t block, index_t work,
     bad.note(first);
     reduce_block(l, has_d ? d : nullptr, o0, o1 - o0, opt, out, acc);
   });
-}
-
-// The reducer as it was before the loss layer, kept for the kernels that use
-// it (calibration.hpp): block_loss(o0, o1, l, acc) writes the block's values
-// and notes invalid input in acc.bad (position * 2 + operand); "none" writes
-// to opt.none_out. Returns the reduced value.
-template <class BlockLoss>
-inline double reduce_losses(index_t n, index_t block, index_t work,
-                            const loss_options& opt, first_invalid& bad,
-                            BlockLoss block_loss) {
-  const accumulator total = reduce_losses(
-      n, block, work, opt, opt.none_out, bad,
-      [&](index_t o0, index_t o1, double* l, double*, invalid_at& first) {
-        accumulator acc;
-        block_loss(o0, o1, l, acc);
-        if (acc.bad >= 0)
-          first.merge(invalid_at{acc.bad / 2, static_cast<operand>(acc.bad % 2)});
-        return false;
-      });
-  if (opt.red == reduction::none) return 0.0;
-  const double s = total.value(opt.na_rm);
-  if (std::isnan(s) || opt.red == reduction::sum) return s;
-  return s / total.weight;
 }
 
 // The value of a reduction from its total.
@@ -487,7 +456,7 @@ inline accumulator binary_loss_total(const P& pol, const binary_targets& y,
         double res[1];
         const binary_targets yb = y.shifted(o0);
         dispatch_flags<detail::binary_kernels<P>::template loss_k>(
-            xentropy::flags(y.i != nullptr, pstride == 0), pol, yb, pred + o0 * pstride,
+            flags(y.i != nullptr, pstride == 0), pol, yb, pred + o0 * pstride,
             o1 - o0, l, res);
         if (res[0] == 0.0) return false;
         for (index_t o = o0; o < o1; ++o) {
@@ -526,7 +495,7 @@ inline void binary_loss_grad(const P& pol, const binary_targets& y, const double
         const double* w = opt.weights ? opt.weights + o0 : nullptr;
         double res[1];
         dispatch_flags<detail::binary_kernels<P>::template grad_k>(
-            xentropy::flags(y.i != nullptr, w), pol, y.shifted(o0), logits + o0, w, nb, denom,
+            flags(y.i != nullptr, w), pol, y.shifted(o0), logits + o0, w, nb, denom,
             out + o0, res);
         if (res[0] == 0.0) {
           if (later)
@@ -930,7 +899,7 @@ inline void categorical_loss_grad(const P& pol, const categorical_targets& y,
           labd[i] = y.is_matrix() ? -1.0 : static_cast<double>(lab[i]);
         }
         dispatch_flags<detail::softmax_grad_kernels<P>::template k>(
-            xentropy::flags(y.is_matrix(), copt.class_weights, row_sum), pol, logits, n, K, o0, nb,
+            flags(y.is_matrix(), copt.class_weights, row_sum), pol, logits, n, K, o0, nb,
             static_cast<const double*>(m), static_cast<const double*>(S),
             static_cast<const double*>(Sm1), static_cast<const double*>(L),
             static_cast<const double*>(labd),
