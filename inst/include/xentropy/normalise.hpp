@@ -44,6 +44,7 @@
 
 #include "blocks.hpp"
 #include "common.hpp"
+#include "flags.hpp"
 #include "vmath.hpp"
 
 namespace xentropy {
@@ -306,8 +307,7 @@ inline void scan_max(const double* x, index_t n, const scale& sc, lse_stats& s) 
 inline void scan_sum(const double* x, index_t n, const scale& sc, double m,
                      double& t, double& c) {
   double res[2];
-  if (sc.unit) vm::dispatch<stretch_sum_k<true>>(x, n, sc.temperature, m, res);
-  else vm::dispatch<stretch_sum_k<false>>(x, n, sc.temperature, m, res);
+  dispatch_flags<stretch_sum_k>(flags(sc.unit), x, n, sc.temperature, m, res);
   t += res[0];
   c += res[1];
 }
@@ -328,8 +328,7 @@ inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
   for (index_t j0 = 0; j0 < ncol; j0 += w) {
     const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
     const double T = sc.temperature;
-    if (sc.unit) vm::dispatch<rows_sum_k<true>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
-    else vm::dispatch<rows_sum_k<false>>(x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    dispatch_flags<rows_sum_k>(flags(sc.unit), x, nrow, j0, j1, r0, nb, T, m, t, k, c);
     if (interrupted((j1 - j0) * nb)) break;
   }
   for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
@@ -423,13 +422,7 @@ inline void normalise_stretch(const double* x, double* out, index_t n,
       // regular rows of a matrix are written by rows_out_k; this is a column
       const double a = log ? vm::log1p(s.t + (s.c - 1.0)) : s.t + s.c;
       const double T = sc.temperature;
-      if (log) {
-        if (sc.unit) vm::dispatch<stretch_out_k<true, true>>(x, n, T, s.m, a, out);
-        else vm::dispatch<stretch_out_k<false, true>>(x, n, T, s.m, a, out);
-      } else {
-        if (sc.unit) vm::dispatch<stretch_out_k<true, false>>(x, n, T, s.m, a, out);
-        else vm::dispatch<stretch_out_k<false, false>>(x, n, T, s.m, a, out);
-      }
+      dispatch_flags<stretch_out_k>(flags(sc.unit, log), x, n, T, s.m, a, out);
       (void)stride;
     }
   }
@@ -462,13 +455,7 @@ inline void normalise_rows(const double* x, double* out, index_t nrow,
     const index_t nc = j0 + w < ncol ? w : ncol - j0;
     const double* xj = x + j0 * nrow;
     double* oj = out + j0 * nrow;
-    if (log) {
-      if (sc.unit) vm::dispatch<rows_out_k<true, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
-      else vm::dispatch<rows_out_k<false, true>>(xj, nrow, nc, r0, nb, T, m, a, oj);
-    } else {
-      if (sc.unit) vm::dispatch<rows_out_k<true, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
-      else vm::dispatch<rows_out_k<false, false>>(xj, nrow, nc, r0, nb, T, m, a, oj);
-    }
+    dispatch_flags<rows_out_k>(flags(sc.unit, log), xj, nrow, nc, r0, nb, T, m, a, oj);
     if (interrupted(nc * nb)) return;
   }
   if (!special) return;
@@ -745,8 +732,7 @@ inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
     for (index_t i = 0; i < nrow; ++i) mj[i] = fill;
   }
   const index_t n = nb * nrow;
-  if (sc.unit) vm::dispatch<block_exp_k<true>>(xb, mm, n, sc.temperature, tmp);
-  else vm::dispatch<block_exp_k<false>>(xb, mm, n, sc.temperature, tmp);
+  dispatch_flags<block_exp_k>(flags(sc.unit), xb, mm, n, sc.temperature, tmp);
   // c in nc's place once the NaN counts are read
   for (index_t j = 0; j < nb; ++j) {
     st[j] = lse_stats();
@@ -934,15 +920,13 @@ inline void logsumexp_weighted(const double* x, const double* w, index_t wsj,
       const index_t wr = detail::column_range(nb);
       for (index_t j0 = 0; j0 < ncol; j0 += wr) {
         const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
-        if (wsi) vm::dispatch<detail::wrows_max_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
-        else vm::dispatch<detail::wrows_max_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
+        dispatch_flags<detail::wrows_max_k>(flags(wsi), x, w, nrow, wsj, j0, j1, r0, nb, m, nc);
         if (interrupted((j1 - j0) * nb)) return;
       }
       for (index_t i = 0; i < nb; ++i) m[i] = m[i] == detail::neg_inf ? 0.0 : m[i];
       for (index_t j0 = 0; j0 < ncol; j0 += wr) {
         const index_t j1 = j0 + wr < ncol ? j0 + wr : ncol;
-        if (wsi) vm::dispatch<detail::wrows_sum_k<true>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
-        else vm::dispatch<detail::wrows_sum_k<false>>(x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
+        dispatch_flags<detail::wrows_sum_k>(flags(wsi), x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
         if (interrupted((j1 - j0) * nb)) return;
       }
       for (index_t i = 0; i < nb; ++i) {
