@@ -72,26 +72,39 @@ kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
 
 information <- function(measure, p, q, base, margin, na.rm, call) {
   # the accepted case costs a few primitive calls (issue 11): plain doubles
-  # and the default settings skip the checks, and `call` (a promise) is only
+  # and valid settings skip the checks, and `call` (a promise) is only
   # forced on the error path
-  if (!is.double(p) || is.object(p)) p <- check_numeric_matrix(p, "p", call)
-  if (measure > 0L && (!is.double(q) || is.object(q))) {
+  if (!is.double(p) || is.object(p) || length(dim(p)) > 2L) {
+    p <- check_numeric_matrix(p, "p", call)
+  }
+  if (measure > 0L && (!is.double(q) || is.object(q) || length(dim(q)) > 2L)) {
     q <- check_numeric_matrix(q, "q", call)
   }
   if (!is.double(base) || length(base) != 1L || is.object(base) ||
       is.na(base) || base <= 0 || base == Inf || base == 1) {
     base <- check_base(base, call)
   }
-  if (!identical(margin, 1)) margin <- check_margin(margin, call = call)
-  if (!identical(na.rm, FALSE)) na.rm <- check_flag(na.rm, "na.rm", call)
-  lay <- measure_layout(p, q, margin, c("p", "q"), call)
+  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
+      (margin != 1 && margin != 2)) {
+    margin <- check_margin(margin, call = call)
+  }
+  if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) {
+    na.rm <- check_flag(na.rm, "na.rm", call)
+  }
+  matrices <- is.matrix(p) || is.matrix(q)
+  lay <- if (matrices || (measure > 0L && length(q) != length(p))) {
+    measure_layout(p, q, margin, c("p", "q"), call)
+  } else {
+    # one distribution (the small-call case)
+    c(1, length(p), 0, 1, 0, if (measure > 0L) 1 else 0, 1)
+  }
   out <- .Call(`_xentropy_information_impl`, measure, p, q, lay, log(base),
-               na.rm, thread_count())
+               na.rm, .Call(xentropy_thread_count))
   if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
     report_invalid(out, c("p", "q"), list(p, q),
                    rep("probabilities in [0, 1]", 2), call)
   }
-  if (is.matrix(p) || is.matrix(q)) names(out) <- measure_names(p, q, margin)
+  if (matrices) names(out) <- measure_names(p, q, margin)
   out
 }
 

@@ -55,8 +55,8 @@
 loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
   call <- sys.call()
   a <- binary_args(y, prob, "prob", NULL, "sum", na.rm, call, shared = TRUE)
-  out <- binary_cross_entropy_impl(a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
-                                   thread_count())
+  out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
+                                   .Call(xentropy_thread_count))
   -binary_result(out, a, "prob", call)
 }
 
@@ -66,7 +66,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   call <- sys.call()
   if (is.matrix(prob)) {
     a <- categorical_args(y, prob, "prob", NULL, "sum", na.rm, NULL, call)
-    out <- cross_entropy_loss_impl(a$y, a$pred, NULL, NULL, "sum", a$na.rm, thread_count())
+    out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, NULL, NULL, "sum", a$na.rm, .Call(xentropy_thread_count))
     return(-categorical_result(out, a, "prob", "probabilities in [0, 1]", call))
   }
   # one distribution for every observation: the labels are read in place
@@ -81,7 +81,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
           class = "xentropy_error_argument", argument = "y")
   }
   if (is.factor(y)) y <- unclass_factor(y)
-  out <- loglik_categorical_impl(y, prob, na.rm, thread_count())
+  out <- .Call(`_xentropy_loglik_categorical_impl`, y, prob, na.rm, .Call(xentropy_thread_count))
   report_invalid(out, c("y", "prob"), list(y_given, prob),
                  c(sprintf("class labels in 1..%.0f (the length of `prob`)", length(prob)),
                    "probabilities in [0, 1]"), call)
