@@ -215,10 +215,16 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
   pred <- as_prediction_matrix(pred, pred_arg, call)
   list(y = as_categorical_targets(y, pred, "y", pred_arg, call), pred = pred,
        y_given = y,
-       weights = check_weights(weights, nrow(pred), call),
-       class_weights = check_class_weights(class_weights, pred, pred_arg, call),
+       weights = if (!is.null(weights)) check_weights(weights, nrow(pred), call),
+       class_weights = if (!is.null(class_weights)) {
+         check_class_weights(class_weights, pred, pred_arg, call)
+       },
        reduction = match_reduction(reduction, call),
-       na.rm = check_flag(na.rm, "na.rm", call))
+       na.rm = if (is.logical(na.rm) && length(na.rm) == 1L && !is.na(na.rm)) {
+         na.rm
+       } else {
+         check_flag(na.rm, "na.rm", call)
+       })
 }
 
 # Reports invalid values and names the per-observation losses by the rows of
@@ -240,16 +246,20 @@ categorical_result <- function(out, a, pred_arg, pred_what, call, gradient = FAL
 binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
                         shared = FALSE) {
   target <- as_binary_targets(y, "y", call)
-  pred <- check_numeric(pred, pred_arg, call)
+  if (!is.double(pred) || is.object(pred)) pred <- check_numeric(pred, pred_arg, call)
   n <- length(target$y)
   if (length(pred) != n && !(shared && length(pred) == 1L)) {
     abort(sprintf("`y` has %.0f values but `%s` has %.0f.", n, pred_arg, length(pred)),
           call, class = "xentropy_error_length", argument = pred_arg)
   }
   list(y = target$y, offset = target$offset, y_given = y, pred = pred, n = n,
-       weights = check_weights(weights, n, call),
+       weights = if (!is.null(weights)) check_weights(weights, n, call),
        reduction = match_reduction(reduction, call),
-       na.rm = check_flag(na.rm, "na.rm", call))
+       na.rm = if (is.logical(na.rm) && length(na.rm) == 1L && !is.na(na.rm)) {
+         na.rm
+       } else {
+         check_flag(na.rm, "na.rm", call)
+       })
 }
 
 # Reports invalid values; per-observation losses are named by `y` when it has
