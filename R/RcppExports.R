@@ -53,6 +53,10 @@ information_impl <- function(measure, p, q, layout, log_base, na_rm, nthreads) {
     .Call(`_xentropy_information_impl`, measure, p, q, layout, log_base, na_rm, nthreads)
 }
 
+label_counts_impl <- function(y) {
+    .Call(`_xentropy_label_counts_impl`, y)
+}
+
 sigmoid_impl <- function(x, nthreads) {
     .Call(`_xentropy_sigmoid_impl`, x, nthreads)
 }

@@ -71,55 +71,95 @@ kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
 }
 
 information <- function(measure, p, q, base, margin, na.rm, call) {
-  p <- check_numeric_matrix(p, "p", call)
-  if (measure > 0L) q <- check_numeric_matrix(q, "q", call)
-  base <- check_base(base, call)
-  margin <- check_margin(margin, call = call)
-  na.rm <- check_flag(na.rm, "na.rm", call)
-  lay <- measure_layout(p, q, margin, c("p", "q"), call)
-  out <- information_impl(measure, p, q, lay$layout, log(base), na.rm,
-                          thread_count())
-  report_invalid(out, c("p", "q"), list(p, q),
-                        rep("probabilities in [0, 1]", 2), call)
-  names(out) <- lay$names
+  # the accepted case costs a few primitive calls (issue 11): plain doubles
+  # and valid settings skip the checks, and `call` (a promise) is only
+  # forced on the error path
+  if (!is.double(p) || is.object(p) || length(dim(p)) > 2L) {
+    p <- check_numeric_matrix(p, "p", call)
+  }
+  if (measure > 0L && (!is.double(q) || is.object(q) || length(dim(q)) > 2L)) {
+    q <- check_numeric_matrix(q, "q", call)
+  }
+  if (!is.double(base) || length(base) != 1L || is.object(base) ||
+      is.na(base) || base <= 0 || base == Inf || base == 1) {
+    base <- check_base(base, call)
+  }
+  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
+      (margin != 1 && margin != 2)) {
+    margin <- check_margin(margin, call = call)
+  }
+  if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) {
+    na.rm <- check_flag(na.rm, "na.rm", call)
+  }
+  matrices <- is.matrix(p) || is.matrix(q)
+  lay <- if (matrices || (measure > 0L && length(q) != length(p))) {
+    measure_layout(p, q, margin, c("p", "q"), call)
+  } else {
+    # one distribution (the small-call case)
+    c(1, length(p), 0, 1, 0, if (measure > 0L) 1 else 0, 1)
+  }
+  out <- .Call(`_xentropy_information_impl`, measure, p, q, lay, log(base),
+               na.rm, .Call(xentropy_thread_count))
+  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
+    report_invalid(out, c("p", "q"), list(p, q),
+                   rep("probabilities in [0, 1]", 2), call)
+  }
+  if (matrices) names(out) <- measure_names(p, q, margin)
   out
 }
 
 # How the kernels walk p and q: number of distributions (observations) and
 # classes, each operand's strides per observation and per class, and whether
 # the classes of one observation are adjacent in memory. A vector operand is
-# one distribution, shared by every observation of a matrix operand.
+# one distribution, shared by every observation of a matrix operand. Messages
+# are built on the error path only.
 measure_layout <- function(p, q, margin, args, call) {
-  if (is.matrix(p) && is.matrix(q) && !identical(dim(p), dim(q))) {
+  p_matrix <- is.matrix(p)
+  q_matrix <- is.matrix(q)
+  if (!p_matrix && !q_matrix) {
+    # one distribution (the small-call case)
+    n <- length(p)
+    if (!is.null(q) && length(q) != n) layout_mismatch(p, q, margin, args, call)
+    return(c(1, n, 0, 1, if (is.null(q)) c(0, 0) else c(0, 1), 1))
+  }
+  if (p_matrix && q_matrix && !identical(dim(p), dim(q))) {
     abort(sprintf("`%s` is %.0f x %.0f but `%s` is %.0f x %.0f: the matrices must have the same shape.",
                   args[1], nrow(p), ncol(p), args[2], nrow(q), ncol(q)), call)
   }
+  lead <- if (p_matrix) p else q
+  d <- dim(lead)
+  by_row <- margin == 1L
+  nobs <- if (by_row) d[1L] else d[2L]
+  nclass <- if (by_row) d[2L] else d[1L]
+  matrix_strides <- if (by_row) c(1, d[1L]) else c(d[1L], 1)
+  sp <- if (p_matrix) matrix_strides else if (length(p) == nclass) c(0, 1)
+  sq <- if (is.null(q)) c(0, 0) else if (q_matrix) matrix_strides else if (length(q) == nclass) c(0, 1)
+  if (is.null(sp) || is.null(sq)) layout_mismatch(p, q, margin, args, call)
+  c(nobs, nclass, sp, sq, margin == 2L)
+}
+
+# The error of measure_layout() for a vector whose length is not the number
+# of classes.
+layout_mismatch <- function(p, q, margin, args, call) {
   q_leads <- !is.matrix(p) && is.matrix(q)
   lead <- if (q_leads) q else p
   if (is.matrix(lead)) {
     by_row <- margin == 1L
-    nobs <- if (by_row) nrow(lead) else ncol(lead)
     nclass <- if (by_row) ncol(lead) else nrow(lead)
-    matrix_strides <- if (by_row) c(1, nrow(lead)) else c(nrow(lead), 1)
-    names <- dimnames(lead)[[margin]]
     unit <- sprintf("%s of `%s`", if (by_row) "columns" else "rows",
                     if (q_leads) args[2] else args[1])
   } else {
-    nobs <- 1
     nclass <- length(lead)
-    names <- NULL
     unit <- sprintf("elements in `%s`", args[1])
   }
-  strides <- function(x, arg) {
-    if (is.null(x)) return(c(0, 0))
-    if (is.matrix(x)) return(matrix_strides)
-    if (length(x) != nclass) {
-      abort(sprintf("`%s` has %.0f elements but there are %.0f %s: the distributions must have the same length.",
-                    arg, length(x), nclass, unit), call)
-    }
-    c(0, 1)
-  }
-  list(layout = c(nobs, nclass, strides(p, args[1]), strides(q, args[2]),
-                  !is.matrix(lead) || margin == 2L),
-       names = names)
+  bad <- if (q_leads) 1L else 2L  # the vector operand
+  x <- if (bad == 1L) p else q
+  abort(sprintf("`%s` has %.0f elements but there are %.0f %s: the distributions must have the same length.",
+                args[bad], length(x), nclass, unit), call)
+}
+
+# Names of the result: the row (or column) names of the matrix operand.
+measure_names <- function(p, q, margin) {
+  lead <- if (is.matrix(p)) p else q
+  dimnames(lead)[[margin]]
 }

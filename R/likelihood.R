@@ -55,8 +55,8 @@
 loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
   call <- sys.call()
   a <- binary_args(y, prob, "prob", NULL, "sum", na.rm, call, shared = TRUE)
-  out <- binary_cross_entropy_impl(a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
-                                   thread_count())
+  out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
+                                   .Call(xentropy_thread_count))
   -binary_result(out, a, "prob", call)
 }
 
@@ -66,7 +66,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
   call <- sys.call()
   if (is.matrix(prob)) {
     a <- categorical_args(y, prob, "prob", NULL, "sum", na.rm, NULL, call)
-    out <- cross_entropy_loss_impl(a$y, a$pred, NULL, NULL, "sum", a$na.rm, thread_count())
+    out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, NULL, NULL, "sum", a$na.rm, .Call(xentropy_thread_count))
     return(-categorical_result(out, a, "prob", "probabilities in [0, 1]", call))
   }
   # one distribution for every observation: the labels are read in place
@@ -81,7 +81,7 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
           class = "xentropy_error_argument", argument = "y")
   }
   if (is.factor(y)) y <- unclass_factor(y)
-  out <- loglik_categorical_impl(y, prob, na.rm, thread_count())
+  out <- .Call(`_xentropy_loglik_categorical_impl`, y, prob, na.rm, .Call(xentropy_thread_count))
   report_invalid(out, c("y", "prob"), list(y_given, prob),
                  c(sprintf("class labels in 1..%.0f (the length of `prob`)", length(prob)),
                    "probabilities in [0, 1]"), call)
@@ -97,20 +97,21 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
   prob <- check_numeric_matrix(prob, "prob", call)
   full <- check_flag(full, "full", call)
   lay <- measure_layout(counts, prob, 1L, c("counts", "prob"), call)
-  out <- information_impl(if (full) 3L else 4L, counts, prob, lay$layout, 1,
-                          FALSE, 1L)
-  report_invalid(out, c("counts", "prob"), list(counts, prob),
-                        c("non-negative whole numbers", "non-negative finite numbers"),
-                        call)
-  N <- if (is.matrix(counts)) rowSums(counts) else sum(counts)
-  total <- if (is.matrix(prob)) rowSums(prob) else sum(prob)
-  if (any(total == 0, na.rm = TRUE)) {
+  # the kernel adds log N! and rescales prob to sum to 1 (as dmultinom) in
+  # place, flagging a prob that sums to 0
+  out <- .Call(`_xentropy_information_impl`, if (full) 3L else 4L, counts, prob,
+               lay, 1, FALSE, 1L)
+  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
+    report_invalid(out, c("counts", "prob"), list(counts, prob),
+                   c("non-negative whole numbers", "non-negative finite numbers"),
+                   call)
+  }
+  if (!is.null(attr(out, "xentropy_zero_total", exact = TRUE))) {
     abort("`prob` must not be all 0.", call)
   }
-  # rescale prob to sum to 1 (as dmultinom), and add log N!
-  out <- out - N * log(total)
-  if (full) out <- out + lgamma(N + 1)
-  names(out) <- lay$names
+  if (is.matrix(counts) || is.matrix(prob)) {
+    names(out) <- measure_names(counts, prob, 1L)
+  }
   out
 }
 
@@ -142,36 +143,40 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
 #' mle_categorical(factor(c("a", "a", "b"), levels = c("a", "b", "c")))
 mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
   call <- sys.call()
-  na.rm <- check_flag(na.rm, "na.rm", call)
+  if (!identical(na.rm, FALSE)) na.rm <- check_flag(na.rm, "na.rm", call)
   if (is.factor(y)) {
+    # the codes are counted in place (tabulate() skips NA)
     lev <- levels(y)
     codes <- unclass_factor(y)
+    n_na <- if (anyNA(codes)) sum(is.na(codes)) else 0
+    counts <- tabulate(codes, nbins = length(lev))
   } else if (is.numeric(y) && !is.object(y) && is.null(dim(y))) {
-    ok <- y[!is.na(y)]
-    bad <- which(!is.na(y) & (y < 1 | y != trunc(y) | y > .Machine$integer.max))
-    if (length(bad)) {
+    # one pass in C++: the labels checked and counted without copying y
+    counts <- .Call(`_xentropy_label_counts_impl`, y)
+    bad <- attr(counts, "xentropy_invalid", exact = TRUE)
+    if (!is.null(bad)) {
       abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %.0f.",
-                    format(y[bad[1]]), bad[1]), call)
+                    format(y[bad]), bad), call)
     }
+    n_na <- attr(counts, "n_na", exact = TRUE)
+    attributes(counts) <- NULL
+    largest <- length(counts)
     if (is.null(K)) {
-      K <- if (length(ok)) max(ok) else 0
+      K <- largest
     } else {
       K <- check_number(K, "K", "a single whole number >= the largest label",
-                        function(k) k >= 0 && k == round(k) && (!length(ok) || k >= max(ok)),
+                        function(k) k >= 0 && k == round(k) && k >= largest,
                         call)
+      if (K > largest) counts <- c(counts, numeric(K - largest))
     }
     lev <- as.character(seq_len(K))
-    codes <- y
   } else {
     abort(sprintf("`y` must be a factor or integer labels, not %s.%s", friendly_type(y),
                   if (is.character(y)) " Use factor(y) for character labels." else ""),
           call)
   }
-  missing <- is.na(codes)
-  if (any(missing)) {
+  if (n_na > 0) {
     if (!na.rm) return(structure(rep(NA_real_, length(lev)), names = lev))
-    codes <- codes[!missing]
   }
-  counts <- tabulate(codes, nbins = length(lev))
-  structure(counts / length(codes), names = lev)
+  structure(counts / (length(y) - n_na), names = lev)
 }

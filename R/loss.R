@@ -100,8 +100,8 @@ cross_entropy_loss <- function(y, prob, weights = NULL,
                                na.rm = FALSE, class_weights = NULL) {
   call <- sys.call()
   a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
-  out <- cross_entropy_loss_impl(a$y, a$pred, a$weights, a$class_weights, a$reduction,
-                                 a$na.rm, thread_count())
+  out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
+                                 a$na.rm, .Call(xentropy_thread_count))
   categorical_result(out, a, "prob", "probabilities in [0, 1]", call)
 }
 
@@ -113,9 +113,9 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
                                   class_weights = NULL) {
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
-  out <- softmax_cross_entropy_impl(a$y, a$pred, a$weights, a$class_weights, a$reduction,
+  out <- .Call(`_xentropy_softmax_cross_entropy_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
                                     a$na.rm, check_label_smoothing(label_smoothing, call),
-                                    thread_count())
+                                    .Call(xentropy_thread_count))
   categorical_result(out, a, "logits", "logits", call)
 }
 
@@ -126,8 +126,8 @@ binary_cross_entropy <- function(y, prob, weights = NULL,
                                  na.rm = FALSE) {
   call <- sys.call()
   a <- binary_args(y, prob, "prob", weights, reduction, na.rm, call, shared = TRUE)
-  out <- binary_cross_entropy_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
-                                   thread_count())
+  out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+                                   .Call(xentropy_thread_count))
   binary_result(out, a, "prob", call)
 }
 
@@ -138,8 +138,8 @@ sigmoid_cross_entropy <- function(y, logits, weights = NULL,
                                   na.rm = FALSE, pos_weight = 1) {
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- sigmoid_cross_entropy_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
-                                    check_pos_weight(pos_weight, call), thread_count())
+  out <- .Call(`_xentropy_sigmoid_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+                                    check_pos_weight(pos_weight, call), .Call(xentropy_thread_count))
   binary_result(out, a, "logits", call)
 }
 
@@ -188,10 +188,10 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        class_weights = NULL) {
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
-  out <- softmax_cross_entropy_grad_impl(a$y, a$pred, a$weights, a$class_weights,
+  out <- .Call(`_xentropy_softmax_cross_entropy_grad_impl`, a$y, a$pred, a$weights, a$class_weights,
                                          a$reduction, a$na.rm,
                                          check_label_smoothing(label_smoothing, call),
-                                         thread_count())
+                                         .Call(xentropy_thread_count))
   categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
 }
 
@@ -202,9 +202,9 @@ sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        na.rm = FALSE, pos_weight = 1) {
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- sigmoid_cross_entropy_grad_impl(a$y, a$offset, a$pred, a$weights, a$reduction,
+  out <- .Call(`_xentropy_sigmoid_cross_entropy_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
                                          a$na.rm, check_pos_weight(pos_weight, call),
-                                         thread_count())
+                                         .Call(xentropy_thread_count))
   binary_result(out, a, "logits", call, gradient = TRUE)
 }
 
@@ -215,8 +215,10 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
   pred <- as_prediction_matrix(pred, pred_arg, call)
   list(y = as_categorical_targets(y, pred, "y", pred_arg, call), pred = pred,
        y_given = y,
-       weights = check_weights(weights, nrow(pred), call),
-       class_weights = check_class_weights(class_weights, pred, pred_arg, call),
+       weights = if (!is.null(weights)) check_weights(weights, nrow(pred), call),
+       class_weights = if (!is.null(class_weights)) {
+         check_class_weights(class_weights, pred, pred_arg, call)
+       },
        reduction = check_reduction(reduction, call),
        na.rm = check_flag(na.rm, "na.rm", call))
 }
@@ -224,10 +226,13 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
 # Reports invalid values and names the per-observation losses by the rows of
 # the predictions.
 categorical_result <- function(out, a, pred_arg, pred_what, call, gradient = FALSE) {
-  what <- c(if (is.matrix(a$y)) "target probabilities in [0, 1]" else
-              sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(a$pred), pred_arg),
-            pred_what)
-  report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred), what, call)
+  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
+    # the message is built on the error path only
+    what <- c(if (is.matrix(a$y)) "target probabilities in [0, 1]" else
+                sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(a$pred), pred_arg),
+              pred_what)
+    report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred), what, call)
+  }
   if (a$reduction == "none" && !gradient) names(out) <- rownames(a$pred)
   out
 }
@@ -237,14 +242,14 @@ categorical_result <- function(out, a, pred_arg, pred_what, call, gradient = FAL
 binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
                         shared = FALSE) {
   target <- as_binary_targets(y, "y", call)
-  pred <- check_numeric(pred, pred_arg, call)
+  if (!is.double(pred) || is.object(pred)) pred <- check_numeric(pred, pred_arg, call)
   n <- length(target$y)
   if (length(pred) != n && !(shared && length(pred) == 1L)) {
     abort(sprintf("`y` has %.0f values but `%s` has %.0f.", n, pred_arg, length(pred)),
           call, class = "xentropy_error_length", argument = pred_arg)
   }
   list(y = target$y, offset = target$offset, y_given = y, pred = pred, n = n,
-       weights = check_weights(weights, n, call),
+       weights = if (!is.null(weights)) check_weights(weights, n, call),
        reduction = check_reduction(reduction, call),
        na.rm = check_flag(na.rm, "na.rm", call))
 }
@@ -252,9 +257,11 @@ binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
 # Reports invalid values; per-observation losses are named by `y` when it has
 # names, else by the predictions when there is one per observation.
 binary_result <- function(out, a, pred_arg, call, gradient = FALSE) {
-  report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred),
-                 c("0/1 or probabilities in [0, 1]",
-                   if (pred_arg == "prob") "probabilities in [0, 1]" else "logits"), call)
+  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
+    report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred),
+                   c("0/1 or probabilities in [0, 1]",
+                     if (pred_arg == "prob") "probabilities in [0, 1]" else "logits"), call)
+  }
   if (a$reduction == "none" && !gradient) {
     nm <- names(a$y_given)
     if (is.null(nm) && length(a$pred) == a$n) nm <- names(a$pred)
@@ -264,11 +271,20 @@ binary_result <- function(out, a, pred_arg, call, gradient = FALSE) {
 }
 
 check_label_smoothing <- function(label_smoothing, call) {
+  if (is.double(label_smoothing) && length(label_smoothing) == 1L &&
+      !is.object(label_smoothing) && !is.na(label_smoothing) &&
+      label_smoothing >= 0 && label_smoothing <= 1) {
+    return(label_smoothing)
+  }
   check_number(label_smoothing, "label_smoothing", "a single number in [0, 1]",
                function(e) e >= 0 && e <= 1, call)
 }
 
 check_pos_weight <- function(pos_weight, call) {
+  if (is.double(pos_weight) && length(pos_weight) == 1L && !is.object(pos_weight) &&
+      !is.na(pos_weight) && pos_weight > 0 && pos_weight < Inf) {
+    return(pos_weight)
+  }
   check_number(pos_weight, "pos_weight", "a single positive finite number",
                function(w) w > 0 && w < Inf, call)
 }
@@ -336,9 +352,9 @@ sigmoid_focal_loss <- function(y, logits, weights = NULL,
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- sigmoid_focal_loss_impl(a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
+  out <- .Call(`_xentropy_sigmoid_focal_loss_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
                                  check_gamma(gamma, call), check_alpha(alpha, call, -1),
-                                 thread_count())
+                                 .Call(xentropy_thread_count))
   binary_result(out, a, "logits", call)
 }
 
@@ -349,9 +365,9 @@ softmax_focal_loss <- function(y, logits, weights = NULL,
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
-  out <- softmax_focal_loss_impl(a$y, a$pred, a$weights, a$reduction, a$na.rm,
+  out <- .Call(`_xentropy_softmax_focal_loss_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,
                                  check_gamma(gamma, call), check_alpha(alpha, call, 1),
-                                 thread_count())
+                                 .Call(xentropy_thread_count))
   categorical_result(out, a, "logits", "logits", call)
 }
 
@@ -362,9 +378,9 @@ sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- sigmoid_focal_loss_grad_impl(a$y, a$offset, a$pred, a$weights, a$reduction,
+  out <- .Call(`_xentropy_sigmoid_focal_loss_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
                                       a$na.rm, check_gamma(gamma, call),
-                                      check_alpha(alpha, call, -1), thread_count())
+                                      check_alpha(alpha, call, -1), .Call(xentropy_thread_count))
   binary_result(out, a, "logits", call, gradient = TRUE)
 }
 
@@ -375,9 +391,9 @@ softmax_focal_loss_grad <- function(y, logits, weights = NULL,
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
-  out <- softmax_focal_loss_grad_impl(a$y, a$pred, a$weights, a$reduction, a$na.rm,
+  out <- .Call(`_xentropy_softmax_focal_loss_grad_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,
                                       check_gamma(gamma, call), check_alpha(alpha, call, 1),
-                                      thread_count())
+                                      .Call(xentropy_thread_count))
   categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
 }
 

@@ -60,17 +60,21 @@
 #' # one weight per column, shared by the rows
 #' logsumexp(scores, weights = c(1, 0.5, 0))
 logsumexp <- function(x, margin = 1, weights = NULL, na.rm = FALSE) {
-  x <- check_numeric_matrix(x)
-  margin <- check_margin(margin)
-  na.rm <- check_flag(na.rm)
+  # the accepted case costs a few primitive calls (issue 11)
+  if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
+  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
+      (margin != 1 && margin != 2)) {
+    margin <- check_margin(margin)
+  }
+  if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) na.rm <- check_flag(na.rm)
   if (is.null(weights)) {
-    out <- logsumexp_impl(x, margin, na.rm, thread_count())
+    out <- .Call(`_xentropy_logsumexp_impl`, x, margin, na.rm, .Call(xentropy_thread_count))
   } else {
     w <- check_lse_weights(weights, x, margin, sys.call())
-    out <- logsumexp_weighted_impl(x, w$weights, w$per_class, margin, na.rm,
-                                   thread_count())
+    out <- .Call(`_xentropy_logsumexp_weighted_impl`, x, w$weights, w$per_class, margin, na.rm,
+                                   .Call(xentropy_thread_count))
   }
-  if (is.matrix(x)) names(out) <- dimnames(x)[[margin]]
+  if (!is.null(dimnames(x))) names(out) <- dimnames(x)[[margin]]
   out
 }
 
@@ -161,19 +165,33 @@ check_lse_weights <- function(weights, x, margin, call) {
 #' # column-wise
 #' softmax(matrix(1:6, 3), margin = 2)
 softmax <- function(x, margin = 1, temperature = 1) {
-  x <- check_numeric_matrix(x)
-  margin <- check_margin(margin)
-  temperature <- check_temperature(temperature)
-  softmax_impl(x, margin, temperature, FALSE, thread_count())
+  if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
+  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
+      (margin != 1 && margin != 2)) {
+    margin <- check_margin(margin)
+  }
+  if (!is.double(temperature) || length(temperature) != 1L ||
+      is.object(temperature) || is.na(temperature) || temperature <= 0 ||
+      temperature == Inf) {
+    temperature <- check_temperature(temperature)
+  }
+  .Call(`_xentropy_softmax_impl`, x, margin, temperature, FALSE, .Call(xentropy_thread_count))
 }
 
 #' @rdname softmax
 #' @export
 log_softmax <- function(x, margin = 1, temperature = 1) {
-  x <- check_numeric_matrix(x)
-  margin <- check_margin(margin)
-  temperature <- check_temperature(temperature)
-  softmax_impl(x, margin, temperature, TRUE, thread_count())
+  if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
+  if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
+      (margin != 1 && margin != 2)) {
+    margin <- check_margin(margin)
+  }
+  if (!is.double(temperature) || length(temperature) != 1L ||
+      is.object(temperature) || is.na(temperature) || temperature <= 0 ||
+      temperature == Inf) {
+    temperature <- check_temperature(temperature)
+  }
+  .Call(`_xentropy_softmax_impl`, x, margin, temperature, TRUE, .Call(xentropy_thread_count))
 }
 
 #' Log of one minus an exponential, and log of a difference of exponentials
@@ -227,8 +245,8 @@ log_softmax <- function(x, margin = 1, temperature = 1) {
 #' logdiffexp(pnorm(-40, log.p = TRUE), pnorm(-41, log.p = TRUE))
 #' log(pnorm(-40) - pnorm(-41))
 log1mexp <- function(x) {
-  x <- check_numeric(x)
-  out <- log1mexp_impl(x, thread_count())
+  if (!is.double(x) || is.object(x)) x <- check_numeric(x)
+  out <- .Call(`_xentropy_log1mexp_impl`, x, .Call(xentropy_thread_count))
   # only x < 0 turns a non-missing value into NaN
   if (anyNA(out) && any(is.nan(out) & !is.na(x))) {
     warning(warningCondition("NaNs produced", call = sys.call()))
@@ -239,8 +257,8 @@ log1mexp <- function(x) {
 #' @rdname log1mexp
 #' @export
 logdiffexp <- function(a, b) {
-  a <- check_numeric(a)
-  b <- check_numeric(b)
+  if (!is.double(a) || is.object(a)) a <- check_numeric(a)
+  if (!is.double(b) || is.object(b)) b <- check_numeric(b)
   la <- length(a)
   lb <- length(b)
   if (la > 0L && lb > 0L && max(la, lb) %% min(la, lb) != 0) {
@@ -248,7 +266,7 @@ logdiffexp <- function(a, b) {
       "longer object length is not a multiple of shorter object length",
       call = sys.call()))
   }
-  out <- logdiffexp_impl(a, b, thread_count())
+  out <- .Call(`_xentropy_logdiffexp_impl`, a, b, .Call(xentropy_thread_count))
   if (anyNA(out)) {
     n <- length(out)
     if (any(is.nan(out) & !is.na(rep_len(a, n)) & !is.na(rep_len(b, n)))) {

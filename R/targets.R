@@ -5,7 +5,9 @@
 # Predictions for a categorical loss: an n x K numeric matrix (a vector is
 # one observation).
 as_prediction_matrix <- function(x, arg, call) {
-  x <- check_numeric_matrix(x, arg, call)
+  if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) {
+    x <- check_numeric_matrix(x, arg, call)
+  }
   if (!is.matrix(x)) x <- matrix(x, nrow = 1L, dimnames = list(NULL, names(x)))
   x
 }
@@ -90,6 +92,10 @@ unclass_factor <- function(y) {
 # a two-level factor (second level positive, as glm()). Returns
 # list(y, offset) for binary_loss_impl().
 as_binary_targets <- function(y, arg = "y", call) {
+  # plain 0/1, logical or probabilities first: the small-call case
+  if ((is.double(y) || is.integer(y) || is.logical(y)) && !is.object(y)) {
+    return(list(y = y, offset = 0L))
+  }
   if (is.factor(y)) {
     if (nlevels(y) != 2L) {
       abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %.0f.",

@@ -230,6 +230,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// label_counts_impl
+SEXP label_counts_impl(SEXP y);
+RcppExport SEXP _xentropy_label_counts_impl(SEXP ySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    rcpp_result_gen = Rcpp::wrap(label_counts_impl(y));
+    return rcpp_result_gen;
+END_RCPP
+}
 // sigmoid_impl
 SEXP sigmoid_impl(SEXP x, int nthreads);
 RcppExport SEXP _xentropy_sigmoid_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
@@ -589,6 +599,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 7},
     {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 8},
     {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
+    {"_xentropy_label_counts_impl", (DL_FUNC) &_xentropy_label_counts_impl, 1},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},
     {"_xentropy_log_sigmoid_impl", (DL_FUNC) &_xentropy_log_sigmoid_impl, 2},
@@ -614,7 +625,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
-    {"xentropy_thread_count",      (DL_FUNC) &xentropy_thread_count,      0},
+    {"xentropy_thread_count",                     (DL_FUNC) &xentropy_thread_count,                     0},
     {NULL, NULL, 0}
 };
 
