@@ -23,10 +23,10 @@
 #'   coerced to double).
 #' @param p Numeric vector, matrix or array of probabilities.
 #' @return A double vector, matrix or array of the same shape as the input,
-#'   with its attributes (names, dim, dimnames) kept, as [exp()] does. `NA`
-#'   stays `NA` and `NaN` stays `NaN`. `logit()` maps 0 to `-Inf` and 1 to
-#'   `Inf`; values outside \[0, 1\] give `NaN` with a warning, as [qlogis()]
-#'   does.
+#'   with its attributes (names, dim, dimnames) kept, as [exp()] does.
+#'   `NA` stays `NA` and `NaN` stays `NaN`. `logit()` maps 0 to `-Inf` and 1
+#'   to `Inf`; values outside \[0, 1\] give `NaN` with a warning, as
+#'   [qlogis()] does.
 #' @references
 #' Bishop, C. M. (2006). *Pattern Recognition and Machine Learning*,
 #' section 4.2. Springer.

@@ -49,7 +49,8 @@ skip_without_client <- function() {
 test_that("a C++ client of <xentropy.h> compiles with LinkingTo-style includes", {
   skip_without_client()
   cl <- client()
-  expect_true(all(c("client_link", "client_logsumexp", "client_softmax") %in% ls(cl)))
+  expect_true(all(c("client_link", "client_logsumexp", "client_softmax", "client_information",
+                    "client_softmax_cross_entropy") %in% ls(cl)))
 })
 
 test_that("the C++ link functions give what the R functions give", {
@@ -129,4 +130,97 @@ test_that("common.hpp tells R's NA from NaN", {
   expect_true(is.nan(m[2]))
   expect_identical(m[3], Inf)
   expect_identical(cl$client_is_na(c(NA, NaN, 1, Inf, NA_real_)), c(TRUE, FALSE, FALSE, FALSE, TRUE))
+})
+
+# The kernels' report of the first invalid value, as the client returns it:
+# c(position (1-based), operand 0 target / 1 prediction), c(0, NA) for none.
+no_invalid <- c(0, NA)
+strip_invalid <- function(x) {
+  attr(x, "invalid") <- NULL
+  x
+}
+
+test_that("the C++ entropy and cross-entropy give what entropy() and cross_entropy() give", {
+  skip_without_client()
+  cl <- client()
+  set.seed(2)
+  p <- matrix(runif(40), 8)
+  p <- p / rowSums(p)
+  p[2, 3] <- 0                       # 0 log 0 = 0
+  q <- matrix(runif(40), 8)
+  q <- q / rowSums(q)
+  q[3, 1] <- 0                       # p > 0 with q = 0: Inf
+  p[5, 2] <- NA
+  q[6, 4] <- NaN
+  for (margin in 1:2) for (base in c(exp(1), 2)) for (na_rm in c(FALSE, TRUE)) {
+    h <- cl$client_information(p, NULL, margin, base, na_rm, 1L)
+    expect_identical(attr(h, "invalid"), no_invalid)
+    expect_same_values(strip_invalid(h),
+                       unname(entropy(p, base = base, margin = margin, na.rm = na_rm)))
+    ce <- cl$client_information(p, q, margin, base, na_rm, 1L)
+    expect_identical(attr(ce, "invalid"), no_invalid)
+    expect_same_values(strip_invalid(ce),
+                       unname(cross_entropy(p, q, base = base, margin = margin, na.rm = na_rm)))
+  }
+  # exact values: the uniform distribution over 4 classes has 2 bits
+  expect_equal(strip_invalid(cl$client_information(matrix(0.25, 1, 4), NULL, 1L, 2, FALSE, 1L)),
+               2, tolerance = 1e-15)
+  # the same on 2 threads, above the parallel threshold
+  big <- matrix(runif(2e5), 2000)
+  big <- big / rowSums(big)
+  expect_identical(cl$client_information(big, big[, 100:1], 1L, exp(1), FALSE, 2L),
+                   cl$client_information(big, big[, 100:1], 1L, exp(1), FALSE, 1L))
+})
+
+test_that("the C++ information measures report the first invalid probability", {
+  skip_without_client()
+  cl <- client()
+  p <- matrix(0.25, 3, 4)
+  q <- p
+  p[2, 3] <- 1.5                     # linear position 8 in p
+  q[1, 2] <- -0.1                    # linear position 4 in q
+  expect_identical(attr(cl$client_information(p, NULL, 1L, exp(1), FALSE, 1L), "invalid"),
+                   c(8, 0))
+  expect_identical(attr(cl$client_information(p, q, 1L, exp(1), FALSE, 1L), "invalid"),
+                   c(4, 1))
+  # the R function turns the same report into an error naming the argument
+  expect_error(entropy(p), class = "xentropy_error")
+})
+
+test_that("the C++ softmax_cross_entropy gives what softmax_cross_entropy() gives", {
+  skip_without_client()
+  cl <- client()
+  set.seed(3)
+  z <- matrix(rnorm(50, sd = 5), 10)
+  z[1, ] <- c(1e10, -1e10, 0, 5, -Inf)  # exact for huge logits
+  y <- sample.int(5, 10, replace = TRUE)
+  y[1] <- 1L
+  for (reduction in c("mean", "sum", "none")) for (eps in c(0, 0.1)) {
+    out <- cl$client_softmax_cross_entropy(y, z, reduction, FALSE, eps, 1L)
+    expect_identical(attr(out, "invalid"), no_invalid)
+    expect_same_values(strip_invalid(out),
+                       softmax_cross_entropy(y, z, reduction = reduction, label_smoothing = eps))
+  }
+  expect_equal(strip_invalid(cl$client_softmax_cross_entropy(1L, matrix(c(0, log(3)), 1), "sum",
+                                                             FALSE, 0, 1L)),
+               log(4), tolerance = 1e-15)
+  # NA labels: the mean is NA, or is taken over the rest with na_rm
+  y2 <- y
+  y2[4] <- NA
+  expect_identical(strip_invalid(cl$client_softmax_cross_entropy(y2, z, "mean", FALSE, 0, 1L)),
+                   NA_real_)
+  expect_same_values(strip_invalid(cl$client_softmax_cross_entropy(y2, z, "mean", TRUE, 0, 1L)),
+                     softmax_cross_entropy(y2, z, na.rm = TRUE))
+  # a label out of 1..K is reported (position 7, the targets), not thrown
+  y3 <- y
+  y3[7] <- 6L
+  expect_identical(attr(cl$client_softmax_cross_entropy(y3, z, "mean", FALSE, 0, 1L), "invalid"),
+                   c(7, 0))
+  # the same on 2 threads
+  zb <- matrix(rnorm(2e5), 2e4)
+  yb <- sample.int(10, 2e4, replace = TRUE)
+  expect_identical(cl$client_softmax_cross_entropy(yb, zb, "mean", FALSE, 0, 2L),
+                   cl$client_softmax_cross_entropy(yb, zb, "mean", FALSE, 0, 1L))
+  expect_same_values(strip_invalid(cl$client_softmax_cross_entropy(yb, zb, "mean", FALSE, 0, 2L)),
+                     softmax_cross_entropy(yb, zb))
 })

@@ -9,6 +9,7 @@
 #include <Rcpp.h>
 #include <xentropy.h>
 
+#include <cmath>
 #include <string>
 
 // Array versions of the link functions: out[i] = f(x[i]), over nthreads.
@@ -84,4 +85,73 @@ Rcpp::LogicalVector client_is_na(Rcpp::NumericVector x) {
 Rcpp::NumericVector client_missing() {
   return Rcpp::NumericVector::create(xentropy::na_real(), xentropy::nan_real(),
                                      xentropy::inf());
+}
+
+// The first invalid value a kernel noted: c(position + 1, operand) with
+// operand 0 (target / p) or 1 (prediction / q), or c(0, NA) when none.
+static Rcpp::NumericVector invalid_report(const xentropy::first_invalid& bad) {
+  const xentropy::invalid_at at = bad.get();
+  if (!at.found()) return Rcpp::NumericVector::create(0, NA_REAL);
+  return Rcpp::NumericVector::create(static_cast<double>(at.position) + 1,
+                                     static_cast<double>(at.which));
+}
+
+// The view of one distribution per row (margin 1) or per column (margin 2)
+// of a column-major matrix: element k of observation o is
+// data[o * so + k * sk].
+static xentropy::view margin_view(const Rcpp::NumericMatrix& x, int margin) {
+  const xentropy::index_t nr = x.nrow();
+  return margin == 1 ? xentropy::view{x.begin(), 1, nr} : xentropy::view{x.begin(), nr, 1};
+}
+
+// information.hpp: entropy (q = NULL) or cross-entropy of each row or column,
+// in units of log(base); the result carries the first_invalid report.
+// [[Rcpp::export]]
+Rcpp::NumericVector client_information(Rcpp::NumericMatrix p, Rcpp::Nullable<Rcpp::NumericMatrix> q,
+                                       int margin, double base, bool na_rm, int nthreads) {
+  const xentropy::index_t nobs = margin == 1 ? p.nrow() : p.ncol();
+  const xentropy::index_t nclass = margin == 1 ? p.ncol() : p.nrow();
+  Rcpp::NumericVector out(Rcpp::no_init(nobs));
+  xentropy::first_invalid bad;
+  if (q.isNull()) {
+    xentropy::entropy(margin_view(p, margin), nobs, nclass, margin == 2, out.begin(),
+                      std::log(base), na_rm, nthreads, bad);
+  } else {
+    Rcpp::NumericMatrix qm(q.get());
+    xentropy::cross_entropy(margin_view(p, margin), margin_view(qm, margin), nobs, nclass,
+                            margin == 2, out.begin(), std::log(base), na_rm, nthreads, bad);
+  }
+  out.attr("invalid") = invalid_report(bad);
+  return out;
+}
+
+// loss.hpp: softmax cross-entropy of integer labels 1..K against an n x K
+// matrix of logits, with label smoothing and a reduction ("mean", "sum" or
+// "none"); the result carries the first_invalid report.
+// [[Rcpp::export]]
+Rcpp::NumericVector client_softmax_cross_entropy(Rcpp::IntegerVector y, Rcpp::NumericMatrix logits,
+                                                 std::string reduction, bool na_rm,
+                                                 double label_smoothing, int nthreads) {
+  const xentropy::index_t n = logits.nrow(), K = logits.ncol();
+  xentropy::categorical_targets t;
+  t.labels.i = y.begin();
+  xentropy::categorical_options copt;
+  copt.label_smoothing = label_smoothing;
+  xentropy::loss_options opt;
+  opt.red = reduction == "sum" ? xentropy::reduction::sum
+          : reduction == "none" ? xentropy::reduction::none
+          : xentropy::reduction::mean;
+  opt.na_rm = na_rm;
+  opt.nthreads = nthreads;
+  xentropy::first_invalid bad;
+  Rcpp::NumericVector out;
+  if (opt.red == xentropy::reduction::none) {
+    out = Rcpp::NumericVector(Rcpp::no_init(n));
+    xentropy::softmax_cross_entropy(t, logits.begin(), n, K, copt, opt, out.begin(), bad);
+  } else {
+    out = Rcpp::NumericVector::create(
+        xentropy::softmax_cross_entropy(t, logits.begin(), n, K, copt, opt, nullptr, bad));
+  }
+  out.attr("invalid") = invalid_report(bad);
+  return out;
 }
