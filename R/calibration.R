@@ -193,8 +193,8 @@ calibration_error <- function(y, prob, bins = 15,
 #'
 #' @inheritParams calibration_error
 #' @param level Confidence level of the Wilson intervals.
-#' @return A data frame of class `c("xentropy_reliability", "data.frame")`
-#'   with columns `class` (for `"classwise"`: the class, named by the
+#' @return A data frame of class
+#'   `c("xentropy_reliability", "data.frame")` with columns `class` (for `"classwise"`: the class, named by the
 #'   columns of `prob` when it has names), `bin`, `lower`, `upper` (the
 #'   bin's range), `count`, `weight` (total weight; the count without
 #'   weights), `confidence`, `frequency`, `ci_lower`, `ci_upper` (`NA` for

@@ -91,8 +91,8 @@
 #'   \eqn{E} at the start and after each Newton iteration), `lambda`, `df`,
 #'   `nobs`, `prior.weights`, `levels`, `method`, `call`, `terms`. Methods:
 #'   `print`, `summary`, `coef`, `vcov`, `confint` (Wald), `logLik`,
-#'   `deviance`, `nobs`, `fitted`, `predict`, `formula`, `terms` (so `AIC()`
-#'   and `BIC()` work). With `lambda > 0`, `vcov()` is the inverse of the
+#'   `deviance`, `nobs`, `fitted`, `predict`, `formula`, `terms` (so
+#'   `AIC()` and `BIC()` work). With `lambda > 0`, `vcov()` is the inverse of the
 #'   penalised Hessian and `logLik()`'s `df` the effective number of
 #'   parameters \eqn{\mathrm{tr}(H_0 (H_0 + \lambda P)^{-1})}.
 #' @references Bishop, C. M. (2006). *Pattern Recognition and Machine
