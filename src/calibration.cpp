@@ -33,15 +33,11 @@ cal::targets targets_of(SEXP y, int offset, bool binary, xentropy::index_t n) {
   cal::targets t;
   if (binary) {
     t.binary = true;
-    if (TYPEOF(y) == REALSXP) t.bin.d = REAL(y);
-    else t.bin.i = TYPEOF(y) == LGLSXP ? LOGICAL(y) : INTEGER(y);
-    t.bin.offset = offset;
-  } else if (Rf_isMatrix(y)) {
-    t.matrix = xentropy::view{REAL(y), 1, n};
-  } else if (TYPEOF(y) == INTSXP) {
-    t.labels.i = INTEGER(y);
+    t.bin = glue::binary_targets(y, offset);
   } else {
-    t.labels.d = REAL(y);
+    const xentropy::categorical_targets c = glue::categorical_targets(y, n);
+    t.labels = c.labels;
+    t.matrix = c.matrix;
   }
   return t;
 }

@@ -58,6 +58,19 @@ inline SEXP flag_invalid(SEXP value, const xentropy::first_invalid& bad) {
 
 // Binary targets read in place: doubles, or integer / logical codes minus
 // `offset` (1 for the codes of a two-level factor).
+// Labels (integer codes or doubles) or an n x K target matrix (doubles).
+inline xentropy::categorical_targets categorical_targets(SEXP y, xentropy::index_t n) {
+  xentropy::categorical_targets t;
+  if (Rf_isMatrix(y)) {
+    t.matrix = xentropy::view{REAL(y), 1, n};
+  } else if (TYPEOF(y) == INTSXP) {
+    t.labels.i = INTEGER(y);
+  } else {
+    t.labels.d = REAL(y);
+  }
+  return t;
+}
+
 inline xentropy::binary_targets binary_targets(SEXP y, int offset) {
   xentropy::binary_targets t;
   if (TYPEOF(y) == REALSXP) t.d = REAL(y);

@@ -20,19 +20,6 @@ xentropy::loss_options options(SEXP weights, const std::string& reduction, bool 
   return opt;
 }
 
-// Labels (integer codes or doubles) or an n x K target matrix (doubles).
-xentropy::categorical_targets categorical(SEXP y, index_t n) {
-  xentropy::categorical_targets t;
-  if (Rf_isMatrix(y)) {
-    t.matrix = xentropy::view{REAL(y), 1, n};
-  } else if (TYPEOF(y) == INTSXP) {
-    t.labels.i = INTEGER(y);
-  } else {
-    t.labels.d = REAL(y);
-  }
-  return t;
-}
-
 xentropy::categorical_options categorical_opts(double label_smoothing, SEXP class_weights) {
   xentropy::categorical_options c;
   c.label_smoothing = label_smoothing;
@@ -70,7 +57,7 @@ SEXP gradient(SEXP logits, F f) {
 SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights,
                              std::string reduction, bool na_rm, int nthreads) {
   const glue::shape s = glue::shape_of(prob);
-  const auto t = categorical(y, s.nrow);
+  const auto t = glue::categorical_targets(y, s.nrow);
   const auto copt = categorical_opts(0.0, class_weights);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return reduced(s.nrow, opt, [&](double* out, xentropy::first_invalid& bad) {
@@ -83,7 +70,7 @@ SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights
 // [[Rcpp::export(rng = false)]]
 SEXP loglik_categorical_impl(SEXP y, SEXP prob, bool na_rm, int nthreads) {
   const index_t n = XLENGTH(y), K = XLENGTH(prob);
-  const auto t = glue::compact(y) ? xentropy::categorical_targets{} : categorical(y, n);
+  const auto t = glue::compact(y) ? xentropy::categorical_targets{} : glue::categorical_targets(y, n);
   xentropy::loss_options opt;
   opt.red = xentropy::reduction::sum;
   opt.na_rm = na_rm;
@@ -119,7 +106,7 @@ SEXP softmax_cross_entropy_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_we
                                 std::string reduction, bool na_rm,
                                 double label_smoothing, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
-  const auto t = categorical(y, s.nrow);
+  const auto t = glue::categorical_targets(y, s.nrow);
   const auto copt = categorical_opts(label_smoothing, class_weights);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return reduced(s.nrow, opt, [&](double* out, xentropy::first_invalid& bad) {
@@ -133,7 +120,7 @@ SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights,
                                      SEXP class_weights, std::string reduction,
                                      bool na_rm, double label_smoothing, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
-  const auto t = categorical(y, s.nrow);
+  const auto t = glue::categorical_targets(y, s.nrow);
   const auto copt = categorical_opts(label_smoothing, class_weights);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return gradient(logits, [&](double* out, xentropy::first_invalid& bad) {
@@ -146,7 +133,7 @@ SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights,
 SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction,
                              bool na_rm, double gamma, double alpha, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
-  const auto t = categorical(y, s.nrow);
+  const auto t = glue::categorical_targets(y, s.nrow);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return reduced(s.nrow, opt, [&](double* out, xentropy::first_invalid& bad) {
     return xentropy::softmax_focal_loss(t, REAL(logits), s.nrow, s.ncol, gamma, alpha, opt,
@@ -159,7 +146,7 @@ SEXP softmax_focal_loss_grad_impl(SEXP y, SEXP logits, SEXP weights,
                                   std::string reduction, bool na_rm, double gamma,
                                   double alpha, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
-  const auto t = categorical(y, s.nrow);
+  const auto t = glue::categorical_targets(y, s.nrow);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return gradient(logits, [&](double* out, xentropy::first_invalid& bad) {
     xentropy::softmax_focal_loss_grad(t, REAL(logits), s.nrow, s.ncol, gamma, alpha, opt,
