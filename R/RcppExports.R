@@ -49,8 +49,20 @@ softmax_hessian_impl <- function(x, t, w, free, pen, lambda, W, nthreads) {
     .Call(`_xentropy_softmax_hessian_impl`, x, t, w, free, pen, lambda, W, nthreads)
 }
 
-information_impl <- function(measure, p, q, layout, log_base, na_rm, nthreads) {
-    .Call(`_xentropy_information_impl`, measure, p, q, layout, log_base, na_rm, nthreads)
+entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
+    .Call(`_xentropy_entropy_impl`, p, q, layout, log_base, na_rm, nthreads)
+}
+
+cross_entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
+    .Call(`_xentropy_cross_entropy_impl`, p, q, layout, log_base, na_rm, nthreads)
+}
+
+kl_divergence_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
+    .Call(`_xentropy_kl_divergence_impl`, p, q, layout, log_base, na_rm, nthreads)
+}
+
+multinomial_impl <- function(counts, prob, layout, full) {
+    .Call(`_xentropy_multinomial_impl`, counts, prob, layout, full)
 }
 
 label_counts_impl <- function(y) {

@@ -55,29 +55,31 @@
 #' entropy(c(1, 0))
 #' cross_entropy(c(0.5, 0.5), c(1, 0))
 entropy <- function(p, base = exp(1), margin = 1, na.rm = FALSE) {
-  information(0L, p, NULL, base, margin, na.rm, sys.call())
+  information("entropy", p, NULL, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 cross_entropy <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  information(1L, p, q, base, margin, na.rm, sys.call())
+  information("cross_entropy", p, q, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  information(2L, p, q, base, margin, na.rm, sys.call())
+  information("kl_divergence", p, q, base, margin, na.rm, sys.call())
 }
 
+# `measure`: the name of the R function (each has its own glue routine).
 information <- function(measure, p, q, base, margin, na.rm, call) {
+  two <- measure != "entropy"
   # the accepted case costs a few primitive calls (issue 11): plain doubles
   # and valid settings skip the checks, and `call` (a promise) is only
   # forced on the error path
   if (!is.double(p) || is.object(p) || length(dim(p)) > 2L) {
     p <- check_numeric_matrix(p, "p", call)
   }
-  if (measure > 0L && (!is.double(q) || is.object(q) || length(dim(q)) > 2L)) {
+  if (two && (!is.double(q) || is.object(q) || length(dim(q)) > 2L)) {
     q <- check_numeric_matrix(q, "q", call)
   }
   if (!is.double(base) || length(base) != 1L || is.object(base) ||
@@ -92,14 +94,18 @@ information <- function(measure, p, q, base, margin, na.rm, call) {
     na.rm <- check_flag(na.rm, "na.rm", call)
   }
   matrices <- is.matrix(p) || is.matrix(q)
-  lay <- if (matrices || (measure > 0L && length(q) != length(p))) {
+  lay <- if (matrices || (two && length(q) != length(p))) {
     measure_layout(p, q, margin, c("p", "q"), call)
   } else {
     # one distribution (the small-call case)
-    c(1, length(p), 0, 1, 0, if (measure > 0L) 1 else 0, 1)
+    c(1, length(p), 0, 1, 0, if (two) 1 else 0, 1)
   }
-  out <- .Call(`_xentropy_information_impl`, measure, p, q, lay, log(base),
-               na.rm, .Call(xentropy_thread_count))
+  nt <- .Call(xentropy_thread_count)
+  out <- switch(measure,
+    entropy = .Call(`_xentropy_entropy_impl`, p, q, lay, log(base), na.rm, nt),
+    cross_entropy = .Call(`_xentropy_cross_entropy_impl`, p, q, lay, log(base), na.rm, nt),
+    kl_divergence = .Call(`_xentropy_kl_divergence_impl`, p, q, lay, log(base), na.rm, nt)
+  )
   if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
     report_invalid(out, c("p", "q"), list(p, q),
                    rep("probabilities in [0, 1]", 2), call)

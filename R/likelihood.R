@@ -99,8 +99,7 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
   lay <- measure_layout(counts, prob, 1L, c("counts", "prob"), call)
   # the kernel adds log N! and rescales prob to sum to 1 (as dmultinom) in
   # place, flagging a prob that sums to 0
-  out <- .Call(`_xentropy_information_impl`, if (full) 3L else 4L, counts, prob,
-               lay, 1, FALSE, 1L)
+  out <- .Call(`_xentropy_multinomial_impl`, counts, prob, lay, full)
   if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
     report_invalid(out, c("counts", "prob"), list(counts, prob),
                    c("non-negative whole numbers", "non-negative finite numbers"),

@@ -214,19 +214,61 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// information_impl
-SEXP information_impl(int measure, SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_information_impl(SEXP measureSEXP, SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+// entropy_impl
+SEXP entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_entropy_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< int >::type measure(measureSEXP);
     Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
     Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
     Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(information_impl(measure, p, q, layout, log_base, na_rm, nthreads));
+    rcpp_result_gen = Rcpp::wrap(entropy_impl(p, q, layout, log_base, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cross_entropy_impl
+SEXP cross_entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_cross_entropy_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
+    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cross_entropy_impl(p, q, layout, log_base, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// kl_divergence_impl
+SEXP kl_divergence_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
+RcppExport SEXP _xentropy_kl_divergence_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
+    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
+    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(kl_divergence_impl(p, q, layout, log_base, na_rm, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// multinomial_impl
+SEXP multinomial_impl(SEXP counts, SEXP prob, Rcpp::NumericVector layout, bool full);
+RcppExport SEXP _xentropy_multinomial_impl(SEXP countsSEXP, SEXP probSEXP, SEXP layoutSEXP, SEXP fullSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type counts(countsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
+    Rcpp::traits::input_parameter< bool >::type full(fullSEXP);
+    rcpp_result_gen = Rcpp::wrap(multinomial_impl(counts, prob, layout, full));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -598,7 +640,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 12},
     {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 7},
     {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 8},
-    {"_xentropy_information_impl", (DL_FUNC) &_xentropy_information_impl, 7},
+    {"_xentropy_entropy_impl", (DL_FUNC) &_xentropy_entropy_impl, 6},
+    {"_xentropy_cross_entropy_impl", (DL_FUNC) &_xentropy_cross_entropy_impl, 6},
+    {"_xentropy_kl_divergence_impl", (DL_FUNC) &_xentropy_kl_divergence_impl, 6},
+    {"_xentropy_multinomial_impl", (DL_FUNC) &_xentropy_multinomial_impl, 4},
     {"_xentropy_label_counts_impl", (DL_FUNC) &_xentropy_label_counts_impl, 1},
     {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},

@@ -1,66 +1,105 @@
-// Rcpp glue for xentropy/information.hpp. Shapes are checked in R, which
-// passes the layout: nobs, nclass, p's and q's strides (per observation, per
-// class) and whether the classes of an observation are contiguous.
+// Rcpp glue for xentropy/information.hpp: one function per R function.
+// Shapes are checked in R (measure_layout() in R/information.R), which passes
+// the layout: nobs, nclass, p's and q's strides (per observation, per class)
+// and whether the classes of an observation are contiguous.
 #include "glue.h"
 #include "interrupt.h"
 
 namespace {
+
 xentropy::view view_of(SEXP x, const Rcpp::NumericVector& layout, int at) {
   if (Rf_isNull(x)) return xentropy::view{nullptr, 0, 0};
   return xentropy::view{REAL(x), static_cast<xentropy::index_t>(layout[at]),
                         static_cast<xentropy::index_t>(layout[at + 1])};
 }
+
+xentropy::measure_shape shape_of(const Rcpp::NumericVector& layout) {
+  xentropy::measure_shape s;
+  s.nobs = static_cast<xentropy::index_t>(layout[0]);
+  s.nclass = static_cast<xentropy::index_t>(layout[1]);
+  s.contiguous = layout[6] != 0;
+  return s;
+}
+
+// Runs measure(p, q, shape, out, options, bad) with Ctrl-C polling and
+// returns one value per distribution, invalid input flagged for R.
+template <class Measure>
+SEXP run_measure(Measure measure, SEXP p, SEXP q, const Rcpp::NumericVector& layout,
+                 double log_base, bool na_rm, int nthreads) {
+  const xentropy::measure_shape s = shape_of(layout);
+  xentropy::measure_options opt;
+  opt.log_base = log_base;
+  opt.na_rm = na_rm;
+  opt.nthreads = nthreads;
+  const xentropy::view pv = view_of(p, layout, 2), qv = view_of(q, layout, 4);
+  Rcpp::NumericVector out(Rcpp::no_init(s.nobs));
+  xentropy::first_invalid bad;
+  glue::interruptible([&] { measure(pv, qv, s, REAL(out), opt, bad); });
+  return glue::flag_invalid(out, bad);
+}
+
 }  // namespace
 
-// measure: 0 entropy, 1 cross-entropy, 2 KL divergence, 3 multinomial terms
-// (full), 4 multinomial terms (without the coefficient).
 // [[Rcpp::export(rng = false)]]
-SEXP information_impl(int measure, SEXP p, SEXP q,
-                            Rcpp::NumericVector layout, double log_base,
-                            bool na_rm, int nthreads) {
-  const auto nobs = static_cast<xentropy::index_t>(layout[0]);
-  const auto nclass = static_cast<xentropy::index_t>(layout[1]);
-  const bool contiguous = layout[6] != 0;
-  const xentropy::view pv = view_of(p, layout, 2), qv = view_of(q, layout, 4);
-  Rcpp::NumericVector out(Rcpp::no_init(nobs));
+SEXP entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base,
+                  bool na_rm, int nthreads) {
+  return run_measure(
+      [](xentropy::view pv, xentropy::view, const xentropy::measure_shape& s, double* out,
+         const xentropy::measure_options& opt, xentropy::first_invalid& bad) {
+        xentropy::entropy(pv, s, out, opt, bad);
+      },
+      p, q, layout, log_base, na_rm, nthreads);
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP cross_entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base,
+                        bool na_rm, int nthreads) {
+  return run_measure(
+      [](xentropy::view pv, xentropy::view qv, const xentropy::measure_shape& s,
+         double* out, const xentropy::measure_options& opt, xentropy::first_invalid& bad) {
+        xentropy::cross_entropy(pv, qv, s, out, opt, bad);
+      },
+      p, q, layout, log_base, na_rm, nthreads);
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP kl_divergence_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base,
+                        bool na_rm, int nthreads) {
+  return run_measure(
+      [](xentropy::view pv, xentropy::view qv, const xentropy::measure_shape& s,
+         double* out, const xentropy::measure_options& opt, xentropy::first_invalid& bad) {
+        xentropy::kl_divergence(pv, qv, s, out, opt, bad);
+      },
+      p, q, layout, log_base, na_rm, nthreads);
+}
+
+// The multinomial log-likelihood of each row of counts under prob
+// (loglik_multinomial(); full adds the multinomial coefficient).
+// [[Rcpp::export(rng = false)]]
+SEXP multinomial_impl(SEXP counts, SEXP prob, Rcpp::NumericVector layout, bool full) {
+  const xentropy::measure_shape s = shape_of(layout);
+  const xentropy::view pv = view_of(counts, layout, 2), qv = view_of(prob, layout, 4);
+  Rcpp::NumericVector out(Rcpp::no_init(s.nobs));
   xentropy::first_invalid bad;
-  glue::interruptible([&] {
-    switch (measure) {
-      case 0:
-        xentropy::entropy(pv, nobs, nclass, contiguous, REAL(out), log_base, na_rm,
-                          nthreads, bad);
-        break;
-      case 1:
-        xentropy::cross_entropy(pv, qv, nobs, nclass, contiguous, REAL(out),
-                                log_base, na_rm, nthreads, bad);
-        break;
-      case 2:
-        xentropy::kl_divergence(pv, qv, nobs, nclass, contiguous, REAL(out),
-                                log_base, na_rm, nthreads, bad);
-        break;
-      default:
-        // one thread: lgamma() writes the global signgam in glibc
-        xentropy::multinomial_terms(pv, qv, nobs, nclass, contiguous,
-                                    measure == 3, REAL(out), 1, bad);
-    }
-  });
-  if (measure >= 3 && bad.where() < 0) {
+  // one thread: lgamma() writes the global signgam in glibc
+  glue::interruptible([&] { xentropy::multinomial_terms(pv, qv, s, full, REAL(out), 1, bad); });
+  if (bad.where() < 0) {
     // (one pass over counts and prob, no vectors of length nobs in R)
     // rescale prob to sum to 1 (as dmultinom) and add log N!, in place:
     // out - N log(total) (+ lgamma(N + 1)), with N and total summed in long
     // double as rowSums() and sum() do, so the result is the R expression's
     bool zero_total = false;
     double* o = REAL(out);
-    for (xentropy::index_t i = 0; i < nobs; ++i) {
+    for (xentropy::index_t i = 0; i < s.nobs; ++i) {
       long double n = 0, t = 0;
-      for (xentropy::index_t k = 0; k < nclass; ++k) {
+      for (xentropy::index_t k = 0; k < s.nclass; ++k) {
         n += pv(i, k);
         t += qv(i, k);
       }
       const double N = static_cast<double>(n), total = static_cast<double>(t);
       if (total == 0) zero_total = true;
       o[i] = o[i] - N * std::log(total);
-      if (measure == 3) o[i] = o[i] + R::lgammafn(N + 1);  // R's lgamma()
+      if (full) o[i] = o[i] + R::lgammafn(N + 1);  // R's lgamma()
     }
     if (zero_total) Rf_setAttrib(out, Rf_install("xentropy_zero_total"), Rf_ScalarLogical(TRUE));
   }

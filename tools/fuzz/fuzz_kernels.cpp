@@ -290,10 +290,16 @@ void fuzz_information(FuzzedDataProvider& in) {
   const xentropy::view pv{p.data(), so, sk}, qv{q.data(), so, sk};
   std::vector<double> out(nobs);
   xentropy::first_invalid bad;
+  xentropy::measure_shape shape;
+  shape.nobs = static_cast<xentropy::index_t>(nobs);
+  shape.nclass = static_cast<xentropy::index_t>(nclass);
+  shape.contiguous = contiguous;
+  xentropy::measure_options opt;
+  opt.na_rm = na_rm;
   switch (which) {
-    case 0: xentropy::entropy(pv, nobs, nclass, contiguous, out.data(), 1.0, na_rm, 1, bad); break;
-    case 1: xentropy::cross_entropy(pv, qv, nobs, nclass, contiguous, out.data(), 1.0, na_rm, 1, bad); break;
-    default: xentropy::kl_divergence(pv, qv, nobs, nclass, contiguous, out.data(), 1.0, na_rm, 1, bad); break;
+    case 0: xentropy::entropy(pv, shape, out.data(), opt, bad); break;
+    case 1: xentropy::cross_entropy(pv, qv, shape, out.data(), opt, bad); break;
+    default: xentropy::kl_divergence(pv, qv, shape, out.data(), opt, bad); break;
   }
   if (bad.where() >= 0) fail("a probability in [0, 1] reported invalid", p, static_cast<double>(bad.where()), -1, 0);
   const char* name[] = {"entropy", "cross_entropy", "kl_divergence"};

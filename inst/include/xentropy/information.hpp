@@ -11,8 +11,13 @@
 // q_k = 0 contributes +Inf. KL's terms are p log1p((p - q) / q) where p and q
 // are within a factor 2 (p - q is then exact), p log(p / q) elsewhere, so each
 // term is within a few ulp of its exact value and exactly 0 when p equals q.
-// Sums are compensated (reduce.hpp), so they do not lose digits with length. Probabilities outside [0, 1] are reported through
-// accumulator::bad (linear index into p; q's indices are flagged separately).
+// Sums are compensated (reduce.hpp), so they do not lose digits with length.
+// Probabilities outside [0, 1] are reported through first_invalid (position
+// and operand: p is the target, q the prediction).
+//
+// Each measure takes its operands' views, a measure_shape (how many
+// distributions, how many classes, laid out how) and measure_options (log
+// base, na_rm, threads), and writes one value per distribution to `out`.
 #ifndef XENTROPY_INFORMATION_HPP
 #define XENTROPY_INFORMATION_HPP
 
@@ -215,50 +220,70 @@ inline bool measure_rows_fast(view p, view q, index_t nobs, index_t nclass,
 
 }  // namespace detail
 
-// Entropy of each of nobs distributions over nclass classes, viewed by p.
-inline void entropy(view p, index_t nobs, index_t nclass, bool contiguous,
-                    double* out, double log_base, bool na_rm, int nthreads,
-                    first_invalid& bad) {
+// Where the distributions are: nobs of them over nclass classes, each read
+// through a view (information.hpp's `view`: element (obs, k) at
+// data[obs * so + k * sk]); `contiguous` says the classes of one observation
+// are adjacent in memory (a column-major matrix with margin = 2).
+struct measure_shape {
+  index_t nobs = 0;
+  index_t nclass = 0;
+  bool contiguous = false;
+};
+
+// How each sum is reported: divided by log_base (1 for nats, log 2 for
+// bits), missing values dropped with na_rm, on up to nthreads threads.
+struct measure_options {
+  double log_base = 1.0;
+  bool na_rm = false;
+  int nthreads = 1;
+};
+
+// Entropy of each distribution viewed by p: out[obs] = -sum_k p log p.
+inline void entropy(view p, const measure_shape& s, double* out,
+                    const measure_options& opt, first_invalid& bad) {
   auto term = [](double pv, double) { return -pv * std::log(pv); };
-  if (detail::measure_rows_fast<0>(p, view{nullptr, 0, 0}, nobs, nclass, contiguous,
-                                   out, log_base, na_rm, nthreads, bad, term))
+  const view none{nullptr, 0, 0};
+  if (detail::measure_rows_fast<0>(p, none, s.nobs, s.nclass, s.contiguous, out,
+                                   opt.log_base, opt.na_rm, opt.nthreads, bad, term))
     return;
-  detail::measure(p, view{nullptr, 0, 0}, nobs, nclass, contiguous, out,
-                  log_base, na_rm, nthreads, bad, term);
+  detail::measure(p, none, s.nobs, s.nclass, s.contiguous, out, opt.log_base,
+                  opt.na_rm, opt.nthreads, bad, term);
 }
 
-inline void cross_entropy(view p, view q, index_t nobs, index_t nclass,
-                          bool contiguous, double* out, double log_base,
-                          bool na_rm, int nthreads, first_invalid& bad) {
+// Cross-entropy: out[obs] = -sum_k p log q (Inf where q = 0 < p).
+inline void cross_entropy(view p, view q, const measure_shape& s, double* out,
+                          const measure_options& opt, first_invalid& bad) {
   auto term = [](double pv, double qv) {
     return qv == 0.0 ? inf() : -pv * std::log(qv);
   };
-  if (detail::measure_rows_fast<1>(p, q, nobs, nclass, contiguous, out, log_base,
-                                   na_rm, nthreads, bad, term))
+  if (detail::measure_rows_fast<1>(p, q, s.nobs, s.nclass, s.contiguous, out,
+                                   opt.log_base, opt.na_rm, opt.nthreads, bad, term))
     return;
-  detail::measure(p, q, nobs, nclass, contiguous, out, log_base, na_rm,
-                  nthreads, bad, term);
+  detail::measure(p, q, s.nobs, s.nclass, s.contiguous, out, opt.log_base,
+                  opt.na_rm, opt.nthreads, bad, term);
 }
 
-inline void kl_divergence(view p, view q, index_t nobs, index_t nclass,
-                          bool contiguous, double* out, double log_base,
-                          bool na_rm, int nthreads, first_invalid& bad) {
+// Kullback-Leibler divergence: out[obs] = sum_k p log(p / q), each term
+// exact where p is close to q (detail::kl_term).
+inline void kl_divergence(view p, view q, const measure_shape& s, double* out,
+                          const measure_options& opt, first_invalid& bad) {
   auto term = [](double pv, double qv) { return detail::kl_term(pv, qv); };
-  if (detail::measure_rows_fast<2>(p, q, nobs, nclass, contiguous, out, log_base,
-                                   na_rm, nthreads, bad, term))
+  if (detail::measure_rows_fast<2>(p, q, s.nobs, s.nclass, s.contiguous, out,
+                                   opt.log_base, opt.na_rm, opt.nthreads, bad, term))
     return;
-  detail::measure(p, q, nobs, nclass, contiguous, out, log_base, na_rm,
-                  nthreads, bad, term);
+  detail::measure(p, q, s.nobs, s.nclass, s.contiguous, out, opt.log_base,
+                  opt.na_rm, opt.nthreads, bad, term);
 }
 
 // Multinomial log-likelihood terms: sum_k n_k log q_k (minus
 // sum_k lgamma(n_k + 1) when full) for counts n (whole, >= 0) and
 // probabilities q >= 0; the caller adds lgamma(N + 1) and normalises q.
-inline void multinomial_terms(view counts, view q, index_t nobs, index_t nclass,
-                              bool contiguous, bool full, double* out,
-                              int nthreads, first_invalid& bad) {
+// One thread is safest: glibc's lgamma() writes the global signgam.
+inline void multinomial_terms(view counts, view q, const measure_shape& s,
+                              bool full, double* out, int nthreads,
+                              first_invalid& bad) {
   detail::measure(
-      counts, q, nobs, nclass, contiguous, out, 1.0, false, nthreads, bad,
+      counts, q, s.nobs, s.nclass, s.contiguous, out, 1.0, false, nthreads, bad,
       [](double n) { return n >= 0.0 && n < inf() && n == std::floor(n); },
       [](double v) { return v >= 0.0 && v < inf(); },
       [full](double n, double qv) {

@@ -109,17 +109,22 @@ static xentropy::view margin_view(const Rcpp::NumericMatrix& x, int margin) {
 // [[Rcpp::export]]
 Rcpp::NumericVector client_information(Rcpp::NumericMatrix p, Rcpp::Nullable<Rcpp::NumericMatrix> q,
                                        int margin, double base, bool na_rm, int nthreads) {
-  const xentropy::index_t nobs = margin == 1 ? p.nrow() : p.ncol();
-  const xentropy::index_t nclass = margin == 1 ? p.ncol() : p.nrow();
-  Rcpp::NumericVector out(Rcpp::no_init(nobs));
+  xentropy::measure_shape shape;
+  shape.nobs = margin == 1 ? p.nrow() : p.ncol();
+  shape.nclass = margin == 1 ? p.ncol() : p.nrow();
+  shape.contiguous = margin == 2;
+  xentropy::measure_options opt;
+  opt.log_base = std::log(base);
+  opt.na_rm = na_rm;
+  opt.nthreads = nthreads;
+  Rcpp::NumericVector out(Rcpp::no_init(shape.nobs));
   xentropy::first_invalid bad;
   if (q.isNull()) {
-    xentropy::entropy(margin_view(p, margin), nobs, nclass, margin == 2, out.begin(),
-                      std::log(base), na_rm, nthreads, bad);
+    xentropy::entropy(margin_view(p, margin), shape, out.begin(), opt, bad);
   } else {
     Rcpp::NumericMatrix qm(q.get());
-    xentropy::cross_entropy(margin_view(p, margin), margin_view(qm, margin), nobs, nclass,
-                            margin == 2, out.begin(), std::log(base), na_rm, nthreads, bad);
+    xentropy::cross_entropy(margin_view(p, margin), margin_view(qm, margin), shape,
+                            out.begin(), opt, bad);
   }
   out.attr("invalid") = invalid_report(bad);
   return out;
