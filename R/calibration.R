@@ -52,6 +52,9 @@
 #' mean((c(0.9, 0.2, 0.6) - c(1, 0, 1))^2)  # the same
 brier_score <- function(y, prob, weights = NULL,
                         reduction = c("mean", "sum", "none"), na.rm = FALSE) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_brier_score, y, prob, weights, reduction, na.rm)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
   reduction <- check_reduction(reduction, call)
@@ -165,6 +168,9 @@ calibration_error <- function(y, prob, bins = 15,
                               binning = c("equal-width", "equal-mass"),
                               norm = c("l1", "l2", "max"),
                               weights = NULL, na.rm = FALSE) {
+  out <- .Call(xentropy_fast_calibration_error, y, prob, bins, type, binning, norm,
+               weights, na.rm)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   norm <- check_option(norm, c("l1", "l2", "max"), "norm", call)
   res <- calibration_bins(y, prob, bins, type, binning, weights, na.rm, call)

@@ -58,21 +58,24 @@
 #' p <- 0.5 + 1e-12
 #' c(qlogis(p), logit(p))
 sigmoid <- function(x) {
-  # plain doubles skip check_numeric(), and the registered routine is called
-  # directly: each R function call saved is about 0.2 us, and these functions
-  # run in loops on length-1 input (issue 11: within 1.5x of plogis())
-  if (!is.double(x) || is.object(x)) x <- check_numeric(x)
-  .Call(`_xentropy_sigmoid_impl`, x, thread_count())
+  # one .Call in the plain case (unclassed doubles); NULL sends anything else
+  # through the checks (src/fast.cpp; issue 11: within 1.5x of plogis())
+  out <- .Call(xentropy_fast_sigmoid, x)
+  if (is.null(out)) out <- .Call(`_xentropy_sigmoid_impl`, check_numeric(x), thread_count())
+  out
 }
 
 #' @rdname sigmoid
 #' @export
 logit <- function(p) {
-  if (!is.double(p) || is.object(p)) p <- check_numeric(p)
-  out <- .Call(`_xentropy_logit_impl`, p, thread_count())
-  # only inputs outside [0, 1] turn a non-missing value into NaN
-  if (anyNA(out) && any(is.nan(out) & !is.na(p))) {
-    warning(warningCondition("NaNs produced", call = sys.call()))
+  out <- .Call(xentropy_fast_logit, p)
+  if (is.null(out)) {
+    p <- check_numeric(p)
+    out <- .Call(`_xentropy_logit_impl`, p, thread_count())
+    # only inputs outside [0, 1] turn a non-missing value into NaN
+    if (anyNA(out) && any(is.nan(out) & !is.na(p))) {
+      warning(warningCondition("NaNs produced", call = sys.call()))
+    }
   }
   out
 }
@@ -80,13 +83,15 @@ logit <- function(p) {
 #' @rdname sigmoid
 #' @export
 log_sigmoid <- function(x) {
-  if (!is.double(x) || is.object(x)) x <- check_numeric(x)
-  .Call(`_xentropy_log_sigmoid_impl`, x, thread_count())
+  out <- .Call(xentropy_fast_log_sigmoid, x)
+  if (is.null(out)) out <- .Call(`_xentropy_log_sigmoid_impl`, check_numeric(x), thread_count())
+  out
 }
 
 #' @rdname sigmoid
 #' @export
 softplus <- function(x) {
-  if (!is.double(x) || is.object(x)) x <- check_numeric(x)
-  .Call(`_xentropy_softplus_impl`, x, thread_count())
+  out <- .Call(xentropy_fast_softplus, x)
+  if (is.null(out)) out <- .Call(`_xentropy_softplus_impl`, check_numeric(x), thread_count())
+  out
 }

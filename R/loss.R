@@ -98,6 +98,9 @@
 cross_entropy_loss <- function(y, prob, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, class_weights = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_cross_entropy_loss, y, prob, weights, reduction, na.rm, class_weights)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
   out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
@@ -111,6 +114,9 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, label_smoothing = 0,
                                   class_weights = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights, reduction, na.rm, label_smoothing, class_weights, FALSE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
   out <- .Call(`_xentropy_softmax_cross_entropy_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
@@ -124,6 +130,9 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
 binary_cross_entropy <- function(y, prob, weights = NULL,
                                  reduction = c("mean", "sum", "none"),
                                  na.rm = FALSE) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_binary_cross_entropy, y, prob, weights, reduction, na.rm)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, prob, "prob", weights, reduction, na.rm, call, shared = TRUE)
   out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
@@ -136,6 +145,9 @@ binary_cross_entropy <- function(y, prob, weights = NULL,
 sigmoid_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, pos_weight = 1) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights, reduction, na.rm, pos_weight, FALSE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   out <- .Call(`_xentropy_sigmoid_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
@@ -186,6 +198,9 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, label_smoothing = 0,
                                        class_weights = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights, reduction, na.rm, label_smoothing, class_weights, TRUE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
   out <- .Call(`_xentropy_softmax_cross_entropy_grad_impl`, a$y, a$pred, a$weights, a$class_weights,
@@ -200,6 +215,9 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
 sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, pos_weight = 1) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights, reduction, na.rm, pos_weight, TRUE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   out <- .Call(`_xentropy_sigmoid_cross_entropy_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
@@ -350,6 +368,9 @@ check_pos_weight <- function(pos_weight, call) {
 sigmoid_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, FALSE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   out <- .Call(`_xentropy_sigmoid_focal_loss_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
@@ -363,6 +384,9 @@ sigmoid_focal_loss <- function(y, logits, weights = NULL,
 softmax_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, FALSE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
   out <- .Call(`_xentropy_softmax_focal_loss_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,
@@ -376,6 +400,9 @@ softmax_focal_loss <- function(y, logits, weights = NULL,
 sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, TRUE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   out <- .Call(`_xentropy_sigmoid_focal_loss_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
@@ -389,6 +416,9 @@ sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
 softmax_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
+  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, TRUE)
+  if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
   out <- .Call(`_xentropy_softmax_focal_loss_grad_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,

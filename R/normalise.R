@@ -60,7 +60,10 @@
 #' # one weight per column, shared by the rows
 #' logsumexp(scores, weights = c(1, 0.5, 0))
 logsumexp <- function(x, margin = 1, weights = NULL, na.rm = FALSE) {
-  # the accepted case costs a few primitive calls (issue 11)
+  # one .Call in the plain case; NULL sends anything else through the checks
+  # (src/fast.cpp; issue 11)
+  out <- .Call(xentropy_fast_logsumexp, x, margin, weights, na.rm)
+  if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
       (margin != 1 && margin != 2)) {
@@ -165,6 +168,8 @@ check_lse_weights <- function(weights, x, margin, call) {
 #' # column-wise
 #' softmax(matrix(1:6, 3), margin = 2)
 softmax <- function(x, margin = 1, temperature = 1) {
+  out <- .Call(xentropy_fast_softmax, x, margin, temperature, FALSE)
+  if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
       (margin != 1 && margin != 2)) {
@@ -181,6 +186,8 @@ softmax <- function(x, margin = 1, temperature = 1) {
 #' @rdname softmax
 #' @export
 log_softmax <- function(x, margin = 1, temperature = 1) {
+  out <- .Call(xentropy_fast_softmax, x, margin, temperature, TRUE)
+  if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
       (margin != 1 && margin != 2)) {
@@ -245,7 +252,9 @@ log_softmax <- function(x, margin = 1, temperature = 1) {
 #' logdiffexp(pnorm(-40, log.p = TRUE), pnorm(-41, log.p = TRUE))
 #' log(pnorm(-40) - pnorm(-41))
 log1mexp <- function(x) {
-  if (!is.double(x) || is.object(x)) x <- check_numeric(x)
+  out <- .Call(xentropy_fast_log1mexp, x)
+  if (!is.null(out)) return(out)
+  x <- check_numeric(x)
   out <- .Call(`_xentropy_log1mexp_impl`, x, .Call(xentropy_thread_count))
   # only x < 0 turns a non-missing value into NaN
   if (anyNA(out) && any(is.nan(out) & !is.na(x))) {
@@ -257,6 +266,8 @@ log1mexp <- function(x) {
 #' @rdname log1mexp
 #' @export
 logdiffexp <- function(a, b) {
+  out <- .Call(xentropy_fast_logdiffexp, a, b)
+  if (!is.null(out)) return(out)
   if (!is.double(a) || is.object(a)) a <- check_numeric(a)
   if (!is.double(b) || is.object(b)) b <- check_numeric(b)
   la <- length(a)

@@ -71,3 +71,8 @@ simd_path <- function(limit = NULL) {
   res <- simd_path_impl(code)
   list(current = simd_paths[res[1] + 1L], detected = simd_paths[res[2] + 1L])
 }
+
+# For the tests: turns the one-.Call fast paths of the exported functions
+# (src/fast.cpp) on or off (NA: leaves them) and returns
+# c(on before the call, calls the fast paths have answered so far).
+fast_paths <- function(on = NA) .Call(xentropy_fast_switch, on)

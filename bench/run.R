@@ -337,6 +337,25 @@ for (o in ops[!present]) {
 if (length(skipped)) cat(paste0("skipped ", skipped, "\n"), sep = "")
 
 # --- small inputs ---------------------------------------------------------------
+# The R call floor of a small call: the same call to a byte-compiled closure
+# with the function's own formals that forces the arguments it is given (and
+# those with defaults) and makes one .Call to a routine that does nothing.
+# It is what any R function with that signature costs before doing any work:
+# where it is already above the goal, no R-level function can meet it.
+call_floor <- function(fun, call) {
+  f <- getExportedValue("xentropy", fun)
+  fm <- formals(f)
+  given <- names(as.list(match.call(f, call))[-1])
+  has_default <- !vapply(fm, function(d) identical(d, quote(expr = )), logical(1))
+  forced <- names(fm)[names(fm) %in% given | has_default]
+  g <- f
+  body(g) <- as.call(c(as.name("{"), lapply(forced, as.name), list(quote(.Call(noop, NA)))))
+  environment(g) <- list2env(list(noop = getFromNamespace("xentropy_fast_switch", "xentropy")),
+                             parent = baseenv())
+  call[[1]] <- compiler::cmpfun(g)
+  call
+}
+
 small_rows <- list()
 if (run_small) {
   cat("\nSmall inputs (length 1, 10 x 3, two classes); default threads\n")
@@ -353,13 +372,15 @@ if (run_small) {
     if (failed(vi)) vi <- NULL
     # warm up: one-time costs (lazy loading, byte-compiling) are not measured
     for (k in 1:20) { eval(o$small, s); if (!is.null(vi)) eval(o$small_idiom, s) }
-    tasks <- list(ours = list(expr = o$small, threads = NA))
+    tasks <- list(ours = list(expr = o$small, threads = NA),
+                  floor = list(expr = call_floor(o$fun, o$small), threads = NA))
     if (!is.null(vi)) tasks$idiom <- list(expr = o$small_idiom, threads = NA)
     m <- measure(tasks, s, small_rounds, small_min_time, 1000, gc_first = FALSE)
     small_rows[[length(small_rows) + 1L]] <- data.frame(
       call = label,
       idiom = if (is.null(vi)) "-" else expr_text(o$small_idiom),
       ours = m$ours$median, base = if (is.null(vi)) NA else m$idiom$median,
+      floor = m$floor$median,
       mem = m$ours$mem, result = as.numeric(object.size(v)),
       same = same_values(v, vi), stringsAsFactors = FALSE)
     cat(sprintf("  %-45s %10s  base R %10s\n", label, fmt_time(m$ours$median),
@@ -380,6 +401,9 @@ if (!is.null(small)) {
                               paste0("`", small$idiom, "` ", fmt_time(small$base))),
     ratio = ifelse(is.na(small$ratio), "-", paste(fmt_ratio(small$ratio),
                                                   met(small$ratio <= goal_small))),
+    `R call floor` = fmt_time(small$floor),
+    `floor / base R` = ifelse(is.na(small$base), "-", fmt_ratio(small$floor / small$base)),
+    `xentropy / floor` = fmt_ratio(small$ours / small$floor),
     allocated = fmt_bytes(small$mem),
     result = fmt_bytes(small$result),
     `only the result` = met(small$alloc_ok),
@@ -490,6 +514,18 @@ goal_lines <- c(
                                            collapse = ", ")))
   },
   if (!is.null(small)) {
+    bad <- small[!is.na(small$ratio) & small$ratio > goal_small, ]
+    unreachable <- bad[bad$floor / bad$base > goal_small, ]
+    if (nrow(bad)) sprintf(
+      "Of those, the R call floor alone (a closure with the same formals and one empty .Call) is above %.1fx base R for %s; xentropy takes %s times its floor there",
+      goal_small,
+      if (nrow(unreachable)) paste(sprintf("`%s` (%s)", unreachable$call,
+                                           fmt_ratio(unreachable$floor / unreachable$base)),
+                                   collapse = ", ") else "none",
+      if (nrow(unreachable)) paste(fmt_ratio(range(unreachable$ours / unreachable$floor)),
+                                   collapse = " to ") else "-")
+  },
+  if (!is.null(small)) {
     bad <- small[!small$alloc_ok, ]
     sprintf("Small inputs allocate only their result: %s",
             if (nrow(bad) == 0) "met" else
@@ -574,7 +610,10 @@ md <- c(
     paste0("A length-1 vector, a 10 x 3 matrix or two-class distributions, against ",
            "base R's (or matrixStats') nearest function; goal: at most ", goal_small,
            "x its time, allocating only the result (bench counts R allocations over ",
-           "128 bytes). Default thread count (small inputs always run on one thread)."),
+           "128 bytes). Default thread count (small inputs always run on one thread). ",
+           "`R call floor`: the same call to a compiled closure with the function's formals ",
+           "that forces its arguments and makes one empty `.Call`, i.e. the cost of being ",
+           "an R function with that signature before any work."),
     "",
     md_table(small_table), ""),
   if (!is.null(large)) c(

@@ -625,6 +625,30 @@ BEGIN_RCPP
 END_RCPP
 }
 
+RcppExport SEXP xentropy_fast_binary_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_brier_score(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_calibration_error(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_cross_entropy_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_entropy(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_kl_divergence(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_log_sigmoid(SEXP);
+RcppExport SEXP xentropy_fast_log1mexp(SEXP);
+RcppExport SEXP xentropy_fast_logdiffexp(SEXP, SEXP);
+RcppExport SEXP xentropy_fast_logit(SEXP);
+RcppExport SEXP xentropy_fast_loglik_bernoulli(SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_loglik_categorical(SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_loglik_multinomial(SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_logsumexp(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_mle_categorical(SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_sigmoid(SEXP);
+RcppExport SEXP xentropy_fast_sigmoid_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_sigmoid_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_softmax(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_softmax_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_fast_softplus(SEXP);
+RcppExport SEXP xentropy_fast_switch(SEXP);
 RcppExport SEXP xentropy_thread_count();
 
 static const R_CallMethodDef CallEntries[] = {
@@ -670,6 +694,30 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
+    {"xentropy_fast_binary_cross_entropy",        (DL_FUNC) &xentropy_fast_binary_cross_entropy,        5},
+    {"xentropy_fast_brier_score",                 (DL_FUNC) &xentropy_fast_brier_score,                 5},
+    {"xentropy_fast_calibration_error",           (DL_FUNC) &xentropy_fast_calibration_error,           8},
+    {"xentropy_fast_cross_entropy",               (DL_FUNC) &xentropy_fast_cross_entropy,               5},
+    {"xentropy_fast_cross_entropy_loss",          (DL_FUNC) &xentropy_fast_cross_entropy_loss,          6},
+    {"xentropy_fast_entropy",                     (DL_FUNC) &xentropy_fast_entropy,                     4},
+    {"xentropy_fast_kl_divergence",               (DL_FUNC) &xentropy_fast_kl_divergence,               5},
+    {"xentropy_fast_log_sigmoid",                 (DL_FUNC) &xentropy_fast_log_sigmoid,                 1},
+    {"xentropy_fast_log1mexp",                    (DL_FUNC) &xentropy_fast_log1mexp,                    1},
+    {"xentropy_fast_logdiffexp",                  (DL_FUNC) &xentropy_fast_logdiffexp,                  2},
+    {"xentropy_fast_logit",                       (DL_FUNC) &xentropy_fast_logit,                       1},
+    {"xentropy_fast_loglik_bernoulli",            (DL_FUNC) &xentropy_fast_loglik_bernoulli,            3},
+    {"xentropy_fast_loglik_categorical",          (DL_FUNC) &xentropy_fast_loglik_categorical,          3},
+    {"xentropy_fast_loglik_multinomial",          (DL_FUNC) &xentropy_fast_loglik_multinomial,          3},
+    {"xentropy_fast_logsumexp",                   (DL_FUNC) &xentropy_fast_logsumexp,                   4},
+    {"xentropy_fast_mle_categorical",             (DL_FUNC) &xentropy_fast_mle_categorical,             3},
+    {"xentropy_fast_sigmoid",                     (DL_FUNC) &xentropy_fast_sigmoid,                     1},
+    {"xentropy_fast_sigmoid_cross_entropy",       (DL_FUNC) &xentropy_fast_sigmoid_cross_entropy,       7},
+    {"xentropy_fast_sigmoid_focal_loss",          (DL_FUNC) &xentropy_fast_sigmoid_focal_loss,          8},
+    {"xentropy_fast_softmax",                     (DL_FUNC) &xentropy_fast_softmax,                     4},
+    {"xentropy_fast_softmax_cross_entropy",       (DL_FUNC) &xentropy_fast_softmax_cross_entropy,       8},
+    {"xentropy_fast_softmax_focal_loss",          (DL_FUNC) &xentropy_fast_softmax_focal_loss,          8},
+    {"xentropy_fast_softplus",                    (DL_FUNC) &xentropy_fast_softplus,                    1},
+    {"xentropy_fast_switch",                      (DL_FUNC) &xentropy_fast_switch,                      1},
     {"xentropy_thread_count",                     (DL_FUNC) &xentropy_thread_count,                     0},
     {NULL, NULL, 0}
 };

@@ -92,6 +92,28 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
   return flag_report(out, rep);
 }
 
+// One calibration error (norm 0 L1, 1 L2, 2 max) for the fast path of
+// calibration_error() (src/fast.cpp), without the per-bin table; `flagged`
+// says that an invalid value or a row not summing to 1 was found, for R to
+// report.
+double calibration_error_value(SEXP y, int offset, SEXP prob, bool binary, int bins,
+                               bool classwise, bool equal_mass, int norm, SEXP weights,
+                               bool na_rm, int nthreads, bool& flagged) {
+  const cal::predictions P = predictions_of(prob, binary);
+  const cal::targets t = targets_of(y, offset, binary, P.n);
+  cal::binning opt;
+  opt.bins = bins;
+  opt.classwise = classwise;
+  opt.equal_mass = equal_mass;
+  opt.na_rm = na_rm;
+  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
+  opt.nthreads = nthreads;
+  cal::report rep;
+  const cal::bin_sums s = cal::calibration_bins(t, P, opt, rep);
+  flagged = rep.values.get().found() || rep.sums.get().found();
+  return cal::calibration_error(s, static_cast<cal::norm>(norm));
+}
+
 // [[Rcpp::export(rng = false)]]
 SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights,
                       std::string reduction, bool na_rm, int nthreads) {

@@ -11,6 +11,10 @@
 
 namespace glue {
 
+// The thread count for a kernel call: the option `xentropy.threads` (or the
+// default), capped by the processors and OMP_THREAD_LIMIT (src/threads.cpp).
+int thread_count();
+
 // A matrix is nrow x ncol; a vector (or 1-d array) of length n is treated as
 // an n x 1 matrix: one column, one distribution.
 struct shape {

@@ -60,12 +60,14 @@ int resolve(SEXP v) {
 
 }  // namespace
 
-// The thread count the kernels are given (see above). A plain .Call routine,
-// not an Rcpp export, because every wrapper calls it.
-extern "C" SEXP xentropy_thread_count() {
+// The thread count the kernels are given (see above): for the glue, which
+// resolves it per call, and for R as a plain .Call routine.
+int glue::thread_count() {
   static SEXP option = Rf_install("xentropy.threads");
-  return Rf_ScalarInteger(resolve(Rf_GetOption1(option)));
+  return resolve(Rf_GetOption1(option));
 }
+
+extern "C" SEXP xentropy_thread_count() { return Rf_ScalarInteger(glue::thread_count()); }
 
 // Re-reads OMP_THREAD_LIMIT and the processor count; returns c(processors,
 // cap), the cap being what any thread count is lowered to.

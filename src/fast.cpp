@@ -1,0 +1,711 @@
+// Fast paths of the exported R functions (issue 11): one .Call per R call.
+//
+// Each xentropy_fast_<function>() takes the R function's arguments as the
+// user gave them and, in the plain case (unclassed doubles of the right
+// shapes, settings at valid values, no invalid value in the data, no warning
+// to give), computes the result exactly as the checking path does.
+// Otherwise it returns NULL and the R wrapper takes its checking path, which
+// coerces, builds the messages, names the argument and the user's call, and
+// gives warnings: so the accepted case costs one R closure call and one
+// .Call, and the checks here only decide "plain or not", never what to say.
+// tests/testthat/test-fast.R checks that both paths give identical results.
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "glue.h"
+#include "impl.h"
+#include "interrupt.h"
+
+namespace {
+
+using xentropy::index_t;
+
+SEXP sym(const char* name) { return Rf_install(name); }
+
+// An unclassed double vector, matrix or array.
+bool plain_double(SEXP x) { return TYPEOF(x) == REALSXP && !OBJECT(x); }
+
+// The number of dimensions (0 for a vector).
+int ndim(SEXP x) {
+  SEXP d = Rf_getAttrib(x, R_DimSymbol);
+  return Rf_isNull(d) ? 0 : static_cast<int>(XLENGTH(d));
+}
+
+index_t nrow(SEXP x) { return INTEGER(Rf_getAttrib(x, R_DimSymbol))[0]; }
+index_t ncol(SEXP x) { return INTEGER(Rf_getAttrib(x, R_DimSymbol))[1]; }
+
+bool same_dims(SEXP a, SEXP b) {
+  return ndim(a) == 2 && ndim(b) == 2 && nrow(a) == nrow(b) && ncol(a) == ncol(b);
+}
+
+// A single unclassed double or integer that is not NA, as a double.
+bool number(SEXP x, double& v) {
+  if (OBJECT(x) || XLENGTH(x) != 1) return false;
+  if (TYPEOF(x) == REALSXP) {
+    v = REAL(x)[0];
+  } else if (TYPEOF(x) == INTSXP && INTEGER(x)[0] != NA_INTEGER) {
+    v = INTEGER(x)[0];
+  } else {
+    return false;
+  }
+  return !std::isnan(v);
+}
+
+// A single unclassed double that is not NA (settings R checks with
+// is.double(), such as temperature and label_smoothing).
+bool double_setting(SEXP x, double& v) {
+  if (TYPEOF(x) != REALSXP || OBJECT(x) || XLENGTH(x) != 1) return false;
+  v = REAL(x)[0];
+  return !std::isnan(v);
+}
+
+// TRUE or FALSE.
+bool flag(SEXP x, bool& v) {
+  if (TYPEOF(x) != LGLSXP || XLENGTH(x) != 1 || LOGICAL(x)[0] == NA_LOGICAL) return false;
+  v = LOGICAL(x)[0] != 0;
+  return true;
+}
+
+// margin = 1 or 2 (0: anything else).
+int margin_of(SEXP m) {
+  double v;
+  if (!number(m, v)) return 0;
+  return v == 1 ? 1 : v == 2 ? 2 : 0;
+}
+
+// The cached CHARSXP of an ASCII string: R keeps one CHARSXP per string, so
+// strings are compared by pointer (kept for the session).
+SEXP cached(const char* s) {
+  SEXP c = Rf_mkChar(s);
+  R_PreserveObject(c);
+  return c;
+}
+
+// A choice among `choices` (n CHARSXPs): the default (the whole vector, no
+// attributes) gives 0, one of them its index; -1 otherwise.
+int option_of(SEXP x, const SEXP* choices, int n) {
+  if (TYPEOF(x) != STRSXP || ATTRIB(x) != R_NilValue) return -1;
+  if (XLENGTH(x) == n) {
+    for (int i = 0; i < n; ++i) {
+      if (STRING_ELT(x, i) != choices[i]) return -1;
+    }
+    return 0;
+  }
+  if (XLENGTH(x) != 1) return -1;
+  for (int i = 0; i < n; ++i) {
+    if (STRING_ELT(x, 0) == choices[i]) return i;
+  }
+  return -1;
+}
+
+// `reduction`: the default c("mean", "sum", "none") (meaning "mean"), one of
+// the three, or NULL for "sum" (the log-likelihoods, which have no argument).
+bool reduction_of(SEXP r, std::string& out) {
+  static const char* const names[] = {"mean", "sum", "none"};
+  static const SEXP choices[] = {cached(names[0]), cached(names[1]), cached(names[2])};
+  const int i = r == R_NilValue ? 1 : option_of(r, choices, 3);
+  if (i < 0) return false;
+  out = names[i];
+  return true;
+}
+
+// NULL, or n unclassed doubles that are non-negative and finite.
+bool weights_ok(SEXP w, index_t n) {
+  if (Rf_isNull(w)) return true;
+  if (!plain_double(w) || XLENGTH(w) != n) return false;
+  const double* v = REAL(w);
+  for (index_t i = 0; i < n; ++i) {
+    if (!(v[i] >= 0 && v[i] < HUGE_VAL)) return false;
+  }
+  return true;
+}
+
+// Whether a glue function flagged a value for R to report.
+bool flagged(SEXP out) {
+  static SEXP invalid = sym("xentropy_invalid");
+  return Rf_getAttrib(out, invalid) != R_NilValue;
+}
+
+// Whether `out` has a NaN where the input `x` (recycled) has none: R warns
+// "NaNs produced" then.
+bool new_nan(SEXP out, SEXP x) {
+  const double* o = REAL(out);
+  const index_t n = XLENGTH(out);
+  bool any = false;
+  for (index_t i = 0; i < n; ++i) any |= std::isnan(o[i]);
+  if (!any) return false;
+  const double* v = REAL(x);
+  const index_t nx = XLENGTH(x);
+  for (index_t i = 0; i < n; ++i) {
+    if (std::isnan(o[i]) && !std::isnan(v[i % nx])) return true;
+  }
+  return false;
+}
+
+SEXP rownames_of(SEXP x) {
+  SEXP dn = Rf_getAttrib(x, R_DimNamesSymbol);
+  return Rf_isNull(dn) ? R_NilValue : VECTOR_ELT(dn, 0);
+}
+
+// out with names `nm` (out is a fresh result; NULL names leave it as is).
+SEXP named(SEXP out, SEXP nm) {
+  if (!Rf_isNull(nm)) {
+    PROTECT(out);
+    Rf_setAttrib(out, R_NamesSymbol, nm);
+    UNPROTECT(1);
+  }
+  return out;
+}
+
+// Runs f(), turning C++ exceptions (an interrupt, a failed allocation) into
+// R's interrupt or error after the handler has finished, as the
+// Rcpp-generated entry points do (no R jump leaves a catch block).
+// For the tests (xentropy_fast_switch()): whether the fast paths are on, and
+// how many calls they have answered.
+bool enabled = true;
+double answered = 0;
+
+template <class F>
+SEXP guarded(F f) {
+  if (!enabled) return R_NilValue;
+  static char message[512];
+  bool interrupted = false;
+  try {
+    SEXP out = f();
+    if (out != R_NilValue) ++answered;
+    return out;
+  } catch (Rcpp::internal::InterruptedException&) {
+    interrupted = true;
+  } catch (std::exception& e) {
+    std::snprintf(message, sizeof message, "%s", e.what());
+  }
+  if (interrupted) Rf_onintr();
+  Rf_error("%s", message);
+  return R_NilValue;
+}
+
+// ---- link functions and normalisers ---------------------------------------
+
+using elementwise_fn = SEXP (*)(SEXP, int);
+
+SEXP link(elementwise_fn f, SEXP x, bool warns) {
+  if (!plain_double(x)) return R_NilValue;
+  SEXP out = PROTECT(f(x, glue::thread_count()));
+  const bool slow = warns && new_nan(out, x);
+  UNPROTECT(1);
+  return slow ? R_NilValue : out;
+}
+
+// ---- categorical and binary losses ----------------------------------------
+
+// The plain case of a categorical loss: n x K predictions (an unclassed
+// double matrix), labels (integer or double, one per row) or a target
+// matrix of the predictions' shape, weights, a reduction and na.rm.
+struct categorical_call {
+  std::string reduction;
+  bool na_rm = false;
+};
+
+bool categorical_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
+                       categorical_call& a) {
+  if (!plain_double(pred) || ndim(pred) != 2 || OBJECT(y)) return false;
+  const index_t n = nrow(pred);
+  const int dy = ndim(y);
+  if (dy == 0) {
+    if ((TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || XLENGTH(y) != n) return false;
+  } else if (TYPEOF(y) != REALSXP || !same_dims(y, pred)) {
+    return false;
+  }
+  return weights_ok(weights, n) && reduction_of(reduction, a.reduction) &&
+         flag(na_rm, a.na_rm);
+}
+
+// NULL, or one non-negative finite double per column of pred, unnamed or
+// with pred unnamed (named weights are matched to column names in R).
+bool class_weights_ok(SEXP cw, SEXP pred) {
+  if (Rf_isNull(cw)) return true;
+  if (!plain_double(cw) || ndim(cw) != 0 || XLENGTH(cw) != ncol(pred)) return false;
+  if (!Rf_isNull(Rf_getAttrib(cw, R_NamesSymbol))) {
+    SEXP dn = Rf_getAttrib(pred, R_DimNamesSymbol);
+    if (!Rf_isNull(dn) && !Rf_isNull(VECTOR_ELT(dn, 1))) return false;
+  }
+  const double* v = REAL(cw);
+  for (index_t k = 0; k < XLENGTH(cw); ++k) {
+    if (!(v[k] >= 0 && v[k] < HUGE_VAL)) return false;
+  }
+  return true;
+}
+
+// A loss value (or per-observation losses, named by the rows of pred), or
+// NULL when the kernel flagged an invalid value.
+SEXP categorical_result(SEXP out, SEXP pred, const categorical_call& a, bool name) {
+  if (flagged(out)) return R_NilValue;
+  return name && a.reduction == "none" ? named(out, rownames_of(pred)) : out;
+}
+
+struct binary_call {
+  std::string reduction;
+  bool na_rm = false;
+};
+
+// The plain case of a binary loss: 0/1, logical or probability targets
+// (unclassed), predictions as unclassed doubles (one per target, or one for
+// all when `shared`), weights, reduction, na.rm.
+bool binary_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
+                  bool shared, binary_call& a) {
+  if ((TYPEOF(y) != REALSXP && TYPEOF(y) != INTSXP && TYPEOF(y) != LGLSXP) || OBJECT(y))
+    return false;
+  if (!plain_double(pred)) return false;
+  const index_t n = XLENGTH(y);
+  if (XLENGTH(pred) != n && !(shared && XLENGTH(pred) == 1)) return false;
+  return weights_ok(weights, n) && reduction_of(reduction, a.reduction) &&
+         flag(na_rm, a.na_rm);
+}
+
+// Per-observation losses are named by y, else by the predictions when there
+// is one per observation.
+SEXP binary_result(SEXP out, SEXP y, SEXP pred, const binary_call& a, bool name) {
+  if (flagged(out)) return R_NilValue;
+  if (!name || a.reduction != "none") return out;
+  SEXP nm = Rf_getAttrib(y, R_NamesSymbol);
+  if (Rf_isNull(nm) && XLENGTH(pred) == XLENGTH(y)) nm = Rf_getAttrib(pred, R_NamesSymbol);
+  return named(out, nm);
+}
+
+bool pos_weight_ok(SEXP pw, double& v) { return double_setting(pw, v) && v > 0 && v < HUGE_VAL; }
+
+bool gamma_ok(SEXP g, double& v) { return number(g, v) && v >= 0 && v < HUGE_VAL; }
+
+// alpha: NULL (`none`) or a number in [0, 1].
+bool alpha_ok(SEXP a, double none, double& v) {
+  if (Rf_isNull(a)) {
+    v = none;
+    return true;
+  }
+  return number(a, v) && v >= 0 && v <= 1;
+}
+
+// ---- calibration ----------------------------------------------------------
+
+// Predictions and targets as calibration_inputs() takes them in the plain
+// case: a vector of P(class 2) with 0/1, logical or probability targets of
+// its length, or an n x K matrix with labels or a target matrix. Sets
+// `binary` and the number of observations.
+bool calibration_plain(SEXP y, SEXP prob, bool& binary, index_t& n) {
+  if (!plain_double(prob) || OBJECT(y)) return false;
+  const int d = ndim(prob);
+  if (d == 0) {
+    binary = true;
+    n = XLENGTH(prob);
+    return (TYPEOF(y) == REALSXP || TYPEOF(y) == INTSXP || TYPEOF(y) == LGLSXP) &&
+           XLENGTH(y) == n;
+  }
+  if (d != 2) return false;
+  binary = false;
+  n = nrow(prob);
+  if (ndim(y) == 0) return (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP) && XLENGTH(y) == n;
+  return TYPEOF(y) == REALSXP && same_dims(y, prob);
+}
+
+// ---- information measures -------------------------------------------------
+
+// entropy(p) (q NULL), cross_entropy(p, q), kl_divergence(p, q) of one
+// distribution (vectors of equal length; matrices take the checking path).
+enum class measure { entropy, cross_entropy, kl_divergence };
+
+SEXP information(measure m, SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) {
+  const bool two = m != measure::entropy;
+  if (!plain_double(p) || ndim(p) != 0) return R_NilValue;
+  if (two && (!plain_double(q) || ndim(q) != 0 || XLENGTH(q) != XLENGTH(p)))
+    return R_NilValue;
+  double b;
+  bool rm;
+  if (!double_setting(base, b) || !(b > 0) || b == HUGE_VAL || b == 1 ||
+      margin_of(margin) == 0 || !flag(na_rm, rm)) {
+    return R_NilValue;
+  }
+  xentropy::measure_shape s;
+  s.nobs = 1;
+  s.nclass = XLENGTH(p);
+  s.contiguous = true;
+  xentropy::measure_options opt;
+  opt.log_base = std::log(b);
+  opt.na_rm = rm;
+  opt.nthreads = glue::thread_count();
+  const xentropy::view pv{REAL(p), 0, 1};
+  const xentropy::view qv{two ? REAL(q) : nullptr, 0, two ? 1 : 0};
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 1));
+  xentropy::first_invalid bad;
+  glue::interruptible([&] {
+    switch (m) {
+      case measure::entropy: xentropy::entropy(pv, s, REAL(out), opt, bad); break;
+      case measure::cross_entropy: xentropy::cross_entropy(pv, qv, s, REAL(out), opt, bad); break;
+      case measure::kl_divergence: xentropy::kl_divergence(pv, qv, s, REAL(out), opt, bad); break;
+    }
+  });
+  UNPROTECT(1);
+  return bad.where() >= 0 ? R_NilValue : out;
+}
+
+}  // namespace
+
+// ---- entry points (registered from R's .Call uses by compileAttributes) ----
+
+extern "C" {
+
+// For the tests: turns the fast paths on or off (`on` TRUE / FALSE; NA
+// leaves them) and returns c(on before the call, calls answered so far).
+SEXP xentropy_fast_switch(SEXP on) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = enabled ? 1 : 0;
+  REAL(out)[1] = answered;
+  if (TYPEOF(on) == LGLSXP && XLENGTH(on) == 1 && LOGICAL(on)[0] != NA_LOGICAL)
+    enabled = LOGICAL(on)[0] != 0;
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP xentropy_fast_sigmoid(SEXP x) {
+  return guarded([&] { return link(sigmoid_impl, x, false); });
+}
+
+SEXP xentropy_fast_logit(SEXP p) {
+  return guarded([&] { return link(logit_impl, p, true); });
+}
+
+SEXP xentropy_fast_log_sigmoid(SEXP x) {
+  return guarded([&] { return link(log_sigmoid_impl, x, false); });
+}
+
+SEXP xentropy_fast_softplus(SEXP x) {
+  return guarded([&] { return link(softplus_impl, x, false); });
+}
+
+SEXP xentropy_fast_log1mexp(SEXP x) {
+  return guarded([&] { return link(log1mexp_impl, x, true); });
+}
+
+SEXP xentropy_fast_logdiffexp(SEXP a, SEXP b) {
+  return guarded([&]() -> SEXP {
+    if (!plain_double(a) || !plain_double(b)) return R_NilValue;
+    const index_t la = XLENGTH(a), lb = XLENGTH(b);
+    if (la > 0 && lb > 0 && (la > lb ? la % lb : lb % la) != 0) return R_NilValue;
+    SEXP out = PROTECT(logdiffexp_impl(a, b, glue::thread_count()));
+    // a NaN where neither a nor b is NaN (a < b): the checking path warns
+    const double *o = REAL(out), *va = REAL(a), *vb = REAL(b);
+    bool any = false;
+    for (index_t i = 0; i < XLENGTH(out); ++i) any |= std::isnan(o[i]);
+    for (index_t i = 0; any && i < XLENGTH(out); ++i) {
+      if (std::isnan(o[i]) && !std::isnan(va[i % la]) && !std::isnan(vb[i % lb])) {
+        UNPROTECT(1);
+        return R_NilValue;
+      }
+    }
+    UNPROTECT(1);
+    return out;
+  });
+}
+
+SEXP xentropy_fast_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    const int d = ndim(x);
+    const int m = margin_of(margin);
+    bool rm;
+    if (!plain_double(x) || d > 2 || m == 0 || !flag(na_rm, rm)) return R_NilValue;
+    SEXP dn = Rf_getAttrib(x, R_DimNamesSymbol);
+    if (d != 2 && !Rf_isNull(dn)) return R_NilValue;
+    SEXP out;
+    if (Rf_isNull(weights)) {
+      out = logsumexp_impl(x, m, rm, glue::thread_count());
+    } else {
+      if (!plain_double(weights)) return R_NilValue;
+      bool per_class;
+      if (d == 2) {
+        const index_t n_class = m == 1 ? ncol(x) : nrow(x);
+        if (same_dims(weights, x)) {
+          per_class = false;
+        } else if (ndim(weights) == 0 && XLENGTH(weights) == n_class) {
+          per_class = true;
+        } else {
+          return R_NilValue;
+        }
+      } else {
+        if (XLENGTH(weights) != XLENGTH(x)) return R_NilValue;
+        per_class = true;
+      }
+      const double* w = REAL(weights);
+      for (index_t i = 0; i < XLENGTH(weights); ++i) {
+        if (w[i] < 0 || std::isinf(w[i])) return R_NilValue;
+      }
+      out = logsumexp_weighted_impl(x, weights, per_class, m, rm, glue::thread_count());
+    }
+    return Rf_isNull(dn) ? out : named(out, VECTOR_ELT(dn, m - 1));
+  });
+}
+
+SEXP xentropy_fast_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP log_output) {
+  return guarded([&]() -> SEXP {
+    const int m = margin_of(margin);
+    double t;
+    if (!plain_double(x) || ndim(x) > 2 || m == 0 || !double_setting(temperature, t) ||
+        !(t > 0) || t == HUGE_VAL) {
+      return R_NilValue;
+    }
+    return softmax_impl(x, m, t, LOGICAL(log_output)[0] != 0, glue::thread_count());
+  });
+}
+
+SEXP xentropy_fast_entropy(SEXP p, SEXP base, SEXP margin, SEXP na_rm) {
+  return guarded([&] { return information(measure::entropy, p, R_NilValue, base, margin, na_rm); });
+}
+
+SEXP xentropy_fast_cross_entropy(SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) {
+  return guarded([&] { return information(measure::cross_entropy, p, q, base, margin, na_rm); });
+}
+
+SEXP xentropy_fast_kl_divergence(SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) {
+  return guarded([&] { return information(measure::kl_divergence, p, q, base, margin, na_rm); });
+}
+
+SEXP xentropy_fast_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    binary_call a;
+    if (!binary_plain(y, prob, R_NilValue, R_NilValue, na_rm, true, a))
+      return R_NilValue;
+    SEXP out = binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
+                                         glue::thread_count());
+    if (flagged(out)) return R_NilValue;
+    REAL(out)[0] = -REAL(out)[0];
+    return out;
+  });
+}
+
+SEXP xentropy_fast_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    bool rm;
+    if (!flag(na_rm, rm) || !plain_double(prob)) return R_NilValue;
+    SEXP out;
+    if (ndim(prob) == 0) {
+      // one distribution for every observation: labels read in place
+      if ((TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || OBJECT(y) || ndim(y) != 0)
+        return R_NilValue;
+      out = loglik_categorical_impl(y, prob, rm, glue::thread_count());
+      return flagged(out) ? R_NilValue : out;
+    }
+    categorical_call a;
+    if (!categorical_plain(y, prob, R_NilValue, R_NilValue, na_rm, a))
+      return R_NilValue;
+    out = cross_entropy_loss_impl(y, prob, R_NilValue, R_NilValue, "sum", rm,
+                                  glue::thread_count());
+    if (flagged(out)) return R_NilValue;
+    REAL(out)[0] = -REAL(out)[0];
+    return out;
+  });
+}
+
+SEXP xentropy_fast_loglik_multinomial(SEXP counts, SEXP prob, SEXP full) {
+  return guarded([&]() -> SEXP {
+    bool f;
+    if (!plain_double(counts) || ndim(counts) != 0 || !plain_double(prob) ||
+        ndim(prob) != 0 || XLENGTH(counts) != XLENGTH(prob) || !flag(full, f)) {
+      return R_NilValue;
+    }
+    // one distribution: the layout measure_layout() gives two vectors
+    Rcpp::NumericVector layout = Rcpp::NumericVector::create(
+        1, static_cast<double>(XLENGTH(prob)), 0, 1, 0, 1, 1);
+    SEXP out = multinomial_impl(counts, prob, layout, f);
+    static SEXP zero_total = sym("xentropy_zero_total");
+    if (flagged(out) || Rf_getAttrib(out, zero_total) != R_NilValue) return R_NilValue;
+    return out;
+  });
+}
+
+SEXP xentropy_fast_mle_categorical(SEXP y, SEXP K, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    if ((TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || OBJECT(y) || ndim(y) != 0 ||
+        XLENGTH(y) == 0) {
+      return R_NilValue;
+    }
+    bool rm;
+    if (!flag(na_rm, rm)) return R_NilValue;
+    double k = 0;
+    if (!Rf_isNull(K) && !(number(K, k) && k >= 0 && k == std::floor(k) && k < 1e9))
+      return R_NilValue;
+    SEXP counts = PROTECT(label_counts_impl(y));
+    static SEXP n_na = sym("n_na");
+    if (flagged(counts) || Rf_asReal(Rf_getAttrib(counts, n_na)) != 0) {
+      UNPROTECT(1);
+      return R_NilValue;
+    }
+    const index_t largest = XLENGTH(counts);
+    const index_t nk = Rf_isNull(K) ? largest : static_cast<index_t>(k);
+    if (nk < largest) {
+      UNPROTECT(1);
+      return R_NilValue;
+    }
+    const double n = static_cast<double>(XLENGTH(y));
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, nk));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, nk));
+    const double* c = REAL(counts);
+    double* o = REAL(out);
+    char buf[32];
+    for (index_t j = 0; j < nk; ++j) {
+      o[j] = (j < largest ? c[j] : 0.0) / n;
+      std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(j + 1));
+      SET_STRING_ELT(names, j, Rf_mkChar(buf));
+    }
+    Rf_setAttrib(out, R_NamesSymbol, names);
+    UNPROTECT(3);
+    return out;
+  });
+}
+
+SEXP xentropy_fast_cross_entropy_loss(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
+                                      SEXP na_rm, SEXP class_weights) {
+  return guarded([&]() -> SEXP {
+    categorical_call a;
+    if (!categorical_plain(y, prob, weights, reduction, na_rm, a) ||
+        !class_weights_ok(class_weights, prob)) {
+      return R_NilValue;
+    }
+    SEXP out = cross_entropy_loss_impl(y, prob, weights, class_weights, a.reduction,
+                                       a.na_rm, glue::thread_count());
+    return categorical_result(out, prob, a, true);
+  });
+}
+
+SEXP xentropy_fast_softmax_cross_entropy(SEXP y, SEXP logits, SEXP weights,
+                                         SEXP reduction, SEXP na_rm,
+                                         SEXP label_smoothing, SEXP class_weights,
+                                         SEXP gradient) {
+  return guarded([&]() -> SEXP {
+    categorical_call a;
+    double eps;
+    if (!categorical_plain(y, logits, weights, reduction, na_rm, a) ||
+        !class_weights_ok(class_weights, logits) ||
+        !double_setting(label_smoothing, eps) || !(eps >= 0 && eps <= 1)) {
+      return R_NilValue;
+    }
+    const bool grad = LOGICAL(gradient)[0] != 0;
+    SEXP out = grad ? softmax_cross_entropy_grad_impl(y, logits, weights, class_weights,
+                                                      a.reduction, a.na_rm, eps,
+                                                      glue::thread_count())
+                    : softmax_cross_entropy_impl(y, logits, weights, class_weights,
+                                                 a.reduction, a.na_rm, eps,
+                                                 glue::thread_count());
+    return categorical_result(out, logits, a, !grad);
+  });
+}
+
+SEXP xentropy_fast_softmax_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                      SEXP na_rm, SEXP gamma, SEXP alpha, SEXP gradient) {
+  return guarded([&]() -> SEXP {
+    categorical_call a;
+    double g, al;
+    if (!categorical_plain(y, logits, weights, reduction, na_rm, a) || !gamma_ok(gamma, g) ||
+        !alpha_ok(alpha, 1, al)) {
+      return R_NilValue;
+    }
+    const bool grad = LOGICAL(gradient)[0] != 0;
+    SEXP out = grad ? softmax_focal_loss_grad_impl(y, logits, weights, a.reduction, a.na_rm,
+                                                   g, al, glue::thread_count())
+                    : softmax_focal_loss_impl(y, logits, weights, a.reduction, a.na_rm, g,
+                                              al, glue::thread_count());
+    return categorical_result(out, logits, a, !grad);
+  });
+}
+
+SEXP xentropy_fast_binary_cross_entropy(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
+                                        SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    binary_call a;
+    if (!binary_plain(y, prob, weights, reduction, na_rm, true, a)) return R_NilValue;
+    SEXP out = binary_cross_entropy_impl(y, 0, prob, weights, a.reduction, a.na_rm,
+                                         glue::thread_count());
+    return binary_result(out, y, prob, a, true);
+  });
+}
+
+SEXP xentropy_fast_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights,
+                                         SEXP reduction, SEXP na_rm, SEXP pos_weight,
+                                         SEXP gradient) {
+  return guarded([&]() -> SEXP {
+    binary_call a;
+    double pw;
+    if (!binary_plain(y, logits, weights, reduction, na_rm, false, a) ||
+        !pos_weight_ok(pos_weight, pw)) {
+      return R_NilValue;
+    }
+    const bool grad = LOGICAL(gradient)[0] != 0;
+    SEXP out = grad ? sigmoid_cross_entropy_grad_impl(y, 0, logits, weights, a.reduction,
+                                                      a.na_rm, pw, glue::thread_count())
+                    : sigmoid_cross_entropy_impl(y, 0, logits, weights, a.reduction,
+                                                 a.na_rm, pw, glue::thread_count());
+    return binary_result(out, y, logits, a, !grad);
+  });
+}
+
+SEXP xentropy_fast_sigmoid_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                      SEXP na_rm, SEXP gamma, SEXP alpha, SEXP gradient) {
+  return guarded([&]() -> SEXP {
+    binary_call a;
+    double g, al;
+    if (!binary_plain(y, logits, weights, reduction, na_rm, false, a) ||
+        !gamma_ok(gamma, g) || !alpha_ok(alpha, -1, al)) {
+      return R_NilValue;
+    }
+    const bool grad = LOGICAL(gradient)[0] != 0;
+    SEXP out = grad ? sigmoid_focal_loss_grad_impl(y, 0, logits, weights, a.reduction,
+                                                   a.na_rm, g, al, glue::thread_count())
+                    : sigmoid_focal_loss_impl(y, 0, logits, weights, a.reduction, a.na_rm,
+                                              g, al, glue::thread_count());
+    return binary_result(out, y, logits, a, !grad);
+  });
+}
+
+SEXP xentropy_fast_brier_score(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
+                               SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    bool binary, rm;
+    index_t n;
+    std::string red;
+    if (!calibration_plain(y, prob, binary, n) || !weights_ok(weights, n) ||
+        !reduction_of(reduction, red) || !flag(na_rm, rm)) {
+      return R_NilValue;
+    }
+    SEXP out = brier_score_impl(y, 0, prob, binary, weights, red, rm, glue::thread_count());
+    static SEXP bad_sum = sym("xentropy_bad_sum");
+    if (flagged(out) || Rf_getAttrib(out, bad_sum) != R_NilValue) return R_NilValue;
+    if (red != "none") return out;
+    return named(out, binary ? Rf_getAttrib(prob, R_NamesSymbol) : rownames_of(prob));
+  });
+}
+
+SEXP xentropy_fast_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type,
+                                     SEXP binning, SEXP norm, SEXP weights, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    static const SEXP types[] = {cached("top-label"), cached("classwise")};
+    static const SEXP binnings[] = {cached("equal-width"), cached("equal-mass")};
+    static const SEXP norms[] = {cached("l1"), cached("l2"), cached("max")};
+    const int ty = option_of(type, types, 2), bi = option_of(binning, binnings, 2),
+              no = option_of(norm, norms, 3);
+    bool binary, rm;
+    index_t n;
+    double b;
+    if (ty < 0 || bi < 0 || no < 0 || !number(bins, b) || !(b >= 1 && b <= INT_MAX) ||
+        b != std::floor(b) || !calibration_plain(y, prob, binary, n) ||
+        !weights_ok(weights, n) || !flag(na_rm, rm)) {
+      return R_NilValue;
+    }
+    bool bad = false;
+    const double value = calibration_error_value(y, 0, prob, binary, static_cast<int>(b),
+                                                 ty == 1, bi == 1, no, weights, rm,
+                                                 glue::thread_count(), bad);
+    return bad ? R_NilValue : Rf_ScalarReal(value);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,210 @@
+# The one-.Call fast paths (src/fast.cpp) answer the plain case of each
+# exported function and hand everything else to the checking path in R. The
+# two must agree exactly: same values, names and attributes, same warnings,
+# same errors. Each case below is run with the fast paths on and off.
+
+fast_paths <- xentropy:::fast_paths
+
+# value (or error message and class) and warnings of evaluating `e`
+outcome <- function(e, env) {
+  warnings <- character()
+  value <- withCallingHandlers(
+    tryCatch(eval(e, env), error = function(err) {
+      list(error = conditionMessage(err), class = class(err))
+    }),
+    warning = function(w) {
+      warnings <<- c(warnings, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
+  list(value = value, warnings = warnings)
+}
+
+# `expr` (whose inputs must not change between runs) gives the identical outcome on both paths; `fast` says whether the
+# fast path must have answered it (the plain case) or declined it.
+expect_same_paths <- function(expr, fast = TRUE) {
+  e <- substitute(expr)
+  env <- parent.frame()
+  before <- fast_paths()[2]
+  on_fast <- outcome(e, env)
+  answered <- fast_paths()[2] - before
+  fast_paths(FALSE)
+  on.exit(fast_paths(TRUE))
+  on_slow <- outcome(e, env)
+  expect_identical(on_fast, on_slow, label = deparse(e))
+  if (fast) {
+    expect_true(answered >= 1, label = paste("fast path taken for", deparse(e)))
+  } else {
+    expect_equal(answered, 0, label = paste("fast path declined for", deparse(e)))
+  }
+}
+
+set.seed(11)
+Z <- matrix(rnorm(30), 10, 3, dimnames = list(letters[1:10], c("a", "b", "c")))
+P <- softmax(Z)
+lab <- rep(1:3, length.out = 10)
+labd <- as.double(lab)
+Tm <- P[10:1, ]
+w <- runif(10)
+y01 <- rep(c(0, 1), 5)
+x <- c(u = -3, v = 0.5, w = 40)
+M <- matrix(runif(6), 2)
+A <- array(runif(8), c(2, 2, 2))
+
+test_that("link functions and normalisers agree on both paths", {
+  for (f in list(sigmoid, log_sigmoid, softplus)) {
+    expect_same_paths(f(x))
+    expect_same_paths(f(c(0.2, NA, NaN, 1, 0, -Inf, Inf, 1e10, -1e10)))
+  }
+  expect_same_paths(logit(c(a = 0.3, b = 1e-300, c = 1)))
+  expect_same_paths(logit(c(0.2, NA, NaN, 1, 0)))
+  expect_same_paths(log1mexp(c(a = 0.3, b = 1e-300, c = 1e10)))
+  expect_same_paths(log1mexp(c(0.2, NA, NaN, 0, Inf)))
+  for (f in list(sigmoid, logit, log_sigmoid, softplus, log1mexp)) {
+    expect_same_paths(f(M))
+    expect_same_paths(f(A))
+    expect_same_paths(f(numeric(0)))
+    expect_same_paths(f(1:3), fast = FALSE)
+    expect_same_paths(f(TRUE), fast = FALSE)
+    expect_same_paths(f(I(0.3)), fast = FALSE)
+    expect_same_paths(f("a"), fast = FALSE)
+  }
+  # a warning for NaNs produced takes the checking path
+  expect_same_paths(logit(c(0.5, 2)), fast = FALSE)
+  expect_same_paths(log1mexp(c(1, -1)), fast = FALSE)
+  expect_same_paths(logdiffexp(c(a = 3, b = 2), 1))
+  expect_same_paths(logdiffexp(3, c(1, 2, NA, NaN, 3, -Inf)))
+  expect_same_paths(logdiffexp(1, 2), fast = FALSE)
+  expect_same_paths(logdiffexp(1:3, 1), fast = FALSE)
+  expect_same_paths(logdiffexp(c(1, 2, 3), c(0, 1)), fast = FALSE)
+
+  for (m in list(1, 2, 1L, 2L)) {
+    expect_same_paths(logsumexp(Z, margin = m))
+    expect_same_paths(softmax(Z, margin = m, temperature = 0.5))
+    expect_same_paths(log_softmax(Z, margin = m))
+    expect_same_paths(logsumexp(Z, margin = m, weights = if (m == 1) w[1:3] else w))
+    expect_same_paths(logsumexp(Z, margin = m, weights = abs(Z)))
+  }
+  expect_same_paths(logsumexp(x))
+  expect_same_paths(logsumexp(x, weights = c(1, 0, 2)))
+  expect_same_paths(logsumexp(c(1, NA, 3), na.rm = TRUE))
+  expect_same_paths(logsumexp(unname(Z)))
+  expect_same_paths(logsumexp(Z, weights = c(1, -1, 1)), fast = FALSE)
+  expect_same_paths(logsumexp(Z, weights = c(1, Inf, 1)), fast = FALSE)
+  expect_same_paths(logsumexp(Z, weights = 1:3), fast = FALSE)
+  expect_same_paths(logsumexp(Z, weights = w[1:4]), fast = FALSE)
+  expect_same_paths(logsumexp(Z, margin = 3), fast = FALSE)
+  expect_same_paths(logsumexp(Z, na.rm = NA), fast = FALSE)
+  expect_same_paths(softmax(x, temperature = 0), fast = FALSE)
+  expect_same_paths(softmax(x, temperature = 2L), fast = FALSE)
+  expect_same_paths(softmax(data.frame(a = 1)), fast = FALSE)
+})
+
+test_that("information measures and likelihoods agree on both paths", {
+  p <- c(0.2, 0.3, 0.5)
+  q <- c(0.25, 0.25, 0.5)
+  expect_same_paths(entropy(p))
+  expect_same_paths(entropy(p, base = 2))
+  expect_same_paths(entropy(c(0.5, NA, 0.5), na.rm = TRUE))
+  expect_same_paths(cross_entropy(p, q))
+  expect_same_paths(kl_divergence(p, q, base = 10))
+  expect_same_paths(kl_divergence(c(a = 0.5, b = 0.5), c(0.5, 0.5)))
+  expect_same_paths(entropy(c(0.5, 1.5)), fast = FALSE)
+  expect_same_paths(cross_entropy(p, c(0.5, 0.5)), fast = FALSE)
+  expect_same_paths(entropy(P), fast = FALSE)
+  expect_same_paths(entropy(p, base = 1), fast = FALSE)
+  expect_same_paths(entropy(p, base = 2L), fast = FALSE)
+
+  expect_same_paths(loglik_bernoulli(y01, rep(0.3, 10)))
+  expect_same_paths(loglik_bernoulli(c(TRUE, FALSE), 0.3))
+  expect_same_paths(loglik_bernoulli(c(1L, NA), c(0.2, 0.4), na.rm = TRUE))
+  expect_same_paths(loglik_bernoulli(c(1, 2), 0.3), fast = FALSE)
+  expect_same_paths(loglik_bernoulli(factor(c("a", "b")), 0.3), fast = FALSE)
+  expect_same_paths(loglik_categorical(lab, P))
+  expect_same_paths(loglik_categorical(labd, P))
+  expect_same_paths(loglik_categorical(Tm, P))
+  expect_same_paths(loglik_categorical(lab, c(0.2, 0.3, 0.5)))
+  expect_same_paths(loglik_categorical(seq_len(3), c(0.2, 0.3, 0.5)))
+  expect_same_paths(loglik_categorical(c(lab[-1], 4L), P), fast = FALSE)
+  expect_same_paths(loglik_categorical(factor(lab), P), fast = FALSE)
+  expect_same_paths(loglik_multinomial(c(3, 5, 2), p))
+  expect_same_paths(loglik_multinomial(c(3, 5, 2), p, full = FALSE))
+  expect_same_paths(loglik_multinomial(c(3, 5, 2), c(2, 3, 5)))
+  expect_same_paths(loglik_multinomial(c(3L, 5L, 2L), p), fast = FALSE)
+  expect_same_paths(loglik_multinomial(c(3, 5, 2.5), p), fast = FALSE)
+  expect_same_paths(loglik_multinomial(c(3, 5, 2), c(0, 0, 0)), fast = FALSE)
+  expect_same_paths(mle_categorical(lab))
+  expect_same_paths(mle_categorical(labd, K = 5))
+  expect_same_paths(mle_categorical(c(2L, 2L)))
+  expect_same_paths(mle_categorical(c(1L, NA)), fast = FALSE)
+  expect_same_paths(mle_categorical(c(1L, NA), na.rm = TRUE), fast = FALSE)
+  expect_same_paths(mle_categorical(c(1, 2.5)), fast = FALSE)
+  expect_same_paths(mle_categorical(lab, K = 2), fast = FALSE)
+  expect_same_paths(mle_categorical(factor(lab)), fast = FALSE)
+  expect_same_paths(mle_categorical(integer(0)), fast = FALSE)
+})
+
+test_that("losses agree on both paths", {
+  reds <- list(c("mean", "sum", "none"), "mean", "sum", "none")
+  for (r in reds) {
+    expect_same_paths(cross_entropy_loss(lab, P, reduction = r))
+    expect_same_paths(cross_entropy_loss(Tm, P, weights = w, reduction = r,
+                                         class_weights = c(1, 2, 0.5)))
+    expect_same_paths(softmax_cross_entropy(labd, Z, reduction = r, label_smoothing = 0.1))
+    expect_same_paths(softmax_cross_entropy_grad(lab, Z, weights = w, reduction = r))
+    expect_same_paths(softmax_focal_loss(lab, Z, reduction = r, gamma = 1, alpha = 0.25))
+    expect_same_paths(softmax_focal_loss_grad(lab, Z, reduction = r))
+    expect_same_paths(binary_cross_entropy(y01, P[, 1], weights = w, reduction = r))
+    expect_same_paths(binary_cross_entropy(setNames(y01, letters[1:10]), 0.3, reduction = r))
+    expect_same_paths(sigmoid_cross_entropy(y01 == 1, Z[, 1], reduction = r, pos_weight = 2))
+    expect_same_paths(sigmoid_cross_entropy_grad(as.integer(y01), Z[, 1], reduction = r))
+    expect_same_paths(sigmoid_focal_loss(y01, Z[, 1], reduction = r, alpha = 0.25))
+    expect_same_paths(sigmoid_focal_loss_grad(y01, Z[, 1], reduction = r, gamma = 0))
+    expect_same_paths(brier_score(lab, P, reduction = r))
+    expect_same_paths(brier_score(y01, P[, 1], weights = w, reduction = r))
+  }
+  # the checking path: coercions, matching, invalid values, bad settings
+  expect_same_paths(cross_entropy_loss(factor(lab), P), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, class_weights = c(a = 1, b = 2, c = 3)),
+                    fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, weights = 1:10), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, weights = -w), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, reduction = "median"), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, na.rm = NA), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(c(lab[-1], 0L), P), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P[, 1]), fast = FALSE)
+  expect_same_paths(softmax_cross_entropy(lab, Z, label_smoothing = 2), fast = FALSE)
+  expect_same_paths(softmax_focal_loss(lab, Z, gamma = -1), fast = FALSE)
+  expect_same_paths(binary_cross_entropy(y01, P[1:3, 1]), fast = FALSE)
+  expect_same_paths(binary_cross_entropy(y01 + 1, P[, 1]), fast = FALSE)
+  expect_same_paths(sigmoid_cross_entropy(y01, Z[, 1], pos_weight = 0), fast = FALSE)
+  expect_same_paths(sigmoid_focal_loss(y01, Z[, 1], alpha = 2), fast = FALSE)
+  expect_same_paths(brier_score(lab, P * 2), fast = FALSE)
+})
+
+test_that("calibration_error agrees on both paths", {
+  for (type in c("top-label", "classwise")) for (binning in c("equal-width", "equal-mass")) {
+    for (norm in c("l1", "l2", "max")) {
+      expect_same_paths(calibration_error(lab, P, bins = 4, type = type,
+                                          binning = binning, norm = norm, weights = w))
+    }
+  }
+  expect_same_paths(calibration_error(lab, P))
+  expect_same_paths(calibration_error(Tm, P, bins = 3L))
+  expect_same_paths(calibration_error(y01, P[, 1]))
+  expect_same_paths(calibration_error(c(lab[-1], NA), P))
+  expect_same_paths(calibration_error(lab, P, bins = 0), fast = FALSE)
+  expect_same_paths(calibration_error(lab, P, norm = "l3"), fast = FALSE)
+  expect_same_paths(calibration_error(lab, P * 2), fast = FALSE)
+  expect_same_paths(calibration_error(factor(lab), P), fast = FALSE)
+})
+
+test_that("the fast paths allocate only their result on small inputs", {
+  skip_if_not_installed("bench")
+  p <- c(0.5, 0.5)
+  # bench counts R's allocations; small vectors are allocated in pages that
+  # it does not see, so any allocation it reports is of the input's size
+  expect_equal(as.numeric(bench::bench_memory(entropy(p))$mem_alloc), 0)
+  expect_equal(as.numeric(bench::bench_memory(calibration_error(lab, P))$mem_alloc), 0)
+  expect_equal(as.numeric(bench::bench_memory(softmax_cross_entropy(lab, Z))$mem_alloc), 0)
+})
