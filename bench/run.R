@@ -18,6 +18,7 @@
 # XENTROPY_BENCH_SCALE (default 1) shrinks the large data for a quick trial
 # of the script (its numbers mean little, and it writes to a temporary file).
 # XENTROPY_BENCH_ONLY="small" or "large" runs one of the two parts.
+# XENTROPY_BENCH_OUT names another file to write instead of bench/results.md.
 
 options(width = 250, warn = 1)
 suppressPackageStartupMessages({
@@ -34,6 +35,7 @@ results_file <- file.path(script_dir, "results.md")
 
 scale <- as.numeric(Sys.getenv("XENTROPY_BENCH_SCALE", "1"))
 if (scale != 1) results_file <- file.path(tempdir(), "results.md")
+results_file <- Sys.getenv("XENTROPY_BENCH_OUT", results_file)
 only <- Sys.getenv("XENTROPY_BENCH_ONLY", "")
 run_small <- only %in% c("", "small")
 run_large <- only %in% c("", "large")
@@ -377,7 +379,7 @@ if (run_small) {
     if (!is.null(vi)) tasks$idiom <- list(expr = o$small_idiom, threads = NA)
     m <- measure(tasks, s, small_rounds, small_min_time, 1000, gc_first = FALSE)
     small_rows[[length(small_rows) + 1L]] <- data.frame(
-      call = label,
+      fun = o$fun, call = label,
       idiom = if (is.null(vi)) "-" else expr_text(o$small_idiom),
       ours = m$ours$median, base = if (is.null(vi)) NA else m$idiom$median,
       floor = m$floor$median,
@@ -460,7 +462,7 @@ if (run_large) {
     }
     if (is.null(floor_cache[[fkey]])) floor_cache[[fkey]] <- m$floor
     large_rows[[length(large_rows) + 1L]] <- data.frame(
-      call = label, size = o$size,
+      fun = o$fun, call = label, size = o$size,
       idiom = if (is.null(o$large_idiom)) "-" else expr_text(o$large_idiom),
       floor_text = fkey,
       ours_1t = m$ours_1t$median, ours_2t = m$ours_2t$median,
@@ -503,6 +505,34 @@ elapsed <- as.numeric(difftime(Sys.time(), t_start, units = "secs"))
 others_cores <- (cpu_busy() - busy_start - (own_cpu() - own_start)) / elapsed
 others_text <- if (is.na(others_cores)) "unknown" else sprintf(
   "%.2f of %d cores on average", max(others_cores, 0), parallel::detectCores())
+
+# --- one row per exported function --------------------------------------------
+# Its small calls against base R and its large calls against the floor (the
+# k-th small row beside the k-th large row).
+pad <- function(v, n) c(v, rep("", n - length(v)))
+summary_table <- NULL
+funs <- unique(c(small$fun, large$fun))
+if (length(funs)) {
+  summary_table <- do.call(rbind, lapply(funs, function(f) {
+    sm <- if (is.null(small)) NULL else small[small$fun == f, ]
+    lg <- if (is.null(large)) NULL else large[large$fun == f, ]
+    ns <- NROW(sm)
+    nl <- NROW(lg)
+    n <- max(ns, nl)
+    data.frame(
+      `function` = pad(paste0("`", f, "()`"), n),
+      `small call` = pad(if (ns) paste0("`", sm$call, "`"), n),
+      xentropy = pad(if (ns) fmt_time(sm$ours), n),
+      `base R` = pad(if (ns) ifelse(is.na(sm$base), "-", fmt_time(sm$base)), n),
+      `vs base R` = pad(if (ns) fmt_ratio(sm$ratio), n),
+      `R call floor` = pad(if (ns) fmt_time(sm$floor), n),
+      `large call` = pad(if (nl) paste0("`", lg$call, "` (", lg$size, ")"), n),
+      `2 threads` = pad(if (nl) fmt_time(lg$ours_2t), n),
+      floor = pad(if (nl) paste0("`", lg$floor_text, "` ", fmt_time(lg$floor)), n),
+      `vs floor` = pad(if (nl) fmt_ratio(lg$floor_ratio), n),
+      check.names = FALSE, stringsAsFactors = FALSE)
+  }))
+}
 
 # --- summary ----------------------------------------------------------------------
 goal_lines <- c(
@@ -604,6 +634,14 @@ md <- c(
   "",
   paste0("- ", goal_lines),
   "",
+  if (!is.null(summary_table)) c(
+    "## One row per exported function",
+    "",
+    paste0("Small calls against base R's nearest function (goal: at most ", goal_small,
+           "x) with the R call floor (see below); large calls on 2 threads against ",
+           "the floor (goal: at most ", goal_large, "x). Details in the two tables below."),
+    "",
+    md_table(summary_table), ""),
   if (!is.null(small)) c(
     "## Small inputs",
     "",
