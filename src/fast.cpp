@@ -123,6 +123,14 @@ bool weights_ok(SEXP w, index_t n) {
   return true;
 }
 
+// The thread count for inputs of `len` elements: the kernels run inputs
+// below xentropy::min_parallel_work elements on one thread (threads_for()
+// never counts more work than elements), so the option is only read for
+// larger ones (reading it costs about as much as a small kernel).
+int threads(index_t len) {
+  return len < xentropy::min_parallel_work ? 1 : glue::thread_count();
+}
+
 // Whether a glue function flagged a value for R to report.
 bool flagged(SEXP out) {
   static SEXP invalid = sym("xentropy_invalid");
@@ -193,7 +201,7 @@ using elementwise_fn = SEXP (*)(SEXP, int);
 
 SEXP link(elementwise_fn f, SEXP x, bool warns) {
   if (!plain_double(x)) return R_NilValue;
-  SEXP out = PROTECT(f(x, glue::thread_count()));
+  SEXP out = PROTECT(f(x, threads(XLENGTH(x))));
   const bool slow = warns && new_nan(out, x);
   UNPROTECT(1);
   return slow ? R_NilValue : out;
@@ -334,7 +342,7 @@ SEXP information(measure m, SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) 
   xentropy::measure_options opt;
   opt.log_base = std::log(b);
   opt.na_rm = rm;
-  opt.nthreads = glue::thread_count();
+  opt.nthreads = threads(XLENGTH(p));
   const xentropy::view pv{REAL(p), 0, 1};
   const xentropy::view qv{two ? REAL(q) : nullptr, 0, two ? 1 : 0};
   SEXP out = PROTECT(Rf_allocVector(REALSXP, 1));
@@ -393,7 +401,7 @@ SEXP xentropy_fast_logdiffexp(SEXP a, SEXP b) {
     if (!plain_double(a) || !plain_double(b)) return R_NilValue;
     const index_t la = XLENGTH(a), lb = XLENGTH(b);
     if (la > 0 && lb > 0 && (la > lb ? la % lb : lb % la) != 0) return R_NilValue;
-    SEXP out = PROTECT(logdiffexp_impl(a, b, glue::thread_count()));
+    SEXP out = PROTECT(logdiffexp_impl(a, b, threads(la > lb ? la : lb)));
     // a NaN where neither a nor b is NaN (a < b): the checking path warns
     const double *o = REAL(out), *va = REAL(a), *vb = REAL(b);
     bool any = false;
@@ -419,7 +427,7 @@ SEXP xentropy_fast_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm) {
     if (d != 2 && !Rf_isNull(dn)) return R_NilValue;
     SEXP out;
     if (Rf_isNull(weights)) {
-      out = logsumexp_impl(x, m, rm, glue::thread_count());
+      out = logsumexp_impl(x, m, rm, threads(XLENGTH(x)));
     } else {
       if (!plain_double(weights)) return R_NilValue;
       bool per_class;
@@ -440,7 +448,7 @@ SEXP xentropy_fast_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm) {
       for (index_t i = 0; i < XLENGTH(weights); ++i) {
         if (w[i] < 0 || std::isinf(w[i])) return R_NilValue;
       }
-      out = logsumexp_weighted_impl(x, weights, per_class, m, rm, glue::thread_count());
+      out = logsumexp_weighted_impl(x, weights, per_class, m, rm, threads(XLENGTH(x)));
     }
     return Rf_isNull(dn) ? out : named(out, VECTOR_ELT(dn, m - 1));
   });
@@ -454,7 +462,7 @@ SEXP xentropy_fast_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP log_outpu
         !(t > 0) || t == HUGE_VAL) {
       return R_NilValue;
     }
-    return softmax_impl(x, m, t, LOGICAL(log_output)[0] != 0, glue::thread_count());
+    return softmax_impl(x, m, t, LOGICAL(log_output)[0] != 0, threads(XLENGTH(x)));
   });
 }
 
@@ -476,7 +484,7 @@ SEXP xentropy_fast_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm) {
     if (!binary_plain(y, prob, R_NilValue, R_NilValue, na_rm, true, a))
       return R_NilValue;
     SEXP out = binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
-                                         glue::thread_count());
+                                         threads(XLENGTH(y)));
     if (flagged(out)) return R_NilValue;
     REAL(out)[0] = -REAL(out)[0];
     return out;
@@ -492,14 +500,14 @@ SEXP xentropy_fast_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm) {
       // one distribution for every observation: labels read in place
       if ((TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || OBJECT(y) || ndim(y) != 0)
         return R_NilValue;
-      out = loglik_categorical_impl(y, prob, rm, glue::thread_count());
+      out = loglik_categorical_impl(y, prob, rm, threads(XLENGTH(y)));
       return flagged(out) ? R_NilValue : out;
     }
     categorical_call a;
     if (!categorical_plain(y, prob, R_NilValue, R_NilValue, na_rm, a))
       return R_NilValue;
     out = cross_entropy_loss_impl(y, prob, R_NilValue, R_NilValue, "sum", rm,
-                                  glue::thread_count());
+                                  threads(XLENGTH(prob)));
     if (flagged(out)) return R_NilValue;
     REAL(out)[0] = -REAL(out)[0];
     return out;
@@ -572,7 +580,7 @@ SEXP xentropy_fast_cross_entropy_loss(SEXP y, SEXP prob, SEXP weights, SEXP redu
       return R_NilValue;
     }
     SEXP out = cross_entropy_loss_impl(y, prob, weights, class_weights, a.reduction,
-                                       a.na_rm, glue::thread_count());
+                                       a.na_rm, threads(XLENGTH(prob)));
     return categorical_result(out, prob, a, true);
   });
 }
@@ -592,10 +600,10 @@ SEXP xentropy_fast_softmax_cross_entropy(SEXP y, SEXP logits, SEXP weights,
     const bool grad = LOGICAL(gradient)[0] != 0;
     SEXP out = grad ? softmax_cross_entropy_grad_impl(y, logits, weights, class_weights,
                                                       a.reduction, a.na_rm, eps,
-                                                      glue::thread_count())
+                                                      threads(XLENGTH(logits)))
                     : softmax_cross_entropy_impl(y, logits, weights, class_weights,
                                                  a.reduction, a.na_rm, eps,
-                                                 glue::thread_count());
+                                                 threads(XLENGTH(logits)));
     return categorical_result(out, logits, a, !grad);
   });
 }
@@ -611,9 +619,9 @@ SEXP xentropy_fast_softmax_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP re
     }
     const bool grad = LOGICAL(gradient)[0] != 0;
     SEXP out = grad ? softmax_focal_loss_grad_impl(y, logits, weights, a.reduction, a.na_rm,
-                                                   g, al, glue::thread_count())
+                                                   g, al, threads(XLENGTH(logits)))
                     : softmax_focal_loss_impl(y, logits, weights, a.reduction, a.na_rm, g,
-                                              al, glue::thread_count());
+                                              al, threads(XLENGTH(logits)));
     return categorical_result(out, logits, a, !grad);
   });
 }
@@ -624,7 +632,7 @@ SEXP xentropy_fast_binary_cross_entropy(SEXP y, SEXP prob, SEXP weights, SEXP re
     binary_call a;
     if (!binary_plain(y, prob, weights, reduction, na_rm, true, a)) return R_NilValue;
     SEXP out = binary_cross_entropy_impl(y, 0, prob, weights, a.reduction, a.na_rm,
-                                         glue::thread_count());
+                                         threads(XLENGTH(y)));
     return binary_result(out, y, prob, a, true);
   });
 }
@@ -641,9 +649,9 @@ SEXP xentropy_fast_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights,
     }
     const bool grad = LOGICAL(gradient)[0] != 0;
     SEXP out = grad ? sigmoid_cross_entropy_grad_impl(y, 0, logits, weights, a.reduction,
-                                                      a.na_rm, pw, glue::thread_count())
+                                                      a.na_rm, pw, threads(XLENGTH(y)))
                     : sigmoid_cross_entropy_impl(y, 0, logits, weights, a.reduction,
-                                                 a.na_rm, pw, glue::thread_count());
+                                                 a.na_rm, pw, threads(XLENGTH(y)));
     return binary_result(out, y, logits, a, !grad);
   });
 }
@@ -659,9 +667,9 @@ SEXP xentropy_fast_sigmoid_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP re
     }
     const bool grad = LOGICAL(gradient)[0] != 0;
     SEXP out = grad ? sigmoid_focal_loss_grad_impl(y, 0, logits, weights, a.reduction,
-                                                   a.na_rm, g, al, glue::thread_count())
+                                                   a.na_rm, g, al, threads(XLENGTH(y)))
                     : sigmoid_focal_loss_impl(y, 0, logits, weights, a.reduction, a.na_rm,
-                                              g, al, glue::thread_count());
+                                              g, al, threads(XLENGTH(y)));
     return binary_result(out, y, logits, a, !grad);
   });
 }
@@ -676,7 +684,7 @@ SEXP xentropy_fast_brier_score(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
         !reduction_of(reduction, red) || !flag(na_rm, rm)) {
       return R_NilValue;
     }
-    SEXP out = brier_score_impl(y, 0, prob, binary, weights, red, rm, glue::thread_count());
+    SEXP out = brier_score_impl(y, 0, prob, binary, weights, red, rm, threads(XLENGTH(prob)));
     static SEXP bad_sum = sym("xentropy_bad_sum");
     if (flagged(out) || Rf_getAttrib(out, bad_sum) != R_NilValue) return R_NilValue;
     if (red != "none") return out;
@@ -703,7 +711,7 @@ SEXP xentropy_fast_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type,
     bool bad = false;
     const double value = calibration_error_value(y, 0, prob, binary, static_cast<int>(b),
                                                  ty == 1, bi == 1, no, weights, rm,
-                                                 glue::thread_count(), bad);
+                                                 threads(XLENGTH(prob)), bad);
     return bad ? R_NilValue : Rf_ScalarReal(value);
   });
 }
