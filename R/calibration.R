@@ -52,8 +52,11 @@
 #' mean((c(0.9, 0.2, 0.6) - c(1, 0, 1))^2)  # the same
 brier_score <- function(y, prob, weights = NULL,
                         reduction = c("mean", "sum", "none"), na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_brier_score, y, prob, weights, reduction, na.rm)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_brier_score, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm)
   if (!is.null(out)) return(out)
   call <- sys.call()
   inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
@@ -168,8 +171,12 @@ calibration_error <- function(y, prob, bins = 15,
                               binning = c("equal-width", "equal-mass"),
                               norm = c("l1", "l2", "max"),
                               weights = NULL, na.rm = FALSE) {
-  out <- .Call(xentropy_fast_calibration_error, y, prob, bins, type, binning, norm,
-               weights, na.rm)
+  # missing choices are passed as their first value (forcing the default
+  # vectors would cost more than the computation)
+  out <- .Call(xentropy_fast_calibration_error, y, prob, bins,
+               if (missing(type)) "top-label" else type,
+               if (missing(binning)) "equal-width" else binning,
+               if (missing(norm)) "l1" else norm, weights, na.rm)
   if (!is.null(out)) return(out)
   call <- sys.call()
   norm <- check_option(norm, c("l1", "l2", "max"), "norm", call)

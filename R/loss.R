@@ -98,8 +98,11 @@
 cross_entropy_loss <- function(y, prob, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_cross_entropy_loss, y, prob, weights, reduction, na.rm, class_weights)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_cross_entropy_loss, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, class_weights)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
@@ -114,8 +117,12 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, label_smoothing = 0,
                                   class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights, reduction, na.rm, label_smoothing, class_weights, FALSE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing,
+               class_weights, FALSE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
@@ -130,8 +137,11 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
 binary_cross_entropy <- function(y, prob, weights = NULL,
                                  reduction = c("mean", "sum", "none"),
                                  na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_binary_cross_entropy, y, prob, weights, reduction, na.rm)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_binary_cross_entropy, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, prob, "prob", weights, reduction, na.rm, call, shared = TRUE)
@@ -145,8 +155,11 @@ binary_cross_entropy <- function(y, prob, weights = NULL,
 sigmoid_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, pos_weight = 1) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights, reduction, na.rm, pos_weight, FALSE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, pos_weight, FALSE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
@@ -198,8 +211,12 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, label_smoothing = 0,
                                        class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights, reduction, na.rm, label_smoothing, class_weights, TRUE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing,
+               class_weights, TRUE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
@@ -215,8 +232,11 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
 sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, pos_weight = 1) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights, reduction, na.rm, pos_weight, TRUE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, pos_weight, TRUE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
@@ -368,8 +388,11 @@ check_pos_weight <- function(pos_weight, call) {
 sigmoid_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, FALSE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
@@ -384,8 +407,11 @@ sigmoid_focal_loss <- function(y, logits, weights = NULL,
 softmax_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, FALSE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
@@ -400,8 +426,11 @@ softmax_focal_loss <- function(y, logits, weights = NULL,
 sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, TRUE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, TRUE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
@@ -416,8 +445,11 @@ sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
 softmax_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights, reduction, na.rm, gamma, alpha, TRUE)
+  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
+  # "mean": forcing the default vector costs more than a small loss); NULL:
+  # the checking path
+  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, TRUE)
   if (!is.null(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)

@@ -340,16 +340,15 @@ if (length(skipped)) cat(paste0("skipped ", skipped, "\n"), sep = "")
 
 # --- small inputs ---------------------------------------------------------------
 # The R call floor of a small call: the same call to a byte-compiled closure
-# with the function's own formals that forces the arguments it is given (and
-# those with defaults) and makes one .Call to a routine that does nothing.
-# It is what any R function with that signature costs before doing any work:
-# where it is already above the goal, no R-level function can meet it.
+# with the function's own formals that forces the arguments it is given (not
+# the defaults) and makes one .Call to a routine that does nothing. It is
+# what any R function with that signature costs before doing any work: where
+# it is already above the goal, no R-level function can meet it.
 call_floor <- function(fun, call) {
   f <- getExportedValue("xentropy", fun)
   fm <- formals(f)
   given <- names(as.list(match.call(f, call))[-1])
-  has_default <- !vapply(fm, function(d) identical(d, quote(expr = )), logical(1))
-  forced <- names(fm)[names(fm) %in% given | has_default]
+  forced <- names(fm)[names(fm) %in% given]
   g <- f
   body(g) <- as.call(c(as.name("{"), lapply(forced, as.name), list(quote(.Call(noop, NA)))))
   environment(g) <- list2env(list(noop = getFromNamespace("xentropy_fast_switch", "xentropy")),
@@ -650,8 +649,8 @@ md <- c(
            "x its time, allocating only the result (bench counts R allocations over ",
            "128 bytes). Default thread count (small inputs always run on one thread). ",
            "`R call floor`: the same call to a compiled closure with the function's formals ",
-           "that forces its arguments and makes one empty `.Call`, i.e. the cost of being ",
-           "an R function with that signature before any work."),
+           "that forces the arguments given and makes one empty `.Call`, i.e. the cost of ",
+           "being an R function with that signature before any work."),
     "",
     md_table(small_table), ""),
   if (!is.null(large)) c(
