@@ -6,9 +6,14 @@
 namespace {
 using kernel = void (*)(const double*, double*, xentropy::index_t, int);
 
+// The result is a plain protected R vector (Rcpp's bookkeeping would cost
+// as much as the kernel on a number); an interrupt unwinds through Rcpp or
+// the fast path's guard, and R's jump resets the protect stack.
 SEXP elementwise(kernel f, SEXP x, int nthreads) {
-  Rcpp::NumericVector out = glue::alloc_like(x);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
+  SHALLOW_DUPLICATE_ATTRIB(out, x);
   glue::interruptible([&] { f(REAL(x), REAL(out), XLENGTH(x), nthreads); });
+  UNPROTECT(1);
   return out;
 }
 }  // namespace

@@ -29,26 +29,35 @@ xentropy::categorical_options categorical_opts(double label_smoothing, SEXP clas
 
 // A reduced loss: `f(out, bad)` returns the value and, for "none", writes the
 // n losses to out.
+// (Results are plain protected R vectors, not Rcpp ones: on small inputs
+// Rcpp's bookkeeping costs as much as the loss. An interrupt unwinds through
+// Rcpp or the fast path's guard, and R's jump resets the protect stack.)
 template <class F>
 SEXP reduced(index_t n, const xentropy::loss_options& opt, F f) {
   xentropy::first_invalid bad;
+  SEXP out;
   if (opt.red == xentropy::reduction::none) {
-    Rcpp::NumericVector out(Rcpp::no_init(n));
+    out = PROTECT(Rf_allocVector(REALSXP, n));
     glue::interruptible([&] { f(REAL(out), bad); });
-    return glue::flag_invalid(out, bad);
+  } else {
+    double v = 0.0;
+    glue::interruptible([&] { v = f(nullptr, bad); });
+    out = PROTECT(Rf_ScalarReal(v));
   }
-  double v = 0.0;
-  glue::interruptible([&] { v = f(nullptr, bad); });
-  return glue::flag_invalid(Rcpp::NumericVector::create(v), bad);
+  glue::flag_invalid(out, bad);
+  UNPROTECT(1);
+  return out;
 }
 
-// A gradient of the shape of the logits.
 template <class F>
 SEXP gradient(SEXP logits, F f) {
   xentropy::first_invalid bad;
-  Rcpp::NumericVector out = glue::alloc_like(logits);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(logits)));
+  SHALLOW_DUPLICATE_ATTRIB(out, logits);
   glue::interruptible([&] { f(REAL(out), bad); });
-  return glue::flag_invalid(out, bad);
+  glue::flag_invalid(out, bad);
+  UNPROTECT(1);
+  return out;
 }
 
 }  // namespace
