@@ -73,6 +73,8 @@ with(s, {
   q <- c(0.25, 0.75)
   counts <- c(1, 2, 3)
   pk <- c(0.2, 0.3, 0.5)
+  Q <- P[10:1, ]
+  C <- matrix(rpois(30, 3), 10, 3) + 0
 })
 
 # Large: 1e7-element vectors and 1e6 x 10 matrices, made only when a row
@@ -173,6 +175,10 @@ ops <- list(
   row("kl_divergence", quote(kl_divergence(p, q)), quote(sum(p * log(p / q))),
       quote(kl_divergence(P, Q)), quote(rowSums(P * log(P / Q))), quote(sum(P) + sum(Q)),
       mat_size),
+  # the rows of a small matrix
+  row("entropy", quote(entropy(P)), quote(-rowSums(P * log(P)))),
+  row("cross_entropy", quote(cross_entropy(P, Q)), quote(-rowSums(P * log(Q)))),
+  row("kl_divergence", quote(kl_divergence(P, Q)), quote(rowSums(P * log(P / Q)))),
   # likelihoods
   row("loglik_bernoulli", quote(loglik_bernoulli(1, 0.3)), quote(dbinom(1, 1, 0.3, log = TRUE)),
       quote(loglik_bernoulli(y, prob)), quote(sum(dbinom(y, 1, prob, log = TRUE))),
@@ -186,6 +192,8 @@ ops <- list(
       quote(loglik_multinomial(C, P)),
       quote(rowSums(C * log(P)) + lgamma(rowSums(C) + 1) - rowSums(lgamma(C + 1))),
       quote(sum(C) + sum(P)), mat_size),
+  row("loglik_multinomial", quote(loglik_multinomial(C, P)),
+      quote(rowSums(C * log(P)) + lgamma(rowSums(C) + 1) - rowSums(lgamma(C + 1)))),
   row("mle_categorical", quote(mle_categorical(labels)),
       quote(tabulate(labels, 3) / length(labels)),
       quote(mle_categorical(labels)), quote(tabulate(labels, 10) / length(labels)),

@@ -320,32 +320,91 @@ bool calibration_plain(SEXP y, SEXP prob, bool& binary, index_t& n) {
 
 // ---- information measures -------------------------------------------------
 
-// entropy(p) (q NULL), cross_entropy(p, q), kl_divergence(p, q) of one
-// distribution (vectors of equal length; matrices take the checking path).
+// How the kernels walk p and q (measure_layout() in R/information.R): the
+// number of distributions and of classes, each operand's strides per
+// distribution and per class, whether a distribution's classes are adjacent;
+// and the matrix whose dimnames name the result (NULL for two vectors).
+// False when the shapes do not fit (the checking path says why).
+struct layout {
+  index_t nobs = 0, nclass = 0;
+  index_t p_obs = 0, p_class = 0, q_obs = 0, q_class = 0;
+  bool contiguous = true;
+  SEXP lead = R_NilValue;
+};
+
+bool layout_of(SEXP p, SEXP q, int margin, layout& l) {
+  const bool pm = ndim(p) == 2, qm = !Rf_isNull(q) && ndim(q) == 2;
+  const int dp = ndim(p), dq = Rf_isNull(q) ? 0 : ndim(q);
+  if ((dp != 0 && dp != 2) || (dq != 0 && dq != 2)) return false;
+  if (!pm && !qm) {
+    l.nobs = 1;
+    l.nclass = XLENGTH(p);
+    l.p_class = 1;
+    if (!Rf_isNull(q)) {
+      if (XLENGTH(q) != l.nclass) return false;
+      l.q_class = 1;
+    }
+    return true;
+  }
+  if (pm && qm && !same_dims(p, q)) return false;
+  l.lead = pm ? p : q;
+  const index_t nr = nrow(l.lead), nc = ncol(l.lead);
+  const bool by_row = margin == 1;
+  l.nobs = by_row ? nr : nc;
+  l.nclass = by_row ? nc : nr;
+  l.contiguous = !by_row;
+  const index_t obs = by_row ? 1 : nr, cls = by_row ? nr : 1;
+  if (pm) {
+    l.p_obs = obs;
+    l.p_class = cls;
+  } else if (XLENGTH(p) == l.nclass) {
+    l.p_class = 1;
+  } else {
+    return false;
+  }
+  if (qm) {
+    l.q_obs = obs;
+    l.q_class = cls;
+  } else if (!Rf_isNull(q)) {
+    if (XLENGTH(q) != l.nclass) return false;
+    l.q_class = 1;
+  }
+  return true;
+}
+
+// The names of per-distribution results: dimnames(lead)[[margin]].
+SEXP layout_names(const layout& l, int margin) {
+  if (Rf_isNull(l.lead)) return R_NilValue;
+  SEXP dn = Rf_getAttrib(l.lead, R_DimNamesSymbol);
+  return Rf_isNull(dn) ? R_NilValue : VECTOR_ELT(dn, margin - 1);
+}
+
+// entropy(p) (q NULL), cross_entropy(p, q), kl_divergence(p, q): vectors
+// (one distribution) or matrices (one per row, or per column with margin 2).
 enum class measure { entropy, cross_entropy, kl_divergence };
 
 SEXP information(measure m, SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) {
   const bool two = m != measure::entropy;
-  if (!plain_double(p) || ndim(p) != 0) return R_NilValue;
-  if (two && (!plain_double(q) || ndim(q) != 0 || XLENGTH(q) != XLENGTH(p)))
-    return R_NilValue;
+  if (!plain_double(p) || (two && !plain_double(q))) return R_NilValue;
   double b;
   bool rm;
-  if (!double_setting(base, b) || !(b > 0) || b == HUGE_VAL || b == 1 ||
-      margin_of(margin) == 0 || !flag(na_rm, rm)) {
+  const int mg = margin_of(margin);
+  layout l;
+  if (!double_setting(base, b) || !(b > 0) || b == HUGE_VAL || b == 1 || mg == 0 ||
+      !flag(na_rm, rm) || !layout_of(p, two ? q : R_NilValue, mg, l)) {
     return R_NilValue;
   }
   xentropy::measure_shape s;
-  s.nobs = 1;
-  s.nclass = XLENGTH(p);
-  s.contiguous = true;
+  s.nobs = l.nobs;
+  s.nclass = l.nclass;
+  s.contiguous = l.contiguous;
   xentropy::measure_options opt;
   opt.log_base = std::log(b);
   opt.na_rm = rm;
-  opt.nthreads = threads(XLENGTH(p));
-  const xentropy::view pv{REAL(p), 0, 1};
-  const xentropy::view qv{two ? REAL(q) : nullptr, 0, two ? 1 : 0};
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, 1));
+  opt.nthreads = threads(XLENGTH(p) > (two ? XLENGTH(q) : 0) ? XLENGTH(p) : XLENGTH(q));
+  const xentropy::view pv{REAL(p), l.p_obs, l.p_class};
+  const xentropy::view qv{two ? REAL(q) : nullptr, l.q_obs, l.q_class};
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, l.nobs));
   xentropy::first_invalid bad;
   glue::interruptible([&] {
     switch (m) {
@@ -355,7 +414,7 @@ SEXP information(measure m, SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) 
     }
   });
   UNPROTECT(1);
-  return bad.where() >= 0 ? R_NilValue : out;
+  return bad.where() >= 0 ? R_NilValue : named(out, layout_names(l, mg));
 }
 
 }  // namespace
@@ -517,17 +576,19 @@ SEXP xentropy_fast_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm) {
 SEXP xentropy_fast_loglik_multinomial(SEXP counts, SEXP prob, SEXP full) {
   return guarded([&]() -> SEXP {
     bool f;
-    if (!plain_double(counts) || ndim(counts) != 0 || !plain_double(prob) ||
-        ndim(prob) != 0 || XLENGTH(counts) != XLENGTH(prob) || !flag(full, f)) {
+    layout l;
+    if (!plain_double(counts) || !plain_double(prob) || !flag(full, f) ||
+        !layout_of(counts, prob, 1, l)) {
       return R_NilValue;
     }
-    // one distribution: the layout measure_layout() gives two vectors
-    Rcpp::NumericVector layout = Rcpp::NumericVector::create(
-        1, static_cast<double>(XLENGTH(prob)), 0, 1, 0, 1, 1);
-    SEXP out = multinomial_impl(counts, prob, layout, f);
+    Rcpp::NumericVector lay = Rcpp::NumericVector::create(
+        static_cast<double>(l.nobs), static_cast<double>(l.nclass),
+        static_cast<double>(l.p_obs), static_cast<double>(l.p_class),
+        static_cast<double>(l.q_obs), static_cast<double>(l.q_class), l.contiguous ? 1 : 0);
+    SEXP out = multinomial_impl(counts, prob, lay, f);
     static SEXP zero_total = sym("xentropy_zero_total");
     if (flagged(out) || Rf_getAttrib(out, zero_total) != R_NilValue) return R_NilValue;
-    return out;
+    return named(out, layout_names(l, 1));
   });
 }
 
