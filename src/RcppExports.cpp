@@ -649,6 +649,7 @@ RcppExport SEXP xentropy_fast_softmax_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP
 RcppExport SEXP xentropy_fast_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_fast_softplus(SEXP);
 RcppExport SEXP xentropy_fast_switch(SEXP);
+RcppExport SEXP xentropy_fast_top_k_accuracy(SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_thread_count();
 
 static const R_CallMethodDef CallEntries[] = {
@@ -718,6 +719,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"xentropy_fast_softmax_focal_loss",          (DL_FUNC) &xentropy_fast_softmax_focal_loss,          8},
     {"xentropy_fast_softplus",                    (DL_FUNC) &xentropy_fast_softplus,                    1},
     {"xentropy_fast_switch",                      (DL_FUNC) &xentropy_fast_switch,                      1},
+    {"xentropy_fast_top_k_accuracy",              (DL_FUNC) &xentropy_fast_top_k_accuracy,              5},
     {"xentropy_thread_count",                     (DL_FUNC) &xentropy_thread_count,                     0},
     {NULL, NULL, 0}
 };

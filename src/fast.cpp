@@ -777,4 +777,19 @@ SEXP xentropy_fast_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type,
   });
 }
 
+SEXP xentropy_fast_top_k_accuracy(SEXP y, SEXP scores, SEXP k, SEXP weights, SEXP na_rm) {
+  return guarded([&]() -> SEXP {
+    double kk;
+    bool rm;
+    if (!plain_double(scores) || ndim(scores) != 2 || OBJECT(y) || ndim(y) != 0 ||
+        (TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || XLENGTH(y) != nrow(scores) ||
+        !number(k, kk) || !(kk >= 1 && kk <= ncol(scores) && kk == std::floor(kk)) ||
+        !weights_ok(weights, nrow(scores)) || !flag(na_rm, rm)) {
+      return R_NilValue;
+    }
+    SEXP out = top_k_accuracy_impl(y, scores, kk, weights, rm, threads(XLENGTH(scores)));
+    return flagged(out) ? R_NilValue : out;
+  });
+}
+
 }  // extern "C"

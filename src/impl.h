@@ -54,5 +54,7 @@ SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights,
 double calibration_error_value(SEXP y, int offset, SEXP prob, bool binary, int bins,
                                bool classwise, bool equal_mass, int norm, SEXP weights,
                                bool na_rm, int nthreads, bool& flagged);
+SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights, bool na_rm,
+                         int nthreads);
 
 #endif  // XENTROPY_IMPL_H

@@ -220,6 +220,20 @@ test_that("calibration_error agrees on both paths", {
   expect_same_paths(calibration_error(factor(lab), P), fast = FALSE)
 })
 
+test_that("top_k_accuracy agrees on both paths", {
+  for (k in list(1, 2, 3L)) {
+    expect_same_paths(top_k_accuracy(lab, Z, k = k))
+    expect_same_paths(top_k_accuracy(labd, Z, k = k, weights = w))
+  }
+  expect_same_paths(top_k_accuracy(c(lab[-1], NA), Z, na.rm = TRUE))
+  expect_same_paths(top_k_accuracy(c(lab[-1], NA), Z))
+  expect_same_paths(top_k_accuracy(lab, Z, k = 4), fast = FALSE)
+  expect_same_paths(top_k_accuracy(lab, Z, k = 1.5), fast = FALSE)
+  expect_same_paths(top_k_accuracy(c(lab[-1], 7L), Z), fast = FALSE)
+  expect_same_paths(top_k_accuracy(factor(lab), Z), fast = FALSE)
+  expect_same_paths(top_k_accuracy(Tm, Z), fast = FALSE)
+})
+
 test_that("the fast paths allocate only their result on small inputs", {
   skip_if_not_installed("bench")
   p <- c(0.5, 0.5)
