@@ -57,13 +57,10 @@ cal::scaling_sums stop_if_invalid(cal::scaling_sums s, const cal::report& rep) {
   return s;
 }
 
-}  // namespace
-
-// Per-bin sums and the three calibration errors.
-// [[Rcpp::export(rng = false)]]
-SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
-                           bool classwise, bool equal_mass, SEXP weights,
-                           bool na_rm, int nthreads) {
+// The per-bin sums of calibration_bins() for R's arguments.
+cal::bin_sums bin_sums_of(SEXP y, int offset, SEXP prob, bool binary, int bins,
+                          bool classwise, bool equal_mass, SEXP weights, bool na_rm,
+                          int nthreads, cal::report& rep) {
   const cal::predictions P = predictions_of(prob, binary);
   const cal::targets t = targets_of(y, offset, binary, P.n);
   cal::binning opt;
@@ -73,8 +70,19 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
   opt.na_rm = na_rm;
   opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
   opt.nthreads = nthreads;
+  return cal::calibration_bins(t, P, opt, rep);
+}
+
+}  // namespace
+
+// Per-bin sums and the three calibration errors.
+// [[Rcpp::export(rng = false)]]
+SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
+                           bool classwise, bool equal_mass, SEXP weights,
+                           bool na_rm, int nthreads) {
   cal::report rep;
-  const cal::bin_sums s = cal::calibration_bins(t, P, opt, rep);
+  const cal::bin_sums s = bin_sums_of(y, offset, prob, binary, bins, classwise,
+                                      equal_mass, weights, na_rm, nthreads, rep);
   const R_xlen_t cells = s.classes * s.bins;
   Rcpp::NumericMatrix sums(cells, 5);
   for (R_xlen_t j = 0; j < cells; ++j)
@@ -99,17 +107,9 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
 double calibration_error_value(SEXP y, int offset, SEXP prob, bool binary, int bins,
                                bool classwise, bool equal_mass, int norm, SEXP weights,
                                bool na_rm, int nthreads, bool& flagged) {
-  const cal::predictions P = predictions_of(prob, binary);
-  const cal::targets t = targets_of(y, offset, binary, P.n);
-  cal::binning opt;
-  opt.bins = bins;
-  opt.classwise = classwise;
-  opt.equal_mass = equal_mass;
-  opt.na_rm = na_rm;
-  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.nthreads = nthreads;
   cal::report rep;
-  const cal::bin_sums s = cal::calibration_bins(t, P, opt, rep);
+  const cal::bin_sums s = bin_sums_of(y, offset, prob, binary, bins, classwise,
+                                      equal_mass, weights, na_rm, nthreads, rep);
   flagged = rep.values.get().found() || rep.sums.get().found();
   return cal::calibration_error(s, static_cast<cal::norm>(norm));
 }

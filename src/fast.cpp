@@ -101,16 +101,28 @@ int option_of(SEXP x, const SEXP* choices, int n) {
   return -1;
 }
 
-// `reduction`: the default c("mean", "sum", "none") (meaning "mean"), one of
-// the three, or NULL for "sum" (the log-likelihoods, which have no argument).
+// `reduction`: the default c("mean", "sum", "none") (meaning "mean") or one
+// of the three.
 bool reduction_of(SEXP r, std::string& out) {
   static const char* const names[] = {"mean", "sum", "none"};
   static const SEXP choices[] = {cached(names[0]), cached(names[1]), cached(names[2])};
-  const int i = r == R_NilValue ? 1 : option_of(r, choices, 3);
+  const int i = option_of(r, choices, 3);
   if (i < 0) return false;
   out = names[i];
   return true;
 }
+
+// "sum" as R would pass it: the reduction of the log-likelihoods, which
+// have no `reduction` argument.
+SEXP sum_reduction() {
+  static SEXP r = [] {
+    SEXP v = Rf_mkString("sum");
+    R_PreserveObject(v);
+    return v;
+  }();
+  return r;
+}
+
 
 // NULL, or n unclassed doubles that are non-negative and finite.
 bool weights_ok(SEXP w, index_t n) {
@@ -135,6 +147,14 @@ int threads(index_t len) {
 bool flagged(SEXP out) {
   static SEXP invalid = sym("xentropy_invalid");
   return Rf_getAttrib(out, invalid) != R_NilValue;
+}
+
+// Minus a log-likelihood's loss (a fresh length-1 result), or NULL when the
+// kernel flagged an invalid value.
+SEXP negated(SEXP out) {
+  if (flagged(out)) return R_NilValue;
+  REAL(out)[0] = -REAL(out)[0];
+  return out;
 }
 
 // Whether `out` has a NaN where the input `x` (recycled) has none: R warns
@@ -540,13 +560,10 @@ SEXP xentropy_fast_kl_divergence(SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na
 SEXP xentropy_fast_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm) {
   return guarded([&]() -> SEXP {
     binary_call a;
-    if (!binary_plain(y, prob, R_NilValue, R_NilValue, na_rm, true, a))
+    if (!binary_plain(y, prob, R_NilValue, sum_reduction(), na_rm, true, a))
       return R_NilValue;
-    SEXP out = binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
-                                         threads(XLENGTH(y)));
-    if (flagged(out)) return R_NilValue;
-    REAL(out)[0] = -REAL(out)[0];
-    return out;
+    return negated(binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
+                                             threads(XLENGTH(y))));
   });
 }
 
@@ -563,13 +580,10 @@ SEXP xentropy_fast_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm) {
       return flagged(out) ? R_NilValue : out;
     }
     categorical_call a;
-    if (!categorical_plain(y, prob, R_NilValue, R_NilValue, na_rm, a))
+    if (!categorical_plain(y, prob, R_NilValue, sum_reduction(), na_rm, a))
       return R_NilValue;
-    out = cross_entropy_loss_impl(y, prob, R_NilValue, R_NilValue, "sum", rm,
-                                  threads(XLENGTH(prob)));
-    if (flagged(out)) return R_NilValue;
-    REAL(out)[0] = -REAL(out)[0];
-    return out;
+    return negated(cross_entropy_loss_impl(y, prob, R_NilValue, R_NilValue, "sum", rm,
+                                           threads(XLENGTH(prob))));
   });
 }
 
