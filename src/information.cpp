@@ -5,7 +5,13 @@
 #include "glue.h"
 #include "interrupt.h"
 
+extern "C" SEXP xentropy_thread_count();
+
 namespace {
+
+// The thread count the R wrappers would pass (option xentropy.threads), for
+// glue functions whose R signature has none.
+int current_threads() { return INTEGER(xentropy_thread_count())[0]; }
 
 xentropy::view view_of(SEXP x, const Rcpp::NumericVector& layout, int at) {
   if (Rf_isNull(x)) return xentropy::view{nullptr, 0, 0};
@@ -81,28 +87,15 @@ SEXP multinomial_impl(SEXP counts, SEXP prob, Rcpp::NumericVector layout, bool f
   const xentropy::view pv = view_of(counts, layout, 2), qv = view_of(prob, layout, 4);
   Rcpp::NumericVector out(Rcpp::no_init(s.nobs));
   xentropy::first_invalid bad;
-  // one thread: lgamma() writes the global signgam in glibc
-  glue::interruptible([&] { xentropy::multinomial_terms(pv, qv, s, full, REAL(out), 1, bad); });
-  if (bad.where() < 0) {
-    // (one pass over counts and prob, no vectors of length nobs in R)
-    // rescale prob to sum to 1 (as dmultinom) and add log N!, in place:
-    // out - N log(total) (+ lgamma(N + 1)), with N and total summed in long
-    // double as rowSums() and sum() do, so the result is the R expression's
-    bool zero_total = false;
-    double* o = REAL(out);
-    for (xentropy::index_t i = 0; i < s.nobs; ++i) {
-      long double n = 0, t = 0;
-      for (xentropy::index_t k = 0; k < s.nclass; ++k) {
-        n += pv(i, k);
-        t += qv(i, k);
-      }
-      const double N = static_cast<double>(n), total = static_cast<double>(t);
-      if (total == 0) zero_total = true;
-      o[i] = o[i] - N * std::log(total);
-      if (full) o[i] = o[i] + R::lgammafn(N + 1);  // R's lgamma()
-    }
-    if (zero_total) Rf_setAttrib(out, Rf_install("xentropy_zero_total"), Rf_ScalarLogical(TRUE));
-  }
+  bool zero_total = false;
+  // one pass: the terms, prob rescaled to sum to 1 (as dmultinom) and log N!
+  // (thread-safe: no lgamma())
+  const int nthreads = current_threads();
+  glue::interruptible([&] {
+    xentropy::multinomial_loglik(pv, qv, s, full, REAL(out), nthreads, bad, zero_total);
+  });
+  if (bad.where() < 0 && zero_total)
+    Rf_setAttrib(out, Rf_install("xentropy_zero_total"), Rf_ScalarLogical(TRUE));
   return glue::flag_invalid(out, bad);
 }
 
