@@ -103,3 +103,31 @@ test_that("loglik_multinomial: rows with NA, NaN, q = 0 < n or a shared vector, 
   P[2, ] <- 0
   expect_error(loglik_multinomial(C[1:3, ], P[1:3, ]), "`prob` must not be all 0")
 })
+
+test_that("mle_categorical on long label vectors: tabulate's counts, NA, large labels, first invalid", {
+  set.seed(6)
+  n <- 300000
+  y <- sample.int(12, n, replace = TRUE)
+  y[c(5, 200000)] <- 3000L  # beyond the small histograms
+  ref <- tabulate(y) / n
+  got <- same_on_threads(mle_categorical(y))
+  expect_identical(unname(got), ref)
+  expect_length(got, 3000)
+  expect_identical(same_on_threads(mle_categorical(as.double(y))), got)
+  y[c(10, 250000)] <- NA
+  expect_true(all(is.na(same_on_threads(mle_categorical(y)))))
+  ok <- same_on_threads(mle_categorical(y, na.rm = TRUE))
+  expect_identical(unname(ok), tabulate(y) / (n - 2))
+  expect_identical(same_on_threads(mle_categorical(as.double(y), na.rm = TRUE)), ok)
+  yd <- as.double(y)
+  yd[c(260000, 280000)] <- c(2.5, -1)
+  yi <- y
+  yi[c(270000, 290000)] <- c(0L, -3L)
+  for (t in 1:2) {
+    old <- xentropy_threads(t)
+    expect_error(mle_categorical(yd), "found 2.5 at position 260000")
+    expect_error(mle_categorical(yi), "found 0 at position 270000")
+    xentropy_threads(old)
+  }
+  expect_identical(unname(same_on_threads(mle_categorical(c(2, 2, 1)))), c(1, 2) / 3)
+})
