@@ -131,3 +131,65 @@ test_that("mle_categorical on long label vectors: tabulate's counts, NA, large l
   }
   expect_identical(unname(same_on_threads(mle_categorical(c(2, 2, 1)))), c(1, 2) / 3)
 })
+
+test_that("weighted logsumexp: within 1 ulp of the scale on every path, both layouts and margins, same on 1 and 2 threads", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(7)
+  nr <- 6000
+  K <- 7
+  Z <- matrix(rnorm(nr * K, sd = 5), nr, K)
+  W <- matrix(runif(nr * K), nr, K)
+  W[sample(length(W), 2000)] <- 0
+  wc <- runif(K)
+  exact_rows <- function(Z, W) {
+    r <- Rmpfr::mpfr(rep(0, nrow(Z)), mpfr_bits)
+    for (k in seq_len(ncol(Z))) {
+      r <- r + Rmpfr::mpfr(W[, k], mpfr_bits) * exp(Rmpfr::mpfr(Z[, k], mpfr_bits))
+    }
+    log(r)
+  }
+  # error in ulp of max(|value|, max |x|): m + log(...) cancels where the
+  # value is near 0, for any method that takes the maximum out
+  scaled_err <- function(got, exact) {
+    mx <- pmax(abs(Rmpfr::asNumeric(exact)), apply(abs(Z), 1, max))
+    Rmpfr::asNumeric(abs(Rmpfr::mpfr(got, mpfr_bits) - exact)) / 2^(floor(log2(mx)) - 52)
+  }
+  ex <- exact_rows(Z, W)
+  exc <- exact_rows(Z, matrix(wc, nr, K, byrow = TRUE))
+  Zt <- t(Z)
+  Wt <- t(W)
+  each_simd_path({
+    expect_lte(max(scaled_err(same_on_threads(logsumexp(Z, weights = W)), ex)), 1)
+    expect_lte(max(scaled_err(same_on_threads(logsumexp(Z, weights = wc)), exc)), 1)
+    expect_lte(max(scaled_err(same_on_threads(logsumexp(Zt, margin = 2, weights = Wt)), ex)), 1)
+    expect_lte(max(scaled_err(same_on_threads(logsumexp(Zt, margin = 2, weights = wc)), exc)), 1)
+  })
+})
+
+test_that("weighted logsumexp of short columns keeps NA, NaN, Inf and zero weights as the rows do", {
+  set.seed(8)
+  nr <- 3000
+  K <- 5
+  Z <- matrix(rnorm(nr * K), nr, K)
+  W <- matrix(runif(nr * K), nr, K)
+  Z[1, 2] <- NA
+  Z[2, 3] <- NaN
+  W[3, 1] <- NA
+  Z[4, ] <- -Inf
+  Z[5, 2] <- Inf
+  W[6, ] <- 0
+  Z[7, 1] <- NA
+  W[7, 1] <- 0          # NA with weight 0 is left out
+  Z[8, ] <- 1000
+  Z[9, ] <- c(-1000, -Inf, -1001, -Inf, -999)
+  for (na_rm in c(FALSE, TRUE)) {
+    by_row <- logsumexp(Z, weights = W, na.rm = na_rm)
+    by_col <- same_on_threads(logsumexp(t(Z), margin = 2, weights = t(W), na.rm = na_rm))
+    expect_identical(is.na(by_col), is.na(by_row))
+    expect_identical(is.nan(by_col), is.nan(by_row))
+    expect_equal(by_col, by_row, tolerance = 4 * .Machine$double.eps)
+  }
+  expect_identical(logsumexp(t(Z), margin = 2, weights = t(W))[4:6], c(-Inf, Inf, -Inf))
+  expect_true(is.na(logsumexp(t(Z), margin = 2, weights = t(W))[1]))
+  expect_false(is.na(logsumexp(t(Z), margin = 2, weights = t(W))[7]))
+})
