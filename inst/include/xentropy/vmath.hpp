@@ -484,6 +484,25 @@ XENTROPY_VM_INLINE double sigmoid(double x) {
   return q + rem * (neg ? 1.0 - q : q);
 }
 
+// sigmoid(x) and sigmoid(-x) from one exponential, each bit for bit what
+// sigmoid() gives (both take exp(-|x|) and its rounding error); also returns
+// e = exp(-|x|).
+XENTROPY_VM_INLINE double sigmoid_pair(double x, double& s_neg, double& e_out) {
+  const bool neg = x < 0.0;
+  double el;
+  const double e = detail::exp_split(neg ? x : -x, el);  // exp(-|x|) = e + el
+  const double d = 1.0 + e;
+  const double dl = (1.0 - d) + e;
+  // sigmoid(x): numerator e (x < 0) or 1; sigmoid(-x): the other one
+  const double q = (neg ? e : 1.0) / d;
+  const double rem = (neg ? el : 0.0) - q * dl;
+  const double qn = (neg ? 1.0 : e) / d;
+  const double remn = (neg ? 0.0 : el) - qn * dl;
+  s_neg = qn + remn * (neg ? qn : 1.0 - qn);
+  e_out = e;
+  return q + rem * (neg ? 1.0 - q : q);
+}
+
 // ---------------------------------------------------------------------------
 // Run-time dispatch.
 
