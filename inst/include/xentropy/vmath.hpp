@@ -453,11 +453,25 @@ XENTROPY_VM_INLINE double log1mexp_split(double x, double xl, double& lo, double
   const double yl = (a - y) - el;
   // d/dx log1mexp(x) = e^-x / (1 - e^-x): xl moves the value by xl e / y
   const double corr = xl == 0.0 ? 0.0 : xl * (e / y);  // y may be subnormal
-  double l1, l2;
-  const double h1 = log_dd_split(y, yl, l1);
-  const double h2 = log1p_dd_split(-e, -el, l2);
-  lo = (near ? l1 : l2) + corr;
-  return near ? h1 : h2;
+  // log_dd_split(y, yl) (near) or log1p_dd_split(-e, -el) (far) through one
+  // log kernel: the arguments of the reduction and the kernel are selected,
+  // each branch's own operations are unchanged
+  using namespace detail;
+  const double x1 = -e;
+  const double u1 = 1.0 + x1;
+  const bool sub = near && y < 2.2250738585072014e-308;
+  const double ur = near ? (sub ? y * 4503599627370496.0 : y) : u1;
+  double fu, kd;
+  log_reduce(ur, fu, kd);
+  kd = sub ? kd - 52.0 : kd;
+  const bool small = !near && x1 > -0.2928932188134524;  // (x1 < sqrt(2) - 1 always)
+  const double err = small ? 0.0 : x1 - (u1 - 1.0);
+  const double c = near ? yl / y : (err - el) / u1;
+  const double f = small ? x1 : fu;
+  kd = small ? 0.0 : kd;
+  const double h = log_kernel_dd(f, kd, c, lo);
+  lo += corr;
+  return h;
 }
 
 // log(1 + exp(x)), softplus.
