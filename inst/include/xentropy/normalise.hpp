@@ -1033,8 +1033,13 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
-      detail::normalise_stretch(x + j * nrow, out + j * nrow, nrow, 1, sc, s,
-                                log_output);
+      // the output of a long column in chunks over the threads too (each
+      // element depends only on the column's statistics)
+      parallel_chunks(nrow, detail::col_chunk, threads_for(nt, nrow),
+                      [&](index_t b, index_t e) {
+        detail::normalise_stretch(x + j * nrow + b, out + j * nrow + b, e - b, 1, sc, s,
+                                  log_output);
+      });
     });
   }
 }
