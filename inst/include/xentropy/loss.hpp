@@ -171,8 +171,9 @@ struct bce_prob_policy {
 // sums of non-negative terms: exact for any z.
 struct softplus_pair {
   double pos, neg;  // softplus(z), softplus(-z)
-  XENTROPY_VM_INLINE softplus_pair(double z, double e) {
-    const double a = vm::log1p(e);
+  XENTROPY_VM_INLINE softplus_pair(double z, double e) : softplus_pair(z, e, vm::log1p(e)) {}
+  // given a = log1p(e)
+  XENTROPY_VM_INLINE softplus_pair(double z, double, double a) {
     pos = (z > 0.0 ? z : 0.0) + a;
     neg = (z < 0.0 ? -z : 0.0) + a;
   }
@@ -228,9 +229,9 @@ struct sigmoid_focal_policy {
     return gamma == 0.0 ? 1.0 : f;
   }
   XENTROPY_VM_INLINE double loss(double t, double v, double e) const {
-    const softplus_pair s(v, e);
-    const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
     const double a = vm::log1p(e);
+    const softplus_pair s(v, e, a);
+    const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
     return alpha_t(t) * factor(log_q(t, v, e, a)) * ce;
   }
   // alpha_t F [gamma (1 - 2t) r CE + (1 - t) sigmoid(z) - t sigmoid(-z)] with
@@ -245,9 +246,9 @@ struct sigmoid_focal_policy {
   XENTROPY_VM_INLINE double grad(double t, double v) const {
     double sn, e;
     const double sp = vm::sigmoid_pair(v, sn, e);
-    const softplus_pair s(v, e);
-    const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
     const double a = vm::log1p(e);
+    const softplus_pair s(v, e, a);
+    const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
     const bool up = v >= 0.0;
     const double c = up ? t : 1.0 - t, d = up ? 1.0 - t : t;
     const double N = c * e + d;
