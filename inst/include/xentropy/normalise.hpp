@@ -556,18 +556,31 @@ inline double weighted_value(const lse_stats& s, bool na_rm) {
 struct wstretch_max_k {
   XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
                                      double* res) {
-    double m = neg_inf, nc = 0.0;
-    XENTROPY_VM_SIMD_REDUCTION(+ : nc)
-    for (index_t i = 0; i < n; ++i) {
+    // `lanes` partial maxima and counts (a conditional max reduction does
+    // not vectorise as such); the maximum and the count do not depend on
+    // the order
+    double m[lanes], nc[lanes];
+    for (int l = 0; l < lanes; ++l) m[l] = neg_inf, nc[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = x[i + l], b = w[i + l];
+        nc[l] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+        m[l] = b > 0.0 && v > m[l] ? v : m[l];
+      }
+    }
+    for (; i < n; ++i) {
       const double v = x[i], b = w[i];
-      nc += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+      nc[0] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+      m[0] = b > 0.0 && v > m[0] ? v : m[0];
     }
-    for (index_t i = 0; i < n; ++i) {
-      const double v = x[i];
-      m = w[i] > 0.0 && v > m ? v : m;
+    res[0] = neg_inf;
+    res[1] = 0.0;
+    for (int l = 0; l < lanes; ++l) {
+      res[0] = m[l] > res[0] ? m[l] : res[0];
+      res[1] += nc[l];
     }
-    res[0] = m;
-    res[1] = nc;
   }
 };
 
