@@ -193,3 +193,31 @@ test_that("weighted logsumexp of short columns keeps NA, NaN, Inf and zero weigh
   expect_true(is.na(logsumexp(t(Z), margin = 2, weights = t(W))[1]))
   expect_false(is.na(logsumexp(t(Z), margin = 2, weights = t(W))[7]))
 })
+
+test_that("sigmoid_focal_loss_grad (gamma = 2 by squares, other gamma by exp) is exact to 1e-13 against MPFR", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(9)
+  z <- c(rnorm(400, sd = 6), -40, 40, 0, 700, -700)
+  y <- c(rbinom(200, 1, 0.4), runif(200), 1, 0, 0.5, 0.3, 0.7)
+  exact_grad <- function(y, z, g) {
+    Z <- Rmpfr::mpfr(z, mpfr_bits)
+    p <- 1 / (1 + exp(-Z))
+    q <- y * (1 - p) + (1 - y) * p
+    # CE = y softplus(-z) + (1 - y) softplus(z), written without cancellation
+    sp <- function(u) pmax(u, 0) + log1p(exp(-abs(u)))
+    ce <- y * sp(-Z) + (1 - y) * sp(Z)
+    Rmpfr::asNumeric(g * q^(g - 1) * (1 - 2 * y) * p * (1 - p) * ce + q^g * (p - y))
+  }
+  for (g in c(2, 1.5)) {
+    exact <- exact_grad(y, z, g)
+    each_simd_path({
+      got <- same_on_threads(sigmoid_focal_loss_grad(y, z, gamma = g, reduction = "sum"))
+      expect_equal(got, exact, tolerance = 1e-13)
+    })
+  }
+  n <- 50000
+  zz <- rnorm(n, sd = 4)
+  yy <- rbinom(n, 1, 0.5)
+  expect_equal(same_on_threads(sigmoid_focal_loss_grad(yy, zz, gamma = 2)),
+               sigmoid_focal_loss_grad(yy, zz, gamma = 2 * (1 + 1e-15)), tolerance = 1e-12)
+})

@@ -206,7 +206,12 @@ struct bce_logit_policy {
 // one logarithm; where d = 0 (a hard target on the far side), c = 1 and
 // log N = -|z| exactly, whatever e underflows to. For hard targets this is
 // exactly -softplus(+-z), i.e. log_sigmoid(-+z).
-struct sigmoid_focal_policy {
+//
+// Square (gamma = 2, the default; chosen by sigmoid_focal_loss_grad()):
+// (1 - p_t)^2 is formed as q * q with q = N / (1 + e), without the log and
+// the exp (q underflows only where q^2 is below the smallest subnormal).
+template <bool Square>
+struct sigmoid_focal_policy_t {
   double gamma = 2.0;
   double alpha = -1.0;  // < 0: no alpha
   static constexpr bool has_pre = true;
@@ -253,8 +258,14 @@ struct sigmoid_focal_policy {
     const double c = up ? t : 1.0 - t, d = up ? 1.0 - t : t;
     const double N = c * e + d;
     const double av = v < 0.0 ? -v : v;
-    const double lq = (d > 0.0 ? vm::log(N) : -av) - a;
-    const double F = factor(lq);
+    double F;
+    if (Square) {
+      const double q = N / (1.0 + e);
+      F = q * q;
+    } else {
+      const double lq = (d > 0.0 ? vm::log(N) : -av) - a;
+      F = factor(lq);
+    }
     const double r = d > 0.0 ? sp * sn * (1.0 + e) / N : (up ? sp : sn);
     const double mod = gamma == 0.0 || r == 0.0 ? 0.0 : gamma * (1.0 - 2.0 * t) * r * ce;
     const double g = (t < 1.0 ? (1.0 - t) * sp : 0.0) - (t > 0.0 ? t * sn : 0.0);
@@ -262,6 +273,7 @@ struct sigmoid_focal_policy {
     return F == 0.0 ? 0.0 : out;
   }
 };
+using sigmoid_focal_policy = sigmoid_focal_policy_t<false>;
 
 namespace detail {
 
@@ -572,7 +584,10 @@ inline void sigmoid_focal_loss_grad(const binary_targets& y, const double* logit
                                     index_t n, double gamma, double alpha,
                                     const loss_options& opt, double* out,
                                     first_invalid& bad) {
-  binary_loss_grad(sigmoid_focal_policy{gamma, alpha}, y, logits, n, opt, out, bad);
+  if (gamma == 2.0)
+    binary_loss_grad(sigmoid_focal_policy_t<true>{gamma, alpha}, y, logits, n, opt, out, bad);
+  else
+    binary_loss_grad(sigmoid_focal_policy{gamma, alpha}, y, logits, n, opt, out, bad);
 }
 
 // ---------------------------------------------------------------------------
