@@ -171,8 +171,9 @@ struct bce_prob_policy {
 // sums of non-negative terms: exact for any z.
 struct softplus_pair {
   double pos, neg;  // softplus(z), softplus(-z)
-  XENTROPY_VM_INLINE softplus_pair(double z, double e) {
-    const double a = vm::log1p(e);
+  XENTROPY_VM_INLINE softplus_pair(double z, double e) : softplus_pair(z, e, vm::log1p(e)) {}
+  // given a = log1p(e)
+  XENTROPY_VM_INLINE softplus_pair(double z, double, double a) {
     pos = (z > 0.0 ? z : 0.0) + a;
     neg = (z < 0.0 ? -z : 0.0) + a;
   }
@@ -199,10 +200,18 @@ struct bce_logit_policy {
 
 // Sigmoid focal loss (Lin et al. 2017, torchvision.ops.sigmoid_focal_loss):
 // alpha_t (1 - p_t)^gamma CE, with CE the cross-entropy from logits above.
-// log(1 - p_t) = log(t sigmoid(-z) + (1 - t) sigmoid(z)) is a logaddexp of
-// log t - softplus(z) and log(1 - t) - softplus(-z): for a hard target it is
-// exactly log_sigmoid(-z) (t = 1) or log_sigmoid(z) (t = 0).
-struct sigmoid_focal_policy {
+// 1 - p_t = t sigmoid(-z) + (1 - t) sigmoid(z) = N / (1 + e), e = exp(-|z|),
+// with N = c e + d a sum of non-negative terms (c = t, d = 1 - t for z >= 0;
+// the other way round for z < 0), so log(1 - p_t) = log N - log1p(e) with
+// one logarithm; where d = 0 (a hard target on the far side), c = 1 and
+// log N = -|z| exactly, whatever e underflows to. For hard targets this is
+// exactly -softplus(+-z), i.e. log_sigmoid(-+z).
+//
+// Square (gamma = 2, the default; chosen by sigmoid_focal_loss_grad()):
+// (1 - p_t)^2 is formed as q * q with q = N / (1 + e), without the log and
+// the exp (q underflows only where q^2 is below the smallest subnormal).
+template <bool Square>
+struct sigmoid_focal_policy_t {
   double gamma = 2.0;
   double alpha = -1.0;  // < 0: no alpha
   static constexpr bool has_pre = true;
@@ -211,8 +220,13 @@ struct sigmoid_focal_policy {
   XENTROPY_VM_INLINE double alpha_t(double t) const {
     return alpha < 0.0 ? 1.0 : alpha * t + (1.0 - alpha) * (1.0 - t);
   }
-  XENTROPY_VM_INLINE double log_q(double t, const softplus_pair& s) const {
-    return detail::logaddexp(vm::log(t) - s.pos, vm::log1p(-t) - s.neg);
+  // log(1 - p_t) from e = exp(-|z|) and a = log1p(e)
+  XENTROPY_VM_INLINE double log_q(double t, double v, double e, double a) const {
+    const bool up = v >= 0.0;
+    const double c = up ? t : 1.0 - t, d = up ? 1.0 - t : t;
+    const double av = v < 0.0 ? -v : v;
+    const double ln = vm::log(c * e + d);
+    return (d > 0.0 ? ln : -av) - a;
   }
   // (1 - p_t)^gamma, 1 for gamma = 0 (also where 1 - p_t = 0)
   XENTROPY_VM_INLINE double factor(double lq) const {
@@ -220,28 +234,46 @@ struct sigmoid_focal_policy {
     return gamma == 0.0 ? 1.0 : f;
   }
   XENTROPY_VM_INLINE double loss(double t, double v, double e) const {
-    const softplus_pair s(v, e);
+    const double a = vm::log1p(e);
+    const softplus_pair s(v, e, a);
     const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
-    return alpha_t(t) * factor(log_q(t, s)) * ce;
+    return alpha_t(t) * factor(log_q(t, v, e, a)) * ce;
   }
   // alpha_t F [gamma (1 - 2t) r CE + (1 - t) sigmoid(z) - t sigmoid(-z)] with
   // F = (1 - p_t)^gamma and r = sigmoid(z) sigmoid(-z) / (1 - p_t), whose log
-  // is formed so that it is exactly log_sigmoid(+-z) for hard targets.
+  // is formed so that it is exactly log_sigmoid(+-z) for hard targets. The
+  // sigmoids come from the same exponential as e (vm::sigmoid_pair, bit for
+  // bit vm::sigmoid), so gamma = 0 is the cross-entropy's gradient.
+  //
+  // r = sigmoid(z) sigmoid(-z) (1 + e) / N where d > 0 (N >= d: no
+  // underflow to 0); where d = 0, 1 - p_t is one of the sigmoids and r the
+  // other, exactly.
   XENTROPY_VM_INLINE double grad(double t, double v) const {
-    const double e = pre(v);
-    const softplus_pair s(v, e);
+    double sn, e;
+    const double sp = vm::sigmoid_pair(v, sn, e);
+    const double a = vm::log1p(e);
+    const softplus_pair s(v, e, a);
     const double ce = (t > 0.0 ? t * s.neg : 0.0) + (t < 1.0 ? (1.0 - t) * s.pos : 0.0);
-    const double lq = log_q(t, s);
-    const double F = factor(lq);
-    const double lr = t >= 0.5 ? (-s.pos - lq) - s.neg : (-s.neg - lq) - s.pos;
-    const double r = vm::exp(lr);
+    const bool up = v >= 0.0;
+    const double c = up ? t : 1.0 - t, d = up ? 1.0 - t : t;
+    const double N = c * e + d;
+    const double av = v < 0.0 ? -v : v;
+    double F;
+    if (Square) {
+      const double q = N / (1.0 + e);
+      F = q * q;
+    } else {
+      const double lq = (d > 0.0 ? vm::log(N) : -av) - a;
+      F = factor(lq);
+    }
+    const double r = d > 0.0 ? sp * sn * (1.0 + e) / N : (up ? sp : sn);
     const double mod = gamma == 0.0 || r == 0.0 ? 0.0 : gamma * (1.0 - 2.0 * t) * r * ce;
-    const double g = (t < 1.0 ? (1.0 - t) * vm::sigmoid(v) : 0.0) -
-                     (t > 0.0 ? t * vm::sigmoid(-v) : 0.0);
+    const double g = (t < 1.0 ? (1.0 - t) * sp : 0.0) - (t > 0.0 ? t * sn : 0.0);
     const double out = alpha_t(t) * F * (mod + g);
     return F == 0.0 ? 0.0 : out;
   }
 };
+using sigmoid_focal_policy = sigmoid_focal_policy_t<false>;
 
 namespace detail {
 
@@ -552,7 +584,10 @@ inline void sigmoid_focal_loss_grad(const binary_targets& y, const double* logit
                                     index_t n, double gamma, double alpha,
                                     const loss_options& opt, double* out,
                                     first_invalid& bad) {
-  binary_loss_grad(sigmoid_focal_policy{gamma, alpha}, y, logits, n, opt, out, bad);
+  if (gamma == 2.0)
+    binary_loss_grad(sigmoid_focal_policy_t<true>{gamma, alpha}, y, logits, n, opt, out, bad);
+  else
+    binary_loss_grad(sigmoid_focal_policy{gamma, alpha}, y, logits, n, opt, out, bad);
 }
 
 // ---------------------------------------------------------------------------
@@ -608,9 +643,13 @@ struct softmax_focal_policy {
   XENTROPY_VM_INLINE double term(double t, const softmax_row& r, double z) const {
     return alpha * t * factor(r, z) * r.nll(z);
   }
+  // (one exponential for p and 1 - p: q is formed as log1m_prob() forms it,
+  // not taken back from its logarithm)
   XENTROPY_VM_INLINE double coef(double t, const softmax_row& r, double z) const {
-    const double p = r.prob(z), nll = r.nll(z), lq = r.log1m_prob(z);
-    const double q = vm::exp(lq), f = gamma == 0.0 ? 1.0 : vm::exp(gamma * lq);
+    const double p = r.prob(z), nll = r.nll(z);
+    const double q = z == r.m ? r.Sm1 / r.S : 1.0 - vm::exp(z - r.m) / r.S;
+    const double lq = vm::log(q);
+    const double f = gamma == 0.0 ? 1.0 : vm::exp(gamma * lq);
     const double extra = gamma == 0.0 || p == 0.0 || q == 0.0 ? 0.0 : gamma * p * nll / q;
     return alpha * t * f * (1.0 + extra);
   }
@@ -689,6 +728,21 @@ struct softmax_block {
   bool regular(index_t i) const { return kinds[i] == kind::regular; }
 };
 
+// l[i] = term of the true class of regular rows (use[i] = 1), else 0.
+template <class P>
+struct label_terms_k {
+  XENTROPY_VM_INLINE static void run(P pol, const double* z, const double* tw,
+                                     const double* m, const double* S, const double* Sm1,
+                                     const double* L, const double* use, index_t nb,
+                                     double* l) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < nb; ++i) {
+      const double v = pol.term(tw[i], softmax_row{m[i], S[i], Sm1[i], L[i], false}, z[i]);
+      l[i] = use[i] != 0.0 ? v : 0.0;
+    }
+  }
+};
+
 // Per-observation losses of a block of a categorical loss from logits.
 // Returns whether it wrote denominator factors d (labels and class weights).
 template <class P>
@@ -706,10 +760,36 @@ inline bool categorical_block(const P& pol, const categorical_targets& y,
   sb.compute(logits, n, K, o0, o1, miss);
   for (index_t i = 0; i < nb; ++i) l[i] = 0.0;
   if (!y.is_matrix() && copt.label_smoothing == 0.0) {
-    // one entry per row: the true class
+    // one entry per row: the true class; regular rows in one vectorised
+    // loop (the focal factor's exp and log), rows with +Inf after it
+    double zt[blocks::categorical], tw[blocks::categorical], rm[blocks::categorical],
+        rS[blocks::categorical], rSm1[blocks::categorical], rL[blocks::categorical],
+        use[blocks::categorical];
+    bool special = false;
     for (index_t i = 0; i < nb; ++i) {
-      if (miss[i] != missing::none || lab[i] < 0) continue;
-      l[i] = pol.term(weighted_target(1.0, lab[i], K, copt), sb.rows[i], Z(o0 + i, lab[i]));
+      const bool ok = miss[i] == missing::none && lab[i] >= 0;
+      const bool fast = ok && sb.regular(i);
+      special = special || (ok && !fast);
+      use[i] = fast ? 1.0 : 0.0;
+      zt[i] = fast ? Z(o0 + i, lab[i]) : 0.0;
+      tw[i] = fast ? weighted_target(1.0, lab[i], K, copt) : 0.0;
+      rm[i] = fast ? sb.rows[i].m : 0.0;
+      rS[i] = fast ? sb.rows[i].S : 1.0;
+      rSm1[i] = fast ? sb.rows[i].Sm1 : 0.0;
+      rL[i] = fast ? sb.rows[i].L : 0.0;
+    }
+    vm::dispatch<label_terms_k<P>>(pol, static_cast<const double*>(zt),
+                                   static_cast<const double*>(tw),
+                                   static_cast<const double*>(rm),
+                                   static_cast<const double*>(rS),
+                                   static_cast<const double*>(rSm1),
+                                   static_cast<const double*>(rL),
+                                   static_cast<const double*>(use), nb, l);
+    if (special) {
+      for (index_t i = 0; i < nb; ++i) {
+        if (miss[i] != missing::none || lab[i] < 0 || sb.regular(i)) continue;
+        l[i] = pol.term(weighted_target(1.0, lab[i], K, copt), sb.rows[i], Z(o0 + i, lab[i]));
+      }
     }
   } else {
     for (index_t k = 0; k < K; ++k) {
@@ -788,16 +868,48 @@ struct softmax_grad_kernels {
                                        const double* cw, double eps, const double* scale,
                                        double* A, double* out) {
       const double keep = 1.0 - eps, spread = eps / static_cast<double>(K);
+      if (Sum && !Matrix && eps == 0.0) {
+        // labels: a_k = 0 but for the true class, so A is that class's
+        // coefficient (adding the zeros changes nothing), formed once per row
+        double zt[blocks::categorical], tw[blocks::categorical];
+        for (index_t i = 0; i < nb; ++i) {
+          const bool has = lab[i] >= 0.0;
+          const index_t kl = has ? static_cast<index_t>(lab[i]) : 0;
+          zt[i] = has ? z[kl * n + o0 + i] : 0.0;
+          tw[i] = has ? (CW ? cw[kl] : 1.0) : 0.0;
+        }
+        XENTROPY_VM_SIMD
+        for (index_t i = 0; i < nb; ++i) {
+          const double a = pol.coef(tw[i], softmax_row{m[i], S[i], Sm1[i], L[i], false}, zt[i]);
+          A[i] = lab[i] >= 0.0 ? a : 0.0;
+        }
+        for (index_t k = 0; k < K; ++k) {
+          const double* zc = z + k * n + o0;
+          double* oc = out + k * n + o0;
+          const double kd = static_cast<double>(k);
+          XENTROPY_VM_SIMD
+          for (index_t i = 0; i < nb; ++i) {
+            const double p = vm::exp(zc[i] - m[i]) / S[i];
+            const double a = lab[i] == kd ? A[i] : 0.0;
+            oc[i] = (p * A[i] - a) * scale[i];
+          }
+        }
+        return;
+      }
       if (Sum) {
         for (index_t i = 0; i < nb; ++i) A[i] = 0.0;
         for (index_t k = 0; k < K; ++k) {
           const double* zc = z + k * n + o0;
           const double* tc = Matrix ? T + k * n + o0 : nullptr;
           const double kd = static_cast<double>(k), c = CW ? cw[k] : 1.0;
+          double* oc = out + k * n + o0;  // a_k kept for pass 2
           XENTROPY_VM_SIMD
-          for (index_t i = 0; i < nb; ++i)
-            A[i] += pol.coef(target(tc, lab, i, kd, keep, spread, c),
-                             softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
+          for (index_t i = 0; i < nb; ++i) {
+            const double a = pol.coef(target(tc, lab, i, kd, keep, spread, c),
+                                      softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
+            oc[i] = a;
+            A[i] += a;
+          }
         }
       }
       for (index_t k = 0; k < K; ++k) {
@@ -808,8 +920,9 @@ struct softmax_grad_kernels {
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
           const double p = vm::exp(zc[i] - m[i]) / S[i];
-          const double a = pol.coef(target(tc, lab, i, kd, keep, spread, c),
-                                    softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
+          const double a = Sum ? oc[i]
+                               : pol.coef(target(tc, lab, i, kd, keep, spread, c),
+                                          softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
           oc[i] = ((Sum ? p * A[i] : p) - a) * scale[i];
         }
       }

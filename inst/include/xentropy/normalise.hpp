@@ -556,18 +556,31 @@ inline double weighted_value(const lse_stats& s, bool na_rm) {
 struct wstretch_max_k {
   XENTROPY_VM_INLINE static void run(const double* x, const double* w, index_t n,
                                      double* res) {
-    double m = neg_inf, nc = 0.0;
-    XENTROPY_VM_SIMD_REDUCTION(+ : nc)
-    for (index_t i = 0; i < n; ++i) {
+    // `lanes` partial maxima and counts (a conditional max reduction does
+    // not vectorise as such); the maximum and the count do not depend on
+    // the order
+    double m[lanes], nc[lanes];
+    for (int l = 0; l < lanes; ++l) m[l] = neg_inf, nc[l] = 0.0;
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (int l = 0; l < lanes; ++l) {
+        const double v = x[i + l], b = w[i + l];
+        nc[l] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+        m[l] = b > 0.0 && v > m[l] ? v : m[l];
+      }
+    }
+    for (; i < n; ++i) {
       const double v = x[i], b = w[i];
-      nc += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+      nc[0] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+      m[0] = b > 0.0 && v > m[0] ? v : m[0];
     }
-    for (index_t i = 0; i < n; ++i) {
-      const double v = x[i];
-      m = w[i] > 0.0 && v > m ? v : m;
+    res[0] = neg_inf;
+    res[1] = 0.0;
+    for (int l = 0; l < lanes; ++l) {
+      res[0] = m[l] > res[0] ? m[l] : res[0];
+      res[1] += nc[l];
     }
-    res[0] = m;
-    res[1] = nc;
   }
 };
 
@@ -745,8 +758,9 @@ inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
 
 // Calls f(j0, j1) for blocks of short columns, in parallel.
 template <class F>
-inline void for_short_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
-  const index_t per = nrow > 0 ? std::max<index_t>(1, short_block / nrow) : short_block;
+inline void for_short_blocks(index_t nrow, index_t ncol, int nthreads, F f,
+                             index_t block = short_block) {
+  const index_t per = nrow > 0 ? std::max<index_t>(1, block / nrow) : block;
   parallel_chunks(ncol, per, threads_for(nthreads, nrow * ncol), f,
                   per * (nrow > 0 ? nrow : 1));
 }
@@ -819,6 +833,157 @@ inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* o
   });
 }
 
+// --- Weighted log-sum-exp of short columns (margin 2, few rows) -----------
+// As logsumexp_short: blocks of whole columns, contiguous; the maxima (of the
+// entries with weight > 0) column by column with 16 columns in registers,
+// then b exp(x - m) and the weights at the maximum over the whole block in
+// one vectorised loop, then their sums column by column. `wb` holds the
+// weights laid out as the block (the weight matrix itself, or one weight per
+// row repeated for every column).
+
+struct wshort_max_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, const double* wb, index_t nrow,
+                                     index_t nb, double* m, double* nc) {
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double mm[L], cc[L];
+      for (index_t l = 0; l < L; ++l) mm[l] = neg_inf, cc[l] = 0.0;
+      const double* xj = xb + j0 * nrow;
+      const double* wj = wb + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          const double v = xj[l * nrow + i], b = wj[l * nrow + i];
+          cc[l] += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+          mm[l] = b > 0.0 && v > mm[l] ? v : mm[l];
+        }
+      }
+      for (index_t l = 0; l < L; ++l) m[j0 + l] = mm[l], nc[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double mx = neg_inf, cn = 0.0;
+      for (index_t i = 0; i < nrow; ++i) {
+        const double v = xb[j * nrow + i], b = wb[j * nrow + i];
+        cn += (b != b || (v != v && b != 0.0)) ? 1.0 : 0.0;
+        mx = b > 0.0 && v > mx ? v : mx;
+      }
+      m[j] = mx;
+      nc[j] = cn;
+    }
+  }
+};
+
+// tmp[e] = b exp(x - m) over entries below the maximum, cb[e] = b at it.
+struct wblock_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* w, const double* mm,
+                                     index_t n, double* tmp, double* cb) {
+    XENTROPY_VM_SIMD
+    for (index_t e = 0; e < n; ++e) {
+      const double v = x[e], b = w[e], m = mm[e];
+      const bool on = b > 0.0;
+      const double t = b * vm::exp(v - m);
+      tmp[e] = on && v < m ? t : 0.0;
+      cb[e] = on && v == m ? b : 0.0;
+    }
+  }
+};
+
+// Column sums of tmp and cb (16 columns in registers).
+struct wshort_sum_k {
+  XENTROPY_VM_INLINE static void run(const double* tmp, const double* cb, index_t nrow,
+                                     index_t nb, double* t, double* c) {
+    constexpr index_t L = 16;
+    index_t j0 = 0;
+    for (; j0 + L <= nb; j0 += L) {
+      double tt[L], cc[L];
+      for (index_t l = 0; l < L; ++l) tt[l] = 0.0, cc[l] = 0.0;
+      const double* ej = tmp + j0 * nrow;
+      const double* bj = cb + j0 * nrow;
+      for (index_t i = 0; i < nrow; ++i) {
+        XENTROPY_VM_SIMD
+        for (index_t l = 0; l < L; ++l) {
+          tt[l] += ej[l * nrow + i];
+          cc[l] += bj[l * nrow + i];
+        }
+      }
+      for (index_t l = 0; l < L; ++l) t[j0 + l] = tt[l], c[j0 + l] = cc[l];
+    }
+    for (index_t j = j0; j < nb; ++j) {
+      double ts = 0.0, cs = 0.0;
+      for (index_t i = 0; i < nrow; ++i) ts += tmp[j * nrow + i], cs += cb[j * nrow + i];
+      t[j] = ts;
+      c[j] = cs;
+    }
+  }
+};
+
+// L[i] = log(t[i] + c[i]) as weighted_log(), vectorised.
+struct wlog_k {
+  XENTROPY_VM_INLINE static void run(const double* t, const double* c, index_t n,
+                                     double* L) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double s = t[i] + c[i];
+      const double a = vm::log1p(t[i] + (c[i] - 1.0));
+      const double b = vm::log(s);
+      L[i] = s >= 0.5 && s <= 2.0 ? a : b;
+    }
+  }
+};
+
+// Weighted log-sum-exp of each of ncol short columns; the weight of element
+// (i, j) is w[j * wsj + i] (wsj = nrow: a weight matrix; 0: one per row).
+inline void logsumexp_weighted_short(const double* x, const double* w, index_t wsj,
+                                     index_t nrow, index_t ncol, double* out, bool na_rm,
+                                     int nthreads) {
+  // smaller blocks than the unweighted path's: five arrays of the block's
+  // size are swept together
+  constexpr index_t wblock = 1024;
+  const index_t per = std::max<index_t>(1, wblock / nrow);
+  // one weight per row, repeated for every column of a block
+  std::vector<double> rep;
+  if (wsj == 0) {
+    rep.resize(static_cast<std::size_t>(per * nrow));
+    for (index_t e = 0; e < per * nrow; ++e) rep[static_cast<std::size_t>(e)] = w[e % nrow];
+  }
+  for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
+    const index_t nb = j1 - j0, n = nb * nrow;
+    // heap, not stack: worker threads may have small stacks (uninitialised:
+    // every element is written before it is read)
+    std::unique_ptr<double[]> buf(new double[3 * static_cast<std::size_t>(per * nrow) +
+                                             5 * static_cast<std::size_t>(per)]);
+    double* mm = buf.get();
+    double* tmp = mm + per * nrow;
+    double* cb = tmp + per * nrow;
+    double* m = cb + per * nrow;
+    double* nc = m + per;
+    double* t = nc + per;
+    double* c = t + per;
+    double* L = c + per;
+    const double* xb = x + j0 * nrow;
+    const double* wb = wsj == 0 ? rep.data() : w + j0 * wsj;
+    vm::dispatch<wshort_max_k>(xb, wb, nrow, nb, m, nc);
+    for (index_t j = 0; j < nb; ++j) {
+      const double fill = m[j] > neg_inf && m[j] < inf() ? m[j] : 0.0;
+      double* mj = mm + j * nrow;
+      for (index_t i = 0; i < nrow; ++i) mj[i] = fill;
+    }
+    vm::dispatch<wblock_k>(xb, wb, mm, n, tmp, cb);
+    vm::dispatch<wshort_sum_k>(tmp, cb, nrow, nb, t, c);
+    vm::dispatch<wlog_k>(t, c, nb, L);
+    for (index_t j = 0; j < nb; ++j) {
+      lse_stats s;
+      s.t = t[j];
+      s.c = c[j];
+      s.m = c[j] > 0.0 || t[j] > 0.0 ? m[j] : neg_inf;
+      if (nc[j] > 0) weighted_missing(xb + j * nrow, wb + j * nrow, nrow, 1, 1, s);
+      const kind k = classify(s, na_rm);
+      out[j0 + j] = k == kind::regular ? s.m + L[j] : lse_value(s, k);
+    }
+  }, wblock);
+}
+
 }  // namespace detail
 
 // log-sum-exp of each row (margin = 1) or column (margin = 2) of the
@@ -881,8 +1046,13 @@ inline void softmax(const double* x, index_t nrow, index_t ncol, int margin,
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const detail::lse_stats s = detail::column_stats(x + j * nrow, nrow, sc, nt);
-      detail::normalise_stretch(x + j * nrow, out + j * nrow, nrow, 1, sc, s,
-                                log_output);
+      // the output of a long column in chunks over the threads too (each
+      // element depends only on the column's statistics)
+      parallel_chunks(nrow, detail::col_chunk, threads_for(nt, nrow),
+                      [&](index_t b, index_t e) {
+        detail::normalise_stretch(x + j * nrow + b, out + j * nrow + b, e - b, 1, sc, s,
+                                  log_output);
+      });
     });
   }
 }
@@ -929,18 +1099,24 @@ inline void logsumexp_weighted(const double* x, const double* w, index_t wsj,
         dispatch_flags<detail::wrows_sum_k>(flags(wsi), x, w, nrow, wsj, j0, j1, r0, nb, m, t, k, c);
         if (interrupted((j1 - j0) * nb)) return;
       }
+      for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
+      double L[detail::row_block];
+      vm::dispatch<detail::wlog_k>(t, c, nb, L);
       for (index_t i = 0; i < nb; ++i) {
         detail::lse_stats& s = st[i];
         s = detail::lse_stats();
-        s.t = t[i] - k[i];
+        s.t = t[i];
         s.c = c[i];
         s.m = c[i] > 0.0 || t[i] > 0.0 ? m[i] : detail::neg_inf;
         // a row whose maximum is +Inf: c counts its weight, t gets NaN
         if (nc[i] > 0)
           detail::weighted_missing(x + r0 + i, w + (wsi ? r0 + i : 0), ncol, nrow, wsj, s);
-        out[r0 + i] = detail::weighted_value(s, na_rm);
+        const detail::kind kd = detail::classify(s, na_rm);
+        out[r0 + i] = kd == detail::kind::regular ? s.m + L[i] : detail::lse_value(s, kd);
       }
     });
+  } else if (nrow <= detail::short_col && ncol > 1 && nrow > 0 && wsi == 1) {
+    detail::logsumexp_weighted_short(x, w, wsj, nrow, ncol, out, na_rm, nthreads);
   } else {
     detail::for_columns(nrow, ncol, nthreads, [&](index_t j, int nt) {
       const double* xj = x + j * nrow;

@@ -453,11 +453,25 @@ XENTROPY_VM_INLINE double log1mexp_split(double x, double xl, double& lo, double
   const double yl = (a - y) - el;
   // d/dx log1mexp(x) = e^-x / (1 - e^-x): xl moves the value by xl e / y
   const double corr = xl == 0.0 ? 0.0 : xl * (e / y);  // y may be subnormal
-  double l1, l2;
-  const double h1 = log_dd_split(y, yl, l1);
-  const double h2 = log1p_dd_split(-e, -el, l2);
-  lo = (near ? l1 : l2) + corr;
-  return near ? h1 : h2;
+  // log_dd_split(y, yl) (near) or log1p_dd_split(-e, -el) (far) through one
+  // log kernel: the arguments of the reduction and the kernel are selected,
+  // each branch's own operations are unchanged
+  using namespace detail;
+  const double x1 = -e;
+  const double u1 = 1.0 + x1;
+  const bool sub = near && y < 2.2250738585072014e-308;
+  const double ur = near ? (sub ? y * 4503599627370496.0 : y) : u1;
+  double fu, kd;
+  log_reduce(ur, fu, kd);
+  kd = sub ? kd - 52.0 : kd;
+  const bool small = !near && x1 > -0.2928932188134524;  // (x1 < sqrt(2) - 1 always)
+  const double err = small ? 0.0 : x1 - (u1 - 1.0);
+  const double c = near ? yl / y : (err - el) / u1;
+  const double f = small ? x1 : fu;
+  kd = small ? 0.0 : kd;
+  const double h = log_kernel_dd(f, kd, c, lo);
+  lo += corr;
+  return h;
 }
 
 // log(1 + exp(x)), softplus.
@@ -481,6 +495,25 @@ XENTROPY_VM_INLINE double sigmoid(double x) {
   // (num + numl) / (d + dl) = q + (numl - q dl) / d to first order, with
   // 1 / d = q (x >= 0) or 1 - q (x < 0).
   const double rem = (neg ? el : 0.0) - q * dl;
+  return q + rem * (neg ? 1.0 - q : q);
+}
+
+// sigmoid(x) and sigmoid(-x) from one exponential, each bit for bit what
+// sigmoid() gives (both take exp(-|x|) and its rounding error); also returns
+// e = exp(-|x|).
+XENTROPY_VM_INLINE double sigmoid_pair(double x, double& s_neg, double& e_out) {
+  const bool neg = x < 0.0;
+  double el;
+  const double e = detail::exp_split(neg ? x : -x, el);  // exp(-|x|) = e + el
+  const double d = 1.0 + e;
+  const double dl = (1.0 - d) + e;
+  // sigmoid(x): numerator e (x < 0) or 1; sigmoid(-x): the other one
+  const double q = (neg ? e : 1.0) / d;
+  const double rem = (neg ? el : 0.0) - q * dl;
+  const double qn = (neg ? 1.0 : e) / d;
+  const double remn = (neg ? 0.0 : el) - qn * dl;
+  s_neg = qn + remn * (neg ? qn : 1.0 - qn);
+  e_out = e;
   return q + rem * (neg ? 1.0 - q : q);
 }
 
