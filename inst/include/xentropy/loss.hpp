@@ -715,11 +715,22 @@ struct softmax_block {
                missing* miss) {
     lse_stats st[blocks::categorical];
     row_stats(z, n, K, o0, o1, scale(1.0), st);
-    for (index_t i = 0; i < o1 - o0; ++i) {
+    // L = log1p(t + c - 1) of the block's rows in one vectorised loop, as
+    // logsumexp() and log_softmax() form it
+    const index_t nb = o1 - o0;
+    double t[blocks::categorical], c[blocks::categorical], L[blocks::categorical];
+    for (index_t i = 0; i < nb; ++i) {
       kinds[i] = classify(st[i], false);
+      const bool reg = kinds[i] == kind::regular;
+      t[i] = reg ? st[i].t : 0.0;
+      c[i] = reg ? st[i].c : 1.0;
+    }
+    vm::dispatch<log1p_k>(static_cast<const double*>(t), static_cast<const double*>(c), nb,
+                          static_cast<double*>(L));
+    for (index_t i = 0; i < nb; ++i) {
       const double Sm1 = st[i].t + (st[i].c - 1.0);
       rows[i] = softmax_row{st[i].m, st[i].t + st[i].c, Sm1,
-                            kinds[i] == kind::regular ? std::log1p(Sm1) : 0.0,
+                            kinds[i] == kind::regular ? L[i] : 0.0,
                             kinds[i] == kind::pos_inf};
       if (kinds[i] == kind::na) miss[i] |= missing::na;
       else if (kinds[i] == kind::nan || kinds[i] == kind::all_neg_inf) miss[i] |= missing::nan;
