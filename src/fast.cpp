@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "glue.h"
 #include "impl.h"
@@ -124,16 +125,6 @@ SEXP sum_reduction() {
 }
 
 
-// NULL, or n unclassed doubles that are non-negative and finite.
-bool weights_ok(SEXP w, index_t n) {
-  if (Rf_isNull(w)) return true;
-  if (!plain_double(w) || XLENGTH(w) != n) return false;
-  const double* v = REAL(w);
-  for (index_t i = 0; i < n; ++i) {
-    if (!(v[i] >= 0 && v[i] < HUGE_VAL)) return false;
-  }
-  return true;
-}
 
 // The thread count for inputs of `len` elements: the kernels run inputs
 // below xentropy::min_parallel_work elements on one thread (threads_for()
@@ -157,18 +148,63 @@ SEXP negated(SEXP out) {
   return out;
 }
 
-// Whether `out` has a NaN where the input `x` (recycled) has none: R warns
-// "NaNs produced" then.
-bool new_nan(SEXP out, SEXP x) {
-  const double* o = REAL(out);
-  const index_t n = XLENGTH(out);
-  bool any = false;
-  for (index_t i = 0; i < n; ++i) any |= std::isnan(o[i]);
-  if (!any) return false;
-  const double* v = REAL(x);
-  const index_t nx = XLENGTH(x);
+// Counts of x[i] in [0, n) that are NaN (NA included), or (Weights) that
+// are not weights: negative or infinite (NaN allowed, as a missing weight),
+// or (Weights and !Missing) not non-negative finite numbers. Lane by lane.
+template <bool Weights, bool Missing>
+struct count_k {
+  XENTROPY_VM_INLINE static void run(const double* x, index_t n, double* count) {
+    double c = 0.0;
+    XENTROPY_VM_SIMD_REDUCTION(+ : c)
+    for (index_t i = 0; i < n; ++i) {
+      const double v = x[i];
+      const bool hit = !Weights ? v != v
+                       : Missing ? (v < 0.0 || v == HUGE_VAL || v == -HUGE_VAL)
+                                 : !(v >= 0.0 && v < HUGE_VAL);
+      c += hit ? 1.0 : 0.0;
+    }
+    *count = c;
+  }
+};
+
+// Whether count_k finds any x[i] in [0, n), read on threads for long
+// vectors.
+template <bool Weights, bool Missing>
+bool any_of(const double* x, index_t n) {
+  const index_t chunk = index_t(1) << 16;
+  const index_t nchunks = n == 0 ? 0 : (n - 1) / chunk + 1;
+  double counts1 = 0.0;
+  std::vector<double> many(nchunks > 1 ? static_cast<std::size_t>(nchunks) : 0, 0.0);
+  double* counts = nchunks > 1 ? many.data() : &counts1;
+  xentropy::parallel_chunks(n, chunk, xentropy::threads_for(threads(n), n),
+                            [&](index_t b, index_t e) {
+                              xentropy::vm::dispatch<count_k<Weights, Missing>>(
+                                  x + b, e - b, &counts[b / chunk]);
+                            });
+  for (index_t c = 0; c < nchunks; ++c) {
+    if (counts[c] != 0.0) return true;
+  }
+  return false;
+}
+
+bool any_nan(SEXP out) { return any_of<false, false>(REAL(out), XLENGTH(out)); }
+
+// NULL, or n unclassed doubles that are non-negative and finite.
+bool weights_ok(SEXP w, index_t n) {
+  if (Rf_isNull(w)) return true;
+  if (!plain_double(w) || XLENGTH(w) != n) return false;
+  return !any_of<true, false>(REAL(w), n);
+}
+
+// Whether `out` has a NaN where the inputs a and b (recycled; b may be NULL)
+// have none: R warns "NaNs produced" then.
+bool new_nan(SEXP out, SEXP a, SEXP b = R_NilValue) {
+  if (!any_nan(out)) return false;
+  const double *o = REAL(out), *va = REAL(a), *vb = Rf_isNull(b) ? nullptr : REAL(b);
+  const index_t n = XLENGTH(out), na = XLENGTH(a), nb = vb ? XLENGTH(b) : 1;
   for (index_t i = 0; i < n; ++i) {
-    if (std::isnan(o[i]) && !std::isnan(v[i % nx])) return true;
+    if (std::isnan(o[i]) && !std::isnan(va[i % na]) && !(vb && std::isnan(vb[i % nb])))
+      return true;
   }
   return false;
 }
@@ -482,17 +518,9 @@ SEXP xentropy_fast_logdiffexp(SEXP a, SEXP b) {
     if (la > 0 && lb > 0 && (la > lb ? la % lb : lb % la) != 0) return R_NilValue;
     SEXP out = PROTECT(logdiffexp_impl(a, b, threads(la > lb ? la : lb)));
     // a NaN where neither a nor b is NaN (a < b): the checking path warns
-    const double *o = REAL(out), *va = REAL(a), *vb = REAL(b);
-    bool any = false;
-    for (index_t i = 0; i < XLENGTH(out); ++i) any |= std::isnan(o[i]);
-    for (index_t i = 0; any && i < XLENGTH(out); ++i) {
-      if (std::isnan(o[i]) && !std::isnan(va[i % la]) && !std::isnan(vb[i % lb])) {
-        UNPROTECT(1);
-        return R_NilValue;
-      }
-    }
+    const bool slow = new_nan(out, a, b);
     UNPROTECT(1);
-    return out;
+    return slow ? R_NilValue : out;
   });
 }
 
@@ -523,10 +551,7 @@ SEXP xentropy_fast_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm) {
         if (XLENGTH(weights) != XLENGTH(x)) return R_NilValue;
         per_class = true;
       }
-      const double* w = REAL(weights);
-      for (index_t i = 0; i < XLENGTH(weights); ++i) {
-        if (w[i] < 0 || std::isinf(w[i])) return R_NilValue;
-      }
+      if (any_of<true, true>(REAL(weights), XLENGTH(weights))) return R_NilValue;
       out = logsumexp_weighted_impl(x, weights, per_class, m, rm, threads(XLENGTH(x)));
     }
     return Rf_isNull(dn) ? out : named(out, VECTOR_ELT(dn, m - 1));

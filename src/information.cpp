@@ -5,13 +5,7 @@
 #include "glue.h"
 #include "interrupt.h"
 
-extern "C" SEXP xentropy_thread_count();
-
 namespace {
-
-// The thread count the R wrappers would pass (option xentropy.threads), for
-// glue functions whose R signature has none.
-int current_threads() { return INTEGER(xentropy_thread_count())[0]; }
 
 xentropy::view view_of(SEXP x, const Rcpp::NumericVector& layout, int at) {
   if (Rf_isNull(x)) return xentropy::view{nullptr, 0, 0};
@@ -90,7 +84,7 @@ SEXP multinomial_impl(SEXP counts, SEXP prob, Rcpp::NumericVector layout, bool f
   bool zero_total = false;
   // one pass: the terms, prob rescaled to sum to 1 (as dmultinom) and log N!
   // (thread-safe: no lgamma())
-  const int nthreads = current_threads();
+  const int nthreads = glue::thread_count();
   glue::interruptible([&] {
     xentropy::multinomial_loglik(pv, qv, s, full, REAL(out), nthreads, bad, zero_total);
   });
@@ -203,7 +197,35 @@ void count_labels(const double* v, R_xlen_t begin, R_xlen_t end, label_part& p) 
 // [[Rcpp::export(rng = false)]]
 SEXP label_counts_impl(SEXP y) {
   const R_xlen_t n = XLENGTH(y);
-  const int nt = xentropy::threads_for(current_threads(), n / 4);
+  // short vectors: one pass into counts as long as the largest label (the
+  // histograms below cost more to clear and merge than to fill)
+  if (n < 4 * small_labels) {
+    std::vector<double> counts;
+    double n_na = 0;
+    R_xlen_t bad = -1;
+    const bool dbl = TYPEOF(y) == REALSXP;
+    for (R_xlen_t i = 0; i < n; ++i) {
+      double x;
+      if (dbl) {
+        x = REAL(y)[i];
+        if (std::isnan(x)) { ++n_na; continue; }
+        if (!(x >= 1 && x <= INT_MAX && x == std::trunc(x))) { bad = i; break; }
+      } else {
+        const int v = INTEGER(y)[i];
+        if (v == NA_INTEGER) { ++n_na; continue; }
+        if (v < 1) { bad = i; break; }
+        x = v;
+      }
+      const auto k = static_cast<std::size_t>(x);
+      if (k > counts.size()) counts.resize(k, 0.0);
+      counts[k - 1] += 1;
+    }
+    Rcpp::NumericVector out(counts.begin(), counts.end());
+    out.attr("n_na") = n_na;
+    if (bad >= 0) out.attr("xentropy_invalid") = static_cast<double>(bad + 1);
+    return out;
+  }
+  const int nt = xentropy::threads_for(glue::thread_count(), n / 4);
   const R_xlen_t stretch = nt <= 1 ? (n > 0 ? n : 1)
                                    : std::max<R_xlen_t>(65536, (n - 1) / nt + 1);
   const R_xlen_t nparts = n == 0 ? 0 : (n - 1) / stretch + 1;
