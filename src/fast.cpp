@@ -457,7 +457,8 @@ SEXP information(measure m, SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na_rm) 
   xentropy::measure_options opt;
   opt.log_base = std::log(b);
   opt.na_rm = rm;
-  opt.nthreads = threads(XLENGTH(p) > (two ? XLENGTH(q) : 0) ? XLENGTH(p) : XLENGTH(q));
+  const index_t lp = XLENGTH(p), lq = two ? XLENGTH(q) : 0;
+  opt.nthreads = threads(lp > lq ? lp : lq);
   const xentropy::view pv{REAL(p), l.p_obs, l.p_class};
   const xentropy::view qv{two ? REAL(q) : nullptr, l.q_obs, l.q_class};
   SEXP out = PROTECT(Rf_allocVector(REALSXP, l.nobs));
