@@ -44,7 +44,8 @@ bool same_dims(SEXP a, SEXP b) {
 
 // A single unclassed double or integer that is not NA, as a double.
 bool number(SEXP x, double& v) {
-  if (OBJECT(x) || XLENGTH(x) != 1) return false;
+  if ((TYPEOF(x) != REALSXP && TYPEOF(x) != INTSXP) || OBJECT(x) || XLENGTH(x) != 1)
+    return false;
   if (TYPEOF(x) == REALSXP) {
     v = REAL(x)[0];
   } else if (TYPEOF(x) == INTSXP && INTEGER(x)[0] != NA_INTEGER) {
@@ -123,8 +124,6 @@ SEXP sum_reduction() {
   }();
   return r;
 }
-
-
 
 // The thread count for inputs of `len` elements: the kernels run inputs
 // below xentropy::min_parallel_work elements on one thread (threads_for()

@@ -238,6 +238,31 @@ test_that("top_k_accuracy agrees on both paths", {
   expect_same_paths(top_k_accuracy(Tm, Z), fast = FALSE)
 })
 
+test_that("settings of any type take the checking path", {
+  # NULL, functions, environments and lists where a setting was expected:
+  # the fast path must decline them without touching their length
+  odd <- list(NULL, sum, globalenv(), list(1), quote(x))
+  for (v in odd) {
+    expect_same_paths(logsumexp(Z, margin = v), fast = FALSE)
+    expect_same_paths(softmax(Z, temperature = v), fast = FALSE)
+    expect_same_paths(entropy(P, base = v), fast = FALSE)
+    expect_same_paths(entropy(P, na.rm = v), fast = FALSE)
+    expect_same_paths(mle_categorical(lab, K = v), fast = is.null(v))
+    expect_same_paths(loglik_multinomial(c(1, 2), c(0.5, 0.5), full = v), fast = FALSE)
+    expect_same_paths(softmax_focal_loss(lab, Z, gamma = v), fast = FALSE)
+    expect_same_paths(sigmoid_focal_loss(y01, Z[, 1], alpha = v), fast = is.null(v))
+    expect_same_paths(softmax_cross_entropy(lab, Z, label_smoothing = v), fast = FALSE)
+    expect_same_paths(sigmoid_cross_entropy(y01, Z[, 1], pos_weight = v), fast = FALSE)
+    expect_same_paths(cross_entropy_loss(lab, P, weights = v), fast = is.null(v))
+    expect_same_paths(cross_entropy_loss(lab, P, class_weights = v), fast = is.null(v))
+    expect_same_paths(calibration_error(lab, P, bins = v), fast = FALSE)
+    expect_same_paths(top_k_accuracy(lab, Z, k = v), fast = FALSE)
+    expect_same_paths(sigmoid(v), fast = FALSE)
+    expect_same_paths(binary_cross_entropy(v, 0.5), fast = FALSE)
+    expect_same_paths(cross_entropy_loss(v, P), fast = FALSE)
+  }
+})
+
 test_that("the fast paths allocate only their result on small inputs", {
   skip_if_not_installed("bench")
   p <- c(0.5, 0.5)
