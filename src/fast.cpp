@@ -223,14 +223,15 @@ SEXP named(SEXP out, SEXP nm) {
   return out;
 }
 
-// Runs f(), turning C++ exceptions (an interrupt, a failed allocation) into
-// R's interrupt or error after the handler has finished, as the
-// Rcpp-generated entry points do (no R jump leaves a catch block).
 // For the tests (xentropy_fast_switch()): whether the fast paths are on, and
 // how many calls they have answered.
 bool enabled = true;
 double answered = 0;
 
+// Runs f() (when the fast paths are on), turning C++ exceptions (an
+// interrupt, a failed allocation) into R's interrupt or error after the
+// handler has finished, as the Rcpp-generated entry points do (no R jump
+// leaves a catch block).
 template <class F>
 SEXP guarded(F f) {
   if (!enabled) return R_NilValue;
@@ -264,16 +265,18 @@ SEXP link(elementwise_fn f, SEXP x, bool warns) {
 
 // ---- categorical and binary losses ----------------------------------------
 
-// The plain case of a categorical loss: n x K predictions (an unclassed
-// double matrix), labels (integer or double, one per row) or a target
-// matrix of the predictions' shape, weights, a reduction and na.rm.
-struct categorical_call {
+// The settings every loss shares, as the glue takes them.
+struct loss_call {
   std::string reduction;
   bool na_rm = false;
 };
 
+// The plain case of a categorical loss: n x K predictions (an unclassed
+// double matrix), labels (integer or double, one per row) or a target
+// matrix of the predictions' shape, weights, a reduction and na.rm.
+
 bool categorical_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
-                       categorical_call& a) {
+                       loss_call& a) {
   if (!plain_double(pred) || ndim(pred) != 2 || OBJECT(y)) return false;
   const index_t n = nrow(pred);
   const int dy = ndim(y);
@@ -295,30 +298,21 @@ bool class_weights_ok(SEXP cw, SEXP pred) {
     SEXP dn = Rf_getAttrib(pred, R_DimNamesSymbol);
     if (!Rf_isNull(dn) && !Rf_isNull(VECTOR_ELT(dn, 1))) return false;
   }
-  const double* v = REAL(cw);
-  for (index_t k = 0; k < XLENGTH(cw); ++k) {
-    if (!(v[k] >= 0 && v[k] < HUGE_VAL)) return false;
-  }
-  return true;
+  return !any_of<true, false>(REAL(cw), XLENGTH(cw));
 }
 
 // A loss value (or per-observation losses, named by the rows of pred), or
 // NULL when the kernel flagged an invalid value.
-SEXP categorical_result(SEXP out, SEXP pred, const categorical_call& a, bool name) {
+SEXP categorical_result(SEXP out, SEXP pred, const loss_call& a, bool name) {
   if (flagged(out)) return R_NilValue;
   return name && a.reduction == "none" ? named(out, rownames_of(pred)) : out;
 }
-
-struct binary_call {
-  std::string reduction;
-  bool na_rm = false;
-};
 
 // The plain case of a binary loss: 0/1, logical or probability targets
 // (unclassed), predictions as unclassed doubles (one per target, or one for
 // all when `shared`), weights, reduction, na.rm.
 bool binary_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
-                  bool shared, binary_call& a) {
+                  bool shared, loss_call& a) {
   if ((TYPEOF(y) != REALSXP && TYPEOF(y) != INTSXP && TYPEOF(y) != LGLSXP) || OBJECT(y))
     return false;
   if (!plain_double(pred)) return false;
@@ -330,7 +324,7 @@ bool binary_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
 
 // Per-observation losses are named by y, else by the predictions when there
 // is one per observation.
-SEXP binary_result(SEXP out, SEXP y, SEXP pred, const binary_call& a, bool name) {
+SEXP binary_result(SEXP out, SEXP y, SEXP pred, const loss_call& a, bool name) {
   if (flagged(out)) return R_NilValue;
   if (!name || a.reduction != "none") return out;
   SEXP nm = Rf_getAttrib(y, R_NamesSymbol);
@@ -388,9 +382,9 @@ struct layout {
 };
 
 bool layout_of(SEXP p, SEXP q, int margin, layout& l) {
-  const bool pm = ndim(p) == 2, qm = !Rf_isNull(q) && ndim(q) == 2;
   const int dp = ndim(p), dq = Rf_isNull(q) ? 0 : ndim(q);
   if ((dp != 0 && dp != 2) || (dq != 0 && dq != 2)) return false;
+  const bool pm = dp == 2, qm = dq == 2;
   if (!pm && !qm) {
     l.nobs = 1;
     l.nclass = XLENGTH(p);
@@ -584,7 +578,7 @@ SEXP xentropy_fast_kl_divergence(SEXP p, SEXP q, SEXP base, SEXP margin, SEXP na
 
 SEXP xentropy_fast_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm) {
   return guarded([&]() -> SEXP {
-    binary_call a;
+    loss_call a;
     if (!binary_plain(y, prob, R_NilValue, sum_reduction(), na_rm, true, a))
       return R_NilValue;
     return negated(binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
@@ -604,7 +598,7 @@ SEXP xentropy_fast_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm) {
       out = loglik_categorical_impl(y, prob, rm, threads(XLENGTH(y)));
       return flagged(out) ? R_NilValue : out;
     }
-    categorical_call a;
+    loss_call a;
     if (!categorical_plain(y, prob, R_NilValue, sum_reduction(), na_rm, a))
       return R_NilValue;
     return negated(cross_entropy_loss_impl(y, prob, R_NilValue, R_NilValue, "sum", rm,
@@ -674,7 +668,7 @@ SEXP xentropy_fast_mle_categorical(SEXP y, SEXP K, SEXP na_rm) {
 SEXP xentropy_fast_cross_entropy_loss(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
                                       SEXP na_rm, SEXP class_weights) {
   return guarded([&]() -> SEXP {
-    categorical_call a;
+    loss_call a;
     if (!categorical_plain(y, prob, weights, reduction, na_rm, a) ||
         !class_weights_ok(class_weights, prob)) {
       return R_NilValue;
@@ -690,7 +684,7 @@ SEXP xentropy_fast_softmax_cross_entropy(SEXP y, SEXP logits, SEXP weights,
                                          SEXP label_smoothing, SEXP class_weights,
                                          SEXP gradient) {
   return guarded([&]() -> SEXP {
-    categorical_call a;
+    loss_call a;
     double eps;
     if (!categorical_plain(y, logits, weights, reduction, na_rm, a) ||
         !class_weights_ok(class_weights, logits) ||
@@ -711,7 +705,7 @@ SEXP xentropy_fast_softmax_cross_entropy(SEXP y, SEXP logits, SEXP weights,
 SEXP xentropy_fast_softmax_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
                                       SEXP na_rm, SEXP gamma, SEXP alpha, SEXP gradient) {
   return guarded([&]() -> SEXP {
-    categorical_call a;
+    loss_call a;
     double g, al;
     if (!categorical_plain(y, logits, weights, reduction, na_rm, a) || !gamma_ok(gamma, g) ||
         !alpha_ok(alpha, 1, al)) {
@@ -729,7 +723,7 @@ SEXP xentropy_fast_softmax_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP re
 SEXP xentropy_fast_binary_cross_entropy(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
                                         SEXP na_rm) {
   return guarded([&]() -> SEXP {
-    binary_call a;
+    loss_call a;
     if (!binary_plain(y, prob, weights, reduction, na_rm, true, a)) return R_NilValue;
     SEXP out = binary_cross_entropy_impl(y, 0, prob, weights, a.reduction, a.na_rm,
                                          threads(XLENGTH(y)));
@@ -741,7 +735,7 @@ SEXP xentropy_fast_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights,
                                          SEXP reduction, SEXP na_rm, SEXP pos_weight,
                                          SEXP gradient) {
   return guarded([&]() -> SEXP {
-    binary_call a;
+    loss_call a;
     double pw;
     if (!binary_plain(y, logits, weights, reduction, na_rm, false, a) ||
         !pos_weight_ok(pos_weight, pw)) {
@@ -759,7 +753,7 @@ SEXP xentropy_fast_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights,
 SEXP xentropy_fast_sigmoid_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
                                       SEXP na_rm, SEXP gamma, SEXP alpha, SEXP gradient) {
   return guarded([&]() -> SEXP {
-    binary_call a;
+    loss_call a;
     double g, al;
     if (!binary_plain(y, logits, weights, reduction, na_rm, false, a) ||
         !gamma_ok(gamma, g) || !alpha_ok(alpha, -1, al)) {
