@@ -55,25 +55,28 @@
 #' entropy(c(1, 0))
 #' cross_entropy(c(0.5, 0.5), c(1, 0))
 entropy <- function(p, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call for one distribution (src/fast.cpp); NULL: the checking path
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
   out <- .Call(xentropy_fast_entropy, p, base, margin, na.rm)
-  if (is.null(out)) information("entropy", p, NULL, base, margin, na.rm, sys.call()) else out
+  if (!is.null(out)) return(out)
+  information("entropy", p, NULL, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 cross_entropy <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call for one distribution (src/fast.cpp); NULL: the checking path
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
   out <- .Call(xentropy_fast_cross_entropy, p, q, base, margin, na.rm)
-  if (is.null(out)) information("cross_entropy", p, q, base, margin, na.rm, sys.call()) else out
+  if (!is.null(out)) return(out)
+  information("cross_entropy", p, q, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call for one distribution (src/fast.cpp); NULL: the checking path
+  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
   out <- .Call(xentropy_fast_kl_divergence, p, q, base, margin, na.rm)
-  if (is.null(out)) information("kl_divergence", p, q, base, margin, na.rm, sys.call()) else out
+  if (!is.null(out)) return(out)
+  information("kl_divergence", p, q, base, margin, na.rm, sys.call())
 }
 
 # `measure`: the name of the R function (each has its own glue routine).
