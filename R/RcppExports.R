@@ -33,20 +33,32 @@ first_nonfinite_impl <- function(x) {
     .Call(`_xentropy_first_nonfinite_impl`, x)
 }
 
-fit_binary_impl <- function(x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads) {
-    .Call(`_xentropy_fit_binary_impl`, x, y, w, pen, lambda, start, tol, maxit, hessian, nthreads)
+fit_binary_impl <- function(x, y, w, offset, pen, lambda, start, tol, maxit, hessian, nthreads) {
+    .Call(`_xentropy_fit_binary_impl`, x, y, w, offset, pen, lambda, start, tol, maxit, hessian, nthreads)
 }
 
-fit_softmax_impl <- function(x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads) {
-    .Call(`_xentropy_fit_softmax_impl`, x, t, w, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads)
+fit_softmax_impl <- function(x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads) {
+    .Call(`_xentropy_fit_softmax_impl`, x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads)
 }
 
-binary_hessian_impl <- function(x, y, w, pen, lambda, beta, nthreads) {
-    .Call(`_xentropy_binary_hessian_impl`, x, y, w, pen, lambda, beta, nthreads)
+binary_hessian_impl <- function(x, y, w, offset, pen, lambda, beta, nthreads) {
+    .Call(`_xentropy_binary_hessian_impl`, x, y, w, offset, pen, lambda, beta, nthreads)
 }
 
-softmax_hessian_impl <- function(x, t, w, free, pen, lambda, W, nthreads) {
-    .Call(`_xentropy_softmax_hessian_impl`, x, t, w, free, pen, lambda, W, nthreads)
+softmax_hessian_impl <- function(x, t, w, offset, free, pen, lambda, W, nthreads) {
+    .Call(`_xentropy_softmax_hessian_impl`, x, t, w, offset, free, pen, lambda, W, nthreads)
+}
+
+weighted_r_impl <- function(x, w) {
+    .Call(`_xentropy_weighted_r_impl`, x, w)
+}
+
+binary_eval_impl <- function(x, y, w, offset, beta, hessian, nthreads) {
+    .Call(`_xentropy_binary_eval_impl`, x, y, w, offset, beta, hessian, nthreads)
+}
+
+softmax_eval_impl <- function(x, t, w, offset, W, hessian, nthreads) {
+    .Call(`_xentropy_softmax_eval_impl`, x, t, w, offset, W, hessian, nthreads)
 }
 
 entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {

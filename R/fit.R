@@ -129,60 +129,77 @@
 #' # the matrix interface, for large data
 #' X <- cbind(1, as.matrix(iris[, 1, drop = FALSE]))
 #' coef(softmax_regression(x = X, y = iris$Species))
-logistic_regression <- function(formula, data, weights, subset, na.action,
-                                lambda = 0, control = list(), x = NULL, y = NULL) {
+logistic_regression <- function(formula, data, weights, subset, na.action, offset,
+                                lambda = 0, control = list(), x = NULL, y = NULL, ...,
+                                contrasts = NULL, model = TRUE) {
   call <- match.call()
   where <- sys.call()
   matrix_args <- missing(formula)
+  ctl <- fit_control(control, softmax = FALSE, where, list(...))
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
-                     if (!matrix_args || missing(subset)) NULL else subset, where)
+                     if (!matrix_args || missing(subset)) NULL else subset,
+                     if (!matrix_args || missing(offset)) NULL else offset,
+                     contrasts, model, where)
   lambda <- check_number(lambda, "lambda", "a single non-negative finite number",
                          function(l) is.finite(l) && l >= 0, where)
-  ctl <- fit_control(control, softmax = FALSE, where)
   tg <- binary_fit_targets(prep$y, where)
   X <- prep$x
-  w <- check_weights(prep$weights, nrow(X), where)
+  n <- nrow(X)
+  w <- check_weights(prep$weights, n, where)
+  if (!is.null(tg$trials)) w <- if (is.null(w)) tg$trials else w * tg$trials
+  off <- check_offset(prep$offset, n, NULL, where)
   check_enough_rows(X, w, where)
+  wt <- if (is.null(w)) rep(1, n) else w
   ones <- ones_columns_impl(X)
-  pen <- as.double(!ones)
+  al <- aliased_columns(X, w, ctl$tol, lambda)
+  Xe <- if (any(al)) X[, !al, drop = FALSE] else X
+  pen <- as.double(!ones[!al])
   # start from the intercept-only fit (the null model's estimate)
-  start <- double(ncol(X))
-  wt <- if (is.null(w)) rep(1, nrow(X)) else w
-  if (any(ones)) start[which(ones)[1]] <- stats::qlogis(sum(wt * tg$y) / sum(wt))
+  start <- double(ncol(Xe))
+  if (any(ones[!al])) {
+    start[which(ones[!al])[1]] <- stats::qlogis(sum(wt * tg$y) / sum(wt)) -
+      if (is.null(off)) 0 else sum(wt * off) / sum(wt)
+  }
   keep_h <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
-  res <- fit_binary_impl(X, tg$y, w, pen, lambda, start, ctl$tol,
+  res <- fit_binary_impl(Xe, tg$y, w, off, pen, lambda, start, ctl$tol,
                          ctl$maxit, keep_h, thread_count())
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
-  beta <- stats::setNames(res$coefficients, cn)
-  eta <- drop(X %*% beta)
+  cne <- cn[!al]
+  beta <- stats::setNames(rep(NA_real_, ncol(X)), cn)
+  beta[!al] <- res$coefficients
+  eta <- drop(Xe %*% res$coefficients)
+  if (!is.null(off)) eta <- eta + off
   names(eta) <- rownames(X)
   mu <- res$fitted
   names(mu) <- rownames(X)
   H <- res$hessian
-  if (!is.null(H)) dimnames(H) <- list(cn, cn)
+  if (!is.null(H)) dimnames(H) <- list(cne, cne)
   # the saturated model's loss (0 for 0/1 targets) and the null model's
   soft <- tg$soft && any(tg$y > 0 & tg$y < 1)
   sat <- if (soft) sum(wt * binary_entropy(tg$y)) else 0
-  null_dev <- if (any(ones)) {
-    s1 <- sum(wt * tg$y)
-    s0 <- sum(wt) - s1
-    ybar <- s1 / sum(wt)
-    2 * (-(s1 * log(ybar) + s0 * log1p(-ybar)) - sat)
-  } else NA_real_
+  intercept <- any(ones)
+  null_dev <- binary_null_deviance(tg$y, w, wt, off, intercept, sat, ctl)
+  rank <- sum(!al)
+  nobs <- sum(wt > 0)
   out <- list(
     coefficients = beta, fitted.values = mu, linear.predictors = eta,
-    loglik = -res$loss, deviance = 2 * (res$loss - sat), null.deviance = null_dev,
+    loglik = -res$loss + binomial_log_coef(tg$y, wt, tg$trials),
+    deviance = 2 * (res$loss - sat), null.deviance = null_dev,
     objective = res$loss + res$penalty,
-    gradient = stats::setNames(res$gradient, cn), hessian = H,
+    gradient = stats::setNames(res$gradient, cne), hessian = H,
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
-    lambda = lambda, penalised = stats::setNames(pen == 1, cn),
-    df = if (is.null(H)) ncol(X) else effective_df(H, pen * lambda), nobs = sum(wt > 0),
-    prior.weights = wt, y = tg$y, x = X, weights = w, pen = pen,
-    levels = tg$levels, method = "newton",
+    lambda = lambda, penalised = stats::setNames(pen == 1, cne),
+    df = if (is.null(H)) rank else effective_df(H, pen * lambda), rank = rank,
+    aliased = stats::setNames(al, cn),
+    nobs = nobs, df.residual = nobs - rank, df.null = nobs - as.integer(intercept),
+    prior.weights = wt, y = tg$y, offset = off, weights = w, pen = pen,
+    levels = tg$levels, grouped = !is.null(tg$trials), method = "newton",
     control = ctl, call = call, terms = prep$terms, xlevels = prep$xlevels,
-    contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn
+    contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn,
+    model = prep$model, data = if (matrix_args || missing(data)) NULL else data,
+    x = if (prep$keep_x) X
   )
   class(out) <- c("logistic_regression", "xentropy_fit")
   fit_warnings(out, "logistic_regression", mu)
@@ -192,30 +209,38 @@ logistic_regression <- function(formula, data, weights, subset, na.action,
 
 #' @rdname logistic_regression
 #' @export
-softmax_regression <- function(formula, data, weights, subset, na.action,
+softmax_regression <- function(formula, data, weights, subset, na.action, offset,
                                lambda = 0, label_smoothing = 0, control = list(),
-                               x = NULL, y = NULL) {
+                               x = NULL, y = NULL, ..., contrasts = NULL, model = TRUE) {
   call <- match.call()
   where <- sys.call()
   matrix_args <- missing(formula)
+  ctl <- fit_control(control, softmax = TRUE, where, list(...))
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
-                     if (!matrix_args || missing(subset)) NULL else subset, where)
+                     if (!matrix_args || missing(subset)) NULL else subset,
+                     if (!matrix_args || missing(offset)) NULL else offset,
+                     contrasts, model, where)
   lambda <- check_number(lambda, "lambda", "a single non-negative finite number",
                          function(l) is.finite(l) && l >= 0, where)
   label_smoothing <- check_number(label_smoothing, "label_smoothing",
                                   "a single number in [0, 1]",
                                   function(e) e >= 0 && e <= 1, where)
-  ctl <- fit_control(control, softmax = TRUE, where)
   X <- prep$x
-  tg <- softmax_fit_targets(prep$y, nrow(X), where)
+  n <- nrow(X)
+  tg <- softmax_fit_targets(prep$y, n, where)
   Tm <- tg$targets
   K <- ncol(Tm)
   if (label_smoothing > 0) Tm <- (1 - label_smoothing) * Tm + label_smoothing / K
-  w <- check_weights(prep$weights, nrow(X), where)
+  w <- check_weights(prep$weights, n, where)
+  off <- check_offset(prep$offset, n, tg$levels, where)
   check_enough_rows(X, w, where)
-  p <- ncol(X)
-  ones <- ones_columns_impl(X)
+  wt <- if (is.null(w)) rep(1, n) else w
+  ones_all <- ones_columns_impl(X)
+  al <- aliased_columns(X, w, ctl$tol, lambda)
+  Xe <- if (any(al)) X[, !al, drop = FALSE] else X
+  p <- ncol(Xe)
+  ones <- ones_all[!al]
   pen <- as.double(!ones)
   free <- matrix(1, p, K)
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
@@ -224,16 +249,16 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
   # start from the intercept-only fit (the null model's estimate): every row
   # then has the same probabilities, and the first Hessian is one Gram matrix
   start <- matrix(0, p, K)
-  wt <- if (is.null(w)) rep(1, nrow(X)) else w
   if (any(ones)) {
     pbar <- pmax(colSums(wt * Tm) / sum(wt), 1e-10)
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
-  res <- fit_softmax_impl(X, Tm, w, free, pen, lambda, start, ctl$tol,
+  res <- fit_softmax_impl(Xe, Tm, w, off, free, pen, lambda, start, ctl$tol,
                           ctl$maxit, as.integer(ctl$newton_max_dim), hessian,
                           thread_count())
-  cn <- colnames(X)
-  if (is.null(cn)) cn <- paste0("x", seq_len(p))
+  cn_all <- colnames(X)
+  if (is.null(cn_all)) cn_all <- paste0("x", seq_len(ncol(X)))
+  cn <- cn_all[!al]
   lev <- tg$levels
   W <- matrix(res$coefficients, p, K, dimnames = list(cn, lev))
   # the reported parametrisation: reference class dropped (lambda = 0), or
@@ -257,18 +282,19 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
   pnames <- paste(rep(lev, each = p), rep(cn, K), sep = ":")
   H <- res$hessian
   if (!is.null(H)) dimnames(H) <- list(pnames[free_idx], pnames[free_idx])
-  coefs <- t(W)
+  coefs <- matrix(NA_real_, K, length(cn_all), dimnames = list(lev, cn_all))
+  coefs[, !al] <- t(W)
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
-  eta <- X %*% W
+  eta <- Xe %*% W
+  if (!is.null(off)) eta <- eta + off
   dimnames(eta) <- list(rownames(X), lev)
-  P <- matrix(res$fitted, nrow(X), K, dimnames = list(rownames(X), lev))
-  wt <- if (is.null(w)) rep(1, nrow(X)) else w
+  P <- matrix(res$fitted, n, K, dimnames = list(rownames(X), lev))
   sat <- if (tg$soft || label_smoothing > 0) sum(wt * entropy(Tm)) else 0
-  null_dev <- if (any(ones)) {
-    pbar <- colSums(wt * Tm) / sum(wt)
-    2 * (-sum(wt * (Tm %*% ifelse(pbar > 0, log(pbar), 0))) - sat)
-  } else NA_real_
+  intercept <- any(ones_all)
+  null_dev <- softmax_null_deviance(Tm, w, wt, off, intercept, sat, ctl)
   grad <- matrix(res$gradient, p, K, dimnames = list(cn, lev))
+  nobs <- sum(wt > 0)
+  df <- if (is.null(H)) nfree else effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda)
   out <- list(
     coefficients = coefs, fitted.values = P, linear.predictors = eta,
     loglik = -res$loss, deviance = 2 * (res$loss - sat), null.deviance = null_dev,
@@ -278,12 +304,16 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
     lambda = lambda, label_smoothing = label_smoothing,
     penalised = stats::setNames(pen == 1, cn),
-    df = if (is.null(H)) nfree else effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda),
-    nobs = sum(wt > 0), prior.weights = wt, targets = Tm, x = X, weights = w,
+    df = df, rank = nfree, aliased = stats::setNames(al, cn_all),
+    nobs = nobs, df.residual = nobs * (K - 1) - nfree,
+    df.null = nobs * (K - 1) - if (intercept) K - 1L else 0L,
+    prior.weights = wt, targets = Tm, offset = off, weights = w,
     pen = pen, levels = lev,
     method = if (res$method == 0L) "newton" else "newton-cg",
     control = ctl, call = call, terms = prep$terms, xlevels = prep$xlevels,
-    contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn
+    contrasts = prep$contrasts, na.action = prep$na.action, xnames = cn_all,
+    model = prep$model, data = if (matrix_args || missing(data)) NULL else data,
+    x = if (prep$keep_x) X
   )
   class(out) <- c("softmax_regression", "xentropy_fit")
   fit_warnings(out, "softmax_regression", P)
@@ -293,13 +323,16 @@ softmax_regression <- function(formula, data, weights, subset, na.action,
 
 # ---- inputs ---------------------------------------------------------------
 
-# The model matrix, response, weights and what predict() needs, from either
-# interface. `call` is the user's matched call (formula interface: evaluated
-# with model.frame() in `env`, as glm() does).
-fit_inputs <- function(call, env, no_formula, x, y, weights, subset, where) {
+# The model matrix, response, weights, offset and what predict() needs, from
+# either interface. `call` is the user's matched call (formula interface:
+# evaluated with model.frame() in `env`, as glm() does; there `x = TRUE` keeps
+# the model matrix in the fit and `model = FALSE` drops the model frame).
+fit_inputs <- function(call, env, no_formula, x, y, weights, subset, offset, contrasts,
+                       model, where) {
   if (!no_formula) {
-    if (!is.null(x) || !is.null(y)) {
-      abort("Give either `formula` (and `data`) or `x` and `y`, not both.", where)
+    if (!(is.null(x) || isTRUE(x) || isFALSE(x)) || !(is.null(y) || isTRUE(y))) {
+      abort(paste("Give either `formula` (and `data`) or `x` and `y`, not both",
+                  "(with a formula, `x = TRUE` keeps the model matrix in the fit)."), where)
     }
     if (!inherits(call$formula, "formula") &&
         !inherits(tryCatch(eval(call$formula, env), error = function(e) NULL), "formula")) {
@@ -307,7 +340,8 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, where) {
                     friendly_type(tryCatch(eval(call$formula, env), error = function(e) NULL))),
             where)
     }
-    mf <- call[c(1L, match(c("formula", "data", "subset", "weights", "na.action"),
+    model <- check_flag(model, "model", where)
+    mf <- call[c(1L, match(c("formula", "data", "subset", "weights", "na.action", "offset"),
                            names(call), 0L))]
     mf$drop.unused.levels <- TRUE
     mf[[1L]] <- quote(stats::model.frame)
@@ -317,12 +351,26 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, where) {
       abort("`formula` must have a response on its left-hand side (`y ~ x`).", where)
     }
     yy <- stats::model.response(mf)
-    X <- stats::model.matrix(mt, mf)
+    if (!is.null(contrasts) && !is.list(contrasts)) {
+      abort(sprintf("`contrasts` must be a named list such as `list(f = \"contr.sum\")`, not %s.",
+                    friendly_type(contrasts)), where, argument = "contrasts")
+    }
+    X <- stats::model.matrix(mt, mf, contrasts.arg = contrasts)
     check_fit_x(X, "the model matrix", where)
-    return(list(x = X, y = yy, weights = stats::model.weights(mf), terms = mt,
+    w <- stats::model.weights(mf)
+    if (!is.null(w) && !is.numeric(w)) {
+      abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(w)), where,
+            argument = "weights")
+    }
+    return(list(x = X, y = yy, weights = w, offset = stats::model.offset(mf), terms = mt,
                 xlevels = stats::.getXlevels(mt, mf),
                 contrasts = attr(X, "contrasts"),
-                na.action = attr(mf, "na.action")))
+                na.action = attr(mf, "na.action"), model = if (model) mf,
+                keep_x = isTRUE(x)))
+  }
+  if (!is.null(contrasts)) {
+    abort("`contrasts` applies to the formula interface; `x` is used as it is.", where,
+          argument = "contrasts")
   }
   if (is.null(x) || is.null(y)) {
     abort("Give `formula` (and `data`), or both `x` (a numeric matrix) and `y`.", where)
@@ -342,10 +390,137 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, where) {
     x <- x[idx, , drop = FALSE]
     y <- if (is.matrix(y)) y[idx, , drop = FALSE] else y[idx]
     if (!is.null(weights)) weights <- weights[idx]
+    if (!is.null(offset)) {
+      offset <- if (is.matrix(offset)) offset[idx, , drop = FALSE] else offset[idx]
+    }
   }
   check_fit_x(x, "x", where)
-  list(x = x, y = y, weights = weights, terms = NULL, xlevels = NULL,
-       contrasts = NULL, na.action = NULL)
+  list(x = x, y = y, weights = weights, offset = offset, terms = NULL, xlevels = NULL,
+       contrasts = NULL, na.action = NULL, model = NULL, keep_x = TRUE)
+}
+
+# `offset`: NULL, n finite numbers (binary), or for K classes an n x K matrix
+# (columns matched to the classes by name when named) or n numbers added to
+# every class's logit. Returns NULL, a double vector or a double n x K matrix.
+check_offset <- function(offset, n, levels, where) {
+  if (is.null(offset)) return(NULL)
+  if (!(is.numeric(offset) || is.logical(offset)) || is.object(offset) ||
+      (!is.null(dim(offset)) && length(dim(offset)) != 2L)) {
+    abort(sprintf("`offset` must be a numeric vector%s, not %s.",
+                  if (is.null(levels)) "" else " or an n x K matrix", friendly_type(offset)),
+          where, argument = "offset")
+  }
+  storage.mode(offset) <- "double"
+  if (is.null(levels)) {
+    if (is.matrix(offset) && ncol(offset) != 1L) {
+      abort(sprintf("`offset` for logistic_regression() must be one number per observation, not a matrix with %.0f columns.",
+                    ncol(offset)), where, argument = "offset")
+    }
+    offset <- as.vector(offset)
+    if (length(offset) != n) {
+      abort(sprintf("`offset` has length %.0f but there are %.0f observations.",
+                    length(offset), n), where, argument = "offset")
+    }
+  } else {
+    K <- length(levels)
+    if (is.matrix(offset) && ncol(offset) > 1L) {
+      if (nrow(offset) != n || ncol(offset) != K) {
+        abort(sprintf("`offset` must be an n x K matrix (%.0f x %.0f) or a vector of length %.0f, not a %.0f x %.0f matrix.",
+                      n, K, n, nrow(offset), ncol(offset)), where, argument = "offset")
+      }
+      if (!is.null(colnames(offset))) {
+        if (!setequal(colnames(offset), levels)) {
+          abort(sprintf("The column names of `offset` (%s) must be the classes (%s).",
+                        paste0("\"", colnames(offset), "\"", collapse = ", "),
+                        paste0("\"", levels, "\"", collapse = ", ")), where,
+                argument = "offset")
+        }
+        offset <- offset[, levels, drop = FALSE]
+      }
+    } else {
+      offset <- as.vector(offset)
+      if (length(offset) != n) {
+        abort(sprintf("`offset` has length %.0f but there are %.0f observations.",
+                      length(offset), n), where, argument = "offset")
+      }
+      offset <- matrix(offset, n, K)
+    }
+    dimnames(offset) <- list(NULL, levels)
+  }
+  bad <- first_nonfinite_impl(offset)
+  if (bad > 0) {
+    abort(sprintf("`offset` must be finite; found %s at position %.0f.",
+                  format(offset[[bad]]), bad), where, argument = "offset")
+  }
+  if (all(offset == 0)) return(NULL)
+  offset
+}
+
+# Columns of X that are linear combinations of earlier ones (glm's aliased
+# coefficients): R's rank-revealing QR with limited pivoting (LINPACK dqrdc2,
+# the one glm.fit uses, with its tolerance min(1e-7, tol / 1000)) applied to
+# the p x p triangular factor of diag(sqrt(w)) X, which has the column norms
+# and linear dependencies of X (formed block by block in C++, no copy of X).
+# With a ridge penalty every column is estimable.
+aliased_columns <- function(X, w, tol, lambda) {
+  p <- ncol(X)
+  if (lambda > 0 || p == 0L) return(logical(p))
+  R <- weighted_r_impl(X, w)
+  q <- qr(R, tol = min(1e-7, tol / 1000), LAPACK = FALSE)
+  out <- logical(p)
+  if (q$rank < p) out[q$pivot[seq.int(q$rank + 1L, p)]] <- TRUE
+  out
+}
+
+# glm's null deviance: the intercept-only model's (fitted with the offset),
+# or, without an intercept, the deviance at the offset alone.
+binary_null_deviance <- function(y, w, wt, off, intercept, sat, ctl) {
+  if (!intercept) {
+    eta <- if (is.null(off)) double(length(y)) else off
+    return(2 * (sigmoid_cross_entropy(y, eta, weights = wt, reduction = "sum") - sat))
+  }
+  s1 <- sum(wt * y)
+  ybar <- s1 / sum(wt)
+  if (is.null(off)) {
+    s0 <- sum(wt) - s1
+    return(2 * (-(s1 * log(ybar) + s0 * log1p(-ybar)) - sat))
+  }
+  one <- matrix(1, length(y), 1L)
+  r <- fit_binary_impl(one, y, w, off, 0, 0, stats::qlogis(ybar) - sum(wt * off) / sum(wt),
+                       ctl$tol, ctl$maxit, FALSE, thread_count())
+  2 * (r$loss - sat)
+}
+
+softmax_null_deviance <- function(Tm, w, wt, off, intercept, sat, ctl) {
+  n <- nrow(Tm)
+  K <- ncol(Tm)
+  if (!intercept) {
+    eta <- if (is.null(off)) matrix(0, n, K) else off
+    return(2 * (softmax_cross_entropy(Tm, eta, weights = wt, reduction = "sum") - sat))
+  }
+  pbar <- colSums(wt * Tm) / sum(wt)
+  if (is.null(off)) {
+    return(2 * (-sum(wt * (Tm %*% ifelse(pbar > 0, log(pbar), 0))) - sat))
+  }
+  one <- matrix(1, n, 1L)
+  free <- matrix(c(0, rep(1, K - 1L)), 1L, K)
+  start <- matrix(log(pmax(pbar, 1e-10)) - log(pmax(pbar[1], 1e-10)), 1L, K)
+  r <- fit_softmax_impl(one, Tm, w, off, free, 0, 0, start, ctl$tol, ctl$maxit,
+                        as.integer(ctl$newton_max_dim), FALSE, thread_count())
+  2 * (r$loss - sat)
+}
+
+# The log binomial coefficients that glm's binomial log-likelihood includes
+# (sum_i w_i / m_i log choose(m_i, m_i y_i), m_i the trials: the row totals of
+# a cbind() response, else the weights), when the data are counts: m_i and
+# m_i y_i whole numbers. Soft targets and fractional weights have none.
+binomial_log_coef <- function(y, wt, trials) {
+  m <- if (is.null(trials)) wt else trials
+  k <- m * y
+  eps <- 1e-7 * pmax(1, m)
+  if (any(abs(m - round(m)) > eps) || any(abs(k - round(k)) > eps)) return(0)
+  r <- ifelse(m > 0, wt / m, 0)
+  sum(r * lchoose(round(m), round(k)))
 }
 
 # Finite predictors, at least one column (one pass in C++, no copy).
@@ -388,9 +563,22 @@ binary_fit_targets <- function(y, where) {
     lev <- c("FALSE", "TRUE")
     storage.mode(y) <- "double"
   }
+  if (is.matrix(y) && ncol(y) == 2L && (is.double(y) || is.integer(y)) && !is.object(y)) {
+    # grouped binomial data, as glm: cbind(successes, failures); the
+    # proportions are fitted with the row totals (the trials) as weights
+    if (anyNA(y) || any(y < 0) || any(!is.finite(y))) {
+      bad <- which(is.na(y) | y < 0 | !is.finite(y))[1]
+      abort(sprintf("The counts in the response `cbind(successes, failures)` must be non-negative and finite; found %s in row %.0f.",
+                    format(y[bad]), (bad - 1) %% nrow(y) + 1), where, argument = "y")
+    }
+    m <- as.double(y[, 1] + y[, 2])
+    p <- ifelse(m == 0, 0, y[, 1] / m)
+    if (max(p) == 0 || min(p[m > 0]) == 1) one_class(if (max(p) == 0) lev[1] else lev[2], where)
+    return(list(y = p, levels = lev, soft = TRUE, trials = m))
+  }
   if (!(is.double(y) || is.integer(y)) || is.matrix(y) || is.object(y)) {
     abort(sprintf(
-      "The response `y` must be 0/1, logical, numbers in [0, 1] or a two-level factor, not %s.",
+      "The response `y` must be 0/1, logical, numbers in [0, 1], a two-level factor or cbind(successes, failures), not %s.",
       friendly_type(y)), where, argument = "y")
   }
   y <- as.double(y)
@@ -453,10 +641,17 @@ softmax_fit_targets <- function(y, n, where) {
     friendly_type(y)), where, argument = "y")
 }
 
-fit_control <- function(control, softmax, where) {
+fit_control <- function(control, softmax, where, dots = list()) {
   if (!is.list(control)) {
     abort(sprintf("`control` must be a list such as `list(tol = 1e-8, maxit = 100)`, not %s.",
                   friendly_type(control)), where)
+  }
+  # further arguments are control settings, as glm()'s `...` are glm.control()'s
+  if (length(dots)) {
+    if (is.null(names(dots)) || any(!nzchar(names(dots)))) {
+      abort("Arguments after `y` must be named control settings such as `maxit = 50`.", where)
+    }
+    control[names(dots)] <- dots
   }
   known <- c("tol", "maxit", "trace", "hessian", if (softmax) "newton_max_dim")
   unknown <- setdiff(names(control), known)
@@ -526,19 +721,34 @@ fit_trace <- function(fit, ctl) {
 #' Predictions of a fitted logistic or softmax regression
 #'
 #' Probabilities \eqn{p(C_k \mid x)}, the most probable class, or the linear
-#' predictors (logits) \eqn{w_k^\top x} for new data or the data fitted.
+#' predictors (logits) \eqn{o + w_k^\top x} for new data or the data fitted,
+#' with standard errors by the delta method if asked, as [predict.glm()].
+#'
+#' Offsets are part of the linear predictor: those of the formula's
+#' `offset()` terms and of the `offset` argument are evaluated in `newdata`
+#' (as [predict.glm()] does); a matrix fit's offset must be given again as
+#' `offset`. Aliased coefficients (`NA`) count as 0.
 #'
 #' @param object A fit from [logistic_regression()] or
 #'   [softmax_regression()].
 #' @param newdata A data frame with the predictors (formula fits) or a
 #'   numeric matrix with the columns of `x` (matrix fits). Omitted: the
-#'   fitted data.
+#'   fitted data (rows dropped by `na.action = na.exclude` come back as
+#'   `NA`).
 #' @param type `"prob"` (probabilities: a vector for two classes, an n x K
-#'   matrix for K), `"class"` (a factor; probability above 1/2, or the
-#'   largest, ties to the first class) or `"link"` (logits: a vector, or an
-#'   n x K matrix whose reference column is 0 when `lambda = 0`).
-#' @param ... Unused.
-#' @return See `type`. Rows of `newdata` with missing predictors give `NA`.
+#'   matrix for K), `"response"` (the same, [glm()]'s name), `"class"` (a
+#'   factor; probability above 1/2, or the largest, ties to the first class)
+#'   or `"link"` (logits: a vector, or an n x K matrix whose reference column
+#'   is 0 when `lambda = 0`).
+#' @param se.fit `TRUE` for standard errors: a list with `fit`, `se.fit` (of
+#'   the logits for `"link"`, of the probabilities for `"prob"`/`"response"`,
+#'   from [vcov()] by the delta method) and `residual.scale` (1), as
+#'   [predict.glm()].
+#' @param offset For a matrix fit with new data, the offset of the new rows
+#'   (a vector, or an n x K matrix for softmax); formula fits take it from
+#'   `newdata`.
+#' @param ... Unused; anything given is an error.
+#' @return See `type` and `se.fit`.
 #' @family fitting
 #' @export
 #' @examples
@@ -548,33 +758,56 @@ fit_trace <- function(fit, ctl) {
 #' predict(fit, new)
 #' predict(fit, new, type = "class")
 #' predict(fit, new, type = "link")
-predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "link"), ...) {
+#'
+#' # standard errors, as predict.glm(se.fit = TRUE)
+#' bfit <- logistic_regression(am ~ wt, data = mtcars)
+#' predict(bfit, data.frame(wt = c(2, 3, 4)), type = "response", se.fit = TRUE)
+predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "link", "response"),
+                                 se.fit = FALSE, offset = NULL, ...) {
   where <- sys.call()
-  if (!is.character(type) || !(length(type) == 1L || identical(type, c("prob", "class", "link"))) ||
-      !type[1] %in% c("prob", "class", "link")) {
-    abort(sprintf("`type` must be one of \"prob\", \"class\" or \"link\", not %s.",
+  types <- c("prob", "class", "link", "response")
+  if (!is.character(type) || !(length(type) == 1L || identical(type, types) ||
+                               identical(type, types[1:3])) ||
+      !type[1] %in% types) {
+    abort(sprintf("`type` must be one of \"prob\", \"class\", \"link\" or \"response\", not %s.",
                   if (is.character(type) && length(type) == 1L) paste0("\"", type, "\"")
-                  else friendly_type(type)), where)
+                  else friendly_type(type)), where, argument = "type")
   }
+  no_dots(list(...), where)
   type <- type[1]
+  if (type == "response") type <- "prob"
+  se.fit <- check_flag(se.fit, "se.fit", where)
+  if (se.fit && type == "class") {
+    abort("`se.fit = TRUE` needs `type = \"link\"`, \"prob\" or \"response\": classes have no standard errors.",
+          where, argument = "se.fit")
+  }
   softmax <- inherits(object, "softmax_regression")
-  if (missing(newdata) || is.null(newdata)) {
+  fitted_rows <- missing(newdata) || is.null(newdata)
+  if (fitted_rows) {
+    if (!is.null(offset)) {
+      abort("`offset` applies to new data; the fitted rows use the fit's own offset.", where,
+            argument = "offset")
+    }
     eta <- object$linear.predictors
     prob <- object$fitted.values
+    X <- if (se.fit) model_matrix_est(object) else NULL
   } else {
-    X <- newdata_matrix(object, newdata, where)
-    W <- full_coef(object)
+    nd <- newdata_design(object, newdata, offset, where)
+    X <- nd$x
+    W <- full_coef(object)[!object$aliased, , drop = FALSE]
     if (softmax) {
       eta <- X %*% W
-      colnames(eta) <- object$levels
+      if (!is.null(nd$offset)) eta <- eta + nd$offset
+      dimnames(eta) <- list(rownames(X), object$levels)
       prob <- softmax(eta)
     } else {
       eta <- drop(X %*% W)
+      if (!is.null(nd$offset)) eta <- eta + nd$offset
       names(eta) <- rownames(X)
       prob <- sigmoid(eta)
     }
   }
-  switch(type,
+  out <- switch(type,
     link = eta,
     prob = prob,
     class = {
@@ -590,28 +823,113 @@ predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "lin
       out
     }
   )
+  se <- if (se.fit) prediction_se(object, X, prob, type)
+  if (fitted_rows) {
+    out <- pad_rows(object$na.action, out)
+    if (se.fit) se <- pad_rows(object$na.action, se)
+  }
+  if (se.fit) return(list(fit = out, se.fit = se, residual.scale = 1))
+  out
 }
 
-# p x K (softmax, every class) or p (binary) coefficients as the kernels use them.
+# Rows dropped by na.exclude back as NA (stats::napredict on vectors and
+# matrices).
+pad_rows <- function(na.action, v) {
+  if (is.null(na.action)) return(v)
+  if (is.factor(v)) {
+    lev <- levels(v)
+    r <- stats::napredict(na.action, as.integer(v))
+    out <- factor(lev[r], levels = lev)
+    names(out) <- names(r)
+    return(out)
+  }
+  stats::napredict(na.action, v)
+}
+
+# Standard errors of the logits or probabilities at the rows of X (the
+# estimable columns), by the delta method from vcov().
+prediction_se <- function(object, X, prob, type) {
+  V <- stats::vcov(object, complete = FALSE)
+  if (!inherits(object, "softmax_regression")) {
+    v <- rowSums((X %*% V) * X)
+    se <- sqrt(pmax(v, 0))
+    names(se) <- rownames(X)
+    if (type == "prob") se <- se * prob * (1 - prob)
+    return(se)
+  }
+  # softmax: the reported parameters of class k are the block of columns of V
+  # named "k:..."; eta_k = x' b_k (0 for a reference class)
+  lev <- object$levels
+  cls <- sub(":.*$", "", colnames(V))
+  K <- length(lev)
+  n <- nrow(X)
+  blocks <- lapply(lev, function(k) which(cls == k))
+  Q <- array(0, c(n, K, K))  # Q[i, l, m] = x_i' V_lm x_i
+  for (l in seq_len(K)) for (m in seq_len(K)) {
+    if (!length(blocks[[l]]) || !length(blocks[[m]]) || m < l) next
+    q <- rowSums((X %*% V[blocks[[l]], blocks[[m]], drop = FALSE]) * X)
+    Q[, l, m] <- q
+    Q[, m, l] <- q
+  }
+  if (type == "link") {
+    se <- sqrt(pmax(vapply(seq_len(K), function(k) Q[, k, k], double(n)), 0))
+    se <- matrix(se, n, K, dimnames = list(rownames(X), lev))
+    return(se)
+  }
+  # d p_k / d eta_l = p_k (delta_kl - p_l)
+  P <- matrix(prob, n, K)
+  se <- matrix(0, n, K, dimnames = list(rownames(X), lev))
+  for (k in seq_len(K)) {
+    C <- P[, k] * (outer(rep(1, n), seq_len(K) == k) - P)  # n x K
+    v <- 0
+    for (l in seq_len(K)) for (m in seq_len(K)) v <- v + C[, l] * C[, m] * Q[, l, m]
+    se[, k] <- sqrt(pmax(v, 0))
+  }
+  se
+}
+
+no_dots <- function(dots, where) {
+  if (length(dots)) {
+    nm <- names(dots)
+    abort(sprintf("Unknown argument%s %s.", if (length(dots) > 1) "s" else "",
+                  paste0("`", ifelse(is.null(nm) | !nzchar(nm), "...", nm), "`",
+                         collapse = ", ")), where)
+  }
+}
+
+# p x K (softmax, every class) or p (binary) coefficients as the kernels use
+# them, aliased ones (NA) as 0.
 full_coef <- function(object) {
   if (inherits(object, "softmax_regression")) {
     W <- t(object$coefficients)
     if (object$lambda == 0) W <- cbind(0, W)
     colnames(W) <- object$levels
+    W[is.na(W)] <- 0
     return(W)
   }
-  object$coefficients
+  b <- object$coefficients
+  b[is.na(b)] <- 0
+  as.matrix(b)
 }
 
-newdata_matrix <- function(object, newdata, where) {
+# The model matrix of new data (estimable columns) and its offset.
+newdata_design <- function(object, newdata, offset, where) {
   if (!is.null(object$terms)) {
     if (!is.data.frame(newdata) && !is.list(newdata) && !is.environment(newdata)) {
       abort(sprintf("`newdata` must be a data frame, not %s.", friendly_type(newdata)), where)
     }
+    if (!is.null(offset)) {
+      abort("`offset` is taken from `newdata` for a formula fit (its offset() terms and the fit's `offset` argument).",
+            where, argument = "offset")
+    }
     tt <- stats::delete.response(object$terms)
     need <- all.vars(tt)
+    off_call <- object$call$offset
+    if (!is.null(off_call)) need <- union(need, all.vars(off_call))
     have <- if (is.environment(newdata)) ls(newdata) else names(newdata)
+    env <- environment(object$terms)
     miss <- setdiff(need, have)
+    miss <- miss[!vapply(miss, exists, logical(1), envir = env)]
     if (length(miss)) {
       abort(sprintf("`newdata` lacks the column%s %s used by the model.",
                     if (length(miss) > 1) "s" else "",
@@ -620,7 +938,14 @@ newdata_matrix <- function(object, newdata, where) {
     }
     mf <- stats::model.frame(tt, newdata, na.action = stats::na.pass,
                              xlev = object$xlevels)
-    return(stats::model.matrix(tt, mf, contrasts.arg = object$contrasts))
+    X <- stats::model.matrix(tt, mf, contrasts.arg = object$contrasts)
+    off <- stats::model.offset(mf)
+    if (!is.null(off_call)) {
+      o2 <- eval(off_call, newdata, env)
+      off <- if (is.null(off)) o2 else off + o2
+    }
+    if (!is.null(off)) off <- newdata_offset(object, off, nrow(X), where)
+    return(list(x = X[, !object$aliased, drop = FALSE], offset = off))
   }
   if (is.data.frame(newdata)) newdata <- as.matrix(newdata)
   if (!is.matrix(newdata)) {
@@ -630,9 +955,8 @@ newdata_matrix <- function(object, newdata, where) {
   newdata <- check_numeric(newdata, "newdata", where)
   cn <- object$xnames
   if (!is.null(colnames(newdata)) && all(cn %in% colnames(newdata))) {
-    return(newdata[, cn, drop = FALSE])
-  }
-  if (!is.null(colnames(newdata)) && !all(grepl("^x[0-9]+$", cn))) {
+    newdata <- newdata[, cn, drop = FALSE]
+  } else if (!is.null(colnames(newdata)) && !all(grepl("^x[0-9]+$", cn))) {
     miss <- setdiff(cn, colnames(newdata))
     abort(sprintf("`newdata` lacks the column%s %s used by the model.",
                   if (length(miss) > 1) "s" else "",
@@ -642,14 +966,35 @@ newdata_matrix <- function(object, newdata, where) {
     abort(sprintf("`newdata` has %.0f columns but the model has %.0f.", ncol(newdata),
                   length(cn)), where, argument = "newdata")
   }
-  newdata
+  if (is.null(offset) && !is.null(object$offset)) {
+    abort("This fit has an offset: give the new rows' `offset` to predict() (a matrix fit cannot find it in `newdata`).",
+          where, argument = "offset")
+  }
+  off <- if (!is.null(offset)) newdata_offset(object, offset, nrow(newdata), where)
+  list(x = newdata[, !object$aliased, drop = FALSE], offset = off)
+}
+
+newdata_offset <- function(object, off, n, where) {
+  softmax <- inherits(object, "softmax_regression")
+  off <- check_offset_values(off, n, if (softmax) object$levels, where)
+  off
+}
+
+# check_offset() without dropping an all-zero offset.
+check_offset_values <- function(off, n, levels, where) {
+  o <- check_offset(off, n, levels, where)
+  if (is.null(o)) {
+    o <- if (is.null(levels)) double(n) else matrix(0, n, length(levels),
+                                                      dimnames = list(NULL, levels))
+  }
+  o
 }
 
 #' @export
 coef.xentropy_fit <- function(object, ...) object$coefficients
 
 #' @export
-vcov.xentropy_fit <- function(object, ...) {
+vcov.xentropy_fit <- function(object, complete = TRUE, ...) {
   H <- fit_hessian(object)
   V <- tryCatch(chol2inv(chol(H)), error = function(e) {
     tryCatch(solve(H), error = function(e) {
@@ -663,32 +1008,54 @@ vcov.xentropy_fit <- function(object, ...) {
   } else {
     dimnames(V) <- dimnames(H)
   }
+  if (isTRUE(complete) && any(object$aliased)) {
+    nm <- names(coef_vector(object))
+    Vc <- matrix(NA_real_, length(nm), length(nm), dimnames = list(nm, nm))
+    Vc[rownames(V), colnames(V)] <- V
+    V <- Vc
+  }
   V
 }
 
-# The penalised Hessian at the optimum: kept in the fit, or formed now (one
-# pass over the model matrix, which the fit references without a copy).
+# The penalised Hessian at the optimum over the estimable parameters: kept in
+# the fit, or formed now in one pass over the model matrix (rebuilt from the
+# terms and the data unless the fit kept it, as glm's methods do).
 fit_hessian <- function(object) {
   if (!is.null(object$hessian)) return(object$hessian)
+  X <- model_matrix_est(object)
   if (inherits(object, "softmax_regression")) {
-    H <- softmax_hessian_impl(object$x, object$targets, object$weights,
+    W <- full_coef(object)[!object$aliased, , drop = FALSE]
+    H <- softmax_hessian_impl(X, object$targets, object$weights, object$offset,
                               1 * object$free, object$pen, object$lambda,
-                              full_coef(object), thread_count())
+                              W, thread_count())
     nm <- object$param_names[if (object$lambda == 0) seq_len(nrow(H)) else
       which(object$free)]
     dimnames(H) <- list(nm, nm)
   } else {
-    H <- binary_hessian_impl(object$x, object$y, object$weights, object$pen,
-                             object$lambda, object$coefficients, thread_count())
-    dimnames(H) <- list(object$xnames, object$xnames)
+    beta <- object$coefficients[!object$aliased]
+    H <- binary_hessian_impl(X, object$y, object$weights, object$offset, object$pen,
+                             object$lambda, beta, thread_count())
+    nm <- names(beta)
+    dimnames(H) <- list(nm, nm)
   }
   H
 }
 
-# Coefficients as one named vector, in the order of vcov().
+# The model matrix's estimable columns, as the fit used them.
+model_matrix_est <- function(object) {
+  X <- stats::model.matrix(object)
+  if (any(object$aliased)) X <- X[, !object$aliased, drop = FALSE]
+  X
+}
+
+# Coefficients as one named vector (NA where aliased), in the order of
+# vcov(complete = TRUE).
 coef_vector <- function(object) {
   if (inherits(object, "softmax_regression")) {
-    return(stats::setNames(as.vector(t(object$coefficients)), object$param_names))
+    cf <- object$coefficients
+    return(stats::setNames(as.vector(t(cf)),
+                           paste(rep(rownames(cf), each = ncol(cf)),
+                                 rep(colnames(cf), nrow(cf)), sep = ":")))
   }
   object$coefficients
 }
@@ -696,7 +1063,8 @@ coef_vector <- function(object) {
 #' @export
 confint.xentropy_fit <- function(object, parm, level = 0.95, ...) {
   cf <- coef_vector(object)
-  se <- sqrt(diag(stats::vcov(object)))
+  se <- sqrt(diag(stats::vcov(object, complete = TRUE)))
+  names(se) <- names(cf)
   pnames <- names(cf)
   if (missing(parm)) parm <- pnames else if (is.numeric(parm)) parm <- pnames[parm]
   a <- (1 - level) / 2
@@ -719,7 +1087,7 @@ deviance.xentropy_fit <- function(object, ...) object$deviance
 nobs.xentropy_fit <- function(object, ...) object$nobs
 
 #' @export
-fitted.xentropy_fit <- function(object, ...) object$fitted.values
+fitted.xentropy_fit <- function(object, ...) pad_rows(object$na.action, object$fitted.values)
 
 #' @export
 formula.xentropy_fit <- function(x, ...) {
@@ -748,6 +1116,7 @@ print.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ..
   cat("Call:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n\n", sep = "")
   cat("Coefficients:\n")
   print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
+  alias_note(x)
   cat("\nClasses:", paste(x$levels, collapse = ", "),
       if (inherits(x, "softmax_regression") && x$lambda == 0)
         sprintf("(reference: %s)", x$levels[1]), "\n")
@@ -765,13 +1134,16 @@ print.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ..
 #' @export
 summary.xentropy_fit <- function(object, ...) {
   cf <- coef_vector(object)
-  V <- tryCatch(stats::vcov(object), error = function(e) NULL)
+  V <- tryCatch(stats::vcov(object, complete = TRUE), error = function(e) NULL)
   se <- if (is.null(V)) rep(NA_real_, length(cf)) else sqrt(pmax(diag(V), 0))
   z <- cf / se
   table <- cbind(Estimate = cf, `Std. Error` = se, `z value` = z,
                  `Pr(>|z|)` = 2 * stats::pnorm(-abs(z)))
   rownames(table) <- names(cf)
-  out <- list(call = object$call, coefficients = table, loglik = object$loglik,
+  est <- !is.na(cf)
+  out <- list(call = object$call, coefficients = table[est, , drop = FALSE],
+              aliased = object$aliased, df.residual = object$df.residual,
+              df.null = object$df.null, loglik = object$loglik,
               df = object$df, nobs = object$nobs, deviance = object$deviance,
               null.deviance = object$null.deviance,
               aic = -2 * object$loglik + 2 * object$df, iter = object$iter,
@@ -795,18 +1167,29 @@ print.summary.xentropy_fit <- function(x, digits = max(3L, getOption("digits") -
   cat("Call:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n\n", sep = "")
   cat("Coefficients", if (x$softmax) " (class:term)", ":\n", sep = "")
   stats::printCoefmat(x$coefficients, digits = digits, na.print = "NA")
+  alias_note(x)
   if (x$lambda > 0) {
     cat("(Standard errors from the inverse of the penalised Hessian.)\n")
   }
   cat(sprintf("\nClasses: %s%s\n", paste(x$levels, collapse = ", "),
               if (x$softmax && x$lambda == 0) sprintf(" (reference: %s)", x$levels[1]) else ""))
-  cat(sprintf("    Null deviance: %s\nResidual deviance: %s on %.0f observations\n",
-              format(x$null.deviance, digits = digits + 3L),
-              format(x$deviance, digits = digits + 3L), x$nobs))
+  cat(sprintf("    Null deviance: %s on %s degrees of freedom\nResidual deviance: %s on %s degrees of freedom (%.0f observations)\n",
+              format(x$null.deviance, digits = digits + 3L), format(x$df.null),
+              format(x$deviance, digits = digits + 3L), format(x$df.residual), x$nobs))
   cat(sprintf("Log-likelihood: %s (df = %s)   AIC: %s\n",
               format(x$loglik, digits = digits + 3L), format(x$df, digits = digits),
               format(x$aic, digits = digits + 3L)))
   cat(sprintf("\nNumber of Newton iterations: %s (%s)%s\n", x$iter, x$method,
               if (x$converged) "" else ", NOT converged"))
   invisible(x)
+}
+
+
+# glm's note on coefficients not estimable from the data (print, summary).
+alias_note <- function(x) {
+  al <- x$aliased
+  if (!any(al)) return(invisible())
+  cat(sprintf("(%.0f coefficient%s not defined because of singularities: %s)\n", sum(al),
+              if (sum(al) > 1) "s" else "", paste(names(al)[al], collapse = ", ")))
+  invisible()
 }

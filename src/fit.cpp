@@ -27,6 +27,7 @@ Rcpp::NumericVector to_r(const xf::Vec& v) {
 }
 
 const double* weights_of(SEXP w) { return Rf_isNull(w) ? nullptr : REAL(w); }
+const double* offset_of(SEXP o) { return Rf_isNull(o) ? nullptr : REAL(o); }
 
 Rcpp::List common(const xf::result& r) {
   Rcpp::List out = Rcpp::List::create(
@@ -70,10 +71,11 @@ double first_nonfinite_impl(SEXP x) {
 }
 
 // [[Rcpp::export(rng = false)]]
-Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP start,
-                           double tol, int maxit, bool hessian, int nthreads) {
+Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda,
+                           SEXP start, double tol, int maxit, bool hessian, int nthreads) {
   const glue::shape s = glue::shape_of(x);
-  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
+                        offset_of(offset)};
   xf::control ctl;
   ctl.tol = tol;
   ctl.maxit = maxit;
@@ -85,12 +87,13 @@ Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda, SEXP
 
 // `free` is a p x K double matrix of 0/1, `start` p x K.
 // [[Rcpp::export(rng = false)]]
-Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double lambda,
-                            SEXP start, double tol, int maxit, int newton_max_dim,
-                            bool hessian, int nthreads) {
+Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen,
+                            double lambda, SEXP start, double tol, int maxit,
+                            int newton_max_dim, bool hessian, int nthreads) {
   const glue::shape s = glue::shape_of(x);
   const glue::shape st = glue::shape_of(t);
-  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads};
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
+                         offset_of(offset)};
   xf::control ctl;
   ctl.tol = tol;
   ctl.maxit = maxit;
@@ -105,21 +108,65 @@ Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen, double 
 // The penalised Hessian at `beta` (binary) or `W` (softmax, p x K, over the
 // free entries), for vcov() of a fit that did not keep it.
 // [[Rcpp::export(rng = false)]]
-Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP pen, double lambda,
-                                        SEXP beta, int nthreads) {
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen,
+                                        double lambda, SEXP beta, int nthreads) {
   const glue::shape s = glue::shape_of(x);
-  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads};
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
+                        offset_of(offset)};
   const xf::Vec b = Eigen::Map<const xf::Vec>(REAL(beta), s.ncol);
   return to_r(xf::binary_hessian(pb, REAL(pen), lambda, b));
 }
 
 // [[Rcpp::export(rng = false)]]
-Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP free, SEXP pen,
-                                         double lambda, SEXP W, int nthreads) {
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free,
+                                         SEXP pen, double lambda, SEXP W, int nthreads) {
   const glue::shape s = glue::shape_of(x);
   const glue::shape st = glue::shape_of(t);
-  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads};
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
+                         offset_of(offset)};
   const xf::Mat F = Eigen::Map<const xf::Mat>(REAL(free), s.ncol, st.ncol);
   const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(W), s.ncol, st.ncol);
   return to_r(xf::softmax_hessian(pb, F, REAL(pen), lambda, W0));
+}
+
+// R of a QR decomposition of diag(sqrt(w)) X, p x p (for the aliasing test).
+// [[Rcpp::export(rng = false)]]
+Rcpp::NumericMatrix weighted_r_impl(SEXP x, SEXP w) {
+  const glue::shape s = glue::shape_of(x);
+  return to_r(xf::weighted_r_factor(REAL(x), s.nrow, s.ncol, weights_of(w)));
+}
+
+// The unpenalised loss, its gradient and (optionally) its Hessian at given
+// coefficients, over the rows given: one chunk's share of a Newton step (sums
+// over chunks add up to the whole data's), and the score test's ingredients.
+// Softmax: W is p x K, the gradient p x K, the Hessian over all K classes
+// (class-major blocks of p).
+// [[Rcpp::export(rng = false)]]
+Rcpp::List binary_eval_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP beta, bool hessian,
+                            int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
+                        offset_of(offset)};
+  const xf::Vec b = Eigen::Map<const xf::Vec>(REAL(beta), s.ncol);
+  xf::Vec g;
+  xf::Mat H;
+  const double f = pb.eval(b, g, hessian ? &H : nullptr);
+  return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = to_r(g),
+                            Rcpp::Named("hessian") = hessian ? SEXP(to_r(H)) : R_NilValue);
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List softmax_eval_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP W, bool hessian,
+                             int nthreads) {
+  const glue::shape s = glue::shape_of(x);
+  const glue::shape st = glue::shape_of(t);
+  xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
+                         offset_of(offset)};
+  const xf::Mat W0 = Eigen::Map<const xf::Mat>(REAL(W), s.ncol, st.ncol);
+  std::vector<index_t> active(st.ncol);
+  for (index_t k = 0; k < st.ncol; ++k) active[k] = k;
+  xf::Mat G, H;
+  const double f = pb.eval(W0, G, hessian ? &H : nullptr, active);
+  return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = to_r(G),
+                            Rcpp::Named("hessian") = hessian ? SEXP(to_r(H)) : R_NilValue);
 }

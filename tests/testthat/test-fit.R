@@ -378,7 +378,7 @@ test_that("bad inputs get clear errors naming the argument", {
   fit <- logistic_regression(y ~ x1 + g, data = d)
   expect_error(predict(fit, data.frame(x1 = 1)), "`newdata` lacks the column \"g\"",
                class = "xentropy_error")
-  expect_error(predict(fit, type = "response"), "`type` must be one of",
+  expect_error(predict(fit, type = "probability"), "`type` must be one of",
                class = "xentropy_error")
 })
 

@@ -1,7 +1,7 @@
 // xentropy/fit.hpp -- logistic and softmax regression by minimising the
 // (weighted, optionally L2-penalised) cross-entropy error (PRML 4.3.2-4.3.4).
 //
-// Binary: eta_i = x_i' b, mu_i = sigmoid(eta_i), targets y_i in [0, 1],
+// Binary: eta_i = o_i + x_i' b (o an optional offset), mu_i = sigmoid(eta_i), targets y_i in [0, 1],
 //   E(b) = sum_i w_i [y_i softplus(-eta_i) + (1 - y_i) softplus(eta_i)]
 //          + lambda / 2 sum_j pen_j b_j^2                          (PRML 4.90)
 //   grad = X' W (mu - y) + lambda pen b                             (PRML 4.91)
@@ -10,7 +10,7 @@
 // factorised by Eigen's LLT (LDLT, then a small ridge, when that fails) and
 // the step halved until the penalised objective decreases (Armijo).
 //
-// Softmax: eta_ik = x_i' w_k, P = softmax(eta) by rows, targets T with rows
+// Softmax: eta_ik = o_ik + x_i' w_k, P = softmax(eta) by rows, targets T with rows
 // summing to 1,
 //   E(W) = -sum_i w_i sum_k t_ik log p_ik + lambda / 2 sum_jk pen_j W_jk^2
 //   grad_k = X' diag(w) (p_k - t_k) + lambda pen w_k                 (PRML 4.109)
@@ -272,6 +272,7 @@ struct binary_problem {
   const double* y;  // n targets in [0, 1]
   const double* w;  // n non-negative weights, or nullptr
   int nthreads = 1;
+  const double* offset = nullptr;  // n offsets added to x_i' beta, or nullptr
 
   // Cross-entropy at beta; its gradient into g; the Hessian (lower and upper
   // triangles) into *H when H is given; fitted probabilities into mu_out.
@@ -292,6 +293,8 @@ struct binary_problem {
       for (index_t b = b0; b < b1; ++b) {
         const index_t r0 = b * block_rows, nb = std::min(block_rows, n - r0);
         vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, beta.data(), eta.data());
+        if (offset)
+          for (index_t i = 0; i < nb; ++i) eta[i] += offset[r0 + i];
         neg.head(nb) = -eta.head(nb);
         xentropy::softplus(eta.data(), sp.data(), nb, 1);
         xentropy::softplus(neg.data(), sn.data(), nb, 1);
@@ -426,6 +429,7 @@ struct softmax_problem {
   const double* t;  // n x K targets, rows summing to 1
   const double* w;  // n weights or nullptr
   int nthreads = 1;
+  const double* offset = nullptr;  // n x K offsets added to the logits, or nullptr
 
   // Loss at W (p x K); gradient (p x K) into G; Hessian over the classes in
   // `active` (|active| p x |active| p, class-major blocks) into *H when given;
@@ -449,6 +453,9 @@ struct softmax_problem {
         Mat Ec(nb, K), LSb(nb, K), PP(nb, K);  // logits, log-softmax, softmax
         for (index_t k = 0; k < K; ++k)
           vm::dispatch<detail::gemv_k>(x + r0, n, nb, p, W.col(k).data(), Ec.col(k).data());
+        if (offset)
+          for (index_t k = 0; k < K; ++k)
+            for (index_t i = 0; i < nb; ++i) Ec(i, k) += offset[k * n + r0 + i];
         xentropy::softmax(Ec.data(), nb, K, 1, LSb.data(), true, 1);
         xentropy::softmax(Ec.data(), nb, K, 1, PP.data(), false, 1);
         double fb = 0.0;
@@ -663,7 +670,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   // Where only intercepts are non-zero (e.g. at the start), every row has the
   // same probabilities pbar and H = (diag(pbar) - pbar pbar') (x) X'WX: one
   // Gram matrix instead of one per pair of classes.
-  bool constant = true;
+  bool constant = pb.offset == nullptr;  // offsets make the rows differ
   for (index_t j = 0; j < p && constant; ++j)
     if (pen[j] != 0)
       for (index_t k = 0; k < K; ++k) constant = constant && W(j, k) == 0.0;
@@ -805,6 +812,31 @@ inline Mat softmax_hessian(const softmax_problem& pb, const Mat& free, const dou
     for (index_t j = 0; j < m; ++j) A(i, j) = Hf(fidx[i], fidx[j]);
   for (index_t i = 0; i < m; ++i) A(i, i) += pv[i];
   return A;
+}
+
+// The upper-triangular R of a QR decomposition of diag(sqrt(w)) X (p x p,
+// R'R = X'WX) computed block by block: R is updated with each block of rows by
+// a Householder QR of [R; block] (a tall-skinny QR), so the memory is p x p
+// plus one block and the accuracy that of a QR of X itself, not of the Gram
+// matrix (whose condition number is squared). The column norms of R equal
+// those of diag(sqrt(w)) X and its columns' linear dependencies are X's, so a
+// rank-revealing QR of R (R's dqrdc2, as glm.fit uses) decides which columns
+// of X are aliased exactly as it would on X.
+inline Mat weighted_r_factor(const double* x, index_t n, index_t p, const double* w) {
+  const index_t nb_max = std::max<index_t>(block_rows, 4 * p);
+  Mat S(p + nb_max, p), R = Mat::Zero(p, p);
+  for (index_t r0 = 0; r0 < n; r0 += nb_max) {
+    const index_t nb = std::min(nb_max, n - r0);
+    S.topRows(p) = R;
+    for (index_t j = 0; j < p; ++j)
+      for (index_t i = 0; i < nb; ++i) {
+        const double wi = w ? w[r0 + i] : 1.0;
+        S(p + i, j) = (wi == 1.0 ? 1.0 : std::sqrt(wi)) * x[j * n + r0 + i];
+      }
+    Eigen::HouseholderQR<Mat> qr(S.topRows(p + nb));
+    R = qr.matrixQR().topRows(std::min(p, p + nb)).template triangularView<Eigen::Upper>();
+  }
+  return R;
 }
 
 }  // namespace fit
