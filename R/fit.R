@@ -428,7 +428,9 @@ check_offset <- function(offset, n, levels, where) {
         abort(sprintf("`offset` must be an n x K matrix (%.0f x %.0f) or a vector of length %.0f, not a %.0f x %.0f matrix.",
                       n, K, n, nrow(offset), ncol(offset)), where, argument = "offset")
       }
-      if (!is.null(colnames(offset))) {
+      # named columns are matched to the classes; cbind()'s partial names
+      # ("", "o2", "") are positional
+      if (!is.null(colnames(offset)) && all(nzchar(colnames(offset)))) {
         if (!setequal(colnames(offset), levels)) {
           abort(sprintf("The column names of `offset` (%s) must be the classes (%s).",
                         paste0("\"", colnames(offset), "\"", collapse = ", "),
@@ -650,6 +652,16 @@ fit_control <- function(control, softmax, where, dots = list()) {
   if (length(dots)) {
     if (is.null(names(dots)) || any(!nzchar(names(dots)))) {
       abort("Arguments after `y` must be named control settings such as `maxit = 50`.", where)
+    }
+    known <- c("tol", "maxit", "trace", "hessian", if (softmax) "newton_max_dim")
+    odd <- setdiff(names(dots), known)
+    if (length(odd)) {
+      abort(sprintf("%s %s not %s of %s(); further arguments are control settings (%s).",
+                    paste0("`", odd, "`", collapse = ", "),
+                    if (length(odd) > 1) "are" else "is",
+                    if (length(odd) > 1) "arguments" else "an argument",
+                    if (softmax) "softmax_regression" else "logistic_regression",
+                    paste0("`", known, "`", collapse = ", ")), where)
     }
     control[names(dots)] <- dots
   }

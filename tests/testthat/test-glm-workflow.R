@@ -1,0 +1,351 @@
+# The glm workflow around logistic_regression() and softmax_regression():
+# every number compared with glm() / nnet::multinom() on real data sets.
+# glm is run with a tight convergence tolerance so that its own rounding is
+# below the tolerances stated here.
+
+tight <- glm.control(epsilon = 1e-14, maxit = 100)
+
+pima <- function() {
+  skip_if_not_installed("MASS")
+  d <- MASS::Pima.tr
+  set.seed(7)
+  d$off <- stats::rnorm(nrow(d), -3, 0.5)
+  d
+}
+
+budworm <- function() {
+  # Venables & Ripley's budworm dose-response table (MASS, section 7.2)
+  data.frame(ldose = rep(0:5, 2),
+             numdead = c(1, 4, 9, 13, 18, 20, 0, 2, 6, 10, 12, 16),
+             sex = factor(rep(c("M", "F"), c(6, 6))), n = 20)
+}
+
+iris_onehot <- function() {
+  m <- diag(3)[as.integer(iris$Species), ]
+  dimnames(m) <- list(as.character(seq_len(150)), levels(iris$Species))
+  m
+}
+
+test_that("an offset() term is used in fitting, as glm uses it (it used to be dropped)", {
+  d <- pima()
+  f <- logistic_regression(type ~ glu + bmi + offset(off), data = d)
+  g <- glm(type ~ glu + bmi + offset(off), data = d, family = binomial, control = tight)
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_equal(deviance(f), deviance(g), tolerance = 1e-10)
+  expect_equal(f$null.deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(unname(f$linear.predictors), unname(g$linear.predictors), tolerance = 1e-8)
+  # the offset changes the fit: the coefficients without it are far away
+  f0 <- logistic_regression(type ~ glu + bmi, data = d)
+  expect_gt(abs(coef(f0)[[1]] - coef(f)[[1]]), 1)
+})
+
+test_that("the offset argument, several offset() terms, and no intercept follow glm", {
+  d <- pima()
+  d$off2 <- d$off / 3
+  f <- logistic_regression(type ~ glu + bmi + offset(off2), offset = off, data = d)
+  g <- glm(type ~ glu + bmi + offset(off2), offset = off, data = d, family = binomial,
+           control = tight)
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_equal(f$null.deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(predict(f, d[1:7, ], type = "link"), predict(g, d[1:7, ]), tolerance = 1e-8)
+  # without an intercept the null deviance is that of the offset alone
+  f <- logistic_regression(type ~ 0 + glu + bmi, offset = off, data = d)
+  g <- glm(type ~ 0 + glu + bmi, offset = off, data = d, family = binomial, control = tight)
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_equal(f$null.deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(f$df.null, g$df.null)
+  # the matrix interface takes `offset` too, and predict() needs it again
+  X <- model.matrix(~ glu + bmi, d)
+  fm <- logistic_regression(x = X, y = d$type, offset = d$off)
+  gm <- glm(type ~ glu + bmi, offset = off, data = d, family = binomial, control = tight)
+  expect_equal(unname(coef(fm)), unname(coef(gm)), tolerance = 1e-8)
+  expect_error(predict(fm, X[1:3, ]), "give the new rows' `offset`", class = "xentropy_error")
+  expect_equal(unname(predict(fm, X[1:3, ], offset = d$off[1:3], type = "link")),
+               unname(predict(gm, d[1:3, ])), tolerance = 1e-8)
+})
+
+test_that("aliased columns get NA coefficients where glm puts them", {
+  d <- pima()
+  d$glu2 <- 2 * d$glu
+  d$s <- d$bmi + d$age
+  f <- logistic_regression(type ~ glu + glu2 + bmi + age + s, data = d)
+  # glm's rank tolerance is min(1e-7, epsilon / 1000): with epsilon = 1e-14 it
+  # would find no aliasing at all
+  g <- glm(type ~ glu + glu2 + bmi + age + s, data = d, family = binomial,
+           control = glm.control(epsilon = 1e-10))
+  expect_identical(is.na(coef(f)), is.na(coef(g)))
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_equal(f$rank, g$rank)
+  expect_equal(df.residual(f), df.residual(g))
+  expect_equal(AIC(f), AIC(g), tolerance = 1e-10)
+  expect_equal(vcov(f), vcov(g), tolerance = 1e-6)
+  expect_equal(dim(coef(summary(f))), c(4L, 4L))
+  expect_equal(coef(summary(f))[, 1:2], coef(summary(g))[, 1:2], tolerance = 1e-6)
+  expect_true(f$converged)
+  expect_true(all(is.finite(coef(summary(f))[, 2])))
+  expect_output(print(f), "2 coefficients not defined because of singularities: glu2, s")
+})
+
+test_that("grouped binomial responses: cbind() and proportions with weights, as glm", {
+  b <- budworm()
+  f <- logistic_regression(cbind(numdead, n - numdead) ~ sex + ldose, data = b)
+  g <- glm(cbind(numdead, n - numdead) ~ sex + ldose, data = b, family = binomial,
+           control = tight)
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_equal(deviance(f), deviance(g), tolerance = 1e-10)
+  expect_equal(f$null.deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(as.numeric(logLik(f)), as.numeric(logLik(g)), tolerance = 1e-10)
+  expect_equal(attr(logLik(f), "df"), attr(logLik(g), "df"))
+  expect_equal(AIC(f), AIC(g), tolerance = 1e-10)
+  expect_equal(BIC(f), BIC(g), tolerance = 1e-10)
+  expect_equal(df.residual(f), df.residual(g))
+  expect_equal(unname(weights(f)), unname(weights(g)))
+  fp <- logistic_regression(numdead / n ~ sex + ldose, weights = n, data = b)
+  gp <- glm(numdead / n ~ sex + ldose, weights = n, data = b, family = binomial,
+            control = tight)
+  expect_equal(as.numeric(logLik(fp)), as.numeric(logLik(gp)), tolerance = 1e-10)
+  expect_equal(as.numeric(logLik(fp)), -18.43373, tolerance = 1e-6)
+  expect_equal(coef(fp), coef(f), tolerance = 1e-8)
+})
+
+test_that("residuals of every type equal glm's", {
+  b <- budworm()
+  f <- logistic_regression(cbind(numdead, n - numdead) ~ sex + ldose, data = b)
+  g <- glm(cbind(numdead, n - numdead) ~ sex + ldose, data = b, family = binomial,
+           control = tight)
+  for (type in c("deviance", "pearson", "working", "response")) {
+    expect_equal(residuals(f, type), residuals(g, type), tolerance = 1e-8, info = type)
+  }
+  expect_equal(sum(residuals(f)^2), deviance(f), tolerance = 1e-12)
+  d <- pima()
+  f <- logistic_regression(type ~ glu + bmi, data = d, weights = rep(1:2, 100))
+  g <- glm(type ~ glu + bmi, data = d, weights = rep(1:2, 100), family = binomial,
+           control = tight)
+  for (type in c("deviance", "pearson", "working", "response")) {
+    expect_equal(residuals(f, type), residuals(g, type), tolerance = 1e-8, info = type)
+  }
+  expect_error(residuals(f, "partial"), "`type` must be one of", class = "xentropy_error")
+})
+
+test_that("predict(se.fit = TRUE) gives glm's delta-method standard errors", {
+  d <- pima()
+  f <- logistic_regression(type ~ glu + bmi + offset(off), data = d)
+  g <- glm(type ~ glu + bmi + offset(off), data = d, family = binomial, control = tight)
+  nd <- d[c(3, 50, 120), ]
+  for (type in c("link", "response")) {
+    pf <- predict(f, nd, type = type, se.fit = TRUE)
+    pg <- predict(g, nd, type = type, se.fit = TRUE)
+    expect_equal(pf$fit, pg$fit, tolerance = 1e-8, info = type)
+    expect_equal(pf$se.fit, pg$se.fit, tolerance = 1e-6, info = type)
+    expect_equal(pf$residual.scale, 1)
+  }
+  # "response" is "prob" for two classes; the fitted rows too
+  expect_identical(predict(f, nd, type = "response"), predict(f, nd, type = "prob"))
+  expect_equal(predict(f, type = "link", se.fit = TRUE)$se.fit, predict(g, se.fit = TRUE)$se.fit,
+               tolerance = 1e-6)
+  expect_error(predict(f, nd, type = "class", se.fit = TRUE), "no standard errors",
+               class = "xentropy_error")
+})
+
+test_that("softmax predict(se.fit = TRUE) agrees with finite differences of vcov", {
+  f <- softmax_regression(Species ~ Sepal.Length, data = iris)
+  nd <- iris[c(1, 60, 120), ]
+  p <- predict(f, nd, type = "prob", se.fit = TRUE)
+  V <- vcov(f)
+  theta <- coef(f)
+  prob_at <- function(v) {
+    W <- rbind(0, matrix(v, 2, 2, byrow = TRUE))
+    X <- cbind(1, nd$Sepal.Length)
+    softmax(X %*% t(W))
+  }
+  v0 <- as.vector(t(theta))
+  J <- vapply(seq_along(v0), function(j) {
+    h <- 1e-6
+    up <- v0
+    dn <- v0
+    up[j] <- up[j] + h
+    dn[j] <- dn[j] - h
+    as.vector((prob_at(up) - prob_at(dn)) / (2 * h))
+  }, double(9))
+  se <- matrix(sqrt(rowSums((J %*% V) * J)), 3, 3)
+  expect_equal(unname(p$se.fit), se, tolerance = 1e-6)
+  expect_equal(unname(rowSums(p$fit)), rep(1, 3), tolerance = 1e-14)
+})
+
+test_that("na.exclude pads fitted(), residuals() and predict() with NA, as glm", {
+  d <- pima()
+  d$bmi[c(3, 10)] <- NA
+  f <- logistic_regression(type ~ glu + bmi, data = d, na.action = na.exclude)
+  g <- glm(type ~ glu + bmi, data = d, na.action = na.exclude, family = binomial,
+           control = tight)
+  expect_length(fitted(f), 200L)
+  expect_equal(fitted(f), fitted(g), tolerance = 1e-8)
+  expect_equal(residuals(f), residuals(g), tolerance = 1e-8)
+  expect_equal(predict(f, type = "link"), predict(g), tolerance = 1e-8)
+  expect_true(is.na(predict(f)[3]))
+  expect_equal(nobs(f), 198)
+})
+
+test_that("contrasts, model.matrix(), model.frame(), update() and x = TRUE work as in glm", {
+  d <- pima()
+  d$parity <- cut(d$npreg, c(-1, 0, 3, 20))
+  f <- logistic_regression(type ~ glu + parity, data = d,
+                           contrasts = list(parity = "contr.sum"))
+  g <- glm(type ~ glu + parity, data = d, contrasts = list(parity = "contr.sum"),
+           family = binomial, control = tight)
+  expect_equal(coef(f), coef(g), tolerance = 1e-8)
+  expect_null(f$x)
+  expect_equal(model.matrix(f), model.matrix(g))
+  expect_equal(model.frame(f), model.frame(g))
+  expect_equal(predict(f, d[1:5, ]), predict(g, d[1:5, ], type = "response"),
+               tolerance = 1e-8)
+  # without the model frame, it is rebuilt from the call and the data
+  f2 <- logistic_regression(type ~ glu + parity, data = d, model = FALSE,
+                            contrasts = list(parity = "contr.sum"))
+  expect_null(f2$model)
+  expect_equal(model.matrix(f2), model.matrix(g))
+  expect_equal(vcov(f2), vcov(g), tolerance = 1e-6)
+  expect_equal(dim(logistic_regression(type ~ glu, data = d, x = TRUE)$x), c(200L, 2L))
+  u <- update(f, . ~ . - parity)
+  expect_equal(coef(u), coef(glm(type ~ glu, data = d, family = binomial, control = tight)),
+               tolerance = 1e-8)
+  expect_equal(formula(u), type ~ glu)
+})
+
+test_that("anova() of one model and of nested models equals anova.glm", {
+  d <- pima()
+  f <- logistic_regression(type ~ glu + bmi + ped + age, data = d)
+  g <- glm(type ~ glu + bmi + ped + age, data = d, family = binomial, control = tight)
+  for (test in c("Chisq", "LRT", "Rao")) {
+    a <- anova(f, test = test)
+    b <- anova(g, test = test)
+    expect_equal(as.data.frame(a), as.data.frame(b), tolerance = 1e-7, info = test)
+  }
+  expect_warning(aF <- anova(f, test = "F"), "inappropriate")
+  bF <- suppressWarnings(anova(g, test = "F"))
+  expect_equal(as.data.frame(aF), as.data.frame(bF), tolerance = 1e-7)
+  f1 <- logistic_regression(type ~ glu, data = d)
+  g1 <- glm(type ~ glu, data = d, family = binomial, control = tight)
+  for (test in c("Chisq", "Rao")) {
+    expect_equal(as.data.frame(anova(f1, f, test = test)),
+                 as.data.frame(anova(g1, g, test = test)), tolerance = 1e-7, info = test)
+  }
+  expect_error(anova(f, lm(glu ~ bmi, d)), "other arguments are not models",
+               class = "xentropy_error")
+  expect_error(anova(f, logistic_regression(type ~ glu, data = d[-1, ])),
+               "same observations", class = "xentropy_error")
+})
+
+test_that("drop1(), add1() and step() equal glm's", {
+  d <- pima()
+  f <- logistic_regression(type ~ glu + bmi + ped + age, data = d)
+  g <- glm(type ~ glu + bmi + ped + age, data = d, family = binomial, control = tight)
+  # (glm's score test is computed from its working residuals: 1e-6 apart)
+  for (test in c("none", "LRT", "Rao")) {
+    expect_equal(as.data.frame(drop1(f, test = test)), as.data.frame(drop1(g, test = test)),
+                 tolerance = if (test == "Rao") 1e-6 else 1e-8, info = test)
+  }
+  f1 <- logistic_regression(type ~ glu, data = d)
+  g1 <- glm(type ~ glu, data = d, family = binomial, control = tight)
+  for (test in c("none", "LRT", "Rao")) {
+    expect_equal(as.data.frame(add1(f1, ~ . + bmi + ped + age, test = test)),
+                 as.data.frame(add1(g1, ~ . + bmi + ped + age, test = test)),
+                 tolerance = if (test == "Rao") 1e-6 else 1e-8, info = test)
+  }
+  s <- step(logistic_regression(type ~ ., data = MASS::Pima.tr), trace = 0)
+  sg <- step(glm(type ~ ., data = MASS::Pima.tr, family = binomial, control = tight),
+             trace = 0)
+  expect_equal(coef(s), coef(sg), tolerance = 1e-8)
+  expect_equal(extractAIC(s), extractAIC(sg), tolerance = 1e-10)
+  expect_error(drop1(f, scale = 2), "`scale` must be 0 or 1", class = "xentropy_error")
+})
+
+test_that("softmax: offsets, aliasing and anova compare with nnet::multinom", {
+  skip_if_not_installed("nnet")
+  set.seed(3)
+  ir <- iris
+  ir$o <- stats::rnorm(150, 0, 0.3)
+  # an offset per class (a matrix) enters each class's logit
+  f <- softmax_regression(Species ~ Sepal.Width, data = ir, offset = cbind(0, ir$o, -ir$o))
+  X <- cbind(1, ir$Sepal.Width)
+  nll <- function(v) {
+    W <- cbind(0, matrix(v, 2, 2))
+    -sum(log_softmax(X %*% W + cbind(0, ir$o, -ir$o))[cbind(1:150, as.integer(ir$Species))])
+  }
+  opt <- optim(as.vector(t(coef(f))), nll, method = "BFGS",
+               control = list(reltol = 1e-15, maxit = 1000))
+  expect_lte(f$loglik, -nll(as.vector(t(coef(f)))) + 1e-9)
+  expect_gte(f$loglik, -opt$value - 1e-7)
+  # a vector offset is added to every class, which changes no probability
+  fv <- softmax_regression(Species ~ Sepal.Width, data = ir, offset = o)
+  f0 <- softmax_regression(Species ~ Sepal.Width, data = ir)
+  expect_equal(coef(fv), coef(f0), tolerance = 1e-8)
+  # aliasing: NA for every class's coefficient of the aliased column
+  ir$PW2 <- 3 * ir$Sepal.Width
+  fa <- softmax_regression(Species ~ Sepal.Width + PW2, data = ir)
+  expect_true(all(is.na(coef(fa)[, "PW2"])))
+  expect_equal(coef(fa)[, 1:2], coef(f0), tolerance = 1e-10)
+  expect_equal(dim(vcov(fa)), c(6L, 6L))
+  # nested models: multinom's likelihood-ratio table
+  m0 <- nnet::multinom(Species ~ Sepal.Width, data = iris, trace = FALSE, reltol = 1e-14,
+                       maxit = 1000)
+  m1 <- nnet::multinom(Species ~ Sepal.Width + Petal.Width, data = iris, trace = FALSE,
+                       reltol = 1e-14, maxit = 1000)
+  s0 <- softmax_regression(Species ~ Sepal.Width, data = iris)
+  s1 <- softmax_regression(Species ~ Sepal.Width + Petal.Width, data = iris)
+  a <- anova(s0, s1, test = "Chisq")
+  b <- anova(m0, m1)
+  expect_equal(names(a), names(b))
+  expect_equal(a[["Resid. df"]], b[["Resid. df"]])
+  expect_equal(a[["Resid. Dev"]], b[["Resid. Dev"]], tolerance = 1e-5)
+  expect_lte(a[["Resid. Dev"]][2], b[["Resid. Dev"]][2] + 1e-8)
+  expect_equal(deviance(s0), deviance(m0), tolerance = 1e-6)
+  expect_equal(sum(residuals(s1)^2), deviance(s1), tolerance = 1e-10)
+  expect_equal(residuals(s1, "response"), iris_onehot() - fitted(s1), tolerance = 1e-14)
+  expect_error(residuals(s1, "working"), "one linear predictor", class = "xentropy_error")
+})
+
+test_that("a fit keeps no copy of the model matrix (glm's x = FALSE)", {
+  set.seed(1)
+  n <- 2e4
+  d <- as.data.frame(matrix(stats::rnorm(n * 20), n, 20))
+  d$y <- stats::rbinom(n, 1, 0.4)
+  f <- logistic_regression(y ~ ., data = d, model = FALSE)
+  # the data are referenced, as glm() does, not copied
+  expect_identical(f$data, d)
+  f$data <- NULL
+  # nothing larger than one value per row: no n x p matrix
+  expect_lte(max(lengths(f)), n)
+  expect_lt(as.numeric(utils::object.size(f)),
+            as.numeric(utils::object.size(glm(y ~ ., data = d, family = binomial))) / 3)
+  expect_null(f$x)
+  expect_equal(vcov(f), vcov(glm(y ~ ., data = d, family = binomial, control = tight)),
+               tolerance = 1e-6)
+})
+
+test_that("arguments a model cannot honour are errors, not silently ignored", {
+  d <- pima()
+  expect_snapshot(error = TRUE, {
+    logistic_regression(type ~ glu, data = d, offset = rep(1, 3))
+    logistic_regression(type ~ glu, data = d, family = binomial)
+    logistic_regression(type ~ glu, data = d, contrasts = "contr.sum")
+    logistic_regression(x = cbind(1, d$glu), y = d$type, contrasts = list(a = "contr.sum"))
+    softmax_regression(Species ~ Sepal.Width, data = iris, offset = matrix(0, 150, 2))
+    predict(logistic_regression(type ~ glu, data = d), d, offset = 1)
+    residuals(softmax_regression(Species ~ Sepal.Width, data = iris), "working")
+    anova(logistic_regression(type ~ glu, data = d, lambda = 1))
+    logistic_regression(cbind(numdead, -1) ~ ldose, data = budworm())
+  })
+})
+
+test_that("printed output of the glm workflow", {
+  b <- budworm()
+  f <- logistic_regression(cbind(numdead, n - numdead) ~ sex + ldose, data = b)
+  b$ld2 <- 2 * b$ldose
+  expect_snapshot({
+    print(logistic_regression(cbind(numdead, n - numdead) ~ sex + ldose + ld2, data = b),
+          digits = 5)
+    print(anova(f, test = "Chisq"), digits = 5)
+    print(drop1(f, test = "LRT"), digits = 5)
+  })
+})
