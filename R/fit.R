@@ -58,8 +58,28 @@
 #' the minimum always exists and is finite.
 #'
 #' **Missing values.** The formula interface handles `NA` through
-#' `na.action` (`na.omit` by default, as [glm()]); the matrix interface
-#' rejects `NA`, `NaN` and infinite values in `x` and `y` with an error.
+#' `na.action` (`na.omit` by default, as [glm()]; with [na.exclude()],
+#' `fitted()`, `residuals()` and `predict()` give `NA` for the rows left
+#' out); the matrix interface rejects `NA`, `NaN` and infinite values in `x`
+#' and `y` with an error.
+#'
+#' **Aliased columns.** Columns of the model matrix that are linear
+#' combinations of earlier ones (e.g. `x2 = 2 * x1`, or a factor's dummy
+#' columns and their sum) are found as [glm()] finds them (a rank-revealing QR
+#' with limited pivoting, LINPACK's `dqrdc2`, with glm's tolerance
+#' \eqn{\min(10^{-7}, \mathrm{tol} / 1000)}), applied to the triangular
+#' factor of \eqn{W^{1/2} X} formed block by block, without a copy of the
+#' model matrix; their coefficients are `NA`, exactly where glm puts them,
+#' the fit runs on the other columns, and `vcov()`, `summary()` and the
+#' degrees of freedom count only the estimable ones. With `lambda > 0` every
+#' column is estimable and none is aliased.
+#'
+#' **Grouped binomial data.** A response `cbind(successes, failures)`, or
+#' proportions with `weights` = the numbers of trials, is fitted as glm fits
+#' it; `logLik()` then includes the binomial coefficients \eqn{\log
+#' \binom{m_i}{m_i y_i}}, as glm's does, so `AIC()` and `BIC()` compare with
+#' glm's. (They are left out where the data are not counts: soft targets or
+#' fractional weights.)
 #'
 #' @param formula A model formula, `response ~ predictors`, as for [glm()].
 #' @param data A data frame (or environment) holding the variables.
@@ -77,10 +97,28 @@
 #'   the full Hessian is formed); and `hessian` (default `FALSE`; `TRUE`
 #'   keeps the Hessian at the optimum in the fit, as it is anyway when
 #'   `lambda > 0`; otherwise `vcov()` and `summary()` form it when called, in
-#'   one pass over the model matrix, which the fit references without a copy).
+#'   one pass over the model matrix, rebuilt from the terms and the data as
+#'   glm's methods do, or the matrix given to the matrix interface).
+#' @param offset Optional known part of the linear predictor, as [glm()]'s:
+#'   one number per observation (logistic), or for `softmax_regression()` an
+#'   n x K matrix (one column per class, matched by name when named) or one
+#'   number per observation added to every class. With the formula interface
+#'   it is evaluated in `data`, and `offset()` terms in the formula (several
+#'   allowed) are added to it. It is used in the fit, the null deviance (the
+#'   intercept-only model fitted with the offset, glm's rule), `predict()` on
+#'   new data (evaluated there again) and every method.
 #' @param x,y The matrix interface, instead of `formula`: a numeric model
 #'   matrix `x` used as it is (add a column of ones for an intercept, as for
-#'   [glm.fit()]) and the targets `y`.
+#'   [glm.fit()]) and the targets `y`. With a formula, `x = TRUE` keeps the
+#'   model matrix in the fit (glm's convention; by default it is not kept,
+#'   and methods that need it rebuild it from the terms and the data).
+#' @param ... Control settings given as arguments (`maxit = 50`), as
+#'   [glm()] passes `...` to [glm.control()]; any other name is an error.
+#' @param contrasts Optional list of contrasts for factors in the formula,
+#'   as [glm()]'s `contrasts` (see [model.matrix()]'s `contrasts.arg`).
+#' @param model `TRUE` (the default, as [glm()]) keeps the model frame in the
+#'   fit; `FALSE` drops it ([model.frame()] then rebuilds it from the call and
+#'   the data).
 #' @return An object of class `"logistic_regression"` or
 #'   `"softmax_regression"` (both inheriting from `"xentropy_fit"`), a list
 #'   with `coefficients`, `fitted.values` (probabilities: a vector, or an
@@ -89,10 +127,14 @@
 #'   coefficients), `hessian` (of the penalised objective, over the free
 #'   parameters, when kept: see `control`), `iter`, `converged`, `trace` (the penalised objective
 #'   \eqn{E} at the start and after each Newton iteration), `lambda`, `df`,
-#'   `nobs`, `prior.weights`, `levels`, `method`, `call`, `terms`. Methods:
-#'   `print`, `summary`, `coef`, `vcov`, `confint` (Wald), `logLik`,
-#'   `deviance`, `nobs`, `fitted`, `predict`, `formula`, `terms` (so
-#'   `AIC()` and `BIC()` work). With `lambda > 0`, `vcov()` is the inverse of the
+#'   `nobs`, `rank`, `aliased`, `df.residual`, `df.null`, `prior.weights`,
+#'   `offset`, `levels`, `method`, `call`, `terms`, `model` (when kept), `x`
+#'   (matrix interface, or `x = TRUE`). Methods: `print`, `summary`, `coef`,
+#'   `vcov`, `confint` (Wald), `logLik`, `deviance`, `nobs`, `fitted`,
+#'   `predict`, [residuals()][residuals.xentropy_fit], `formula`, `terms`,
+#'   `model.frame`, `model.matrix`, `weights`, `df.residual`, `extractAIC`,
+#'   [anova()][anova.xentropy_fit], `drop1`, `add1` (so `AIC()`, `BIC()`,
+#'   [step()] and [update()] work as for a glm). With `lambda > 0`, `vcov()` is the inverse of the
 #'   penalised Hessian and `logLik()`'s `df` the effective number of
 #'   parameters \eqn{\mathrm{tr}(H_0 (H_0 + \lambda P)^{-1})}.
 #' @references Bishop, C. M. (2006). *Pattern Recognition and Machine
@@ -125,6 +167,18 @@
 #'
 #' # a ridge penalty: all K classes, slopes summing to zero
 #' coef(softmax_regression(Species ~ ., data = iris, lambda = 1))
+#'
+#' # glm's workflow: offsets, aliased columns, analysis of deviance
+#' mt <- transform(mtcars, wt2 = 2 * wt, lexp = log(disp / 100))
+#' fit_o <- logistic_regression(am ~ wt + wt2 + offset(lexp), data = mt)
+#' coef(fit_o)   # wt2 is aliased: NA, as in glm
+#' anova(fit_o, test = "Chisq")
+#'
+#' # grouped binomial data: the log-likelihood is glm's
+#' dose <- data.frame(ldose = 0:5, dead = c(1, 4, 9, 13, 18, 20), n = 20)
+#' fit_g <- logistic_regression(cbind(dead, n - dead) ~ ldose, data = dose)
+#' c(logLik(fit_g), logLik(glm(cbind(dead, n - dead) ~ ldose, data = dose,
+#'                            family = binomial)))
 #'
 #' # the matrix interface, for large data
 #' X <- cbind(1, as.matrix(iris[, 1, drop = FALSE]))

@@ -17,7 +17,7 @@ r_packages <- c(
   # build (Imports, LinkingTo)
   "Rcpp", "RcppEigen",
   # tests, vignettes, benchmarks, comparisons (Suggests)
-  "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "glmnet",
+  "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "MASS", "glmnet",
   "VGAM", "bench", "matrixStats"
 )
 
@@ -31,6 +31,7 @@ purpose <- c(
   ggplot2 = "the tour and the vignettes leave out their figures",
   Rmpfr = "the accuracy tests against 200-bit references are skipped",
   nnet = "the comparisons with nnet::multinom() are skipped",
+  MASS = "the glm-workflow tests and the vignette's Pima example are skipped",
   glmnet = "the comparisons with glmnet are skipped",
   VGAM = "the comparisons with VGAM are skipped",
   bench = "the benchmarks in bench/ cannot run",
