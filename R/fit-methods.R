@@ -229,7 +229,7 @@ test_choice <- function(test, where) {
 #' @param ... Further fits (nested, on the same data) for `anova()`.
 #' @param test `NULL` or `"none"`, `"Chisq"`, `"LRT"`, `"Rao"` (binary only)
 #'   or `"F"`.
-#' @param scope,scale,k,trace As for [drop1()] and [add1()] (`scale` is
+#' @param scope,scale,k As for [drop1()] and [add1()] (`scale` is
 #'   fixed at 1 for these models; `k` is the AIC's penalty per parameter).
 #' @return A data frame of class `"anova"` with a heading, as [anova.glm()].
 #' @family fitting
@@ -262,10 +262,7 @@ anova.xentropy_fit <- function(object, ..., test = NULL) {
           where)
   }
   softmax <- inherits(object, "softmax_regression")
-  if (softmax && test == "Rao") {
-    abort("`test = \"Rao\"` is available for logistic regressions only.", where,
-          argument = "test")
-  }
+  check_test(object, test, where)
   X <- stats::model.matrix(object)
   asgn <- attr(X, "assign")
   tl <- attr(object$terms, "term.labels")
@@ -393,10 +390,7 @@ drop1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao",
   if (is.null(object$terms)) abort("drop1() needs a formula fit.", where)
   check_scale(scale, where)
   softmax <- inherits(object, "softmax_regression")
-  if (softmax && test == "Rao") {
-    abort("`test = \"Rao\"` is available for logistic regressions only.", where,
-          argument = "test")
-  }
+  check_test(object, test, where)
   X <- stats::model.matrix(object)
   asgn <- attr(X, "assign")
   tl <- attr(object$terms, "term.labels")
@@ -440,10 +434,7 @@ add1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao", 
   if (is.null(object$terms)) abort("add1() needs a formula fit.", where)
   check_scale(scale, where)
   softmax <- inherits(object, "softmax_regression")
-  if (softmax && test == "Rao") {
-    abort("`test = \"Rao\"` is available for logistic regressions only.", where,
-          argument = "test")
-  }
+  check_test(object, test, where)
   if (!is.character(scope)) {
     scope <- stats::add.scope(object, stats::update.formula(object, scope))
   }
@@ -525,5 +516,18 @@ check_scale <- function(scale, where) {
   if (!(is.numeric(scale) && length(scale) == 1L && scale %in% c(0, 1))) {
     abort("`scale` must be 0 or 1: the dispersion of these models is fixed at 1.", where,
           argument = "scale")
+  }
+}
+
+# Tests a fit can give: the score test for one linear predictor only, and
+# likelihood-ratio-type tests for maximum-likelihood fits only.
+check_test <- function(object, test, where) {
+  if (inherits(object, "softmax_regression") && test == "Rao") {
+    abort("`test = \"Rao\"` is available for logistic regressions only.", where,
+          argument = "test")
+  }
+  if (test != "none" && object$lambda > 0) {
+    abort(sprintf("`test = \"%s\"` needs a maximum-likelihood fit (`lambda = 0`); this fit is penalised.",
+                  test), where, argument = "test")
   }
 }
