@@ -159,6 +159,7 @@ if (file.access(lib, 2) != 0) {
 
 still_missing <- missing_packages()
 lacking <- list()
+unreachable <- FALSE
 if (length(still_missing)) {
   repos <- getOption("repos")
   if (!length(repos) || any(repos == "@CRAN@")) {
@@ -166,25 +167,35 @@ if (length(still_missing)) {
     chooseCRANmirror(ind = 1)
     repos <- getOption("repos")
   }
-  db <- available.packages(repos = repos)
-  lacking <- missing_libraries(still_missing, db)
+  db <- suppressWarnings(available.packages(repos = repos))
+  if (!nrow(db)) {
+    # no index: the repository could not be reached (no network, a proxy);
+    # say so, rather than blame system libraries for what fails next
+    unreachable <- TRUE
+    say(wrap(paste0("The package repository ", paste(unique(repos), collapse = ", "),
+                    " could not be reached (no network?): ",
+                    paste(still_missing, collapse = ", "), " cannot be installed from it.")))
+  }
+  lacking <- if (unreachable) list() else missing_libraries(still_missing, db)
   if (length(lacking) && is_root && has_apt) {
     debs <- unique(unlist(lacking))
     say("apt-get install ", paste(debs, collapse = " "), " (to build from source)")
     system2("apt-get", c("install", "-y", "-qq", "--no-install-recommends", debs))
     lacking <- missing_libraries(still_missing, db)
   }
-  say("install.packages() from ", paste(unique(repos), collapse = ", "), " into ", lib,
-      ": ", paste(still_missing, collapse = ", "))
   # withCallingHandlers: R's "installation of package had non-zero exit
   # status" warnings are summed up below, in words that say what follows.
-  withCallingHandlers(
-    install.packages(still_missing, lib = lib, repos = repos,
-                     Ncpus = max(1L, parallel::detectCores())),
-    warning = function(w) {
-      if (grepl("non-zero exit status|is not available", conditionMessage(w)))
-        invokeRestart("muffleWarning")
-    })
+  if (!unreachable) {
+    say("install.packages() from ", paste(unique(repos), collapse = ", "), " into ", lib,
+        ": ", paste(still_missing, collapse = ", "))
+    withCallingHandlers(
+      install.packages(still_missing, lib = lib, repos = repos,
+                       Ncpus = max(1L, parallel::detectCores())),
+      warning = function(w) {
+        if (grepl("non-zero exit status|(is|are) not available", conditionMessage(w)))
+          invokeRestart("muffleWarning")
+      })
+  }
 }
 
 absent <- missing_packages()

@@ -8,7 +8,13 @@ if (is.na(out_dir)) out_dir <- "tour-figures"
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 
 show <- function(label, value) {
-  cat(sprintf("%-46s", label))
+  # named vectors, matrices and tables print over several lines: start them on
+  # a line of their own
+  if (!is.null(names(value)) || !is.null(dim(value)) || !is.atomic(value)) {
+    cat(label, "\n")
+  } else {
+    cat(sprintf("%-46s", label))
+  }
   print(value)
 }
 
@@ -70,7 +76,7 @@ if (requireNamespace("ggplot2", quietly = TRUE)) {
     coord_cartesian(ylim = c(-4, 4)) +
     labs(title = "The logistic sigmoid and its logs",
          subtitle = "log_sigmoid(a) = -softplus(-a); sigmoid(a) = exp(log_sigmoid(a))",
-         x = "activation a", y = NULL, colour = NULL) +
+         x = "activation a", y = "value", colour = NULL) +
     theme_minimal()
   ggsave(file.path(out_dir, "link-functions.png"), fig1, width = 6.5, height = 4, dpi = 100)
 
@@ -179,3 +185,14 @@ cat("softmax_regression(Species ~ Sepal.Length, data = iris), first class as ref
 print(coef(sfit))
 show("predicted species at 5, 6 and 7 cm:",
      as.character(predict(sfit, data.frame(Sepal.Length = c(5, 6, 7)), type = "class")))
+
+if (requireNamespace("MASS", quietly = TRUE)) {
+  cat("\n== glm's workflow: diabetes in Pima women (MASS::Pima.tr)\n")
+  pima <- MASS::Pima.tr
+  lr <- logistic_regression(type ~ glu + bmi + ped + age, data = pima)
+  gl <- glm(type ~ glu + bmi + ped + age, data = pima, family = binomial)
+  show("coefficients, xentropy vs glm:", rbind(xentropy = coef(lr), glm = coef(gl)))
+  show("analysis of deviance (LR tests):", anova(lr, test = "Chisq"))
+  sel <- step(logistic_regression(type ~ ., data = pima), trace = 0)
+  show("step() by AIC keeps:", attr(terms(sel), "term.labels"))
+}
