@@ -265,11 +265,39 @@ SEXP link(elementwise_fn f, SEXP x, bool warns) {
 
 // ---- categorical and binary losses ----------------------------------------
 
-// The settings every loss shares, as the glue takes them.
+// The settings every loss shares, as the glue takes them, and the offset of
+// binary targets (1 for a two-level factor's codes 1/2, read in place).
 struct loss_call {
   std::string reduction;
   bool na_rm = false;
+  int offset = 0;
 };
+
+// A factor whose codes are read in place as classes 1..K of pred's columns:
+// as many levels as columns, equal to the column names in order when pred
+// has them (other orders are matched in R).
+bool factor_classes(SEXP y, SEXP pred) {
+  if (!Rf_isFactor(y) || ndim(y) != 0) return false;
+  SEXP lev = Rf_getAttrib(y, R_LevelsSymbol);
+  const index_t K = ncol(pred);
+  if (TYPEOF(lev) != STRSXP || XLENGTH(lev) != K) return false;
+  SEXP dn = Rf_getAttrib(pred, R_DimNamesSymbol);
+  SEXP cols = Rf_isNull(dn) ? R_NilValue : VECTOR_ELT(dn, 1);
+  if (Rf_isNull(cols)) return true;
+  for (index_t k = 0; k < K; ++k) {
+    SEXP a = STRING_ELT(lev, k), b = STRING_ELT(cols, k);
+    if (a != b && (Rf_getCharCE(a) != Rf_getCharCE(b) || std::strcmp(CHAR(a), CHAR(b)) != 0))
+      return false;
+  }
+  return true;
+}
+
+// A two-level factor as binary targets (the second level positive, as glm).
+bool binary_factor(SEXP y) {
+  if (!Rf_isFactor(y)) return false;
+  SEXP lev = Rf_getAttrib(y, R_LevelsSymbol);
+  return TYPEOF(lev) == STRSXP && XLENGTH(lev) == 2;
+}
 
 // The plain case of a categorical loss: n x K predictions (an unclassed
 // double matrix), labels (integer or double, one per row) or a target
@@ -277,7 +305,8 @@ struct loss_call {
 
 bool categorical_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
                        loss_call& a) {
-  if (!plain_double(pred) || ndim(pred) != 2 || OBJECT(y)) return false;
+  if (!plain_double(pred) || ndim(pred) != 2) return false;
+  if (OBJECT(y) && !factor_classes(y, pred)) return false;
   const index_t n = nrow(pred);
   const int dy = ndim(y);
   if (dy == 0) {
@@ -313,8 +342,12 @@ SEXP categorical_result(SEXP out, SEXP pred, const loss_call& a, bool name) {
 // all when `shared`), weights, reduction, na.rm.
 bool binary_plain(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
                   bool shared, loss_call& a) {
-  if ((TYPEOF(y) != REALSXP && TYPEOF(y) != INTSXP && TYPEOF(y) != LGLSXP) || OBJECT(y))
+  if (binary_factor(y)) {
+    a.offset = 1;
+  } else if ((TYPEOF(y) != REALSXP && TYPEOF(y) != INTSXP && TYPEOF(y) != LGLSXP) ||
+             OBJECT(y)) {
     return false;
+  }
   if (!plain_double(pred)) return false;
   const index_t n = XLENGTH(y);
   if (XLENGTH(pred) != n && !(shared && XLENGTH(pred) == 1)) return false;
@@ -351,16 +384,23 @@ bool alpha_ok(SEXP a, double none, double& v) {
 // case: a vector of P(class 2) with 0/1, logical or probability targets of
 // its length, or an n x K matrix with labels or a target matrix. Sets
 // `binary` and the number of observations.
-bool calibration_plain(SEXP y, SEXP prob, bool& binary, index_t& n) {
-  if (!plain_double(prob) || OBJECT(y)) return false;
+bool calibration_plain(SEXP y, SEXP prob, bool& binary, index_t& n, int& offset) {
+  if (!plain_double(prob)) return false;
+  offset = 0;
   const int d = ndim(prob);
   if (d == 0) {
     binary = true;
     n = XLENGTH(prob);
-    return (TYPEOF(y) == REALSXP || TYPEOF(y) == INTSXP || TYPEOF(y) == LGLSXP) &&
+    if (binary_factor(y)) {
+      offset = 1;
+      return XLENGTH(y) == n;
+    }
+    return !OBJECT(y) &&
+           (TYPEOF(y) == REALSXP || TYPEOF(y) == INTSXP || TYPEOF(y) == LGLSXP) &&
            XLENGTH(y) == n;
   }
   if (d != 2) return false;
+  if (OBJECT(y) && !factor_classes(y, prob)) return false;
   binary = false;
   n = nrow(prob);
   if (ndim(y) == 0) return (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP) && XLENGTH(y) == n;
@@ -581,7 +621,7 @@ SEXP xentropy_fast_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm) {
     loss_call a;
     if (!binary_plain(y, prob, R_NilValue, sum_reduction(), na_rm, true, a))
       return R_NilValue;
-    return negated(binary_cross_entropy_impl(y, 0, prob, R_NilValue, "sum", a.na_rm,
+    return negated(binary_cross_entropy_impl(y, a.offset, prob, R_NilValue, "sum", a.na_rm,
                                              threads(XLENGTH(y))));
   });
 }
@@ -725,7 +765,7 @@ SEXP xentropy_fast_binary_cross_entropy(SEXP y, SEXP prob, SEXP weights, SEXP re
   return guarded([&]() -> SEXP {
     loss_call a;
     if (!binary_plain(y, prob, weights, reduction, na_rm, true, a)) return R_NilValue;
-    SEXP out = binary_cross_entropy_impl(y, 0, prob, weights, a.reduction, a.na_rm,
+    SEXP out = binary_cross_entropy_impl(y, a.offset, prob, weights, a.reduction, a.na_rm,
                                          threads(XLENGTH(y)));
     return binary_result(out, y, prob, a, true);
   });
@@ -742,9 +782,9 @@ SEXP xentropy_fast_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights,
       return R_NilValue;
     }
     const bool grad = LOGICAL(gradient)[0] != 0;
-    SEXP out = grad ? sigmoid_cross_entropy_grad_impl(y, 0, logits, weights, a.reduction,
+    SEXP out = grad ? sigmoid_cross_entropy_grad_impl(y, a.offset, logits, weights, a.reduction,
                                                       a.na_rm, pw, threads(XLENGTH(y)))
-                    : sigmoid_cross_entropy_impl(y, 0, logits, weights, a.reduction,
+                    : sigmoid_cross_entropy_impl(y, a.offset, logits, weights, a.reduction,
                                                  a.na_rm, pw, threads(XLENGTH(y)));
     return binary_result(out, y, logits, a, !grad);
   });
@@ -760,9 +800,9 @@ SEXP xentropy_fast_sigmoid_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP re
       return R_NilValue;
     }
     const bool grad = LOGICAL(gradient)[0] != 0;
-    SEXP out = grad ? sigmoid_focal_loss_grad_impl(y, 0, logits, weights, a.reduction,
+    SEXP out = grad ? sigmoid_focal_loss_grad_impl(y, a.offset, logits, weights, a.reduction,
                                                    a.na_rm, g, al, threads(XLENGTH(y)))
-                    : sigmoid_focal_loss_impl(y, 0, logits, weights, a.reduction, a.na_rm,
+                    : sigmoid_focal_loss_impl(y, a.offset, logits, weights, a.reduction, a.na_rm,
                                               g, al, threads(XLENGTH(y)));
     return binary_result(out, y, logits, a, !grad);
   });
@@ -773,12 +813,13 @@ SEXP xentropy_fast_brier_score(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
   return guarded([&]() -> SEXP {
     bool binary, rm;
     index_t n;
+    int offset;
     std::string red;
-    if (!calibration_plain(y, prob, binary, n) || !weights_ok(weights, n) ||
+    if (!calibration_plain(y, prob, binary, n, offset) || !weights_ok(weights, n) ||
         !reduction_of(reduction, red) || !flag(na_rm, rm)) {
       return R_NilValue;
     }
-    SEXP out = brier_score_impl(y, 0, prob, binary, weights, red, rm, threads(XLENGTH(prob)));
+    SEXP out = brier_score_impl(y, offset, prob, binary, weights, red, rm, threads(XLENGTH(prob)));
     static SEXP bad_sum = sym("xentropy_bad_sum");
     if (flagged(out) || Rf_getAttrib(out, bad_sum) != R_NilValue) return R_NilValue;
     if (red != "none") return out;
@@ -796,14 +837,15 @@ SEXP xentropy_fast_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type,
               no = option_of(norm, norms, 3);
     bool binary, rm;
     index_t n;
+    int offset;
     double b;
     if (ty < 0 || bi < 0 || no < 0 || !number(bins, b) || !(b >= 1 && b <= INT_MAX) ||
-        b != std::floor(b) || !calibration_plain(y, prob, binary, n) ||
+        b != std::floor(b) || !calibration_plain(y, prob, binary, n, offset) ||
         !weights_ok(weights, n) || !flag(na_rm, rm)) {
       return R_NilValue;
     }
     bool bad = false;
-    const double value = calibration_error_value(y, 0, prob, binary, static_cast<int>(b),
+    const double value = calibration_error_value(y, offset, prob, binary, static_cast<int>(b),
                                                  ty == 1, bi == 1, no, weights, rm,
                                                  threads(XLENGTH(prob)), bad);
     return bad ? R_NilValue : Rf_ScalarReal(value);
@@ -814,7 +856,8 @@ SEXP xentropy_fast_top_k_accuracy(SEXP y, SEXP scores, SEXP k, SEXP weights, SEX
   return guarded([&]() -> SEXP {
     double kk;
     bool rm;
-    if (!plain_double(scores) || ndim(scores) != 2 || OBJECT(y) || ndim(y) != 0 ||
+    if (!plain_double(scores) || ndim(scores) != 2 || (OBJECT(y) && !factor_classes(y, scores)) ||
+        ndim(y) != 0 ||
         (TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || XLENGTH(y) != nrow(scores) ||
         !number(k, kk) || !(kk >= 1 && kk <= ncol(scores) && kk == std::floor(kk)) ||
         !weights_ok(weights, nrow(scores)) || !flag(na_rm, rm)) {

@@ -134,7 +134,7 @@ test_that("information measures and likelihoods agree on both paths", {
   expect_same_paths(loglik_bernoulli(c(TRUE, FALSE), 0.3))
   expect_same_paths(loglik_bernoulli(c(1L, NA), c(0.2, 0.4), na.rm = TRUE))
   expect_same_paths(loglik_bernoulli(c(1, 2), 0.3), fast = FALSE)
-  expect_same_paths(loglik_bernoulli(factor(c("a", "b")), 0.3), fast = FALSE)
+  expect_same_paths(loglik_bernoulli(factor(c("a", "b")), 0.3))
   expect_same_paths(loglik_categorical(lab, P))
   expect_same_paths(loglik_categorical(labd, P))
   expect_same_paths(loglik_categorical(Tm, P))
@@ -186,6 +186,10 @@ test_that("losses agree on both paths", {
   }
   # the checking path: coercions, matching, invalid values, bad settings
   expect_same_paths(cross_entropy_loss(factor(lab), P), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(factor(letters[lab], levels = c("c", "b", "a")), P),
+                    fast = FALSE)
+  expect_same_paths(cross_entropy_loss(factor(letters[lab]), P[, 1:2]), fast = FALSE)
+  expect_same_paths(sigmoid_cross_entropy(factor(lab), Z[, 1]), fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, class_weights = c(a = 1, b = 2, c = 3)),
                     fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, weights = 1:10), fast = FALSE)
@@ -205,6 +209,42 @@ test_that("losses agree on both paths", {
   expect_same_paths(sigmoid_cross_entropy(y01, Z[, 1], pos_weight = 0), fast = FALSE)
   expect_same_paths(sigmoid_focal_loss(y01, Z[, 1], alpha = 2), fast = FALSE)
   expect_same_paths(brier_score(lab, P * 2), fast = FALSE)
+})
+
+test_that("factor labels take the fast path and agree with the checking path", {
+  fl <- factor(letters[lab], levels = c("a", "b", "c"))
+  fl_na <- fl
+  fl_na[4] <- NA
+  fl_named <- stats::setNames(fl, LETTERS[1:10])
+  f2 <- factor(c("no", "yes")[y01 + 1])
+  f2_na <- f2
+  f2_na[3] <- NA
+  Pu <- unname(P)
+  Zu <- unname(Z)
+  for (r in list(c("mean", "sum", "none"), "sum", "none")) {
+    expect_same_paths(cross_entropy_loss(fl, P, reduction = r))
+    expect_same_paths(cross_entropy_loss(fl, Pu, weights = w, reduction = r))
+    expect_same_paths(cross_entropy_loss(fl_na, P, reduction = r))
+    expect_same_paths(cross_entropy_loss(fl_na, P, reduction = r, na.rm = TRUE))
+    expect_same_paths(softmax_cross_entropy(fl_named, Z, reduction = r, label_smoothing = 0.1))
+    expect_same_paths(softmax_cross_entropy(fl, Zu, class_weights = c(1, 2, 3), reduction = r))
+    expect_same_paths(softmax_cross_entropy_grad(fl, Z, weights = w, reduction = r))
+    expect_same_paths(softmax_focal_loss(fl, Z, reduction = r))
+    expect_same_paths(binary_cross_entropy(f2, P[, 1], weights = w, reduction = r))
+    expect_same_paths(binary_cross_entropy(f2_na, P[, 1], reduction = r))
+    expect_same_paths(sigmoid_cross_entropy(f2, Z[, 1], reduction = r, pos_weight = 2))
+    expect_same_paths(sigmoid_cross_entropy_grad(f2, Z[, 1], reduction = r))
+    expect_same_paths(sigmoid_focal_loss(f2, Z[, 1], reduction = r))
+    expect_same_paths(brier_score(fl, P, reduction = r))
+    expect_same_paths(brier_score(f2, P[, 1], reduction = r))
+  }
+  expect_same_paths(calibration_error(fl, P, bins = 4))
+  expect_same_paths(calibration_error(f2, P[, 2], bins = 4))
+  expect_same_paths(top_k_accuracy(fl, Z, k = 2))
+  expect_same_paths(top_k_accuracy(fl_na, Z, na.rm = TRUE))
+  # a factor's codes are the labels: the same value as integer labels
+  expect_identical(softmax_cross_entropy(fl, Z), softmax_cross_entropy(lab, Z))
+  expect_identical(sigmoid_cross_entropy(f2, Z[, 1]), sigmoid_cross_entropy(y01, Z[, 1]))
 })
 
 test_that("calibration_error agrees on both paths", {
