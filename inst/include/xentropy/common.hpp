@@ -35,6 +35,22 @@ namespace xentropy {
 
 using index_t = std::ptrdiff_t;
 
+// How an iterative fit ended (fit.hpp's Newton fits, scaling.hpp's
+// temperature and Platt fits): one scheme for every fitter, so that callers
+// test `== converged` and name the others. The values are part of the R
+// interface (temperature_scaling()'s `status`).
+enum fit_status : int {
+  converged = 0,
+  scaling_separated = 1,      // the loss falls all the way as beta -> Inf (T = 0)
+  scaling_uninformative = 2,  // the minimum over beta >= 0 is at beta = 0 (T = Inf)
+  max_iterations = 3,         // no convergence within maxit
+  scaling_missing = 4,        // missing values and na_rm false
+  scaling_invalid = 5,        // invalid input
+  scaling_empty = 6,          // no observations
+  stalled = 7                 // no step decreases the objective
+};
+constexpr fit_status scaling_max_iterations = max_iterations;
+
 inline bool is_na(double x) {
   if (!std::isnan(x)) return false;
   std::uint64_t bits;

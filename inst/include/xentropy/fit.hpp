@@ -88,7 +88,7 @@ struct control {
   int cg_maxit = 250;            // conjugate-gradient steps per truncated Newton step
 };
 
-enum status : int { converged = 0, max_iterations = 1, stalled = 2 };
+// result::code is a fit_status (common.hpp): converged, max_iterations or stalled.
 
 struct result {
   Vec coef;                    // binary: p; softmax: p x K, column-major

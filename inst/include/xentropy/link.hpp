@@ -62,7 +62,7 @@ XENTROPY_VM_INLINE double logit(double p) {
   const double b = vm::log(low ? p : p / (1.0 - p));  // low: log p; high: all
   const double c = vm::log1p(low ? -p : -d);          // low: log1p(-p); mid: log1p(-d)
   const double y = low ? b - c : (mid ? a - c : b);
-  const double bad = (p < 0.0) | (p > 1.0) ? std::numeric_limits<double>::quiet_NaN() : y;
+  const double bad = ((p < 0.0) | (p > 1.0)) ? std::numeric_limits<double>::quiet_NaN() : y;
   return p != p ? p : bad;
 }
 
