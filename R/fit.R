@@ -82,7 +82,11 @@
 #' fractional weights.)
 #'
 #' @param formula A model formula, `response ~ predictors`, as for [glm()].
-#' @param data A data frame (or environment) holding the variables.
+#' @param data A data frame (or environment) holding the variables, or a
+#'   [data_chunks()] source: the model is then fitted over the chunks (one
+#'   pass per Newton step, on the current `future` plan), equal to the
+#'   in-memory fit; methods that need the rows in memory (`residuals`,
+#'   `fitted`, `anova`, `model.frame`, ...) then stop with an error.
 #' @param weights Optional non-negative observation weights (with the
 #'   formula interface, evaluated in `data` like [glm()]'s).
 #' @param subset Optional vector selecting observations.
@@ -190,6 +194,11 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   where <- sys.call()
   matrix_args <- missing(formula)
   ctl <- fit_control(control, softmax = FALSE, where, list(...))
+  if (!matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
+    lambda <- check_number(lambda, "lambda", "a single non-negative finite number",
+                           function(l) is.finite(l) && l >= 0, where)
+    return(chunked_fit(call, parent.frame(), data, FALSE, lambda, 0, ctl, contrasts, where))
+  }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
                      if (!matrix_args || missing(subset)) NULL else subset,
@@ -270,6 +279,15 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   where <- sys.call()
   matrix_args <- missing(formula)
   ctl <- fit_control(control, softmax = TRUE, where, list(...))
+  if (!matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
+    lambda <- check_number(lambda, "lambda", "a single non-negative finite number",
+                           function(l) is.finite(l) && l >= 0, where)
+    label_smoothing <- check_number(label_smoothing, "label_smoothing",
+                                    "a single number in [0, 1]",
+                                    function(e) e >= 0 && e <= 1, where)
+    return(chunked_fit(call, parent.frame(), data, TRUE, lambda, label_smoothing, ctl,
+                       contrasts, where))
+  }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
                      if (!matrix_args || missing(subset)) NULL else subset,

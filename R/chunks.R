@@ -1,0 +1,231 @@
+#' A data set read chunk by chunk
+#'
+#' Describes data too large for memory as a sequence of chunks (data frames),
+#' read lazily: nothing is read until a fit or a score needs it. Give the
+#' result as `data` to [logistic_regression()] or [softmax_regression()], or
+#' as `newdata` to [model_metrics()]. Passes over the chunks are mapped with
+#' `future.apply::future_lapply()` over the current `future` plan when
+#' future.apply is installed (sequentially otherwise), and partial sums are
+#' added in chunk order, so results do not depend on the plan.
+#'
+#' Sources:
+#' * a character vector of file paths: `.csv` (read by `data.table::fread()`
+#'   when data.table is installed, else [utils::read.csv()]), `.rds`, and
+#'   `.parquet` / `.feather` / `.arrow` (through arrow, which must be
+#'   installed). Each file is one chunk (`chunk_rows` is not used).
+#' * a DBI connection with `table = "name"` or `query = "SELECT ..."`: chunks
+#'   of `chunk_rows` rows read with `LIMIT` / `OFFSET` (give the query an
+#'   `ORDER BY` if the database does not keep row order). A connection cannot
+#'   be sent to other processes: by default every chunk is read on the main
+#'   process and its rows are shipped to the worker; give
+#'   `connect = function() DBI::dbConnect(...)` to let each worker open its
+#'   own connection and read its own chunk.
+#' * a list of data frames, one per chunk.
+#' * a `function(i)` returning chunk `i` as a data frame, and `NULL` after
+#'   the last (the convention of `biglm::bigglm()`'s data functions, by
+#'   index). It is called on the workers, so it must read its data itself.
+#'
+#' A chunk that fails to read, or lacks a column the model uses, stops the
+#' job with an error naming the chunk (its index, and its file or query) and
+#' the original message.
+#'
+#' @param source File paths, a DBI connection, a list of data frames or a
+#'   function, as above.
+#' @param chunk_rows Rows per chunk for a DBI source.
+#' @param ... For a DBI source: `table` or `query`, and optionally
+#'   `connect`. For csv files: further arguments to the reader.
+#' @return An object of class `"xentropy_chunks"`.
+#' @family fitting
+#' @export
+#' @examples
+#' parts <- split(mtcars, rep(1:4, length.out = nrow(mtcars)))
+#' ch <- data_chunks(unname(parts))
+#' ch
+#' fit <- logistic_regression(am ~ wt, data = ch)
+#' coef(fit)
+#'
+#' # csv files
+#' files <- file.path(tempdir(), paste0("mtcars-", 1:4, ".csv"))
+#' for (i in 1:4) utils::write.csv(parts[[i]], files[i], row.names = FALSE)
+#' data_chunks(files)
+data_chunks <- function(source, chunk_rows = 1e5, ...) {
+  where <- sys.call()
+  dots <- list(...)
+  if (!is.numeric(chunk_rows) || length(chunk_rows) != 1L || !is.finite(chunk_rows) ||
+      chunk_rows < 1) {
+    abort("`chunk_rows` must be a single positive number.", where, argument = "chunk_rows")
+  }
+  chunk_rows <- as.integer(chunk_rows)
+  if (is.character(source)) {
+    if (!length(source)) abort("`source` has no file paths.", where)
+    ext <- tolower(tools::file_ext(source))
+    bad <- !ext %in% c("csv", "rds", "parquet", "feather", "arrow")
+    if (any(bad)) {
+      abort(sprintf("Cannot read \"%s\": data_chunks() reads .csv, .rds, .parquet and .feather files.",
+                    source[bad][1]), where)
+    }
+    if (any(ext %in% c("parquet", "feather", "arrow")) &&
+        !requireNamespace("arrow", quietly = TRUE)) {
+      abort("Reading parquet or feather files needs the arrow package; install it.", where)
+    }
+    out <- list(kind = "files", files = source, n = length(source), args = dots)
+  } else if (inherits(source, "DBIConnection")) {
+    if (!requireNamespace("DBI", quietly = TRUE)) abort("A DBI source needs the DBI package.", where)
+    tab <- dots$table
+    qry <- dots$query
+    if (is.null(tab) == is.null(qry)) {
+      abort("A DBI connection needs `table =` or `query =` (one of them).", where)
+    }
+    if (is.null(qry)) qry <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(source, tab))
+    out <- list(kind = "dbi", con = source, query = qry, chunk_rows = chunk_rows,
+                connect = dots$connect, n = NA_integer_, nrow = NA_real_)
+    if (!is.null(out$connect) && !is.function(out$connect)) {
+      abort("`connect` must be a function returning a DBI connection.", where)
+    }
+  } else if (is.list(source) && !is.data.frame(source)) {
+    ok <- vapply(source, is.data.frame, logical(1))
+    if (!length(source) || !all(ok)) {
+      abort("A list `source` must hold data frames (one per chunk).", where)
+    }
+    out <- list(kind = "list", chunks = source, n = length(source))
+  } else if (is.function(source)) {
+    out <- list(kind = "function", fun = source, n = NA_integer_)
+  } else {
+    abort(sprintf("`source` must be file paths, a DBI connection, a list of data frames or a function, not %s.",
+                  friendly_type(source)), where)
+  }
+  out$counted <- new.env(parent = emptyenv())
+  class(out) <- "xentropy_chunks"
+  out
+}
+
+#' @export
+print.xentropy_chunks <- function(x, ...) {
+  n <- chunk_count(x, count = FALSE)
+  cnt <- if (is.na(n)) "chunks (count known after the first pass)" else
+    sprintf("%.0f chunk%s", n, if (n == 1) "" else "s")
+  what <- switch(x$kind,
+    files = sprintf("files (%s%s)", paste(utils::head(basename(x$files), 3), collapse = ", "),
+                    if (length(x$files) > 3) ", ..." else ""),
+    dbi = sprintf("a DBI query (%s), %.0f rows a chunk%s", x$query, x$chunk_rows,
+                  if (is.null(x$connect)) ", read on the main process" else
+                    ", each worker connecting"),
+    list = "a list of data frames",
+    "a function(i) returning chunk i (NULL after the last)")
+  cat("<data_chunks>", cnt, "from", what, "\n")
+  invisible(x)
+}
+
+# The number of chunks: known, or found by counting (DBI: COUNT(*); function:
+# called until NULL, on the main process) when `count` is TRUE.
+chunk_count <- function(src, count = TRUE) {
+  if (!is.na(src$n)) return(src$n)
+  if (!is.null(src$counted$n)) return(src$counted$n)
+  if (!count) return(NA_integer_)
+  if (src$kind == "dbi") {
+    nr <- tryCatch(DBI::dbGetQuery(src$con, paste0("SELECT COUNT(*) AS n FROM (", src$query,
+                                                    ") AS xentropy_q"))$n,
+                   error = function(e) {
+                     stop(sprintf("Counting the rows of the query (%s) failed: %s", src$query,
+                                  conditionMessage(e)), call. = FALSE)
+                   })
+    n <- as.integer(ceiling(as.numeric(nr) / src$chunk_rows))
+  } else {
+    i <- 0L
+    repeat {
+      d <- read_chunk(src, i + 1L)
+      if (is.null(d)) break
+      i <- i + 1L
+    }
+    n <- i
+  }
+  if (n < 1L) stop("The data source has no rows.", call. = FALSE)
+  src$counted$n <- n
+  n
+}
+
+chunk_label <- function(src, i) {
+  switch(src$kind,
+         files = sprintf("chunk %.0f (file \"%s\")", i, src$files[i]),
+         dbi = sprintf("chunk %.0f (query \"%s\", rows %.0f-%.0f)", i, src$query,
+                       (i - 1) * src$chunk_rows + 1, i * src$chunk_rows),
+         list = sprintf("chunk %.0f (list element %.0f)", i, i),
+         sprintf("chunk %.0f (function source)", i))
+}
+
+# Chunk i as a data frame (NULL past the end of a function source).
+read_chunk <- function(src, i, con = NULL) {
+  d <- tryCatch(switch(src$kind,
+    files = read_file_chunk(src$files[i], src$args),
+    dbi = DBI::dbGetQuery(if (is.null(con)) src$con else con,
+                          sprintf("SELECT * FROM (%s) AS xentropy_q LIMIT %.0f OFFSET %.0f",
+                                  src$query, src$chunk_rows, (i - 1) * src$chunk_rows)),
+    list = src$chunks[[i]],
+    src$fun(i)), error = function(e) {
+      stop(sprintf("Reading %s failed: %s", chunk_label(src, i), conditionMessage(e)),
+           call. = FALSE)
+    })
+  if (!is.null(d) && !is.data.frame(d)) {
+    stop(sprintf("Reading %s gave %s, not a data frame.", chunk_label(src, i),
+                 friendly_type(d)), call. = FALSE)
+  }
+  d
+}
+
+read_file_chunk <- function(f, args) {
+  ext <- tolower(tools::file_ext(f))
+  if (ext == "rds") return(as.data.frame(readRDS(f)))
+  if (ext == "parquet") return(as.data.frame(arrow::read_parquet(f)))
+  if (ext %in% c("feather", "arrow")) return(as.data.frame(arrow::read_feather(f)))
+  if (requireNamespace("data.table", quietly = TRUE)) {
+    return(as.data.frame(do.call(data.table::fread,
+                                 c(list(f, data.table = FALSE, showProgress = FALSE), args))))
+  }
+  do.call(utils::read.csv, c(list(f, stringsAsFactors = FALSE), args))
+}
+
+# Map FUN(chunk, i) over all chunks on the current future plan, results in
+# chunk order. DBI sources without `connect` are read on the main process,
+# a batch of chunks (one per worker) at a time, and shipped.
+chunk_map <- function(src, FUN, ..., progress = NULL) {
+  n <- chunk_count(src)
+  use_future <- requireNamespace("future.apply", quietly = TRUE)
+  p <- if (requireNamespace("progressr", quietly = TRUE)) progressr::progressor(steps = n) else
+    function(...) NULL
+  run <- function(i, d = NULL) {
+    if (is.null(d)) {
+      if (src$kind == "dbi" && !is.null(src$connect)) {
+        con <- src$connect()
+        on.exit(DBI::dbDisconnect(con))
+        d <- read_chunk(src, i, con)
+      } else {
+        d <- read_chunk(src, i)
+      }
+    }
+    if (is.null(d)) stop(sprintf("%s is missing (the source ended early).", chunk_label(src, i)),
+                         call. = FALSE)
+    r <- tryCatch(FUN(d, i, ...), error = function(e) {
+      if (inherits(e, "xentropy_chunk_error")) stop(e)
+      stop(structure(class = c("xentropy_chunk_error", "error", "condition"),
+                     list(message = sprintf("In %s: %s", chunk_label(src, i), conditionMessage(e)),
+                          call = NULL)))
+    })
+    p()
+    r
+  }
+  lapply_fun <- if (use_future) {
+    function(X, F, ...) future.apply::future_lapply(X, F, ..., future.seed = NULL)
+  } else lapply
+  if (src$kind == "dbi" && is.null(src$connect)) {
+    nw <- if (requireNamespace("future", quietly = TRUE)) max(1L, future::nbrOfWorkers()) else 1L
+    out <- vector("list", n)
+    for (b in split(seq_len(n), ceiling(seq_len(n) / nw))) {
+      data <- lapply(b, function(i) read_chunk(src, i))
+      out[b] <- lapply_fun(seq_along(b), function(j, b, data) run(b[j], data[[j]]),
+                           b = b, data = data)
+    }
+    return(out)
+  }
+  if (src$kind == "dbi") src$con <- NULL  # not sent to the workers
+  lapply_fun(seq_len(n), run)
+}

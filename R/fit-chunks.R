@@ -1,0 +1,411 @@
+# Fitting over data_chunks(): a first pass for the factor levels, a second
+# for the aliased columns and the null model's sums, then Newton's method
+# with one pass per step (loss, gradient and Hessian of each chunk from the
+# C++ kernels, added in chunk order on the main process).
+
+# The model frame of one chunk, built as the in-memory fit builds it.
+chunk_frame <- function(spec, d, xlev = NULL) {
+  need <- spec$vars
+  miss <- setdiff(need, c(names(d), spec$env_vars))
+  if (length(miss)) {
+    stop(sprintf("the chunk lacks the column%s %s used by the model", if (length(miss) > 1) "s" else "",
+                 paste0("\"", miss, "\"", collapse = ", ")), call. = FALSE)
+  }
+  args <- list(formula = spec$formula, data = d, na.action = spec$na.action,
+               drop.unused.levels = is.null(xlev))
+  if (!is.null(xlev)) args$xlev <- xlev
+  cl <- as.call(c(list(quote(stats::model.frame)), args,
+                  list(weights = spec$weights, offset = spec$offset, subset = spec$subset)))
+  cl <- cl[!vapply(as.list(cl), is.null, logical(1))]
+  eval(cl, environment(spec$formula))
+}
+
+# Pass 1 per chunk: the levels of factors and character variables, and of
+# the response.
+chunk_levels <- function(d, i, spec) {
+  mf <- chunk_frame(spec, d)
+  lv <- lapply(mf, function(v) {
+    if (is.factor(v)) levels(droplevels(v)) else if (is.character(v)) sort(unique(v)) else
+      if (is.logical(v) && is.null(dim(v))) c("FALSE", "TRUE")[c(any(!v), any(v))] else NULL
+  })
+  list(levels = lv[!vapply(lv, is.null, logical(1))],
+       factor = vapply(mf, is.factor, logical(1)), nrow = nrow(mf))
+}
+
+merge_levels <- function(parts) {
+  out <- list()
+  is_factor <- list()
+  for (p in parts) {
+    for (v in names(p$levels)) {
+      out[[v]] <- union(out[[v]], p$levels[[v]])
+      is_factor[[v]] <- p$factor[[v]]
+    }
+  }
+  for (v in names(out)) if (!isTRUE(is_factor[[v]])) out[[v]] <- sort(out[[v]])
+  out
+}
+
+# The model matrix, targets, weights and offset of one chunk, on the global
+# levels.
+chunk_design <- function(d, spec) {
+  mf <- chunk_frame(spec, d, spec$xlev_all)
+  X <- stats::model.matrix(spec$terms, mf, contrasts.arg = spec$contrasts)
+  if (!identical(colnames(X), spec$xnames)) {
+    stop("its model matrix has columns different from the other chunks'", call. = FALSE)
+  }
+  y <- stats::model.response(mf)
+  w <- stats::model.weights(mf)
+  off <- stats::model.offset(mf)
+  n <- nrow(X)
+  trials <- NULL
+  if (spec$softmax) {
+    if (is.character(y) || is.factor(y) || is.logical(y)) {
+      y <- factor(as.character(y), levels = spec$classes)
+      if (anyNA(y)) stop("the response has NA or a class not seen in the first pass", call. = FALSE)
+      Tm <- matrix(0, n, length(spec$classes), dimnames = list(NULL, spec$classes))
+      Tm[cbind(seq_len(n), unclass(y))] <- 1
+    } else {
+      Tm <- softmax_fit_targets(y, n, NULL)$targets
+      if (!identical(colnames(Tm), spec$classes)) stop("its target matrix has other classes", call. = FALSE)
+    }
+    if (spec$label_smoothing > 0) {
+      Tm <- (1 - spec$label_smoothing) * Tm + spec$label_smoothing / ncol(Tm)
+    }
+    y <- Tm
+  } else {
+    if (is.factor(y) || is.character(y)) {
+      y <- as.double(as.character(y) == spec$classes[2])
+    } else if (is.logical(y)) {
+      storage.mode(y) <- "double"
+    } else if (is.matrix(y) && ncol(y) == 2L) {
+      trials <- as.double(y[, 1] + y[, 2])
+      y <- ifelse(trials == 0, 0, y[, 1] / trials)
+    } else {
+      y <- as.double(y)
+      if (anyNA(y) || any(y < 0 | y > 1)) stop("the response must be in [0, 1]", call. = FALSE)
+    }
+    if (!is.null(trials)) w <- if (is.null(w)) trials else w * trials
+  }
+  if (!is.null(w)) w <- as.double(w)
+  if (!is.null(off)) {
+    off <- if (spec$softmax && is.null(dim(off))) matrix(as.double(off), n, length(spec$classes)) else
+      as.double(off)
+    if (spec$softmax) off <- matrix(off, n, length(spec$classes))
+  }
+  list(x = X, y = y, w = w, off = off, trials = trials)
+}
+
+# Pass 2 per chunk: the R factor of W^(1/2) X and the sums the null model and
+# the saturated loss need.
+chunk_stats <- function(d, i, spec) {
+  ds <- chunk_design(d, spec)
+  wt <- if (is.null(ds$w)) rep(1, nrow(ds$x)) else ds$w
+  R <- if (nrow(ds$x)) weighted_r_impl(ds$x, ds$w) else NULL
+  if (spec$softmax) {
+    ty <- colSums(wt * ds$y)
+    sat <- sum(wt * entropy(ds$y))
+    soft <- any(ds$y > 0 & ds$y < 1)
+    lcoef <- 0
+  } else {
+    ty <- sum(wt * ds$y)
+    soft <- any(ds$y > 0 & ds$y < 1)
+    sat <- sum(wt * binary_entropy(ds$y))
+    lcoef <- binomial_log_coef(ds$y, wt, ds$trials)
+  }
+  list(R = R, sw = sum(wt), ty = ty, sat = sat, soft = soft, lcoef = lcoef,
+       nobs = sum(wt > 0), swo = if (!is.null(ds$off) && !spec$softmax) sum(wt * ds$off) else 0,
+       ones = ones_columns_impl(ds$x), n = nrow(ds$x), has_off = !is.null(ds$off))
+}
+
+# One Newton pass per chunk: loss, gradient, Hessian at `par`.
+chunk_eval <- function(d, i, spec, par, keep, null = FALSE) {
+  ds <- chunk_design(d, spec)
+  X <- if (null) matrix(1, nrow(ds$x), 1L) else ds$x[, keep, drop = FALSE]
+  if (spec$softmax) {
+    softmax_eval_impl(X, ds$y, ds$w, ds$off, par, TRUE, 1L)
+  } else {
+    binary_eval_impl(X, ds$y, ds$w, ds$off, par, TRUE, 1L)
+  }
+}
+
+sum_passes <- function(parts) {
+  f <- 0
+  g <- 0
+  H <- 0
+  for (p in parts) {
+    f <- f + p$loss
+    g <- g + p$gradient
+    H <- H + p$hessian
+  }
+  list(loss = f, gradient = g, hessian = H)
+}
+
+# Newton's method over the chunks on the free parameters (`free`: logical,
+# same shape as `start`), with step halving and the in-memory stopping rule.
+chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = FALSE) {
+  par <- start
+  fi <- which(free)
+  penv <- pen
+  evaluate <- function(par) {
+    s <- sum_passes(chunk_map(src, chunk_eval, spec = spec, par = par, keep = keep, null = null))
+    s$loss_only <- s$loss
+    s$penalty <- lambda / 2 * sum(penv * par^2)
+    s$obj <- s$loss + s$penalty
+    s$g <- as.vector(s$gradient)[fi] + lambda * (penv * par)[fi]
+    s$H <- as.matrix(s$hessian)[fi, fi, drop = FALSE]
+    diag(s$H) <- diag(s$H) + lambda * penv[fi]
+    s
+  }
+  cur <- evaluate(par)
+  trace <- cur$obj
+  if (isTRUE(ctl$trace) && !null) cat(sprintf("iter %3d  objective %.12g\n", 0L, cur$obj))
+  iter <- 0L
+  converged <- FALSE
+  while (iter < ctl$maxit) {
+    Rh <- tryCatch(chol(cur$H), error = function(e) NULL)
+    d <- if (is.null(Rh)) -solve(cur$H + diag(1e-8 * max(abs(diag(cur$H))), nrow(cur$H)), cur$g) else
+      -backsolve(Rh, forwardsolve(t(Rh), cur$g))
+    dec <- -sum(cur$g * d) / 2
+    t <- 1
+    repeat {
+      np <- par
+      np[fi] <- par[fi] + t * d
+      new <- evaluate(np)
+      if (is.finite(new$obj) && new$obj <= cur$obj + 1e-12 * abs(cur$obj) || t < 1e-10) break
+      t <- t / 2
+    }
+    par <- np
+    cur <- new
+    iter <- iter + 1L
+    trace <- c(trace, cur$obj)
+    if (isTRUE(ctl$trace) && !null) cat(sprintf("iter %3d  objective %.12g\n", iter, cur$obj))
+    if (dec < ctl$tol * (abs(cur$obj) + 0.1)) {
+      converged <- TRUE
+      break
+    }
+  }
+  list(par = par, loss = cur$loss, penalty = cur$penalty, gradient = cur$g, hessian = cur$H,
+       iter = iter, converged = converged, trace = trace)
+}
+
+# The chunked fit behind logistic_regression() / softmax_regression() with
+# `data = data_chunks(...)`.
+chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, contrasts,
+                        where) {
+  if (!inherits(call$formula, "formula") && !inherits(eval(call$formula, env), "formula")) {
+    abort("With `data = data_chunks(...)`, give a model formula.", where)
+  }
+  formula <- stats::as.formula(eval(call$formula, env))
+  na_action <- if (is.null(call$na.action)) getOption("na.action", "na.omit") else
+    eval(call$na.action, env)
+  if (is.character(na_action)) na_action <- get(na_action, mode = "function")
+  if (!is.null(call$x) || !is.null(call$y)) {
+    abort("With `data = data_chunks(...)`, use the formula interface (not `x`, `y`).", where)
+  }
+  tt <- stats::terms(formula)
+  if (attr(tt, "response") == 0L) abort("`formula` must have a response on its left-hand side (`y ~ x`).", where)
+  vars <- unique(c(all.vars(formula), all.vars(call$weights), all.vars(call$offset),
+                   all.vars(call$subset)))
+  fenv <- environment(formula)
+  env_vars <- vars[vapply(vars, exists, logical(1), envir = fenv)]
+  spec <- list(formula = formula, na.action = na_action, weights = call$weights,
+               offset = call$offset, subset = call$subset, vars = vars,
+               env_vars = env_vars, softmax = softmax, contrasts = contrasts,
+               label_smoothing = label_smoothing)
+  # pass 1: levels
+  lv <- merge_levels(chunk_map(src, chunk_levels, spec = spec))
+  resp <- deparse(formula[[2L]])
+  spec$xlev_all <- lv
+  spec$xlev_all[[resp]] <- NULL
+  # one chunk gives the terms, columns, contrasts
+  d1 <- read_chunk(src, 1L)
+  mf1 <- chunk_frame(spec, d1, spec$xlev_all)
+  mt <- attr(mf1, "terms")
+  spec$terms <- mt
+  X1 <- stats::model.matrix(mt, mf1, contrasts.arg = contrasts)
+  spec$xnames <- colnames(X1)
+  y1 <- stats::model.response(mf1)
+  if (is.factor(y1) || is.character(y1) || (softmax && is.logical(y1))) {
+    spec$classes <- lv[[resp]]
+  } else if (softmax) {
+    spec$classes <- softmax_fit_targets(y1, NROW(y1), where)$levels
+  } else {
+    spec$classes <- if (is.logical(y1)) c("FALSE", "TRUE") else c("0", "1")
+  }
+  if (!softmax && length(spec$classes) != 2L) {
+    abort(sprintf("The response must have two classes for logistic_regression(), not %.0f.",
+                  length(spec$classes)), where)
+  }
+  if (softmax && length(spec$classes) < 2L) one_class(spec$classes, where)
+  xlevels <- lv[intersect(names(lv), names(stats::.getXlevels(mt, mf1)))]
+  xlevels <- lv[names(lv) %in% names(stats::.getXlevels(mt, mf1)) | names(lv) %in% all.vars(stats::delete.response(mt))]
+  xlevels <- xlevels[names(xlevels) != resp]
+  xlevels <- xlevels[vapply(names(xlevels), function(v) is.factor(mf1[[v]]) || is.character(mf1[[v]]), logical(1))]
+  if (!length(xlevels)) xlevels <- NULL
+  # pass 2: R factor and sums
+  st <- chunk_map(src, chunk_stats, spec = spec)
+  p_all <- length(spec$xnames)
+  Racc <- NULL
+  for (s in st) {
+    if (is.null(s$R)) next
+    Racc <- if (is.null(Racc)) s$R else {
+      q <- qr(rbind(Racc, s$R), LAPACK = FALSE, tol = 0)
+      qr.R(q)[, order(q$pivot), drop = FALSE]
+    }
+  }
+  al <- logical(p_all)
+  if (lambda == 0 && p_all > 0) {
+    q <- qr(Racc, tol = min(1e-7, ctl$tol / 1000), LAPACK = FALSE)
+    if (q$rank < p_all) al[q$pivot[seq.int(q$rank + 1L, p_all)]] <- TRUE
+  }
+  keep <- !al
+  ones_all <- Reduce(`&`, lapply(st, `[[`, "ones"))
+  ones <- ones_all[keep]
+  pen <- as.double(!ones)
+  sw <- sum(vapply(st, `[[`, 0, "sw"))
+  ty <- Reduce(`+`, lapply(st, `[[`, "ty"))
+  sat_sum <- sum(vapply(st, `[[`, 0, "sat"))
+  soft <- any(vapply(st, `[[`, FALSE, "soft"))
+  nobs <- sum(vapply(st, `[[`, 0, "nobs"))
+  has_off <- any(vapply(st, `[[`, FALSE, "has_off"))
+  intercept <- any(ones_all)
+  p <- sum(keep)
+  cn_all <- spec$xnames
+  cn <- cn_all[keep]
+  if (!softmax) {
+    start <- double(p)
+    if (any(ones)) start[which(ones)[1]] <- stats::qlogis(ty / sw) -
+        sum(vapply(st, `[[`, 0, "swo")) / sw
+    res <- chunk_newton(src, spec, start, rep(TRUE, p), pen, lambda, ctl, keep)
+    sat <- if (soft) sat_sum else 0
+    null_dev <- if (!intercept) {
+      abort("A chunked fit needs an intercept (the null deviance).", where)
+    } else if (!has_off) {
+      ybar <- ty / sw
+      2 * (-(ty * log(ybar) + (sw - ty) * log1p(-ybar)) - sat)
+    } else {
+      nr <- chunk_newton(src, spec, stats::qlogis(ty / sw), TRUE, 0, 0, ctl, keep, null = TRUE)
+      2 * (nr$loss - sat)
+    }
+    H <- res$hessian
+    dimnames(H) <- list(cn, cn)
+    beta <- stats::setNames(rep(NA_real_, p_all), cn_all)
+    beta[keep] <- res$par
+    rank <- p
+    out <- list(
+      coefficients = beta, fitted.values = NULL, linear.predictors = NULL,
+      loglik = -res$loss + sum(vapply(st, `[[`, 0, "lcoef")),
+      deviance = 2 * (res$loss - sat), null.deviance = null_dev,
+      objective = res$loss + res$penalty,
+      gradient = stats::setNames(res$gradient, cn), hessian = H,
+      iter = res$iter, converged = res$converged, trace = res$trace,
+      lambda = lambda, penalised = stats::setNames(pen == 1, cn),
+      df = if (lambda > 0) effective_df(H, pen * lambda) else rank, rank = rank,
+      aliased = stats::setNames(al, cn_all),
+      nobs = nobs, df.residual = nobs - rank, df.null = nobs - as.integer(intercept),
+      prior.weights = NULL, y = NULL, offset = NULL, weights = NULL, pen = pen,
+      levels = spec$classes, grouped = FALSE, method = "newton", control = ctl,
+      call = call, terms = mt, xlevels = xlevels, contrasts = attr(X1, "contrasts"),
+      na.action = NULL, xnames = cn_all, model = NULL, data = NULL, x = NULL,
+      chunks = src)
+    class(out) <- c("xentropy_chunked_fit", "logistic_regression", "xentropy_fit")
+    return(out)
+  }
+  lev <- spec$classes
+  K <- length(lev)
+  free <- matrix(TRUE, p, K)
+  if (lambda == 0) free[, 1] <- FALSE else free[ones, 1] <- FALSE
+  start <- matrix(0, p, K)
+  if (any(ones)) {
+    pbar <- pmax(ty / sw, 1e-10)
+    start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
+  }
+  penm <- matrix(pen, p, K)
+  res <- chunk_newton(src, spec, start, free, penm, lambda, ctl, keep)
+  sat <- if (soft || label_smoothing > 0) sat_sum else 0
+  null_dev <- if (!intercept) {
+    abort("A chunked fit needs an intercept (the null deviance).", where)
+  } else if (!has_off) {
+    pbar <- ty / sw
+    2 * (-sum(ty * ifelse(pbar > 0, log(pbar), 0)) - sat)
+  } else {
+    pbar <- pmax(ty / sw, 1e-10)
+    nr <- chunk_newton(src, spec, matrix(log(pbar) - log(pbar[1]), 1L, K),
+                       matrix(c(FALSE, rep(TRUE, K - 1L)), 1L, K), matrix(0, 1L, K), 0, ctl,
+                       keep, null = TRUE)
+    2 * (nr$loss - sat)
+  }
+  W <- matrix(res$par, p, K, dimnames = list(cn, lev))
+  free_idx <- which(free)
+  if (lambda == 0) {
+    rep_idx <- free_idx
+    A <- diag(length(free_idx))
+  } else {
+    W[ones, ] <- W[ones, , drop = FALSE] - rowMeans(W[ones, , drop = FALSE])
+    rep_idx <- seq_len(p * K)
+    A <- matrix(0, p * K, length(free_idx))
+    A[cbind(free_idx, seq_along(free_idx))] <- 1
+    for (j in which(ones)) {
+      rows <- j + p * (seq_len(K) - 1L)
+      cols <- match(rows, free_idx)
+      for (l in which(!is.na(cols))) A[rows, cols[l]] <- (seq_len(K) == l) - 1 / K
+    }
+  }
+  pnames <- paste(rep(lev, each = p), rep(cn, K), sep = ":")
+  H <- res$hessian
+  dimnames(H) <- list(pnames[free_idx], pnames[free_idx])
+  coefs <- matrix(NA_real_, K, p_all, dimnames = list(lev, cn_all))
+  coefs[, keep] <- t(W)
+  if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
+  grad <- matrix(0, p, K, dimnames = list(cn, lev))
+  grad[free_idx] <- res$gradient
+  nfree <- length(free_idx)
+  df <- if (lambda > 0) effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda) else nfree
+  out <- list(
+    coefficients = coefs, fitted.values = NULL, linear.predictors = NULL,
+    loglik = -res$loss, deviance = 2 * (res$loss - sat), null.deviance = null_dev,
+    objective = res$loss + res$penalty,
+    gradient = grad, free = matrix(free, p, K, dimnames = list(cn, lev)),
+    hessian = H, transform = A, param_names = pnames[rep_idx],
+    iter = res$iter, converged = res$converged, trace = res$trace,
+    lambda = lambda, label_smoothing = label_smoothing,
+    penalised = stats::setNames(pen == 1, cn),
+    df = df, rank = nfree, aliased = stats::setNames(al, cn_all),
+    nobs = nobs, df.residual = nobs * (K - 1) - nfree,
+    df.null = nobs * (K - 1) - if (intercept) K - 1L else 0L,
+    prior.weights = NULL, targets = NULL, offset = NULL, weights = NULL,
+    pen = pen, levels = lev, method = "newton", control = ctl, call = call, terms = mt,
+    xlevels = xlevels, contrasts = attr(X1, "contrasts"), na.action = NULL,
+    xnames = cn_all, model = NULL, data = NULL, x = NULL, chunks = src)
+  class(out) <- c("xentropy_chunked_fit", "softmax_regression", "xentropy_fit")
+  out
+}
+
+chunked_unavailable <- function(what) {
+  stop(sprintf("%s needs the data in memory; this model was fitted over data_chunks(), so it is not available (coef, vcov, summary, predict(newdata), logLik, AIC and model_metrics() are).",
+               what), call. = FALSE)
+}
+
+#' @export
+residuals.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("residuals()")
+#' @export
+fitted.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("fitted()")
+#' @export
+model.frame.xentropy_chunked_fit <- function(formula, ...) chunked_unavailable("model.frame()")
+#' @export
+model.matrix.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("model.matrix()")
+#' @export
+weights.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("weights()")
+#' @export
+anova.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("anova()")
+#' @export
+drop1.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("drop1()")
+#' @export
+add1.xentropy_chunked_fit <- function(object, ...) chunked_unavailable("add1()")
+#' @export
+predict.xentropy_chunked_fit <- function(object, newdata, ...) {
+  if (missing(newdata) || is.null(newdata)) {
+    chunked_unavailable("predict() without `newdata`")
+  }
+  NextMethod()
+}
