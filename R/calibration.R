@@ -274,6 +274,7 @@ reliability_table <- function(y, prob, bins = 15,
   attr(out, "level") <- level
   attr(out, "ece") <- res$errors[[1]]
   attr(out, "mce") <- res$errors[[3]]
+  attr(out, "sums") <- S  # exact per-bin sums, for merge_reliability()
   class(out) <- c("xentropy_reliability", "data.frame")
   out
 }

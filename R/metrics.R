@@ -1,0 +1,167 @@
+#' Scores of a fitted classifier on new data, in memory or in chunks
+#'
+#' The cross-entropy (mean negative log-likelihood per observation), the
+#' Brier score, the expected calibration error (top-label, 15 equal-width
+#' bins, as [calibration_error()]) and the accuracy of a fit from
+#' [logistic_regression()] or [softmax_regression()] on `newdata`, a data
+#' frame or a [data_chunks()] source. Every measure is a sum over rows (the
+#' calibration error is computed from the per-bin sums of reliability
+#' tables merged with [merge_reliability()]), so over chunks the result
+#' equals the one on the same rows in memory; chunks are scored on the
+#' current `future` plan. Rows with a missing response or prediction are
+#' left out.
+#'
+#' @param object A fit from [logistic_regression()] or [softmax_regression()].
+#' @param newdata A data frame holding the response and the predictors, or a
+#'   [data_chunks()] source.
+#' @param measures Any of `"cross_entropy"`, `"brier"`,
+#'   `"calibration_error"`, `"accuracy"`.
+#' @return A data frame with columns `measure` and `value`, and attributes
+#'   `nobs` (rows scored) and `reliability` (the merged reliability table).
+#' @family fitting
+#' @export
+#' @examples
+#' parts <- unname(split(mtcars, rep(1:4, length.out = nrow(mtcars))))
+#' fit <- logistic_regression(am ~ wt, data = data_chunks(parts))
+#' model_metrics(fit, data_chunks(parts))
+#' model_metrics(fit, mtcars)   # the same numbers
+model_metrics <- function(object, newdata,
+                          measures = c("cross_entropy", "brier", "calibration_error",
+                                       "accuracy")) {
+  where <- sys.call()
+  if (!inherits(object, "xentropy_fit") || is.null(object$terms)) {
+    abort("`object` must be a formula fit from logistic_regression() or softmax_regression().",
+          where)
+  }
+  all_m <- c("cross_entropy", "brier", "calibration_error", "accuracy")
+  if (!is.character(measures) || !length(measures) || !all(measures %in% all_m)) {
+    abort(sprintf("`measures` must be some of %s.", paste0("\"", all_m, "\"", collapse = ", ")),
+          where)
+  }
+  src <- if (inherits(newdata, "xentropy_chunks")) newdata else if (is.data.frame(newdata))
+    data_chunks(list(newdata)) else
+      abort(sprintf("`newdata` must be a data frame or data_chunks(), not %s.",
+                    friendly_type(newdata)), where)
+  parts <- chunk_map(src, chunk_scores, object = object)
+  n <- sum(vapply(parts, `[[`, 0, "n"))
+  if (n == 0) abort("`newdata` has no rows to score.", where)
+  ce <- sum(vapply(parts, `[[`, 0, "ce")) / n
+  br <- sum(vapply(parts, `[[`, 0, "brier")) / n
+  acc <- sum(vapply(parts, `[[`, 0, "hits")) / n
+  tabs <- Filter(Negate(is.null), lapply(parts, `[[`, "rel"))
+  rel <- do.call(merge_reliability, tabs)
+  vals <- c(cross_entropy = ce, brier = br, calibration_error = attr(rel, "ece"),
+            accuracy = acc)
+  out <- data.frame(measure = measures, value = unname(vals[measures]))
+  attr(out, "nobs") <- n
+  attr(out, "reliability") <- rel
+  out
+}
+
+# The sums of one chunk's scores.
+chunk_scores <- function(d, i, object) {
+  softmax <- inherits(object, "softmax_regression")
+  resp <- object$terms[[2L]]
+  y <- eval(resp, d, environment(object$terms))
+  P <- stats::predict(object, newdata = d, type = "prob")
+  lev <- object$levels
+  if (softmax) {
+    P <- as.matrix(P)
+    yc <- if (is.numeric(y)) as.integer(y) else match(as.character(y), lev)
+    ok <- !is.na(yc) & stats::complete.cases(P)
+    P <- P[ok, , drop = FALSE]
+    yc <- yc[ok]
+    if (!length(yc)) return(list(n = 0, ce = 0, brier = 0, hits = 0, rel = NULL))
+    ce <- cross_entropy_loss(yc, P, reduction = "sum")
+    br <- brier_score(yc, P, reduction = "sum")
+    hits <- sum(max.col(P, ties.method = "first") == yc)
+    rel <- reliability_table(yc, P)
+  } else {
+    yy <- if (is.factor(y) || is.character(y)) as.double(as.character(y) == lev[2]) else
+      if (is.matrix(y)) y[, 1] / (y[, 1] + y[, 2]) else as.double(y)
+    ok <- !is.na(yy) & !is.na(P)
+    yy <- yy[ok]
+    P <- as.double(P[ok])
+    if (!length(yy)) return(list(n = 0, ce = 0, brier = 0, hits = 0, rel = NULL))
+    ce <- binary_cross_entropy(yy, P, reduction = "sum")
+    br <- brier_score(yy, P, reduction = "sum")
+    hits <- sum((P > 0.5) == (yy > 0.5))
+    rel <- reliability_table(yy, P)
+  }
+  list(n = length(P) / if (softmax) ncol(P) else 1, ce = ce, brier = br, hits = hits, rel = rel)
+}
+
+#' Merge reliability tables of parts of the data
+#'
+#' Reliability tables from [reliability_table()] of disjoint parts of the
+#' data (chunks, files, workers), with the same equal-width bins and type,
+#' combine exactly: their per-bin counts and weighted sums add up, and the
+#' merged table, its ECE and MCE are those of the table of all the rows.
+#' `c()` on reliability tables does the same. Equal-mass bins depend on all
+#' the data and cannot be merged.
+#'
+#' @param ... Tables from [reliability_table()].
+#' @return A table of class `"xentropy_reliability"`, as [reliability_table()]'s.
+#' @family calibration
+#' @export
+#' @examples
+#' set.seed(3)
+#' p <- runif(2000)
+#' y <- runif(2000) < p
+#' a <- reliability_table(y[1:1000], p[1:1000], bins = 10)
+#' b <- reliability_table(y[-(1:1000)], p[-(1:1000)], bins = 10)
+#' m <- merge_reliability(a, b)
+#' c(merged = attr(m, "ece"), all = calibration_error(y, p, bins = 10))
+merge_reliability <- function(...) {
+  where <- sys.call()
+  tabs <- list(...)
+  if (length(tabs) == 1L && is.list(tabs[[1L]]) && !is.data.frame(tabs[[1L]])) tabs <- tabs[[1L]]
+  if (!length(tabs) || !all(vapply(tabs, inherits, logical(1), "xentropy_reliability"))) {
+    abort("`...` must be tables from reliability_table().", where)
+  }
+  t1 <- tabs[[1L]]
+  for (t in tabs) {
+    if (!identical(attr(t, "type"), attr(t1, "type")) || nrow(t) != nrow(t1) ||
+        !isTRUE(all.equal(t$lower, t1$lower)) || !identical(t$class, t1$class)) {
+      abort("The tables must have the same type, classes and bins to be merged.", where)
+    }
+    if (!identical(attr(t, "binning"), "equal-width")) {
+      abort("Only tables with equal-width bins can be merged (equal-mass bins depend on all the data).",
+            where)
+    }
+  }
+  S <- Reduce(`+`, lapply(tabs, table_sums))
+  count <- S[, 1]
+  weight <- S[, 2]
+  confidence <- ifelse(weight > 0, S[, 4] / weight, NA_real_)
+  frequency <- ifelse(weight > 0, S[, 5] / weight, NA_real_)
+  n_eff <- ifelse(weight > 0, weight^2 / S[, 3], 0)
+  level <- attr(t1, "level")
+  ci <- wilson_interval(frequency, n_eff, level)
+  out <- t1
+  out$count <- count
+  out$weight <- weight
+  out$confidence <- confidence
+  out$frequency <- frequency
+  out$ci_lower <- ci$lower
+  out$ci_upper <- ci$upper
+  gap <- ifelse(weight > 0, abs(confidence - frequency), 0)
+  grp <- if (is.null(out$class)) rep(1L, nrow(out)) else out$class
+  ece <- mean(tapply(weight * gap, grp, sum) / tapply(weight, grp, sum))
+  attr(out, "ece") <- ece
+  attr(out, "mce") <- max(gap)
+  attr(out, "sums") <- S
+  out
+}
+
+#' @export
+c.xentropy_reliability <- function(...) merge_reliability(...)
+
+table_sums <- function(t) {
+  S <- attr(t, "sums")
+  if (!is.null(S)) return(S)
+  # a table without its sums: the weighted sums from the means (sum of
+  # squared weights taken as the weight, exact without weights)
+  w <- t$weight
+  cbind(t$count, w, w, ifelse(w > 0, t$confidence * w, 0), ifelse(w > 0, t$frequency * w, 0))
+}
