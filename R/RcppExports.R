@@ -97,6 +97,14 @@ softplus_impl <- function(x, nthreads) {
     .Call(`_xentropy_softplus_impl`, x, nthreads)
 }
 
+log1mexp_impl <- function(x, nthreads) {
+    .Call(`_xentropy_log1mexp_impl`, x, nthreads)
+}
+
+logdiffexp_impl <- function(a, b, nthreads) {
+    .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
+}
+
 cross_entropy_loss_impl <- function(y, prob, weights, class_weights, reduction, na_rm, nthreads) {
     .Call(`_xentropy_cross_entropy_loss_impl`, y, prob, weights, class_weights, reduction, na_rm, nthreads)
 }
@@ -155,14 +163,6 @@ interrupt_test_impl <- function(x, margin, polls, nthreads) {
 
 logsumexp_weighted_impl <- function(x, weights, per_class, margin, na_rm, nthreads) {
     .Call(`_xentropy_logsumexp_weighted_impl`, x, weights, per_class, margin, na_rm, nthreads)
-}
-
-log1mexp_impl <- function(x, nthreads) {
-    .Call(`_xentropy_log1mexp_impl`, x, nthreads)
-}
-
-logdiffexp_impl <- function(a, b, nthreads) {
-    .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
 }
 
 refresh_thread_limits_impl <- function() {

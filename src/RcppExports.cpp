@@ -373,6 +373,29 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// log1mexp_impl
+SEXP log1mexp_impl(SEXP x, int nthreads);
+RcppExport SEXP _xentropy_log1mexp_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(log1mexp_impl(x, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// logdiffexp_impl
+SEXP logdiffexp_impl(SEXP a, SEXP b, int nthreads);
+RcppExport SEXP _xentropy_logdiffexp_impl(SEXP aSEXP, SEXP bSEXP, SEXP nthreadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type a(aSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type b(bSEXP);
+    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(logdiffexp_impl(a, b, nthreads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cross_entropy_loss_impl
 SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_cross_entropy_loss_impl(SEXP ySEXP, SEXP probSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -611,29 +634,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// log1mexp_impl
-SEXP log1mexp_impl(SEXP x, int nthreads);
-RcppExport SEXP _xentropy_log1mexp_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(log1mexp_impl(x, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// logdiffexp_impl
-SEXP logdiffexp_impl(SEXP a, SEXP b, int nthreads);
-RcppExport SEXP _xentropy_logdiffexp_impl(SEXP aSEXP, SEXP bSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type a(aSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type b(bSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logdiffexp_impl(a, b, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
 // refresh_thread_limits_impl
 Rcpp::IntegerVector refresh_thread_limits_impl();
 RcppExport SEXP _xentropy_refresh_thread_limits_impl() {
@@ -724,6 +724,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},
     {"_xentropy_log_sigmoid_impl", (DL_FUNC) &_xentropy_log_sigmoid_impl, 2},
     {"_xentropy_softplus_impl", (DL_FUNC) &_xentropy_softplus_impl, 2},
+    {"_xentropy_log1mexp_impl", (DL_FUNC) &_xentropy_log1mexp_impl, 2},
+    {"_xentropy_logdiffexp_impl", (DL_FUNC) &_xentropy_logdiffexp_impl, 3},
     {"_xentropy_cross_entropy_loss_impl", (DL_FUNC) &_xentropy_cross_entropy_loss_impl, 7},
     {"_xentropy_loglik_categorical_impl", (DL_FUNC) &_xentropy_loglik_categorical_impl, 4},
     {"_xentropy_softmax_cross_entropy_impl", (DL_FUNC) &_xentropy_softmax_cross_entropy_impl, 8},
@@ -739,8 +741,6 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
     {"_xentropy_logsumexp_weighted_impl", (DL_FUNC) &_xentropy_logsumexp_weighted_impl, 6},
-    {"_xentropy_log1mexp_impl", (DL_FUNC) &_xentropy_log1mexp_impl, 2},
-    {"_xentropy_logdiffexp_impl", (DL_FUNC) &_xentropy_logdiffexp_impl, 3},
     {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},

@@ -37,3 +37,26 @@ SEXP log_sigmoid_impl(SEXP x, int nthreads) {
 SEXP softplus_impl(SEXP x, int nthreads) {
   return elementwise(static_cast<kernel>(xentropy::softplus), x, nthreads);
 }
+
+// [[Rcpp::export(rng = false)]]
+SEXP log1mexp_impl(SEXP x, int nthreads) {
+  Rcpp::NumericVector out = glue::alloc_like(x);
+  glue::interruptible([&] { xentropy::log1mexp(REAL(x), REAL(out), XLENGTH(x), nthreads); });
+  return out;
+}
+
+// Recycled like base R arithmetic; the result takes the attributes of the
+// longer operand (of `a` when the lengths are equal and it has any).
+// [[Rcpp::export(rng = false)]]
+SEXP logdiffexp_impl(SEXP a, SEXP b, int nthreads) {
+  const R_xlen_t na = XLENGTH(a), nb = XLENGTH(b);
+  const R_xlen_t n = na == 0 || nb == 0 ? 0 : (na > nb ? na : nb);
+  SEXP like = na > nb ? a : nb > na ? b
+              : (ATTRIB(a) != R_NilValue || ATTRIB(b) == R_NilValue ? a : b);
+  Rcpp::NumericVector out(Rcpp::no_init(n));
+  if (XLENGTH(like) == n) SHALLOW_DUPLICATE_ATTRIB(out, like);
+  glue::interruptible([&] {
+    xentropy::logdiffexp(REAL(a), na, REAL(b), nb, REAL(out), n, nthreads);
+  });
+  return out;
+}

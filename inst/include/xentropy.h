@@ -14,6 +14,7 @@
 #include "xentropy/vmath.hpp"
 #include "xentropy/link.hpp"
 #include "xentropy/normalise.hpp"
+#include "xentropy/weighted.hpp"
 #include "xentropy/reduce.hpp"
 #include "xentropy/information.hpp"
 #include "xentropy/loss.hpp"
