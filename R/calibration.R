@@ -247,7 +247,7 @@ reliability_table <- function(y, prob, bins = 15,
     abort(sprintf(
       "`%s` has %s at %s; use `na.rm = TRUE` to leave those observations out.",
       pos$arg, pos$what, pos$where
-    ), call, class = "xentropy_missing", argument = pos$arg)
+    ), call, class = "xentropy_error_missing", argument = pos$arg)
   }
   S <- res$sums
   B <- res$bins
@@ -298,7 +298,7 @@ print.xentropy_reliability <- function(x, digits = 4, ...) {
 #' @exportS3Method ggplot2::autoplot
 autoplot.xentropy_reliability <- function(object, ...) {
   if (!requireNamespace("ggplot2", quietly = TRUE)) {
-    abort("The reliability diagram needs the ggplot2 package.", sys.call())
+    abort("The reliability diagram needs the ggplot2 package.", sys.call(), class = "xentropy_error_dependency", package = "ggplot2")
   }
   .data <- ggplot2::.data
   classwise <- identical(attr(object, "type"), "classwise")
@@ -349,7 +349,7 @@ autoplot.xentropy_reliability <- function(object, ...) {
 #' @export
 plot.xentropy_reliability <- function(x, ...) {
   if (!requireNamespace("ggplot2", quietly = TRUE)) {
-    abort("Plotting a reliability table needs the ggplot2 package.", sys.call())
+    abort("Plotting a reliability table needs the ggplot2 package.", sys.call(), class = "xentropy_error_dependency", package = "ggplot2")
   }
   print(autoplot.xentropy_reliability(x, ...))
   invisible(x)
@@ -396,7 +396,7 @@ top_k_accuracy <- function(y, scores, k = 1, weights = NULL, na.rm = FALSE) {
   y <- as_categorical_targets(y, scores, "y", "scores", call)
   if (is.matrix(y)) {
     abort("`y` must be a factor or integer labels 1..K for top-k accuracy, not a target matrix.",
-          call)
+          call, class = "xentropy_error_type", argument = "y")
   }
   K <- ncol(scores)
   k <- check_number(k, "k", sprintf("a whole number in 1..%.0f (the columns of `scores`)", K),
@@ -499,7 +499,7 @@ temperature_scaling <- function(y, logits, weights = NULL,
   platt <- method == "platt"
   if (platt && !inp$binary) {
     abort("`method = \"platt\"` needs a vector of binary logits; for a matrix of logits use `method = \"temperature\"`.",
-          call)
+          call, class = "xentropy_error_argument", argument = "method")
   }
   fit <- scaling_fit_impl(inp$y, inp$offset, inp$prob, inp$binary, platt,
                           inp$weights, inp$na.rm, thread_count())
@@ -510,20 +510,21 @@ temperature_scaling <- function(y, logits, weights = NULL,
     abort(sprintf(
       "`%s` has %s at %s; use `na.rm = TRUE` to leave those observations out.",
       pos$arg, pos$what, pos$where
-    ), call, class = "xentropy_missing", argument = pos$arg)
+    ), call, class = "xentropy_error_missing", argument = pos$arg)
   }
   if (fit$status == 6L) {
-    abort("There are no observations with positive weight to fit on.", call)
+    abort("There are no observations with positive weight to fit on.", call, class = "xentropy_error_data")
   }
   if (fit$status == 1L) {
-    warning(if (platt) "A threshold on the logits separates the classes: Platt scaling has no finite fit (a and b are NaN)." else
-              "The logits separate the classes (each label has the largest logit): the cross-entropy falls all the way as T -> 0, so T = 0.",
-            call. = FALSE)
+    warn(if (platt) "A threshold on the logits separates the classes: Platt scaling has no finite fit (a and b are NaN)." else
+           "The logits separate the classes (each label has the largest logit): the cross-entropy falls all the way as T -> 0, so T = 0.",
+         NULL, class = "xentropy_warning_separation")
   } else if (fit$status == 2L) {
-    warning("The logits carry no information about `y` (or point the wrong way): the best temperature is T = Inf.",
-            call. = FALSE)
+    warn("The logits carry no information about `y` (or point the wrong way): the best temperature is T = Inf.",
+         NULL, class = "xentropy_warning_degenerate")
   } else if (fit$status == 3L) {
-    warning("The fit did not converge in 100 Newton steps.", call. = FALSE)
+    warn("The fit did not converge in 100 Newton steps.", NULL,
+         class = "xentropy_warning_convergence")
   }
   coefficients <- if (platt) c(a = fit$par[1], b = fit$par[2]) else c(beta = fit$par[1])
   object <- structure(list(
@@ -572,7 +573,7 @@ predict.xentropy_temperature <- function(object, newdata, type = c("prob", "link
   if (object$binary) {
     if (is.matrix(newdata) && ncol(newdata) != 1L) {
       abort(sprintf("`newdata` must be a vector of binary logits (the model was fitted on binary logits), not a %.0f-column matrix.",
-                    ncol(newdata)), call)
+                    ncol(newdata)), call, class = "xentropy_error_shape", argument = "newdata")
     }
     link <- if (object$method == "platt") {
       object$coefficients[["a"]] * newdata + object$coefficients[["b"]]
@@ -590,7 +591,7 @@ predict.xentropy_temperature <- function(object, newdata, type = c("prob", "link
   if (!is.matrix(newdata)) newdata <- matrix(newdata, nrow = 1L, dimnames = list(NULL, names(newdata)))
   if (ncol(newdata) != object$classes) {
     abort(sprintf("`newdata` has %.0f columns but the model was fitted on %.0f classes.",
-                  ncol(newdata), object$classes), call)
+                  ncol(newdata), object$classes), call, class = "xentropy_error_shape", argument = "newdata")
   }
   beta <- object$coefficients[["beta"]]
   if (type == "link") return(newdata * beta)
@@ -647,7 +648,7 @@ check_option <- function(x, choices, arg, call) {
   if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
     given <- if (is.character(x) && length(x) == 1L) paste0("\"", x, "\"") else friendly_type(x)
     abort(sprintf("`%s` must be one of %s, not %s.", arg,
-                  paste0("\"", choices, "\"", collapse = ", "), given), call)
+                  paste0("\"", choices, "\"", collapse = ", "), given), call, class = "xentropy_error_value", argument = arg)
   }
   x
 }
@@ -668,7 +669,7 @@ calibration_inputs <- function(y, prob, prob_arg, weights, na.rm, call,
     target <- as_binary_targets(y, "y", call)
     if (length(target$y) != length(prob)) {
       abort(sprintf("`y` has %.0f values but `%s` has %.0f.", length(target$y),
-                    prob_arg, length(prob)), call)
+                    prob_arg, length(prob)), call, class = "xentropy_error_length", argument = prob_arg)
     }
     yk <- target$y
     offset <- target$offset
@@ -724,7 +725,7 @@ report_calibration_invalid <- function(out, inp, y, call,
     abort(sprintf(
       "Each row of `%s` must be a probability distribution summing to 1 (within 1e-6); row %.0f sums to %s.",
       inp$prob_arg, r, format(sum(inp$prob[r, ]), digits = 15)
-    ), call, class = "xentropy_not_distribution", argument = inp$prob_arg, position = r)
+    ), call, class = "xentropy_error_not_distribution", argument = inp$prob_arg, position = r)
   }
   invisible()
 }

@@ -12,36 +12,94 @@
 # evaluated in the frame of the check that declared them, so they still name
 # the argument and the user's call).
 
-# `class` adds subclasses before "xentropy_error"; `...` are fields of the
-# condition (e.g. `argument`, `position`, `value`) for code that handles it.
-abort <- function(message, call, class = NULL, ...) {
+# Every condition the package signals goes through abort() or warn(), with
+# a class of the scheme documented in ?xentropy_conditions
+# ("xentropy_error_<kind>", "xentropy_warning_<kind>"; required, so that no
+# condition is left unclassified); `...` are fields of the condition (e.g.
+# `argument`, `expected`, `value`, `position`) for code that handles it.
+abort <- function(message, call, class, ...) {
   stop(errorCondition(message, ..., class = c(class, "xentropy_error"),
                       call = call))
 }
 
+warn <- function(message, call, class, ...) {
+  warning(warningCondition(message, ..., class = c(class, "xentropy_warning"),
+                           call = call))
+}
+
 #' Conditions signalled by xentropy
 #'
-#' Every error the package signals about its arguments is a condition of
-#' class `"xentropy_error"` (and `"error"`, `"condition"`), whose message
-#' names the argument, says what was expected and what was given, and whose
-#' call is the user's call. Subclasses say what went wrong and carry fields
-#' for code that handles them with [tryCatch()] or
-#' [withCallingHandlers()]:
+#' Every error the package signals is a condition of class
+#' `"xentropy_error"` (and `"error"`, `"condition"`), and every warning one
+#' of class `"xentropy_warning"` (and `"warning"`, `"condition"`). The
+#' message names the argument, says what was expected and what was given,
+#' and the call is the user's call. A subclass, `xentropy_error_<kind>` or
+#' `xentropy_warning_<kind>`, says what went wrong, so code can handle one
+#' kind with [tryCatch()] or [withCallingHandlers()]; fields of the
+#' condition carry the details. `argument` (the argument's name) is set
+#' whenever one argument is at fault.
 #'
+#' Errors:
 #' \describe{
 #'   \item{`xentropy_error_type`}{An argument is of the wrong type: a
 #'     character vector, list, data frame, factor, date, `Matrix` object or
-#'     `NULL` where numbers were expected. Fields: `argument` (its name),
-#'     `expected` (what was expected, e.g. `"a numeric vector, matrix or
-#'     array"`), `given` (a description of what was given, e.g. `"a data
-#'     frame"`) and `given_class` (its [class()]).}
-#'   \item{`xentropy_error_shape`}{Numbers of the wrong shape, e.g. a
-#'     three-dimensional array where a vector or matrix was expected.
-#'     Fields: `argument`, `expected`, `dim` (the dimensions given).}
-#'   \item{`xentropy_error_value`}{A single setting with a value outside its
-#'     range: `margin`, `temperature`, `base`, `na.rm`, the number of threads
-#'     and the like. Fields: `argument`, `expected` and `value` (the value
+#'     `NULL` where numbers were expected, a vector where a data frame was.
+#'     Fields: `argument`; for numeric data also `expected` (e.g.
+#'     `"a numeric vector, matrix or array"`), `given` (a description of what
+#'     was given, e.g. `"a data frame"`) and `given_class` (its [class()]).}
+#'   \item{`xentropy_error_shape`}{Numbers of the wrong shape: a
+#'     three-dimensional array where a vector or matrix was expected, a
+#'     matrix with other dimensions or columns than the model's. Fields:
+#'     `argument`, and for arrays `expected` and `dim`.}
+#'   \item{`xentropy_error_length`}{Arguments whose lengths must agree do
+#'     not (labels and prediction rows, weights and observations). Field:
+#'     `argument`.}
+#'   \item{`xentropy_error_value`}{A setting with a value outside its range
+#'     or not among its choices: `margin`, `temperature`, `base`, `na.rm`,
+#'     `reduction`, `type`, `test`, the number of threads and the like.
+#'     Fields: `argument`, and for numbers `expected` and `value` (the value
 #'     given, `NULL` when it was not a single value).}
+#'   \item{`xentropy_error_invalid_value`}{Data with a value outside its
+#'     domain: a probability outside \[0, 1\], a negative weight, a label that
+#'     is not a class. Fields: `argument`, `position`.}
+#'   \item{`xentropy_error_missing`}{`NA` or `NaN` in data where
+#'     `na.rm = FALSE` (or where missing values cannot be left out). Field:
+#'     `argument`.}
+#'   \item{`xentropy_error_not_distribution`}{Rows that must be probability
+#'     distributions do not sum to 1. Fields: `argument`, `position`.}
+#'   \item{`xentropy_error_argument`}{Arguments that cannot be used
+#'     together or here: unknown arguments or `control` entries, both
+#'     `formula` and `x`, an `offset` where the model takes it from the data.}
+#'   \item{`xentropy_error_unsupported`}{The object cannot answer the
+#'     request: an analysis of deviance of a penalised fit, working residuals
+#'     of a softmax regression, the formula of a fit made with the matrix
+#'     interface. Nothing is answered approximately instead.}
+#'   \item{`xentropy_error_data`}{The data cannot be fitted: no
+#'     observations with positive weight, a response with one class.}
+#'   \item{`xentropy_error_dependency`}{A suggested package the request
+#'     needs is not installed. Field: `package`.}
+#'   \item{`xentropy_error_chunk`}{A chunk of a [data_chunks()] source could
+#'     not be read or does not fit the model (missing columns, other
+#'     classes); the message names the chunk (its index and file or query)
+#'     and gives the original message. Fields: `chunk` (the index), `source`
+#'     (the file or query).}
+#' }
+#'
+#' Warnings:
+#' \describe{
+#'   \item{`xentropy_warning_nan`}{"NaNs produced", as base R says it: an
+#'     input outside a function's domain (e.g. `logit(2)`).}
+#'   \item{`xentropy_warning_recycling`}{Lengths that are not multiples of
+#'     each other were recycled, as base R's arithmetic warns.}
+#'   \item{`xentropy_warning_convergence`}{A fit stopped at its iteration
+#'     limit before its convergence test passed.}
+#'   \item{`xentropy_warning_separation`}{The classes are separated: fitted
+#'     probabilities numerically 0 or 1, or a calibration map with no
+#'     finite optimum.}
+#'   \item{`xentropy_warning_degenerate`}{The data carry no information
+#'     for a fit (temperature scaling's best temperature is infinite).}
+#'   \item{`xentropy_warning_test`}{A test was requested that glm() also
+#'     warns about (an F test for a binomial model).}
 #' }
 #'
 #' Numbers in messages are printed with as many significant digits as it
@@ -59,7 +117,13 @@ abort <- function(message, call, class = NULL, ...) {
 #'
 #' @name xentropy_conditions
 #' @aliases xentropy_error xentropy_error_type xentropy_error_shape
-#'   xentropy_error_value
+#'   xentropy_error_length xentropy_error_value xentropy_error_invalid_value
+#'   xentropy_error_missing xentropy_error_not_distribution
+#'   xentropy_error_argument xentropy_error_unsupported xentropy_error_data
+#'   xentropy_error_dependency xentropy_error_chunk xentropy_warning xentropy_warning_nan
+#'   xentropy_warning_recycling xentropy_warning_convergence
+#'   xentropy_warning_separation xentropy_warning_degenerate
+#'   xentropy_warning_test
 #' @family conditions
 #' @examples
 #' res <- tryCatch(sigmoid("a"), xentropy_error_type = function(e) e)
@@ -72,6 +136,12 @@ abort <- function(message, call, class = NULL, ...) {
 #'                 xentropy_error_value = function(e) e)
 #' print(res$value, digits = 17)
 #' conditionMessage(res)
+#'
+#' # warnings have classes too: silence only the one you expect
+#' withCallingHandlers(
+#'   logit(c(0.5, 2)),
+#'   xentropy_warning_nan = function(w) invokeRestart("muffleWarning")
+#' )
 NULL
 
 # "a character vector", "a data frame", "NULL", "a <Date> object", ... for

@@ -49,7 +49,7 @@ residuals.xentropy_fit <- function(object, type = c("deviance", "pearson", "work
       },
       working = abort(paste("Working residuals are defined for one linear predictor;",
                             "a softmax regression has K - 1: use \"response\",",
-                            "\"pearson\" or \"deviance\"."), where, argument = "type")
+                            "\"pearson\" or \"deviance\"."), where, argument = "type", class = "xentropy_error_unsupported")
     )
     if (is.matrix(r)) dimnames(r) <- dimnames(P) else names(r) <- rownames(P)
     return(pad_rows(object$na.action, r))
@@ -76,7 +76,7 @@ match_choice <- function(x, choices, arg, where) {
     abort(sprintf("`%s` must be one of %s, not %s.", arg,
                   paste0("\"", choices, "\"", collapse = ", "),
                   if (is.character(x) && length(x) == 1L) paste0("\"", x, "\"")
-                  else friendly_type(x)), where, argument = arg)
+                  else friendly_type(x)), where, argument = arg, class = "xentropy_error_value")
   }
   x
 }
@@ -87,7 +87,7 @@ model.frame.xentropy_fit <- function(formula, ...) {
   if (!is.null(object$model)) return(object$model)
   if (is.null(object$terms)) {
     abort("This model was fitted with the matrix interface (`x`, `y`): it has no model frame.",
-          sys.call())
+          sys.call(), class = "xentropy_error_unsupported")
   }
   # rebuild it from the call, as model.frame.glm() does
   fcall <- object$call
@@ -118,7 +118,7 @@ weights.xentropy_fit <- function(object, type = c("prior", "working"), ...) {
   if (type == "working") {
     if (inherits(object, "softmax_regression")) {
       abort("Working weights are defined for one linear predictor, not for a softmax regression.",
-            sys.call(), argument = "type")
+            sys.call(), argument = "type", class = "xentropy_error_unsupported")
     }
     mu <- object$fitted.values
     w <- w * mu * (1 - mu)
@@ -250,16 +250,16 @@ anova.xentropy_fit <- function(object, ..., test = NULL) {
   is_fit <- vapply(fits, inherits, logical(1), "xentropy_fit")
   if (!all(is_fit)) {
     abort("anova() compares fits from logistic_regression() or softmax_regression(); other arguments are not models.",
-          where)
+          where, class = "xentropy_error_argument")
   }
   if (length(fits) > 1L) return(anova_list(fits, test, where))
   if (object$lambda > 0) {
     abort("An analysis of deviance needs maximum-likelihood fits (`lambda = 0`); this fit is penalised.",
-          where)
+          where, class = "xentropy_error_unsupported")
   }
   if (is.null(object$terms)) {
     abort("A sequential analysis of deviance needs a formula fit (terms to add one at a time).",
-          where)
+          where, class = "xentropy_error_unsupported")
   }
   softmax <- inherits(object, "softmax_regression")
   check_test(object, test, where)
@@ -297,7 +297,8 @@ anova.xentropy_fit <- function(object, ..., test = NULL) {
 anova_finish <- function(table, title, test, where) {
   if (test != "none") {
     if (test == "F") {
-      warning("using F test with a 'binomial' family is inappropriate", call. = FALSE)
+      warn("using F test with a 'binomial' family is inappropriate", NULL,
+           class = "xentropy_warning_test")
     }
     table <- stats::stat.anova(table = table, test = test, scale = 1,
                                df.scale = Inf, n = NA)
@@ -309,20 +310,20 @@ anova_list <- function(fits, test, where) {
   softmax <- vapply(fits, inherits, logical(1), "softmax_regression")
   if (any(softmax) && !all(softmax)) {
     abort("anova() compares models of one kind: all logistic or all softmax regressions.",
-          where)
+          where, class = "xentropy_error_argument")
   }
   n <- vapply(fits, function(f) f$nobs, double(1))
   if (any(n != n[1])) {
     abort("The models were not all fitted to the same observations (their `nobs()` differ).",
-          where)
+          where, class = "xentropy_error_argument")
   }
   if (any(vapply(fits, function(f) f$lambda > 0, logical(1)))) {
-    abort("Likelihood-ratio tables need maximum-likelihood fits (`lambda = 0`).", where)
+    abort("Likelihood-ratio tables need maximum-likelihood fits (`lambda = 0`).", where, class = "xentropy_error_unsupported")
   }
   if (all(softmax)) {
     if (test == "Rao" || test == "F" || test == "Cp") {
       abort("For softmax regressions anova() gives the likelihood-ratio table: `test` must be \"Chisq\", \"LRT\" or \"none\".",
-            where, argument = "test")
+            where, argument = "test", class = "xentropy_error_value")
     }
     # nnet::multinom's table: models ordered by their number of parameters
     edf <- vapply(fits, function(f) f$df, double(1))
@@ -365,7 +366,7 @@ anova_list <- function(fits, test, where) {
       Xs_names <- names(small$coefficients)
       if (!all(Xs_names %in% colnames(Xb))) {
         abort("`test = \"Rao\"` needs each model's columns to be among the next one's.", where,
-              argument = "test")
+              argument = "test", class = "xentropy_error_unsupported")
       }
       idx <- match(Xs_names, colnames(Xb))
       sgn <- if (resdf[i] < resdf[i - 1L]) 1 else -1
@@ -387,7 +388,7 @@ drop1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao",
   where <- sys.call()
   test <- test_choice(if (identical(test, eval(formals()$test))) "none" else test, where)
   no_dots(list(...)[setdiff(names(list(...)), "trace")], where)
-  if (is.null(object$terms)) abort("drop1() needs a formula fit.", where)
+  if (is.null(object$terms)) abort("drop1() needs a formula fit.", where, class = "xentropy_error_unsupported")
   check_scale(scale, where)
   softmax <- inherits(object, "softmax_regression")
   check_test(object, test, where)
@@ -400,7 +401,7 @@ drop1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao",
     if (!is.character(scope)) {
       scope <- attr(stats::terms(stats::update.formula(object, scope)), "term.labels")
     }
-    if (!all(match(scope, tl, 0L) > 0L)) abort("`scope` is not a subset of the model's terms.", where)
+    if (!all(match(scope, tl, 0L) > 0L)) abort("`scope` is not a subset of the model's terms.", where, class = "xentropy_error_argument", argument = "scope")
   }
   ns <- length(scope)
   dfs <- double(ns + 1L)
@@ -430,15 +431,15 @@ add1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao", 
   where <- sys.call()
   test <- test_choice(if (identical(test, eval(formals()$test))) "none" else test, where)
   no_dots(list(...)[setdiff(names(list(...)), c("trace", "x"))], where)
-  if (missing(scope) || is.null(scope)) abort("No terms in `scope` to add.", where)
-  if (is.null(object$terms)) abort("add1() needs a formula fit.", where)
+  if (missing(scope) || is.null(scope)) abort("No terms in `scope` to add.", where, class = "xentropy_error_argument", argument = "scope")
+  if (is.null(object$terms)) abort("add1() needs a formula fit.", where, class = "xentropy_error_unsupported")
   check_scale(scale, where)
   softmax <- inherits(object, "softmax_regression")
   check_test(object, test, where)
   if (!is.character(scope)) {
     scope <- stats::add.scope(object, stats::update.formula(object, scope))
   }
-  if (!length(scope)) abort("No terms in `scope` to add.", where)
+  if (!length(scope)) abort("No terms in `scope` to add.", where, class = "xentropy_error_argument", argument = "scope")
   ns <- length(scope)
   dfs <- double(ns + 1L)
   devs <- double(ns + 1L)
@@ -453,7 +454,7 @@ add1.xentropy_fit <- function(object, scope, scale = 0, test = c("none", "Rao", 
     nfit <- suppressWarnings(eval(fcall, env))
     if (nfit$nobs != object$nobs) {
       abort(sprintf("Adding `%s` changes the number of observations used (%.0f, not %.0f): remove the rows with missing values first.",
-                    scope[i], nfit$nobs, object$nobs), where)
+                    scope[i], nfit$nobs, object$nobs), where, class = "xentropy_error_data", argument = "scope")
     }
     dfs[i + 1L] <- nfit$df
     devs[i + 1L] <- nfit$deviance
@@ -491,7 +492,7 @@ drop1_table <- function(object, rn, dfs, devs, score, test, k, added) {
     p[nas] <- stats::pchisq(sc[nas], aod$Df[nas], lower.tail = FALSE)
     aod[, "Pr(>Chi)"] <- p
   } else if (test == "F") {
-    warning("F test assumes 'quasibinomial' family", call. = FALSE)
+    warn("F test assumes 'quasibinomial' family", NULL, class = "xentropy_warning_test")
     dev <- abs(devs - devs[1])
     dev[1] <- NA
     rdf <- object$df.residual
@@ -515,7 +516,7 @@ drop1_table <- function(object, rn, dfs, devs, score, test, k, added) {
 check_scale <- function(scale, where) {
   if (!(is.numeric(scale) && length(scale) == 1L && scale %in% c(0, 1))) {
     abort("`scale` must be 0 or 1: the dispersion of these models is fixed at 1.", where,
-          argument = "scale")
+          argument = "scale", class = "xentropy_error_value")
   }
 }
 
@@ -524,10 +525,10 @@ check_scale <- function(scale, where) {
 check_test <- function(object, test, where) {
   if (inherits(object, "softmax_regression") && test == "Rao") {
     abort("`test = \"Rao\"` is available for logistic regressions only.", where,
-          argument = "test")
+          argument = "test", class = "xentropy_error_unsupported")
   }
   if (test != "none" && object$lambda > 0) {
     abort(sprintf("`test = \"%s\"` needs a maximum-likelihood fit (`lambda = 0`); this fit is penalised.",
-                  test), where, argument = "test")
+                  test), where, argument = "test", class = "xentropy_error_unsupported")
   }
 }

@@ -404,13 +404,13 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, offset, con
   if (!no_formula) {
     if (!(is.null(x) || isTRUE(x) || isFALSE(x)) || !(is.null(y) || isTRUE(y))) {
       abort(paste("Give either `formula` (and `data`) or `x` and `y`, not both",
-                  "(with a formula, `x = TRUE` keeps the model matrix in the fit)."), where)
+                  "(with a formula, `x = TRUE` keeps the model matrix in the fit)."), where, class = "xentropy_error_argument")
     }
     if (!inherits(call$formula, "formula") &&
         !inherits(tryCatch(eval(call$formula, env), error = function(e) NULL), "formula")) {
       abort(sprintf("`formula` must be a model formula such as `y ~ x1 + x2`, not %s.",
                     friendly_type(tryCatch(eval(call$formula, env), error = function(e) NULL))),
-            where)
+            where, class = "xentropy_error_type", argument = "formula")
     }
     model <- check_flag(model, "model", where)
     mf <- call[c(1L, match(c("formula", "data", "subset", "weights", "na.action", "offset"),
@@ -420,19 +420,19 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, offset, con
     mf <- eval(mf, env)
     mt <- attr(mf, "terms")
     if (attr(mt, "response") == 0L) {
-      abort("`formula` must have a response on its left-hand side (`y ~ x`).", where)
+      abort("`formula` must have a response on its left-hand side (`y ~ x`).", where, class = "xentropy_error_argument", argument = "formula")
     }
     yy <- stats::model.response(mf)
     if (!is.null(contrasts) && !is.list(contrasts)) {
       abort(sprintf("`contrasts` must be a named list such as `list(f = \"contr.sum\")`, not %s.",
-                    friendly_type(contrasts)), where, argument = "contrasts")
+                    friendly_type(contrasts)), where, argument = "contrasts", class = "xentropy_error_type")
     }
     X <- stats::model.matrix(mt, mf, contrasts.arg = contrasts)
     check_fit_x(X, "the model matrix", where)
     w <- stats::model.weights(mf)
     if (!is.null(w) && !is.numeric(w)) {
       abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(w)), where,
-            argument = "weights")
+            argument = "weights", class = "xentropy_error_type")
     }
     return(list(x = X, y = yy, weights = w, offset = stats::model.offset(mf), terms = mt,
                 xlevels = stats::.getXlevels(mt, mf),
@@ -442,23 +442,23 @@ fit_inputs <- function(call, env, no_formula, x, y, weights, subset, offset, con
   }
   if (!is.null(contrasts)) {
     abort("`contrasts` applies to the formula interface; `x` is used as it is.", where,
-          argument = "contrasts")
+          argument = "contrasts", class = "xentropy_error_argument")
   }
   if (is.null(x) || is.null(y)) {
-    abort("Give `formula` (and `data`), or both `x` (a numeric matrix) and `y`.", where)
+    abort("Give `formula` (and `data`), or both `x` (a numeric matrix) and `y`.", where, class = "xentropy_error_argument")
   }
   if (is.data.frame(x) || !is.matrix(x)) {
     abort(sprintf("`x` must be a numeric matrix (a model matrix), not %s.",
-                  friendly_type(x)), where)
+                  friendly_type(x)), where, class = "xentropy_error_type", argument = "x")
   }
   x <- check_numeric(x, "x", where)
   ny <- if (is.matrix(y)) nrow(y) else length(y)
   if (ny != nrow(x)) {
-    abort(sprintf("`y` has %.0f observations but `x` has %.0f rows.", ny, nrow(x)), where)
+    abort(sprintf("`y` has %.0f observations but `x` has %.0f rows.", ny, nrow(x)), where, class = "xentropy_error_length", argument = "y")
   }
   if (!is.null(subset)) {
     idx <- seq_len(nrow(x))[subset]
-    if (anyNA(idx)) abort("`subset` selects rows that do not exist.", where)
+    if (anyNA(idx)) abort("`subset` selects rows that do not exist.", where, class = "xentropy_error_value", argument = "subset")
     x <- x[idx, , drop = FALSE]
     y <- if (is.matrix(y)) y[idx, , drop = FALSE] else y[idx]
     if (!is.null(weights)) weights <- weights[idx]
@@ -480,25 +480,25 @@ check_offset <- function(offset, n, levels, where) {
       (!is.null(dim(offset)) && length(dim(offset)) != 2L)) {
     abort(sprintf("`offset` must be a numeric vector%s, not %s.",
                   if (is.null(levels)) "" else " or an n x K matrix", friendly_type(offset)),
-          where, argument = "offset")
+          where, argument = "offset", class = "xentropy_error_type")
   }
   storage.mode(offset) <- "double"
   if (is.null(levels)) {
     if (is.matrix(offset) && ncol(offset) != 1L) {
       abort(sprintf("`offset` for logistic_regression() must be one number per observation, not a matrix with %.0f columns.",
-                    ncol(offset)), where, argument = "offset")
+                    ncol(offset)), where, argument = "offset", class = "xentropy_error_shape")
     }
     offset <- as.vector(offset)
     if (length(offset) != n) {
       abort(sprintf("`offset` has length %.0f but there are %.0f observations.",
-                    length(offset), n), where, argument = "offset")
+                    length(offset), n), where, argument = "offset", class = "xentropy_error_length")
     }
   } else {
     K <- length(levels)
     if (is.matrix(offset) && ncol(offset) > 1L) {
       if (nrow(offset) != n || ncol(offset) != K) {
         abort(sprintf("`offset` must be an n x K matrix (%.0f x %.0f) or a vector of length %.0f, not a %.0f x %.0f matrix.",
-                      n, K, n, nrow(offset), ncol(offset)), where, argument = "offset")
+                      n, K, n, nrow(offset), ncol(offset)), where, argument = "offset", class = "xentropy_error_shape")
       }
       # named columns are matched to the classes; cbind()'s partial names
       # ("", "o2", "") are positional
@@ -507,7 +507,7 @@ check_offset <- function(offset, n, levels, where) {
           abort(sprintf("The column names of `offset` (%s) must be the classes (%s).",
                         paste0("\"", colnames(offset), "\"", collapse = ", "),
                         paste0("\"", levels, "\"", collapse = ", ")), where,
-                argument = "offset")
+                argument = "offset", class = "xentropy_error_value")
         }
         offset <- offset[, levels, drop = FALSE]
       }
@@ -515,7 +515,7 @@ check_offset <- function(offset, n, levels, where) {
       offset <- as.vector(offset)
       if (length(offset) != n) {
         abort(sprintf("`offset` has length %.0f but there are %.0f observations.",
-                      length(offset), n), where, argument = "offset")
+                      length(offset), n), where, argument = "offset", class = "xentropy_error_length")
       }
       offset <- matrix(offset, n, K)
     }
@@ -524,7 +524,7 @@ check_offset <- function(offset, n, levels, where) {
   bad <- first_nonfinite_impl(offset)
   if (bad > 0) {
     abort(sprintf("`offset` must be finite; found %s at position %.0f.",
-                  format(offset[[bad]]), bad), where, argument = "offset")
+                  format(offset[[bad]]), bad), where, argument = "offset", class = "xentropy_error_invalid_value")
   }
   if (all(offset == 0)) return(NULL)
   offset
@@ -599,7 +599,7 @@ binomial_log_coef <- function(y, wt, trials) {
 
 # Finite predictors, at least one column (one pass in C++, no copy).
 check_fit_x <- function(x, arg, where) {
-  if (ncol(x) == 0L) abort(sprintf("`%s` has no columns: nothing to fit.", arg), where)
+  if (ncol(x) == 0L) abort(sprintf("`%s` has no columns: nothing to fit.", arg), where, class = "xentropy_error_shape", argument = arg)
   bad <- first_nonfinite_impl(x)
   if (bad > 0) {
     i <- (bad - 1) %% nrow(x) + 1
@@ -608,13 +608,13 @@ check_fit_x <- function(x, arg, where) {
       "Predictors must be finite; %s has %s at row %.0f, column %s.",
       if (arg == "x") "`x`" else arg, format(x[[bad]]), i,
       if (is.null(colnames(x))) format(j) else paste0("\"", colnames(x)[j], "\"")
-    ), where, argument = arg)
+    ), where, argument = arg, class = "xentropy_error_invalid_value")
   }
 }
 
 check_enough_rows <- function(x, w, where) {
   n <- if (is.null(w)) nrow(x) else sum(w > 0)
-  if (n < 1) abort("There are no observations (with positive weight) to fit.", where)
+  if (n < 1) abort("There are no observations (with positive weight) to fit.", where, class = "xentropy_error_data")
 }
 
 # Binary targets as doubles in [0, 1], with the class names.
@@ -626,7 +626,7 @@ binary_fit_targets <- function(y, where) {
       abort(sprintf(
         "The response `y` must have two classes for logistic_regression(), not %.0f (%s); use softmax_regression().",
         nlevels(y), paste0("\"", utils::head(levels(y), 5), "\"", collapse = ", ")), where,
-        argument = "y")
+        argument = "y", class = "xentropy_error_data")
     }
     lev <- levels(y)
     if (length(lev) < 2L) one_class(lev, where)
@@ -643,7 +643,7 @@ binary_fit_targets <- function(y, where) {
     if (anyNA(y) || any(y < 0) || any(!is.finite(y))) {
       bad <- which(is.na(y) | y < 0 | !is.finite(y))[1]
       abort(sprintf("The counts in the response `cbind(successes, failures)` must be non-negative and finite; found %s in row %.0f.",
-                    format(y[bad]), (bad - 1) %% nrow(y) + 1), where, argument = "y")
+                    format(y[bad]), (bad - 1) %% nrow(y) + 1), where, argument = "y", class = "xentropy_error_invalid_value")
     }
     m <- as.double(y[, 1] + y[, 2])
     p <- ifelse(m == 0, 0, y[, 1] / m)
@@ -653,13 +653,13 @@ binary_fit_targets <- function(y, where) {
   if (!(is.double(y) || is.integer(y)) || is.matrix(y) || is.object(y)) {
     abort(sprintf(
       "The response `y` must be 0/1, logical, numbers in [0, 1], a two-level factor or cbind(successes, failures), not %s.",
-      friendly_type(y)), where, argument = "y")
+      friendly_type(y)), where, argument = "y", class = "xentropy_error_type")
   }
   y <- as.double(y)
   if (anyNA(y) || (length(y) && (min(y) < 0 || max(y) > 1))) {
     bad <- which(is.na(y) | y < 0 | y > 1)[1]
     abort(sprintf("The response `y` must be in [0, 1]; found %s at position %.0f.",
-                  format(y[bad]), bad), where, argument = "y")
+                  format(y[bad]), bad), where, argument = "y", class = "xentropy_error_invalid_value")
   }
   if (max(y) == 0 || min(y) == 1) one_class(if (max(y) == 0) lev[1] else lev[2], where)
   list(y = y, levels = lev, soft = TRUE)
@@ -668,7 +668,7 @@ binary_fit_targets <- function(y, where) {
 one_class <- function(lev, where) {
   abort(sprintf(
     "The response `y` has only one class (%s): there is nothing to classify.",
-    paste0("\"", lev, "\"", collapse = ", ")), where, argument = "y")
+    paste0("\"", lev, "\"", collapse = ", ")), where, argument = "y", class = "xentropy_error_data")
 }
 
 # Softmax targets: an n x K matrix of probabilities, with the class names.
@@ -678,7 +678,7 @@ softmax_fit_targets <- function(y, n, where) {
     y <- droplevels(y)
     if (anyNA(y)) {
       abort(sprintf("The response `y` has NA at position %.0f.", which(is.na(y))[1]),
-            where, argument = "y")
+            where, argument = "y", class = "xentropy_error_missing")
     }
     lev <- levels(y)
     if (length(lev) < 2L) one_class(lev, where)
@@ -690,19 +690,19 @@ softmax_fit_targets <- function(y, n, where) {
     storage.mode(y) <- "double"
     if (ncol(y) < 2L) {
       abort("A target matrix `y` needs one column per class (at least two).", where,
-            argument = "y")
+            argument = "y", class = "xentropy_error_shape")
     }
     if (anyNA(y) || any(y < 0 | y > 1)) {
       bad <- which(is.na(y) | y < 0 | y > 1)[1]
       abort(sprintf("The target matrix `y` must hold probabilities in [0, 1]; found %s at [%.0f, %.0f].",
                     format(y[bad]), (bad - 1) %% nrow(y) + 1, (bad - 1) %/% nrow(y) + 1),
-            where, argument = "y")
+            where, argument = "y", class = "xentropy_error_invalid_value")
     }
     s <- rowSums(y)
     if (any(abs(s - 1) > 1e-8 * ncol(y))) {
       bad <- which(abs(s - 1) > 1e-8 * ncol(y))[1]
       abort(sprintf("The rows of the target matrix `y` must sum to 1; row %.0f sums to %s.",
-                    bad, format(s[bad], digits = 15)), where, argument = "y")
+                    bad, format(s[bad], digits = 15)), where, argument = "y", class = "xentropy_error_not_distribution")
     }
     lev <- colnames(y)
     if (is.null(lev)) lev <- as.character(seq_len(ncol(y)))
@@ -712,18 +712,18 @@ softmax_fit_targets <- function(y, n, where) {
   }
   abort(sprintf(
     "The response `y` must be a factor (its levels are the classes), a character vector or an n x K matrix of target probabilities, not %s.",
-    friendly_type(y)), where, argument = "y")
+    friendly_type(y)), where, argument = "y", class = "xentropy_error_type")
 }
 
 fit_control <- function(control, softmax, where, dots = list()) {
   if (!is.list(control)) {
     abort(sprintf("`control` must be a list such as `list(tol = 1e-8, maxit = 100)`, not %s.",
-                  friendly_type(control)), where)
+                  friendly_type(control)), where, class = "xentropy_error_type", argument = "control")
   }
   # further arguments are control settings, as glm()'s `...` are glm.control()'s
   if (length(dots)) {
     if (is.null(names(dots)) || any(!nzchar(names(dots)))) {
-      abort("Arguments after `y` must be named control settings such as `maxit = 50`.", where)
+      abort("Arguments after `y` must be named control settings such as `maxit = 50`.", where, class = "xentropy_error_argument")
     }
     known <- c("tol", "maxit", "trace", "hessian", if (softmax) "newton_max_dim")
     odd <- setdiff(names(dots), known)
@@ -733,7 +733,7 @@ fit_control <- function(control, softmax, where, dots = list()) {
                     if (length(odd) > 1) "are" else "is",
                     if (length(odd) > 1) "arguments" else "an argument",
                     if (softmax) "softmax_regression" else "logistic_regression",
-                    paste0("`", known, "`", collapse = ", ")), where)
+                    paste0("`", known, "`", collapse = ", ")), where, class = "xentropy_error_argument")
     }
     control[names(dots)] <- dots
   }
@@ -743,7 +743,7 @@ fit_control <- function(control, softmax, where, dots = list()) {
     abort(sprintf("`control` has unknown element%s %s; known: %s.",
                   if (length(unknown) > 1) "s" else "",
                   paste0("`", unknown, "`", collapse = ", "),
-                  paste0("`", known, "`", collapse = ", ")), where)
+                  paste0("`", known, "`", collapse = ", ")), where, class = "xentropy_error_argument", argument = "control")
   }
   ctl <- list(tol = 1e-8, maxit = 100L, trace = FALSE, newton_max_dim = 200L,
               hessian = NULL)
@@ -778,7 +778,8 @@ effective_df <- function(H, lam) {
 
 fit_warnings <- function(fit, who, prob) {
   if (!fit$converged) {
-    warning(sprintf("%s: algorithm did not converge", who), call. = FALSE)
+    warn(sprintf("%s: algorithm did not converge", who), NULL,
+         class = "xentropy_warning_convergence")
   }
   eps <- 10 * .Machine$double.eps
   p <- prob
@@ -787,8 +788,8 @@ fit_warnings <- function(fit, who, prob) {
     p <- if (is.matrix(prob)) prob[pos, , drop = FALSE] else prob[pos]
   }
   if (max(p) > 1 - eps || (!is.matrix(p) && min(p) < eps)) {
-    warning(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who),
-            call. = FALSE)
+    warn(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who), NULL,
+         class = "xentropy_warning_separation")
   }
 }
 
@@ -855,7 +856,7 @@ predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "lin
       !type[1] %in% types) {
     abort(sprintf("`type` must be one of \"prob\", \"class\", \"link\" or \"response\", not %s.",
                   if (is.character(type) && length(type) == 1L) paste0("\"", type, "\"")
-                  else friendly_type(type)), where, argument = "type")
+                  else friendly_type(type)), where, argument = "type", class = "xentropy_error_value")
   }
   no_dots(list(...), where)
   type <- type[1]
@@ -863,14 +864,14 @@ predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "lin
   se.fit <- check_flag(se.fit, "se.fit", where)
   if (se.fit && type == "class") {
     abort("`se.fit = TRUE` needs `type = \"link\"`, \"prob\" or \"response\": classes have no standard errors.",
-          where, argument = "se.fit")
+          where, argument = "se.fit", class = "xentropy_error_argument")
   }
   softmax <- inherits(object, "softmax_regression")
   fitted_rows <- missing(newdata) || is.null(newdata)
   if (fitted_rows) {
     if (!is.null(offset)) {
       abort("`offset` applies to new data; the fitted rows use the fit's own offset.", where,
-            argument = "offset")
+            argument = "offset", class = "xentropy_error_argument")
     }
     eta <- object$linear.predictors
     prob <- object$fitted.values
@@ -977,7 +978,7 @@ no_dots <- function(dots, where) {
     nm <- names(dots)
     abort(sprintf("Unknown argument%s %s.", if (length(dots) > 1) "s" else "",
                   paste0("`", ifelse(is.null(nm) | !nzchar(nm), "...", nm), "`",
-                         collapse = ", ")), where)
+                         collapse = ", ")), where, class = "xentropy_error_argument")
   }
 }
 
@@ -1000,11 +1001,11 @@ full_coef <- function(object) {
 newdata_design <- function(object, newdata, offset, where) {
   if (!is.null(object$terms)) {
     if (!is.data.frame(newdata) && !is.list(newdata) && !is.environment(newdata)) {
-      abort(sprintf("`newdata` must be a data frame, not %s.", friendly_type(newdata)), where)
+      abort(sprintf("`newdata` must be a data frame, not %s.", friendly_type(newdata)), where, class = "xentropy_error_type", argument = "newdata")
     }
     if (!is.null(offset)) {
       abort("`offset` is taken from `newdata` for a formula fit (its offset() terms and the fit's `offset` argument).",
-            where, argument = "offset")
+            where, argument = "offset", class = "xentropy_error_argument")
     }
     tt <- stats::delete.response(object$terms)
     need <- all.vars(tt)
@@ -1018,7 +1019,7 @@ newdata_design <- function(object, newdata, offset, where) {
       abort(sprintf("`newdata` lacks the column%s %s used by the model.",
                     if (length(miss) > 1) "s" else "",
                     paste0("\"", miss, "\"", collapse = ", ")), where,
-            argument = "newdata")
+            argument = "newdata", class = "xentropy_error_shape")
     }
     mf <- stats::model.frame(tt, newdata, na.action = stats::na.pass,
                              xlev = object$xlevels)
@@ -1034,7 +1035,7 @@ newdata_design <- function(object, newdata, offset, where) {
   if (is.data.frame(newdata)) newdata <- as.matrix(newdata)
   if (!is.matrix(newdata)) {
     abort(sprintf("`newdata` must be a numeric matrix with the columns of `x`, not %s.",
-                  friendly_type(newdata)), where)
+                  friendly_type(newdata)), where, class = "xentropy_error_type", argument = "newdata")
   }
   newdata <- check_numeric(newdata, "newdata", where)
   cn <- object$xnames
@@ -1044,15 +1045,15 @@ newdata_design <- function(object, newdata, offset, where) {
     miss <- setdiff(cn, colnames(newdata))
     abort(sprintf("`newdata` lacks the column%s %s used by the model.",
                   if (length(miss) > 1) "s" else "",
-                  paste0("\"", miss, "\"", collapse = ", ")), where, argument = "newdata")
+                  paste0("\"", miss, "\"", collapse = ", ")), where, argument = "newdata", class = "xentropy_error_shape")
   }
   if (ncol(newdata) != length(cn)) {
     abort(sprintf("`newdata` has %.0f columns but the model has %.0f.", ncol(newdata),
-                  length(cn)), where, argument = "newdata")
+                  length(cn)), where, argument = "newdata", class = "xentropy_error_shape")
   }
   if (is.null(offset) && !is.null(object$offset)) {
     abort("This fit has an offset: give the new rows' `offset` to predict() (a matrix fit cannot find it in `newdata`).",
-          where, argument = "offset")
+          where, argument = "offset", class = "xentropy_error_argument")
   }
   off <- if (!is.null(offset)) newdata_offset(object, offset, nrow(newdata), where)
   list(x = newdata[, !object$aliased, drop = FALSE], offset = off)
@@ -1177,7 +1178,7 @@ fitted.xentropy_fit <- function(object, ...) pad_rows(object$na.action, object$f
 formula.xentropy_fit <- function(x, ...) {
   if (is.null(x$terms)) {
     abort("This model was fitted with the matrix interface (`x`, `y`): it has no formula.",
-          sys.call())
+          sys.call(), class = "xentropy_error_unsupported")
   }
   stats::formula(x$terms)
 }
@@ -1186,7 +1187,7 @@ formula.xentropy_fit <- function(x, ...) {
 terms.xentropy_fit <- function(x, ...) {
   if (is.null(x$terms)) {
     abort("This model was fitted with the matrix interface (`x`, `y`): it has no terms.",
-          sys.call())
+          sys.call(), class = "xentropy_error_unsupported")
   }
   x$terms
 }

@@ -139,7 +139,7 @@ measure_layout <- function(p, q, margin, args, call) {
   }
   if (p_matrix && q_matrix && !identical(dim(p), dim(q))) {
     abort(sprintf("`%s` is %.0f x %.0f but `%s` is %.0f x %.0f: the matrices must have the same shape.",
-                  args[1], nrow(p), ncol(p), args[2], nrow(q), ncol(q)), call)
+                  args[1], nrow(p), ncol(p), args[2], nrow(q), ncol(q)), call, class = "xentropy_error_shape", argument = args[2])
   }
   lead <- if (p_matrix) p else q
   d <- dim(lead)
@@ -170,7 +170,7 @@ layout_mismatch <- function(p, q, margin, args, call) {
   bad <- if (q_leads) 1L else 2L  # the vector operand
   x <- if (bad == 1L) p else q
   abort(sprintf("`%s` has %.0f elements but there are %.0f %s: the distributions must have the same length.",
-                args[bad], length(x), nclass, unit), call)
+                args[bad], length(x), nclass, unit), call, class = "xentropy_error_length", argument = args[bad])
 }
 
 # Names of the result: the row (or column) names of the matrix operand.

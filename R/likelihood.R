@@ -113,7 +113,7 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
                    call)
   }
   if (!is.null(attr(out, "xentropy_zero_total", exact = TRUE))) {
-    abort("`prob` must not be all 0.", call)
+    abort("`prob` must not be all 0.", call, class = "xentropy_error_invalid_value", argument = "prob")
   }
   if (is.matrix(counts) || is.matrix(prob)) {
     names(out) <- measure_names(counts, prob, 1L)
@@ -164,7 +164,7 @@ mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
     bad <- attr(counts, "xentropy_invalid", exact = TRUE)
     if (!is.null(bad)) {
       abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %.0f.",
-                    format(y[bad]), bad), call)
+                    format(y[bad]), bad), call, class = "xentropy_error_invalid_value", argument = "y")
     }
     n_na <- attr(counts, "n_na", exact = TRUE)
     attributes(counts) <- NULL
@@ -181,7 +181,7 @@ mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
   } else {
     abort(sprintf("`y` must be a factor or integer labels, not %s.%s", friendly_type(y),
                   if (is.character(y)) " Use factor(y) for character labels." else ""),
-          call)
+          call, class = "xentropy_error_type", argument = "y")
   }
   if (n_na > 0) {
     if (!na.rm) return(structure(rep(NA_real_, length(lev)), names = lev))

@@ -74,7 +74,7 @@ logit <- function(p) {
     out <- .Call(`_xentropy_logit_impl`, p, thread_count())
     # only inputs outside [0, 1] turn a non-missing value into NaN
     if (anyNA(out) && any(is.nan(out) & !is.na(p))) {
-      warning(warningCondition("NaNs produced", call = sys.call()))
+      warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
     }
   }
   out

@@ -100,14 +100,14 @@ check_lse_weights <- function(weights, x, margin, call) {
       abort(sprintf(
         "`weights` must have one weight per %s of `x` (%.0f) or the shape of `x` (%.0f x %.0f), not %s.",
         if (margin == 1L) "column" else "row", n_class, nrow(x), ncol(x), given
-      ), call, argument = "weights")
+      ), call, argument = "weights", class = "xentropy_error_shape")
     }
   } else {
     if (length(weights) != length(x)) {
       abort(sprintf(
         "`weights` must have the length of `x` (%.0f), not length %.0f.",
         length(x), length(weights)
-      ), call, argument = "weights")
+      ), call, argument = "weights", class = "xentropy_error_length")
     }
     per_class <- TRUE
   }
@@ -116,7 +116,7 @@ check_lse_weights <- function(weights, x, margin, call) {
     abort(sprintf(
       "`weights` must be non-negative finite numbers; found %s at position %.0f.",
       format(weights[bad[1]], digits = 15), bad[1]
-    ), call, argument = "weights", position = bad[1], value = weights[bad[1]])
+    ), call, argument = "weights", position = bad[1], value = weights[bad[1]], class = "xentropy_error_invalid_value")
   }
   list(weights = weights, per_class = per_class)
 }
@@ -258,7 +258,7 @@ log1mexp <- function(x) {
   out <- .Call(`_xentropy_log1mexp_impl`, x, .Call(xentropy_thread_count))
   # only x < 0 turns a non-missing value into NaN
   if (anyNA(out) && any(is.nan(out) & !is.na(x))) {
-    warning(warningCondition("NaNs produced", call = sys.call()))
+    warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
   }
   out
 }
@@ -273,15 +273,14 @@ logdiffexp <- function(a, b) {
   la <- length(a)
   lb <- length(b)
   if (la > 0L && lb > 0L && max(la, lb) %% min(la, lb) != 0) {
-    warning(warningCondition(
-      "longer object length is not a multiple of shorter object length",
-      call = sys.call()))
+    warn("longer object length is not a multiple of shorter object length", sys.call(),
+         class = "xentropy_warning_recycling")
   }
   out <- .Call(`_xentropy_logdiffexp_impl`, a, b, .Call(xentropy_thread_count))
   if (anyNA(out)) {
     n <- length(out)
     if (any(is.nan(out) & !is.na(rep_len(a, n)) & !is.na(rep_len(b, n)))) {
-      warning(warningCondition("NaNs produced", call = sys.call()))
+      warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
     }
   }
   out

@@ -24,14 +24,14 @@ as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call,
     y <- factor_codes(y, pred, arg, pred_arg, call)
   } else if (is.matrix(y) || is.data.frame(y)) {
     if (is.data.frame(y)) {
-      abort(sprintf("`%s` must be a factor, integer labels or a numeric matrix, not a data frame.", arg), call)
+      abort(sprintf("`%s` must be a factor, integer labels or a numeric matrix, not a data frame.", arg), call, class = "xentropy_error_type", argument = arg)
     }
     y <- check_numeric(y, arg, call)
     if (!identical(dim(y), dim(pred))) {
       abort(sprintf(
         "`%s` is a %.0f x %.0f matrix but `%s` is %.0f x %.0f: a target matrix must have the shape of the predictions.",
         arg, nrow(y), ncol(y), pred_arg, n, K
-      ), call)
+      ), call, class = "xentropy_error_shape", argument = arg)
     }
     return(y)
   } else if (is.numeric(y) || is.logical(y)) {
@@ -39,17 +39,17 @@ as_categorical_targets <- function(y, pred, arg = "y", pred_arg, call,
       abort(sprintf(
         "`%s` must be a factor, integer labels 1..K or a target matrix, not a logical vector.",
         arg
-      ), call)
+      ), call, class = "xentropy_error_type", argument = arg)
     }
     if (!is.null(dim(y))) y <- as.vector(y)
   } else {
     abort(sprintf(
       "`%s` must be a factor, integer labels 1..K or a numeric target matrix, not %s.",
       arg, friendly_type(y)
-    ), call)
+    ), call, class = "xentropy_error_type", argument = arg)
   }
   if (check_length && length(y) != n) {
-    abort(sprintf("`%s` has %.0f labels but `%s` has %.0f rows.", arg, length(y), pred_arg, n), call)
+    abort(sprintf("`%s` has %.0f labels but `%s` has %.0f rows.", arg, length(y), pred_arg, n), call, class = "xentropy_error_length", argument = arg)
   }
   y
 }
@@ -68,7 +68,7 @@ factor_codes <- function(y, pred, arg, pred_arg, call) {
         paste0("\"", missing_cols, "\"", collapse = ", "), arg,
         if (length(missing_cols) > 1) "ve" else "s", pred_arg,
         paste0("\"", cols, "\"", collapse = ", ")
-      ), call)
+      ), call, class = "xentropy_error_value", argument = arg)
     }
     if (identical(lev, cols)) return(y)  # the kernels read the codes in place
     return(match(lev, cols)[unclass_factor(y)])
@@ -77,7 +77,7 @@ factor_codes <- function(y, pred, arg, pred_arg, call) {
     abort(sprintf(
       "`%s` has %.0f levels but `%s` has %.0f columns; give `%s` column names to match levels by name.",
       arg, length(lev), pred_arg, ncol(pred), pred_arg
-    ), call)
+    ), call, class = "xentropy_error_length", argument = arg)
   }
   y
 }
@@ -99,37 +99,37 @@ as_binary_targets <- function(y, arg = "y", call) {
   if (is.factor(y)) {
     if (nlevels(y) != 2L) {
       abort(sprintf("`%s` must be a factor with two levels (the second is the positive class), not %.0f.",
-                    arg, nlevels(y)), call)
+                    arg, nlevels(y)), call, class = "xentropy_error_type", argument = arg)
     }
     return(list(y = y, offset = 1L))  # codes 1/2, read in place
   }
   if (is.logical(y) || is.integer(y) || is.double(y)) {
     if (is.object(y) || is.data.frame(y)) {
       abort(sprintf("`%s` must be 0/1, logical, probabilities in [0, 1] or a two-level factor, not %s.",
-                    arg, friendly_type(y)), call)
+                    arg, friendly_type(y)), call, class = "xentropy_error_type", argument = arg)
     }
     return(list(y = y, offset = 0L))
   }
   abort(sprintf("`%s` must be 0/1, logical, probabilities in [0, 1] or a two-level factor, not %s.",
-                arg, friendly_type(y)), call)
+                arg, friendly_type(y)), call, class = "xentropy_error_type", argument = arg)
 }
 
 # `weights`: NULL, or n non-negative finite numbers.
 check_weights <- function(weights, n, call) {
   if (is.null(weights)) return(NULL)
   if (!(is.numeric(weights) || is.logical(weights)) || is.object(weights)) {
-    abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(weights)), call)
+    abort(sprintf("`weights` must be a numeric vector, not %s.", friendly_type(weights)), call, class = "xentropy_error_type", argument = "weights")
   }
   if (length(weights) != n) {
     abort(sprintf("`weights` has length %.0f but there are %.0f observations.",
-                  length(weights), n), call)
+                  length(weights), n), call, class = "xentropy_error_length", argument = "weights")
   }
   if (!is.double(weights)) storage.mode(weights) <- "double"
   # anyNA(), min() and max() allocate nothing; which() runs only on an error
   if (anyNA(weights) || (n > 0 && (min(weights) < 0 || max(weights) == Inf))) {
     bad <- which(is.na(weights) | weights < 0 | weights == Inf)
     abort(sprintf("`weights` must be non-negative and finite; found %s at position %.0f.",
-                  format(weights[bad[1]]), bad[1]), call)
+                  format(weights[bad[1]]), bad[1]), call, class = "xentropy_error_invalid_value", argument = "weights")
   }
   weights
 }
@@ -147,7 +147,7 @@ check_reduction <- function(reduction, call) {
       friendly_type(reduction)
     }
     abort(sprintf("`reduction` must be one of \"mean\", \"sum\" or \"none\", not %s.", given),
-          call, class = "xentropy_error_argument", argument = "reduction")
+          call, class = "xentropy_error_value", argument = "reduction")
   }
   reduction
 }
@@ -161,7 +161,7 @@ check_class_weights <- function(class_weights, pred, pred_arg, call) {
       !is.null(dim(class_weights))) {
     abort(sprintf("`class_weights` must be a numeric vector, not %s.",
                   friendly_type(class_weights)),
-          call, class = "xentropy_error_argument", argument = "class_weights")
+          call, class = "xentropy_error_type", argument = "class_weights")
   }
   if (length(class_weights) != K) {
     abort(sprintf("`class_weights` has length %.0f but `%s` has %.0f classes (columns).",
@@ -174,7 +174,7 @@ check_class_weights <- function(class_weights, pred, pred_arg, call) {
       abort(sprintf("The names of `class_weights` (%s) must be the column names of `%s` (%s).",
                     paste0("\"", names(class_weights), "\"", collapse = ", "), pred_arg,
                     paste0("\"", cols, "\"", collapse = ", ")),
-            call, class = "xentropy_error_argument", argument = "class_weights")
+            call, class = "xentropy_error_value", argument = "class_weights")
     }
     class_weights <- class_weights[cols]
   }

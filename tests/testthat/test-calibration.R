@@ -562,7 +562,7 @@ test_that("NA logits are an error unless na.rm = TRUE", {
   Zna <- Z
   Zna[7, 2] <- NA
   expect_snapshot(temperature_scaling(y, Zna), error = TRUE)
-  expect_error(temperature_scaling(y, Zna), class = "xentropy_missing")
+  expect_error(temperature_scaling(y, Zna), class = "xentropy_error_missing")
   expect_equal(temperature_scaling(y, Zna, na.rm = TRUE)$temperature,
                temperature_scaling(y[-7], Z[-7, ])$temperature)
   yna <- y
@@ -602,7 +602,7 @@ test_that("bad arguments are errors that name the argument", {
     temperature_scaling(d$y, log(d$P), weights = rep(0, 6))
     predict(temperature_scaling(d$y, log(d$P)), matrix(0, 2, 4))
   })
-  expect_error(calibration_error(d$y, d$P * 0.9), class = "xentropy_not_distribution")
+  expect_error(calibration_error(d$y, d$P * 0.9), class = "xentropy_error_not_distribution")
   # a tolerance of 1e-6 on row sums: rounding to 7 digits passes
   expect_silent(calibration_error(d$y, round(softmax(matrix(rnorm(18), 6, 3)), 7)))
 })
