@@ -61,6 +61,10 @@ softmax_eval_impl <- function(x, t, w, offset, W, hessian, nthreads) {
     .Call(`_xentropy_softmax_eval_impl`, x, t, w, offset, W, hessian, nthreads)
 }
 
+newton_direction_impl <- function(A, g) {
+    .Call(`_xentropy_newton_direction_impl`, A, g)
+}
+
 entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
     .Call(`_xentropy_entropy_impl`, p, q, layout, log_base, na_rm, nthreads)
 }

@@ -117,15 +117,33 @@ chunk_stats <- function(d, i, spec) {
        ones = ones_columns_impl(ds$x), n = nrow(ds$x), has_off = !is.null(ds$off))
 }
 
-# One Newton pass per chunk: loss, gradient, Hessian at `par`.
-chunk_eval <- function(d, i, spec, par, keep, null = FALSE) {
+# One Newton pass per chunk: loss, gradient and (when asked) Hessian at
+# `par`, and the extreme fitted probabilities of the rows with positive
+# weight (for the separation warning).
+chunk_eval <- function(d, i, spec, par, keep, hessian = TRUE, null = FALSE) {
   ds <- chunk_design(d, spec)
   X <- if (null) matrix(1, nrow(ds$x), 1L) else ds$x[, keep, drop = FALSE]
-  if (spec$softmax) {
-    softmax_eval_impl(X, ds$y, ds$w, ds$off, par, TRUE, 1L)
+  r <- if (spec$softmax) {
+    softmax_eval_impl(X, ds$y, ds$w, ds$off, par, hessian, 1L)
   } else {
-    binary_eval_impl(X, ds$y, ds$w, ds$off, par, TRUE, 1L)
+    binary_eval_impl(X, ds$y, ds$w, ds$off, par, hessian, 1L)
   }
+  eta <- X %*% par
+  if (!is.null(ds$off)) eta <- eta + ds$off
+  pos <- if (is.null(ds$w)) rep(TRUE, nrow(X)) else ds$w > 0
+  eta <- eta[pos, , drop = FALSE]
+  if (!nrow(eta)) {
+    r$pmin <- Inf
+    r$pmax <- -Inf
+  } else if (spec$softmax) {
+    P <- softmax(eta)
+    r$pmin <- min(P)
+    r$pmax <- max(P)
+  } else {
+    r$pmin <- sigmoid(min(eta))
+    r$pmax <- sigmoid(max(eta))
+  }
+  r
 }
 
 sum_passes <- function(parts) {
@@ -135,57 +153,108 @@ sum_passes <- function(parts) {
   for (p in parts) {
     f <- f + p$loss
     g <- g + p$gradient
-    H <- H + p$hessian
+    if (!is.null(p$hessian)) H <- H + p$hessian
   }
-  list(loss = f, gradient = g, hessian = H)
+  list(loss = f, gradient = g, hessian = H,
+       pmin = min(vapply(parts, `[[`, 0, "pmin")), pmax = max(vapply(parts, `[[`, 0, "pmax")))
 }
 
 # Newton's method over the chunks on the free parameters (`free`: logical,
-# same shape as `start`), with step halving and the in-memory stopping rule.
+# same shape as `start`): the iteration of fit_binary() / fit_softmax() in
+# xentropy/fit.hpp step for step (the same direction solver, Armijo rule with
+# its rounding margin, and stopping rule: a step predicted final, by half the
+# Newton decrement below tol (|E| + 0.1), is taken, then the iteration stops
+# if the gradient is at most tol or the previous step was final too), so the
+# chunked fit stops where the in-memory fit stops. Each evaluation is one
+# pass over the chunks. Returns the penalised gradient and Hessian over the
+# free parameters at the result.
 chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = FALSE) {
-  par <- start
   fi <- which(free)
-  penv <- pen
-  evaluate <- function(par) {
-    s <- sum_passes(chunk_map(src, chunk_eval, spec = spec, par = par, keep = keep, null = null))
-    s$loss_only <- s$loss
-    s$penalty <- lambda / 2 * sum(penv * par^2)
-    s$obj <- s$loss + s$penalty
-    s$g <- as.vector(s$gradient)[fi] + lambda * (penv * par)[fi]
-    s$H <- as.matrix(s$hessian)[fi, fi, drop = FALSE]
-    diag(s$H) <- diag(s$H) + lambda * penv[fi]
+  P <- lambda * pen * free  # penalty weight per entry (fixed entries: none)
+  penalty <- function(par) 0.5 * sum(P * par^2)
+  evaluate <- function(par, hessian) {
+    s <- sum_passes(chunk_map(src, chunk_eval, spec = spec, par = par, keep = keep,
+                              hessian = hessian, null = null))
+    s$F <- s$loss + penalty(par)
     s
   }
-  cur <- evaluate(par)
-  trace <- cur$obj
-  if (isTRUE(ctl$trace) && !null) cat(sprintf("iter %3d  objective %.12g\n", 0L, cur$obj))
-  iter <- 0L
-  converged <- FALSE
-  while (iter < ctl$maxit) {
-    Rh <- tryCatch(chol(cur$H), error = function(e) NULL)
-    d <- if (is.null(Rh)) -solve(cur$H + diag(1e-8 * max(abs(diag(cur$H))), nrow(cur$H)), cur$g) else
-      -backsolve(Rh, forwardsolve(t(Rh), cur$g))
-    dec <- -sum(cur$g * d) / 2
+  grad_free <- function(s, par) (as.vector(s$gradient) + P * par)[fi]
+  hess_free <- function(s) {
+    A <- as.matrix(s$hessian)[fi, fi, drop = FALSE]
+    diag(A) <- diag(A) + P[fi]
+    A
+  }
+  show <- isTRUE(ctl$trace) && !null
+  par <- start
+  cur <- evaluate(par, TRUE)
+  H <- cur$hessian
+  trace <- cur$F
+  if (show) cat(sprintf("iter %3d  objective %.12g\n", 0L, cur$F))
+  code <- "max_iterations"
+  was_small <- FALSE
+  have_h <- TRUE
+  noise_eps <- 64 * .Machine$double.eps
+  it <- 0L
+  while (it < ctl$maxit) {
+    G <- grad_free(cur, par)
+    A <- as.matrix(H)[fi, fi, drop = FALSE]
+    diag(A) <- diag(A) + P[fi]
+    d <- newton_direction_impl(A, G)
+    if (is.null(d)) {
+      code <- "stalled"
+      break
+    }
+    slope <- sum(G * d)
+    if (!isTRUE(slope <= 0)) {
+      code <- "stalled"
+      break
+    }
+    small <- -slope / 2 <= ctl$tol * (abs(cur$F) + 0.1)
     t <- 1
-    repeat {
+    ok <- FALSE
+    for (k in seq_len(if (small) 1L else 60L)) {
       np <- par
       np[fi] <- par[fi] + t * d
-      new <- evaluate(np)
-      if (is.finite(new$obj) && new$obj <= cur$obj + 1e-12 * abs(cur$obj) || t < 1e-10) break
+      new <- evaluate(np, !small)
+      noise <- noise_eps * abs(cur$F)
+      if (is.finite(new$F) && if (small) new$F <= cur$F + max(-slope, noise) else
+          new$F <= cur$F + 1e-4 * t * slope + noise) {
+        ok <- TRUE
+        break
+      }
       t <- t / 2
+    }
+    if (!ok) {
+      code <- if (small) "converged" else "stalled"
+      break
     }
     par <- np
     cur <- new
-    iter <- iter + 1L
-    trace <- c(trace, cur$obj)
-    if (isTRUE(ctl$trace) && !null) cat(sprintf("iter %3d  objective %.12g\n", iter, cur$obj))
-    if (dec < ctl$tol * (abs(cur$obj) + 0.1)) {
-      converged <- TRUE
+    trace <- c(trace, cur$F)
+    if (show) cat(sprintf("iter %3d  objective %.12g\n", it + 1L, cur$F))
+    if (small && (was_small || max(abs(grad_free(cur, par))) <= ctl$tol)) {
+      code <- "converged"
+      have_h <- FALSE
+      it <- it + 1L
       break
     }
+    if (small) {
+      cur <- evaluate(par, TRUE)
+      H <- cur$hessian
+    } else {
+      H <- new$hessian
+    }
+    was_small <- small
+    it <- it + 1L
   }
-  list(par = par, loss = cur$loss, penalty = cur$penalty, gradient = cur$g, hessian = cur$H,
-       iter = iter, converged = converged, trace = trace)
+  if (!have_h) {
+    cur <- evaluate(par, TRUE)
+    H <- cur$hessian
+  }
+  cur$hessian <- H
+  list(par = par, loss = cur$loss, penalty = penalty(par), gradient = grad_free(cur, par),
+       hessian = hess_free(cur), iter = it, converged = code == "converged", trace = trace,
+       pmin = cur$pmin, pmax = cur$pmax)
 }
 
 # The chunked fit behind logistic_regression() / softmax_regression() with
@@ -284,7 +353,8 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
       ybar <- ty / sw
       2 * (-(ty * log(ybar) + (sw - ty) * log1p(-ybar)) - sat)
     } else {
-      nr <- chunk_newton(src, spec, stats::qlogis(ty / sw), TRUE, 0, 0, ctl, keep, null = TRUE)
+      nr <- chunk_newton(src, spec, stats::qlogis(ty / sw) - sum(vapply(st, `[[`, 0, "swo")) / sw,
+                         TRUE, 0, 0, ctl, keep, null = TRUE)
       2 * (nr$loss - sat)
     }
     H <- res$hessian
@@ -309,6 +379,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
       na.action = NULL, xnames = cn_all, model = NULL, data = NULL, x = NULL,
       chunks = src)
     class(out) <- c("xentropy_chunked_fit", "logistic_regression", "xentropy_fit")
+    chunked_warnings(out, "logistic_regression", res)
     return(out)
   }
   lev <- spec$classes
@@ -378,7 +449,21 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     xlevels = xlevels, contrasts = attr(X1, "contrasts"), na.action = NULL,
     xnames = cn_all, model = NULL, data = NULL, x = NULL, chunks = src)
   class(out) <- c("xentropy_chunked_fit", "softmax_regression", "xentropy_fit")
+  chunked_warnings(out, "softmax_regression", res)
   out
+}
+
+# glm's warnings, as fit_warnings() gives them in memory: from the extreme
+# fitted probabilities (rows with positive weight) of the last pass.
+chunked_warnings <- function(fit, who, res) {
+  if (!fit$converged) {
+    warning(sprintf("%s: algorithm did not converge", who), call. = FALSE)
+  }
+  eps <- 10 * .Machine$double.eps
+  if (res$pmax > 1 - eps || (who == "logistic_regression" && res$pmin < eps)) {
+    warning(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who),
+            call. = FALSE)
+  }
 }
 
 chunked_unavailable <- function(what) {

@@ -130,7 +130,7 @@ merge_reliability <- function(...) {
             where)
     }
   }
-  S <- Reduce(`+`, lapply(tabs, table_sums))
+  S <- Reduce(`+`, lapply(tabs, table_sums, where = where))
   count <- S[, 1]
   weight <- S[, 2]
   confidence <- ifelse(weight > 0, S[, 4] / weight, NA_real_)
@@ -157,11 +157,15 @@ merge_reliability <- function(...) {
 #' @export
 c.xentropy_reliability <- function(...) merge_reliability(...)
 
-table_sums <- function(t) {
+# The exact per-bin sums reliability_table() keeps (count, weight, sum of
+# squared weights, weighted confidence, weighted outcome). A table without
+# them (e.g. rows removed or edited) cannot be merged exactly: an error,
+# never an approximation.
+table_sums <- function(t, where) {
   S <- attr(t, "sums")
-  if (!is.null(S)) return(S)
-  # a table without its sums: the weighted sums from the means (sum of
-  # squared weights taken as the weight, exact without weights)
-  w <- t$weight
-  cbind(t$count, w, w, ifelse(w > 0, t$confidence * w, 0), ifelse(w > 0, t$frequency * w, 0))
+  if (is.null(S) || !is.matrix(S) || nrow(S) != nrow(t)) {
+    abort("A table has lost its per-bin sums (attribute \"sums\"), so it cannot be merged exactly; merge the tables as reliability_table() returns them.",
+          where)
+  }
+  S
 }

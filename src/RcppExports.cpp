@@ -261,6 +261,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// newton_direction_impl
+SEXP newton_direction_impl(SEXP A, SEXP g);
+RcppExport SEXP _xentropy_newton_direction_impl(SEXP ASEXP, SEXP gSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type A(ASEXP);
+    Rcpp::traits::input_parameter< SEXP >::type g(gSEXP);
+    rcpp_result_gen = Rcpp::wrap(newton_direction_impl(A, g));
+    return rcpp_result_gen;
+END_RCPP
+}
 // entropy_impl
 SEXP entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_entropy_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -715,6 +726,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_weighted_r_impl", (DL_FUNC) &_xentropy_weighted_r_impl, 2},
     {"_xentropy_binary_eval_impl", (DL_FUNC) &_xentropy_binary_eval_impl, 7},
     {"_xentropy_softmax_eval_impl", (DL_FUNC) &_xentropy_softmax_eval_impl, 7},
+    {"_xentropy_newton_direction_impl", (DL_FUNC) &_xentropy_newton_direction_impl, 2},
     {"_xentropy_entropy_impl", (DL_FUNC) &_xentropy_entropy_impl, 6},
     {"_xentropy_cross_entropy_impl", (DL_FUNC) &_xentropy_cross_entropy_impl, 6},
     {"_xentropy_kl_divergence_impl", (DL_FUNC) &_xentropy_kl_divergence_impl, 6},

@@ -170,3 +170,16 @@ Rcpp::List softmax_eval_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP W, bool h
   return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = to_r(G),
                             Rcpp::Named("hessian") = hessian ? SEXP(to_r(H)) : R_NilValue);
 }
+
+// The Newton direction d solving A d = -g as the in-memory fits find it (LLT,
+// else LDLT, else LLT with a growing ridge), for the chunked fits' Newton
+// iteration in R; NULL when nothing finite is found.
+// [[Rcpp::export(rng = false)]]
+SEXP newton_direction_impl(SEXP A, SEXP g) {
+  const glue::shape s = glue::shape_of(A);
+  const xf::Mat Am = Eigen::Map<const xf::Mat>(REAL(A), s.nrow, s.ncol);
+  const xf::Vec gv = Eigen::Map<const xf::Vec>(REAL(g), s.nrow);
+  xf::Vec d;
+  if (!xf::detail::newton_direction(Am, gv, d)) return R_NilValue;
+  return to_r(d);
+}
