@@ -165,6 +165,10 @@ logdiffexp_impl <- function(a, b, nthreads) {
     .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
 }
 
+path_fit_impl <- function(x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop) {
+    .Call(`_xentropy_path_fit_impl`, x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop)
+}
+
 refresh_thread_limits_impl <- function() {
     .Call(`_xentropy_refresh_thread_limits_impl`)
 }
