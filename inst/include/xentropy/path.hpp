@@ -118,6 +118,39 @@ struct separable {
     for (index_t k = 0; k < K; ++k) m = std::max(m, std::fabs(G[k]));
     return m;
   }
+  // The shift c minimising sum_k (1 - a)/2 (b_k - c)^2 + a |b_k - c| (glmnet's elc()):
+  // the softmax loss does not change when a feature's K coefficients move together, so
+  // the optimum has it; 0 when 0 is optimal already (a flat median interval).
+  double centre(const double* b, index_t K) const {
+    const double a = static_cast<const Self&>(*this).alpha;
+    // f'(c) = (1 - a) sum (c - b_k) + a (#{b_k < c} - #{b_k > c}), non-decreasing
+    auto slope = [&](double c, bool right) {
+      double s = 0.0;
+      for (index_t k = 0; k < K; ++k) {
+        s += (1.0 - a) * (c - b[k]);
+        if (b[k] < c || (right && b[k] == c)) s += a;
+        else if (b[k] > c || (!right && b[k] == c)) s -= a;
+      }
+      return s;
+    };
+    if (slope(0.0, false) <= 0.0 && slope(0.0, true) >= 0.0) return 0.0;
+    std::vector<double> v(b, b + K);
+    std::sort(v.begin(), v.end());
+    // the minimiser is a kink b_k or inside a segment between kinks
+    for (index_t k = 0; k < K; ++k) {
+      if (slope(v[k], false) <= 0.0 && slope(v[k], true) >= 0.0) return v[k];
+    }
+    if (a >= 1.0) return v[K / 2];
+    // inside a segment: f' linear there, zero at c = (sum b + a (#above - #below)/(1-a)) / K
+    for (index_t m = 0; m <= K; ++m) {  // m coefficients below c
+      double sb = 0.0;
+      for (index_t k = 0; k < K; ++k) sb += v[k];
+      const double c = (sb + a / (1.0 - a) * (static_cast<double>(K - m) - m)) / K;
+      const double lo = m == 0 ? -inf() : v[m - 1], hi = m == K ? inf() : v[m];
+      if (c >= lo && c <= hi) return c;
+    }
+    return 0.0;
+  }
 };
 
 struct ridge : separable<ridge> {
@@ -190,6 +223,12 @@ struct group_lasso {
     return std::max(0.0, norm2(G, K) - lp * alpha);
   }
   static double dual_norm(const double* G, index_t K) { return norm2(G, K); }
+  // the shift minimising the penalty of b - c: the mean (P depends on ||b - c||)
+  double centre(const double* b, index_t K) const {
+    double m = 0.0;
+    for (index_t k = 0; k < K; ++k) m += b[k];
+    return m / K;
+  }
   mutable std::vector<double> scratch_;
 };
 
@@ -581,74 +620,97 @@ class solver {
         interrupted_ = true;
         return;
       }
-      // --- quadratic model at eta_ and coordinate descent on it ---
-      for (index_t k = 0; k < K; ++k) {
-        V[k] = 0.0;
-        Smx[k] = Rk_[k];
-        Cm[k] = 0.0;
-      }
-      for (index_t i = 0; i < n_; ++i)
-        for (index_t k = 0; k < K; ++k) V[k] += v_[i * K + k];
-      mx_ = res_;
-      std::fill(dX_.begin(), dX_.end(), 0.0);
-      for (index_t j : ws) {
-        double* xv = &xv_[j * K];
-        double* xxv = &xxv_[j * K];
-        for (index_t k = 0; k < K; ++k) xv[k] = xxv[k] = 0.0;
-        const double* v = v_.data();
-        for_col(X_, j, [&](index_t i, double x) {
-          for (index_t k = 0; k < K; ++k) {
-            const double t = x * v[i * K + k];
-            xv[k] += t;
-            xxv[k] += t * x;
-          }
-        });
+      // Softmax with a separable penalty: one block per class, each an exact Newton
+      // model for its class (glmnet's scheme); otherwise one block of all coefficients.
+      const bool by_class = K > 1 && !Penalty::grouped;
+      const index_t nblk = by_class ? K : 1;
+      int moved_blocks = 0;
+      for (index_t blk = 0; blk < nblk; ++blk) {
+        const index_t kk = by_class ? blk : -1;
+        // --- quadratic model at eta_ and coordinate descent on it ---
         for (index_t k = 0; k < K; ++k) {
-          const double c = c_[j], s = s_[j];
-          double h = (xxv[k] - 2.0 * c * xv[k] + c * c * V[k]) / (s * s);
-          h_[j * K + k] = h > 1e-300 ? h : 1e-300;
+          V[k] = 0.0;
+          Smx[k] = Rk_[k];
+          Cm[k] = 0.0;
         }
-      }
-      beta_old.assign(beta_.begin(), beta_.end());
-      const std::vector<double> a0_old = a0_;
-      const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
-      const double d_tol = ctl_.thresh * f0_;
-      passes += cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes);
-      // --- direction and backtracking on F ---
-      const double pen_old = penalty_ws(ws, beta_old.data(), lam);
-      std::vector<double> dbeta(beta_.size());
-      for (size_t q = 0; q < beta_.size(); ++q) dbeta[q] = beta_[q] - beta_old[q];
-      std::vector<double> da0(K);
-      for (index_t k = 0; k < K; ++k) da0[k] = a0_[k] - a0_old[k];
-      const double F0 = loss_at(eta_.data()) + pen_old;
-      double t = 1.0, Fn = 0.0;
-      bool ok = false;
-      const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
-      for (int tries = 0; tries < 40; ++tries) {
         for (index_t i = 0; i < n_; ++i)
-          for (index_t k = 0; k < K; ++k)
-            eta_new[i * K + k] = eta_[i * K + k] + t * (dX_[i * K + k] + Cm[k]);
-        if (t != 1.0)
-          for (index_t j : ws)
-            for (index_t k = 0; k < K; ++k)
-              beta_[j * K + k] = beta_old[j * K + k] + t * dbeta[j * K + k];
-        Fn = loss_at(eta_new.data()) + penalty_ws(ws, beta_.data(), lam);
-        if (std::isfinite(Fn) && Fn <= F0 + noise) {
-          ok = true;
-          break;
+          for (index_t k = 0; k < K; ++k) V[k] += v_[i * K + k];
+        mx_ = res_;
+        std::fill(dX_.begin(), dX_.end(), 0.0);
+        for (index_t j : ws) {
+          double* xv = &xv_[j * K];
+          double* xxv = &xxv_[j * K];
+          for (index_t k = 0; k < K; ++k) xv[k] = xxv[k] = 0.0;
+          const double* v = v_.data();
+          for_col(X_, j, [&](index_t i, double x) {
+            for (index_t k = 0; k < K; ++k) {
+              const double t = x * v[i * K + k];
+              xv[k] += t;
+              xxv[k] += t * x;
+            }
+          });
+          for (index_t k = 0; k < K; ++k) {
+            const double c = c_[j], s = s_[j];
+            double h = (xxv[k] - 2.0 * c * xv[k] + c * c * V[k]) / (s * s);
+            h_[j * K + k] = h > 1e-300 ? h : 1e-300;
+          }
         }
-        t /= 2.0;
-      }
-      if (!ok) {
-        beta_ = beta_old;
-        a0_ = a0_old;
-        code = stalled;
+        beta_old.assign(beta_.begin(), beta_.end());
+        const std::vector<double> a0_old = a0_;
+        const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
+        const double d_tol = ctl_.thresh * f0_;
+        passes += cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes, kk);
+        // --- direction and backtracking on F ---
+        const double pen_old = penalty_ws(ws, beta_old.data(), lam);
+        std::vector<double> dbeta(beta_.size());
+        for (size_t q = 0; q < beta_.size(); ++q) dbeta[q] = beta_[q] - beta_old[q];
+        std::vector<double> da0(K);
+        for (index_t k = 0; k < K; ++k) da0[k] = a0_[k] - a0_old[k];
+        const double F0 = loss_at(eta_.data()) + pen_old;
+        double t = 1.0, Fn = 0.0;
+        bool ok = false;
+        const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
+        for (int tries = 0; tries < 40; ++tries) {
+          for (index_t i = 0; i < n_; ++i)
+            for (index_t k = 0; k < K; ++k)
+              eta_new[i * K + k] = eta_[i * K + k] + t * (dX_[i * K + k] + Cm[k]);
+          if (t != 1.0)
+            for (index_t j : ws)
+              for (index_t k = 0; k < K; ++k)
+                beta_[j * K + k] = beta_old[j * K + k] + t * dbeta[j * K + k];
+          Fn = loss_at(eta_new.data()) + penalty_ws(ws, beta_.data(), lam);
+          if (std::isfinite(Fn) && Fn <= F0 + noise) {
+            ok = true;
+            break;
+          }
+          t /= 2.0;
+        }
+        if (!ok) {
+          beta_ = beta_old;
+          a0_ = a0_old;
+          working();
+          continue;
+        }
+        ++moved_blocks;
+        for (index_t k = 0; k < K; ++k) a0_[k] = a0_old[k] + t * da0[k];
+        eta_.swap(eta_new);
+        F = Fn;
         working();
+      }
+      if (moved_blocks == 0) {
+        code = stalled;
         break;
       }
-      for (index_t k = 0; k < K; ++k) a0_[k] = a0_old[k] + t * da0[k];
-      eta_.swap(eta_new);
-      F = Fn;
+      // softmax: move each feature's K coefficients together to where the penalty is
+      // least; the loss (and eta's softmax) is unchanged, the objective does not rise,
+      // and the loss-flat direction is resolved at once rather than by slow descent
+      if (K > 1)
+        for (index_t j : ws) {
+          if (pf_[j] == 0.0) continue;
+          const double cj = pen_.centre(&beta_[j * K], K);
+          if (cj != 0.0)
+            for (index_t k = 0; k < K; ++k) beta_[j * K + k] -= cj;
+        }
       working();
       viol = ws_violation();
     }
@@ -672,7 +734,7 @@ class solver {
   // Stops when a full pass moves no coefficient by more than the tolerances.
   int cd(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
          std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
-         int passes_before) {
+         int passes_before, index_t kk) {
     const index_t K = K_;
     std::vector<double> u(K), bnew(K), gm(K), step(K);
     int passes = 0;
@@ -680,6 +742,7 @@ class solver {
       dmax = gmax = 0.0;
       if (pb_.intercept) {
         for (index_t k = 0; k < K; ++k) {
+          if (kk >= 0 && k != kk) continue;
           const double d0 = (Smx[k] - Cm[k] * V[k]) / V[k];
           Cm[k] += d0;
           a0_[k] += d0;
@@ -703,6 +766,9 @@ class solver {
           bnew[k] = b[k];
         }
         pen_.update(bnew.data(), u.data(), h, K, lam * pf_[j]);
+        if (kk >= 0)
+          for (index_t k = 0; k < K; ++k)
+            if (k != kk) bnew[k] = b[k];
         bool moved = false;
         for (index_t k = 0; k < K; ++k) {
           const double d = bnew[k] - b[k];
