@@ -169,6 +169,10 @@ logsumexp_weighted_impl <- function(x, weights, per_class, margin, na_rm, nthrea
     .Call(`_xentropy_logsumexp_weighted_impl`, x, weights, per_class, margin, na_rm, nthreads)
 }
 
+path_fit_impl <- function(x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop) {
+    .Call(`_xentropy_path_fit_impl`, x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop)
+}
+
 refresh_thread_limits_impl <- function() {
     .Call(`_xentropy_refresh_thread_limits_impl`)
 }

@@ -645,6 +645,33 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// path_fit_impl
+Rcpp::List path_fit_impl(SEXP x, bool sparse, SEXP y, SEXP w, SEXP offset, SEXP pf, double alpha, bool grouped, SEXP lambda, int nlambda, double ratio, bool intercept, bool standardize, double thresh, double kkt_tol, int maxit, int max_outer, bool early_stop);
+RcppExport SEXP _xentropy_path_fit_impl(SEXP xSEXP, SEXP sparseSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP pfSEXP, SEXP alphaSEXP, SEXP groupedSEXP, SEXP lambdaSEXP, SEXP nlambdaSEXP, SEXP ratioSEXP, SEXP interceptSEXP, SEXP standardizeSEXP, SEXP threshSEXP, SEXP kkt_tolSEXP, SEXP maxitSEXP, SEXP max_outerSEXP, SEXP early_stopSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< bool >::type sparse(sparseSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type pf(pfSEXP);
+    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
+    Rcpp::traits::input_parameter< bool >::type grouped(groupedSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type lambda(lambdaSEXP);
+    Rcpp::traits::input_parameter< int >::type nlambda(nlambdaSEXP);
+    Rcpp::traits::input_parameter< double >::type ratio(ratioSEXP);
+    Rcpp::traits::input_parameter< bool >::type intercept(interceptSEXP);
+    Rcpp::traits::input_parameter< bool >::type standardize(standardizeSEXP);
+    Rcpp::traits::input_parameter< double >::type thresh(threshSEXP);
+    Rcpp::traits::input_parameter< double >::type kkt_tol(kkt_tolSEXP);
+    Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
+    Rcpp::traits::input_parameter< int >::type max_outer(max_outerSEXP);
+    Rcpp::traits::input_parameter< bool >::type early_stop(early_stopSEXP);
+    rcpp_result_gen = Rcpp::wrap(path_fit_impl(x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop));
+    return rcpp_result_gen;
+END_RCPP
+}
 // refresh_thread_limits_impl
 Rcpp::IntegerVector refresh_thread_limits_impl();
 RcppExport SEXP _xentropy_refresh_thread_limits_impl() {
@@ -753,6 +780,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
     {"_xentropy_logsumexp_weighted_impl", (DL_FUNC) &_xentropy_logsumexp_weighted_impl, 6},
+    {"_xentropy_path_fit_impl", (DL_FUNC) &_xentropy_path_fit_impl, 18},
     {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
     {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
     {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},

@@ -1,0 +1,633 @@
+# Regularisation paths: lasso, elastic net, ridge and group lasso for logistic and
+# softmax regression (kernels in inst/include/xentropy/path.hpp, glue in src/path.cpp).
+
+#' Lasso and elastic-net regularisation paths for logistic and softmax regression
+#'
+#' Fits the penalised cross-entropy over a decreasing sequence of `lambda`, with
+#' glmnet's conventions so that results compare:
+#' \deqn{\frac{1}{\sum_i w_i} \sum_i w_i \, \ell_i(o_i + a + x_i^\top b) +
+#'   \lambda \sum_j pf_j \left(\frac{1 - \alpha}{2} b_j^2 + \alpha |b_j|\right)}{
+#'   (1 / sum(w)) sum_i w_i loss_i(o_i + a + x_i' b) +
+#'   lambda sum_j pf_j ((1 - alpha) / 2 b_j^2 + alpha |b_j|)}
+#' where \eqn{\ell_i} is the binary cross-entropy (`logistic_path()`) or the
+#' categorical cross-entropy over all K classes (`softmax_path()`, glmnet's
+#' over-parameterised multinomial model: the penalty identifies the
+#' coefficients; the intercepts are reported centred to mean zero). With
+#' `standardize = TRUE` the penalty applies to the coefficients of the columns
+#' scaled to unit weighted standard deviation, and coefficients are reported on
+#' the original scale. Intercepts are not penalised; `penalty_factor` is rescaled
+#' to sum to the number of columns. `grouped = TRUE` (softmax) replaces
+#' \eqn{|b_j|} by the Euclidean norm of feature j's K coefficients (the group
+#' lasso, glmnet's `type.multinomial = "grouped"`); `alpha = 0` is ridge.
+#'
+#' The solver is proximal Newton: a quadratic model of the loss (IRLS weights)
+#' minimised with the penalty by coordinate descent, warm starts along the path,
+#' the sequential strong rule and a working set. Every lambda is accepted only
+#' after the KKT conditions have been checked over all features: the largest
+#' violation (distance of the negative gradient from the penalty's
+#' subdifferential, the intercepts' gradients included), divided by lambda, is
+#' stored in `kkt`, and must be at most `control$kkt_tol`. A lambda that cannot
+#' reach it is reported with a warning of class `xentropy_warning_convergence`
+#' and `converged` is `FALSE` for it.
+#'
+#' `x` may be a dense numeric matrix or a sparse `Matrix::dgCMatrix`, which is
+#' read in place: standardisation is applied implicitly (column means and scales
+#' enter the inner products), never by densifying or copying `x`.
+#'
+#' @param x A numeric matrix, a `Matrix::dgCMatrix` (n x p, without an intercept
+#'   column), or a model formula (then `data` gives its variables, and the
+#'   model matrix without its intercept column is used).
+#' @param y `logistic_path()`: a two-level factor (the second level is the event),
+#'   a logical vector or a numeric vector of 0/1 (or proportions in \[0, 1\]).
+#'   `softmax_path()`: a factor (or a character vector) of classes.
+#' @param alpha The elastic-net mixing in \[0, 1\]: 1 the lasso, 0 ridge.
+#' @param lambda `NULL` (the default sequence) or a decreasing vector of positive
+#'   penalties.
+#' @param nlambda Length of the default sequence: from lambda_max (the smallest
+#'   lambda at which all penalised coefficients are zero, divided by
+#'   `max(alpha, 1e-3)`) down to `lambda_min_ratio * lambda_max`, log-spaced.
+#'   The default sequence stops early, as glmnet's does, once the fraction of
+#'   deviance explained reaches 0.999 or changes by less than 1e-5 relative.
+#' @param lambda_min_ratio `NULL` (0.01 when n < p, else 1e-4) or a number in (0, 1).
+#' @param weights `NULL` or n non-negative observation weights.
+#' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
+#' @param penalty_factor `NULL` or p non-negative factors (0: not penalised).
+#' @param standardize Whether to penalise standardised columns.
+#' @param intercept Whether to fit an intercept (per class for softmax).
+#' @param control A list: `thresh` (1e-7, coordinate descent stops when no
+#'   coefficient update changes the model's objective by more than `thresh`
+#'   times the null loss), `kkt_tol` (1e-6, the largest KKT violation allowed,
+#'   relative to lambda), `maxit` (100000 coordinate-descent passes per lambda)
+#'   and `max_outer` (200 proximal Newton steps per lambda). Any other name is
+#'   an error.
+#' @param grouped `softmax_path()`: penalise each feature's K coefficients as a
+#'   group.
+#' @param data A data frame for the formula interface.
+#' @param ... For the formula methods, the arguments of the default method.
+#' @return An object of class `c("logistic_path", "xentropy_path")` or
+#'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
+#'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
+#'   deviance explained), `deviance`, `null_deviance`, `kkt` (certified largest
+#'   KKT violation / lambda), `passes` (coordinate-descent passes), `converged`,
+#'   `a0` and `beta` (intercepts and coefficients on the original scale: for
+#'   softmax a K x L matrix and a list of K p x L matrices), and what `cv_path()`
+#'   needs to refit. Methods: `print()`, `coef()`, `predict()`, `plot()`,
+#'   `autoplot()`.
+#' @family regularisation paths
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(200 * 10), 200, 10)
+#' y <- rbinom(200, 1, plogis(x[, 1] - 2 * x[, 2]))
+#' fit <- logistic_path(x, y)
+#' fit
+#' # the first features to enter are the ones that matter
+#' coef(fit, s = 0.05)
+#' max(fit$kkt)  # the certified KKT violation, relative to lambda
+#'
+#' # sparse input, read in place
+#' if (requireNamespace("Matrix", quietly = TRUE)) {
+#'   xs <- Matrix::rsparsematrix(300, 50, density = 0.05)
+#'   ys <- rbinom(300, 1, plogis(as.numeric(xs %*% rep(c(3, 0), c(5, 45)))))
+#'   print(logistic_path(xs, ys, nlambda = 20))
+#' }
+#'
+#' # softmax with the group lasso, by formula
+#' sp <- softmax_path(Species ~ ., data = iris, grouped = TRUE)
+#' coef(sp, s = 0.02)$setosa
+#' @export
+logistic_path <- function(x, ...) UseMethod("logistic_path")
+
+#' @rdname logistic_path
+#' @export
+logistic_path.default <- function(x, y, alpha = 1, lambda = NULL, nlambda = 100,
+                                  lambda_min_ratio = NULL, weights = NULL, offset = NULL,
+                                  penalty_factor = NULL, standardize = TRUE,
+                                  intercept = TRUE, control = list(), ...) {
+  where <- sys.call()
+  no_dots(list(...), where)
+  path_fit(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, offset,
+           penalty_factor, standardize, intercept, control, softmax = FALSE,
+           grouped = FALSE, where = where, call = match.call())
+}
+
+#' @rdname logistic_path
+#' @export
+logistic_path.formula <- function(x, data, ...) {
+  where <- sys.call()
+  mf <- path_model_frame(x, data, where)
+  fit <- logistic_path.default(mf$x, mf$y, ...)
+  fit$terms <- mf$terms
+  fit$xlevels <- mf$xlevels
+  fit$call <- match.call()
+  fit
+}
+
+#' @rdname logistic_path
+#' @export
+softmax_path <- function(x, ...) UseMethod("softmax_path")
+
+#' @rdname logistic_path
+#' @export
+softmax_path.default <- function(x, y, alpha = 1, lambda = NULL, nlambda = 100,
+                                 lambda_min_ratio = NULL, weights = NULL, offset = NULL,
+                                 penalty_factor = NULL, standardize = TRUE,
+                                 intercept = TRUE, control = list(), ...,
+                                 grouped = FALSE) {
+  where <- sys.call()
+  no_dots(list(...), where)
+  path_fit(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, offset,
+           penalty_factor, standardize, intercept, control, softmax = TRUE,
+           grouped = check_flag(grouped, "grouped", where), where = where,
+           call = match.call())
+}
+
+#' @rdname logistic_path
+#' @export
+softmax_path.formula <- function(x, data, ...) {
+  where <- sys.call()
+  mf <- path_model_frame(x, data, where)
+  fit <- softmax_path.default(mf$x, mf$y, ...)
+  fit$terms <- mf$terms
+  fit$xlevels <- mf$xlevels
+  fit$call <- match.call()
+  fit
+}
+
+# The model matrix (without its intercept column) and response of a formula.
+path_model_frame <- function(formula, data, where) {
+  if (missing(data) || !is.data.frame(data)) {
+    abort(sprintf("`data` must be a data frame holding the variables of the formula, not %s.",
+                  if (missing(data)) "missing" else friendly_type(data)), where)
+  }
+  if (length(formula) != 3L) {
+    abort("`x` must have a response on its left-hand side (`y ~ x1 + x2`).", where)
+  }
+  mf <- stats::model.frame(formula, data, na.action = stats::na.fail)
+  tt <- stats::terms(mf)
+  X <- stats::model.matrix(tt, mf)
+  keep <- colnames(X) != "(Intercept)"
+  list(x = X[, keep, drop = FALSE], y = stats::model.response(mf), terms = tt,
+       xlevels = stats::.getXlevels(tt, mf))
+}
+
+path_controls <- list(thresh = 1e-7, kkt_tol = 1e-6, maxit = 100000L, max_outer = 200L)
+
+check_path_control <- function(control, where) {
+  if (!is.list(control)) {
+    abort(sprintf("`control` must be a list such as `list(thresh = 1e-7, kkt_tol = 1e-6)`, not %s.",
+                  friendly_type(control)), where, class = "xentropy_error_type",
+          argument = "control")
+  }
+  nm <- names(control)
+  unknown <- if (length(control) && is.null(nm)) "(unnamed)" else setdiff(nm, names(path_controls))
+  if (length(unknown)) {
+    abort(sprintf("`control` has unknown element%s %s; known: %s.",
+                  if (length(unknown) > 1) "s" else "",
+                  paste0("`", unknown, "`", collapse = ", "),
+                  paste0("`", names(path_controls), "`", collapse = ", ")),
+          where, class = "xentropy_error_value", argument = "control")
+  }
+  ctl <- path_controls
+  ctl[nm] <- control
+  ctl$thresh <- check_number(ctl$thresh, "control$thresh", "a single positive number",
+                             function(v) is.finite(v) && v > 0, where)
+  ctl$kkt_tol <- check_number(ctl$kkt_tol, "control$kkt_tol", "a single positive number",
+                              function(v) is.finite(v) && v > 0, where)
+  ctl$maxit <- as.integer(check_number(ctl$maxit, "control$maxit",
+                                       "a single positive whole number",
+                                       function(v) v >= 1 && v <= .Machine$integer.max &&
+                                         v == round(v), where))
+  ctl$max_outer <- as.integer(check_number(ctl$max_outer, "control$max_outer",
+                                           "a single positive whole number",
+                                           function(v) v >= 1 && v <= 1e6 && v == round(v),
+                                           where))
+  ctl
+}
+
+# x: a double matrix or a dgCMatrix; anything else is an error naming it.
+check_path_x <- function(x, where) {
+  if (inherits(x, "dgCMatrix")) {
+    if (length(x@x) && !all(is.finite(x@x))) {
+      bad <- which(!is.finite(x@x))[1]
+      abort(sprintf("`x` must be finite; found %s among its non-zero entries.",
+                    format(x@x[bad])), where, class = "xentropy_error_value", argument = "x")
+    }
+    return(list(x = x, sparse = TRUE))
+  }
+  if (isS4(x) || inherits(x, "Matrix")) {
+    abort(sprintf(paste0("`x` must be a numeric matrix or a Matrix::dgCMatrix, not %s; ",
+                         "convert it with as(x, \"CsparseMatrix\") (sparse) or as.matrix() (dense)."),
+                  friendly_type(x)), where, class = "xentropy_error_type", argument = "x",
+          expected = "a numeric matrix or a dgCMatrix", given = friendly_type(x),
+          given_class = class(x))
+  }
+  if (!is.matrix(x) || !(is.double(x) || is.integer(x) || is.logical(x)) ||
+      (is.object(x) && !inherits(x, "matrix"))) {
+    abort(sprintf("`x` must be a numeric matrix or a Matrix::dgCMatrix, not %s.",
+                  friendly_type(x)), where, class = "xentropy_error_type", argument = "x",
+          expected = "a numeric matrix or a dgCMatrix", given = friendly_type(x),
+          given_class = class(x))
+  }
+  if (!is.double(x)) storage.mode(x) <- "double"
+  bad <- first_nonfinite_impl(x)
+  if (bad > 0) {
+    abort(sprintf("`x` must be finite; found %s at [%.0f, %.0f].", format(x[bad]),
+                  (bad - 1) %% nrow(x) + 1, (bad - 1) %/% nrow(x) + 1),
+          where, class = "xentropy_error_value", argument = "x")
+  }
+  list(x = x, sparse = FALSE)
+}
+
+# y as an n x K double target matrix, and the class labels.
+path_targets <- function(y, n, softmax, where) {
+  if (length(y) != n || !is.null(dim(y)) && length(dim(y)) > 1L) {
+    abort(sprintf("`y` must be a vector with one value per row of `x` (%.0f), not %s of length %.0f.",
+                  n, friendly_type(y), length(y)), where, class = "xentropy_error_value",
+          argument = "y")
+  }
+  if (anyNA(y)) {
+    abort(sprintf("`y` has NA at position %.0f.", which(is.na(y))[1]), where,
+          class = "xentropy_error_value", argument = "y")
+  }
+  if (softmax) {
+    if (is.character(y)) y <- factor(y)
+    if (!is.factor(y)) {
+      abort(sprintf("`y` must be a factor (or character vector) of classes, not %s.",
+                    friendly_type(y)), where, class = "xentropy_error_type", argument = "y")
+    }
+    lev <- levels(y)
+    counts <- tabulate(as.integer(y), length(lev))
+    if (length(lev) < 2L || any(counts == 0L)) {
+      abort(sprintf("`y` must have at least two classes, each observed; %s.",
+                    if (length(lev) < 2L) "it has fewer than two levels"
+                    else paste0("no observations of ", paste0("\"", lev[counts == 0L], "\"", collapse = ", "))),
+            where, class = "xentropy_error_value", argument = "y")
+    }
+    Y <- matrix(0, n, length(lev))
+    Y[cbind(seq_len(n), as.integer(y))] <- 1
+    return(list(y = Y, levels = lev))
+  }
+  if (is.factor(y)) {
+    lev <- levels(y)
+    if (length(lev) != 2L) {
+      abort(sprintf("`y` must be a two-level factor for logistic_path(), not one with %.0f levels (use softmax_path() for more).",
+                    length(lev)), where, class = "xentropy_error_value", argument = "y")
+    }
+    return(list(y = matrix(as.double(as.integer(y) == 2L)), levels = lev))
+  }
+  if (is.logical(y)) return(list(y = matrix(as.double(y)), levels = c("FALSE", "TRUE")))
+  if (!is.numeric(y) || is.object(y)) {
+    abort(sprintf("`y` must be a two-level factor, a logical vector or numbers in [0, 1], not %s.",
+                  friendly_type(y)), where, class = "xentropy_error_type", argument = "y")
+  }
+  if (any(y < 0 | y > 1)) {
+    bad <- which(y < 0 | y > 1)[1]
+    abort(sprintf("`y` must be in [0, 1]; found %s at position %.0f.", format_value(y[bad]), bad),
+          where, class = "xentropy_error_value", argument = "y")
+  }
+  list(y = matrix(as.double(y)), levels = c("0", "1"))
+}
+
+path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, offset,
+                     penalty_factor, standardize, intercept, control, softmax, grouped,
+                     where, call) {
+  cx <- check_path_x(x, where)
+  n <- nrow(cx$x)
+  p <- ncol(cx$x)
+  if (n < 2L || p < 1L) {
+    abort(sprintf("`x` must have at least two rows and one column, not %.0f x %.0f.", n, p),
+          where, class = "xentropy_error_value", argument = "x")
+  }
+  tg <- path_targets(y, n, softmax, where)
+  K <- ncol(tg$y)
+  alpha <- check_number(alpha, "alpha", "a single number in [0, 1]",
+                        function(a) a >= 0 && a <= 1, where)
+  standardize <- check_flag(standardize, "standardize", where)
+  intercept <- check_flag(intercept, "intercept", where)
+  ctl <- check_path_control(control, where)
+  if (!is.null(lambda)) {
+    if (!is.numeric(lambda) || is.object(lambda) || length(lambda) < 1L || anyNA(lambda) ||
+        any(!is.finite(lambda)) || any(lambda <= 0)) {
+      abort(sprintf("`lambda` must be NULL or a vector of positive finite numbers, not %s.",
+                    given_value(lambda)), where, class = "xentropy_error_value",
+            argument = "lambda")
+    }
+    if (is.unsorted(rev(lambda), strictly = TRUE)) {
+      abort("`lambda` must be strictly decreasing (the path is fitted from the largest penalty down, with warm starts).",
+            where, class = "xentropy_error_value", argument = "lambda")
+    }
+    lambda <- as.double(lambda)
+    nlambda <- length(lambda)
+  } else {
+    nlambda <- as.integer(check_number(nlambda, "nlambda", "a single positive whole number",
+                                       function(v) v >= 1 && v <= 1e6 && v == round(v), where))
+  }
+  if (is.null(lambda_min_ratio)) {
+    lambda_min_ratio <- if (n < p) 0.01 else 1e-4
+  }
+  lambda_min_ratio <- check_number(lambda_min_ratio, "lambda_min_ratio",
+                                   "a single number in (0, 1)", function(v) v > 0 && v < 1,
+                                   where)
+  w <- check_weights(weights, n, where)
+  if (!is.null(w) && sum(w) <= 0) {
+    abort("`weights` must not all be zero.", where, class = "xentropy_error_value",
+          argument = "weights")
+  }
+  off <- NULL
+  if (!is.null(offset)) {
+    if (!is.numeric(offset) || is.object(offset) && !is.matrix(offset)) {
+      abort(sprintf("`offset` must be a numeric vector or matrix, not %s.", friendly_type(offset)),
+            where, class = "xentropy_error_type", argument = "offset")
+    }
+    ok_shape <- if (softmax) is.matrix(offset) && all(dim(offset) == c(n, K)) else
+      length(offset) == n && (is.null(dim(offset)) || ncol(offset) == 1L)
+    if (!ok_shape) {
+      abort(sprintf("`offset` must be %s, not %s of length %.0f.",
+                    if (softmax) sprintf("an n x K matrix (%.0f x %.0f)", n, K)
+                    else sprintf("a vector of length %.0f (one per row of `x`)", n),
+                    friendly_type(offset), length(offset)),
+            where, class = "xentropy_error_value", argument = "offset")
+    }
+    if (!all(is.finite(offset))) {
+      abort("`offset` must be finite.", where, class = "xentropy_error_value", argument = "offset")
+    }
+    off <- offset
+    storage.mode(off) <- "double"
+  }
+  if (is.null(penalty_factor)) {
+    pf <- rep(1, p)
+  } else {
+    if (!is.numeric(penalty_factor) || length(penalty_factor) != p) {
+      abort(sprintf("`penalty_factor` must be a numeric vector of length %.0f (one per column of `x`), not %s of length %.0f.",
+                    p, friendly_type(penalty_factor), length(penalty_factor)),
+            where, class = "xentropy_error_value", argument = "penalty_factor")
+    }
+    if (anyNA(penalty_factor) || any(penalty_factor < 0) || any(!is.finite(penalty_factor))) {
+      bad <- which(is.na(penalty_factor) | penalty_factor < 0 | !is.finite(penalty_factor))[1]
+      abort(sprintf("`penalty_factor` must be non-negative and finite; found %s at position %.0f.",
+                    format_value(penalty_factor[bad]), bad),
+            where, class = "xentropy_error_value", argument = "penalty_factor")
+    }
+    if (all(penalty_factor == 0)) {
+      abort("`penalty_factor` must have at least one positive entry (else nothing is penalised: use logistic_regression()).",
+            where, class = "xentropy_error_value", argument = "penalty_factor")
+    }
+    pf <- as.double(penalty_factor)
+  }
+  res <- path_fit_impl(cx$x, cx$sparse, tg$y, w, off, pf, alpha, grouped, lambda,
+                       as.integer(nlambda), lambda_min_ratio, intercept, standardize,
+                       ctl$thresh, ctl$kkt_tol, ctl$maxit, ctl$max_outer, is.null(lambda))
+  L <- length(res$lambda)
+  xn <- colnames(cx$x)
+  if (is.null(xn)) xn <- paste0("V", seq_len(p))
+  sn <- paste0("s", seq_len(L) - 1L)
+  if (softmax) {
+    beta <- lapply(seq_len(K), function(k) {
+      matrix(res$beta[, k, ], p, L, dimnames = list(xn, sn))
+    })
+    names(beta) <- tg$levels
+    a0 <- matrix(res$a0, K, L, dimnames = list(tg$levels, sn))
+  } else {
+    beta <- matrix(res$beta, p, L, dimnames = list(xn, sn))
+    a0 <- stats::setNames(res$a0[1, ], sn)
+  }
+  converged <- res$code == 0L & res$kkt <= ctl$kkt_tol
+  out <- list(
+    a0 = a0, beta = beta, lambda = res$lambda, df = res$df, dev_ratio = res$dev_ratio,
+    deviance = res$dev, null_deviance = res$null_dev, kkt = res$kkt, passes = res$passes,
+    converged = converged, status = res$code, lambda_max = res$lambda_max,
+    objective = res$loss + res$penalty, nobs = n, nvars = p, classes = tg$levels,
+    xnames = xn, alpha = alpha, grouped = grouped, offset = !is.null(off),
+    call = call,
+    # what cv_path() needs to refit (R copies none of these unless modified)
+    settings = list(x = cx$x, y = y, weights = w, offset = off, penalty_factor = penalty_factor,
+                    standardize = standardize, intercept = intercept, control = ctl,
+                    alpha = alpha, grouped = grouped, softmax = softmax)
+  )
+  class(out) <- c(if (softmax) "softmax_path" else "logistic_path", "xentropy_path")
+  if (!all(converged)) {
+    bad <- which(!converged)
+    why <- ifelse(res$code[bad] == 3L, "the iteration limit was reached",
+                  ifelse(res$code[bad] == 7L, "no step decreased the objective",
+                         "the KKT tolerance was not reached"))
+    warning(warningCondition(
+      sprintf(paste0("%s(): %.0f of %.0f lambdas did not reach the KKT tolerance %s ",
+                     "(largest violation / lambda %s at lambda = %s: %s); see `$kkt` and `$converged`, ",
+                     "or raise `control$maxit`."),
+              if (softmax) "softmax_path" else "logistic_path", length(bad), L,
+              format(ctl$kkt_tol), format(max(res$kkt[bad]), digits = 3),
+              format(res$lambda[bad[which.max(res$kkt[bad])]], digits = 4), why[1]),
+      class = c("xentropy_warning_convergence", "xentropy_warning"), call = where))
+  }
+  out
+}
+
+#' @export
+print.xentropy_path <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  cat("\nCall: ", paste(deparse(x$call), collapse = "\n"), "\n\n", sep = "")
+  tab <- data.frame(Df = x$df, `%Dev` = round(100 * x$dev_ratio, 2),
+                    Lambda = signif(x$lambda, digits), check.names = FALSE)
+  if (!all(x$converged)) tab$Converged <- x$converged
+  print(tab)
+  cat(sprintf("\nLargest KKT violation / lambda: %s\n", format(max(x$kkt), digits = 3)))
+  invisible(x)
+}
+
+# Columns of `m` (one per lambda) at penalties `s`, linear in lambda between fitted
+# ones (glmnet's coef(s =)); outside the path, the end columns.
+interpolate_path <- function(m, lambda, s) {
+  L <- length(lambda)
+  out <- vapply(s, function(si) {
+    if (si >= lambda[1L]) return(m[, 1L])
+    if (si <= lambda[L]) return(m[, L])
+    l <- max(which(lambda >= si))
+    f <- (si - lambda[l + 1L]) / (lambda[l] - lambda[l + 1L])
+    f * m[, l] + (1 - f) * m[, l + 1L]
+  }, numeric(nrow(m)))
+  out <- matrix(out, nrow(m), length(s))
+  dimnames(out) <- list(rownames(m), paste0("s", seq_along(s) - 1L))
+  out
+}
+
+check_s <- function(s, where) {
+  if (is.null(s)) return(NULL)
+  if (!is.numeric(s) || length(s) < 1L || anyNA(s) || any(s < 0)) {
+    abort(sprintf("`s` must be NULL or non-negative penalties (lambda values), not %s.",
+                  given_value(s)), where, class = "xentropy_error_value", argument = "s")
+  }
+  as.double(s)
+}
+
+#' Coefficients and predictions of a regularisation path
+#'
+#' `coef()` returns the intercept and coefficients on the original scale of `x`:
+#' a (p + 1) x L matrix, intercept first, one column per lambda (softmax: a list
+#' of K such matrices named by class). With `s`, the coefficients at those
+#' penalties, linear in lambda between the fitted ones (as glmnet's
+#' `coef(s =)`); on a `cv_path()` result `s` may be `"lambda_min"` or
+#' `"lambda_1se"`. `predict()` gives the linear predictor (`"link"`), the
+#' probabilities (`"prob"`) or the most probable class (`"class"`) for new rows:
+#' for logistic paths n x L matrices (the probability of the second class), for
+#' softmax paths n x K x L arrays (`"class"`: an n x L matrix of labels).
+#'
+#' @param object A `logistic_path()`, `softmax_path()` or `cv_path()` result.
+#' @param s `NULL` (every lambda of the path) or penalties.
+#' @param newx New rows: a numeric matrix or `dgCMatrix` with the columns of `x`,
+#'   or a data frame for a path fitted by formula.
+#' @param type `"link"`, `"prob"` or `"class"`.
+#' @param newoffset The offsets of the new rows, required when the path was fitted
+#'   with an offset.
+#' @param ... Not used.
+#' @return See Description.
+#' @family regularisation paths
+#' @examples
+#' set.seed(2)
+#' x <- matrix(rnorm(100 * 5), 100, 5)
+#' y <- factor(ifelse(x[, 1] + rnorm(100) > 0, "yes", "no"))
+#' fit <- logistic_path(x, y, nlambda = 10)
+#' coef(fit, s = c(0.1, 0.01))
+#' predict(fit, x[1:3, ], s = 0.01, type = "prob")
+#' predict(fit, x[1:3, ], s = 0.01, type = "class")
+#' @name coef.xentropy_path
+#' @export
+coef.xentropy_path <- function(object, s = NULL, ...) {
+  where <- sys.call()
+  s <- check_s(s, where)
+  one <- function(a0, beta) {
+    m <- rbind(`(Intercept)` = a0, beta)
+    if (is.null(s)) m else interpolate_path(m, object$lambda, s)
+  }
+  if (inherits(object, "softmax_path")) {
+    out <- lapply(seq_along(object$classes), function(k) one(object$a0[k, ], object$beta[[k]]))
+    names(out) <- object$classes
+    return(out)
+  }
+  one(object$a0, object$beta)
+}
+
+path_newx <- function(object, newx, where) {
+  if (is.data.frame(newx)) {
+    if (is.null(object$terms)) {
+      abort("`newx` must be a matrix: this path was fitted with a matrix, not a formula.",
+            where, class = "xentropy_error_type", argument = "newx")
+    }
+    tt <- stats::delete.response(object$terms)
+    mf <- stats::model.frame(tt, newx, xlev = object$xlevels, na.action = stats::na.pass)
+    X <- stats::model.matrix(tt, mf)
+    return(X[, colnames(X) != "(Intercept)", drop = FALSE])
+  }
+  cx <- check_path_x(newx, where)
+  if (ncol(cx$x) != object$nvars) {
+    abort(sprintf("`newx` has %.0f columns but the path was fitted on %.0f.", ncol(cx$x),
+                  object$nvars), where, class = "xentropy_error_value", argument = "newx")
+  }
+  cx$x
+}
+
+#' @rdname coef.xentropy_path
+#' @export
+predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob", "class"),
+                                  newoffset = NULL, ...) {
+  where <- sys.call()
+  type <- match.arg(type)
+  s <- check_s(s, where)
+  X <- path_newx(object, newx, where)
+  n <- nrow(X)
+  if (object$offset && is.null(newoffset)) {
+    abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
+          where, class = "xentropy_error_value", argument = "newoffset")
+  }
+  cf <- coef.xentropy_path(object, s = s)
+  link <- function(m) {
+    e <- as.matrix(X %*% m[-1L, , drop = FALSE]) + rep(m[1L, ], each = n)
+    dimnames(e) <- list(rownames(X), colnames(m))
+    e
+  }
+  if (inherits(object, "softmax_path")) {
+    K <- length(object$classes)
+    eta <- vapply(cf, link, matrix(0, n, ncol(cf[[1L]])))
+    eta <- array(eta, c(n, ncol(cf[[1L]]), K))
+    eta <- aperm(eta, c(1L, 3L, 2L))
+    dimnames(eta) <- list(rownames(X), object$classes, colnames(cf[[1L]]))
+    if (!is.null(newoffset)) eta <- eta + as.vector(newoffset)
+    if (type == "link") return(eta)
+    if (type == "prob") {
+      for (l in seq_len(dim(eta)[3L])) eta[, , l] <- softmax(eta[, , l, drop = TRUE], margin = 1)
+      return(eta)
+    }
+    cls <- apply(eta, c(1L, 3L), which.max)
+    out <- matrix(object$classes[cls], n, dim(eta)[3L], dimnames = dimnames(eta)[c(1L, 3L)])
+    return(out)
+  }
+  eta <- link(cf)
+  if (!is.null(newoffset)) eta <- eta + as.vector(newoffset)
+  switch(type,
+         link = eta,
+         prob = sigmoid(eta),
+         class = {
+           out <- matrix(object$classes[1L + (eta > 0)], n, ncol(eta), dimnames = dimnames(eta))
+           out
+         })
+}
+
+# Coefficient paths in long form (for the plots).
+path_long <- function(x) {
+  betas <- if (inherits(x, "softmax_path")) x$beta else list(x$beta)
+  cls <- if (inherits(x, "softmax_path")) x$classes else ""
+  do.call(rbind, lapply(seq_along(betas), function(k) {
+    b <- betas[[k]]
+    data.frame(log_lambda = rep(log(x$lambda), each = nrow(b)),
+               coefficient = as.vector(b), feature = rep(rownames(b), ncol(b)),
+               class = cls[k], stringsAsFactors = FALSE)
+  }))
+}
+
+#' Plot the coefficient paths of a regularisation path
+#'
+#' Draws each coefficient (original scale) against log(lambda), one panel per
+#' class for softmax paths: `autoplot()` with ggplot2, `plot()` with base
+#' graphics.
+#'
+#' @param object,x A `logistic_path()` or `softmax_path()` result.
+#' @param ... Passed to [graphics::matplot()] (`plot()`); not used by `autoplot()`.
+#' @return `autoplot()`: a ggplot object; `plot()`: `x`, invisibly.
+#' @family regularisation paths
+#' @examples
+#' set.seed(3)
+#' x <- matrix(rnorm(200 * 8), 200, 8)
+#' y <- rbinom(200, 1, plogis(x %*% c(2, -1, 0.5, rep(0, 5))))
+#' fit <- logistic_path(x, y, nlambda = 30)
+#' plot(fit)
+#' if (requireNamespace("ggplot2", quietly = TRUE)) ggplot2::autoplot(fit)
+#' @name plot.xentropy_path
+#' @exportS3Method ggplot2::autoplot
+autoplot.xentropy_path <- function(object, ...) {
+  if (!requireNamespace("ggplot2", quietly = TRUE)) {
+    abort("autoplot() needs the ggplot2 package.", sys.call())
+  }
+  .data <- ggplot2::.data
+  d <- path_long(object)
+  g <- ggplot2::ggplot(d, ggplot2::aes(x = .data$log_lambda, y = .data$coefficient,
+                                       colour = .data$feature)) +
+    ggplot2::geom_line() +
+    ggplot2::labs(x = "log(lambda)", y = "coefficient", colour = "feature")
+  if (inherits(object, "softmax_path")) g <- g + ggplot2::facet_wrap(ggplot2::vars(.data$class))
+  g
+}
+
+#' @rdname plot.xentropy_path
+#' @export
+plot.xentropy_path <- function(x, ...) {
+  betas <- if (inherits(x, "softmax_path")) x$beta else list(x$beta)
+  titles <- if (inherits(x, "softmax_path")) x$classes else ""
+  if (length(betas) > 1L) {
+    op <- graphics::par(mfrow = grDevices::n2mfrow(length(betas)))
+    on.exit(graphics::par(op))
+  }
+  for (k in seq_along(betas)) {
+    graphics::matplot(log(x$lambda), t(betas[[k]]), type = "l", lty = 1,
+                      xlab = "log(lambda)", ylab = "coefficient", main = titles[k], ...)
+    graphics::abline(h = 0, col = "grey")
+  }
+  invisible(x)
+}

@@ -1,0 +1,308 @@
+# Regularisation paths against glmnet and against an objective written here
+# (never the code under test as ground truth).
+
+# glmnet's objective, with the penalty on the columns scaled by `s` (their weighted
+# standard deviations when standardize = TRUE, else 1).
+binary_objective <- function(a0, b, lambda, alpha, x, y, w, off, s) {
+  w <- w / sum(w)
+  eta <- drop(a0 + as.matrix(x %*% b) + off)
+  loss <- sum(w * (y * log1p(exp(-eta)) + (1 - y) * log1p(exp(eta))))
+  loss + lambda * sum((1 - alpha) / 2 * (b * s)^2 + alpha * abs(b * s))
+}
+
+softmax_objective <- function(a0, B, lambda, alpha, x, Y, w, off, s, grouped) {
+  w <- w / sum(w)
+  eta <- as.matrix(x %*% B) + matrix(a0, nrow(x), ncol(B), byrow = TRUE) + off
+  m <- apply(eta, 1, max)
+  lse <- m + log(rowSums(exp(eta - m)))
+  loss <- sum(w * (lse - rowSums(Y * eta)))
+  Bs <- B * s
+  pen <- if (grouped) {
+    sum((1 - alpha) / 2 * rowSums(Bs^2) + alpha * sqrt(rowSums(Bs^2)))
+  } else {
+    sum((1 - alpha) / 2 * Bs^2 + alpha * abs(Bs))
+  }
+  loss + lambda * pen
+}
+
+weighted_sd <- function(x, w) {
+  x <- as.matrix(x)
+  w <- w / sum(w)
+  m <- colSums(x * w)
+  sqrt(colSums(w * sweep(x, 2, m)^2))
+}
+
+make_binary <- function(n = 300, p = 30, seed = 1) {
+  set.seed(seed)
+  x <- matrix(rnorm(n * p), n, p)
+  x[, 2] <- 3 * x[, 2] + 1
+  beta <- c(1, -0.3, 0.5, -0.5, rep(0, p - 4))
+  y <- rbinom(n, 1, plogis(drop(x %*% beta)))
+  list(x = x, y = y, n = n, p = p)
+}
+
+make_softmax <- function(n = 300, p = 20, K = 3, seed = 2) {
+  set.seed(seed)
+  x <- matrix(rnorm(n * p), n, p)
+  B <- matrix(0, p, K)
+  B[1:3, ] <- matrix(c(1, -0.5, 0, -0.5, 0.8, 0.3, 0, 0.4, -0.8), 3)
+  eta <- x %*% B
+  P <- exp(eta) / rowSums(exp(eta))
+  y <- factor(apply(P, 1, function(p) sample(K, 1, prob = p)), labels = letters[1:K])
+  list(x = x, y = y, n = n, p = p, K = K)
+}
+
+# Our objective <= glmnet's (thresh = 1e-14, same lambdas) + 1e-9 relative at every
+# lambda glmnet fitted; returns the coefficient differences.
+compare_binary <- function(fit, x, y, alpha, w, off, standardize, intercept = TRUE) {
+  g <- glmnet::glmnet(x, y, family = "binomial", alpha = alpha, lambda = fit$lambda,
+                      weights = w, offset = if (any(off != 0)) off,
+                      standardize = standardize, intercept = intercept,
+                      thresh = 1e-14, maxit = 1e7)
+  L <- length(g$lambda)
+  expect_gt(L, 0.5 * length(fit$lambda))
+  s <- if (standardize) weighted_sd(x, w) else rep(1, ncol(x))
+  if (!intercept && standardize) s <- sqrt(colSums(w / sum(w) * as.matrix(x)^2) - colSums(w / sum(w) * as.matrix(x))^2)
+  ours <- theirs <- numeric(L)
+  for (l in seq_len(L)) {
+    ours[l] <- binary_objective(fit$a0[l], fit$beta[, l], fit$lambda[l], alpha, x, y, w, off, s)
+    theirs[l] <- binary_objective(g$a0[l], as.numeric(g$beta[, l]), fit$lambda[l], alpha,
+                                  x, y, w, off, s)
+  }
+  expect_true(all(ours <= theirs + 1e-9 * abs(theirs)),
+              info = sprintf("largest excess %g", max((ours - theirs) / abs(theirs))))
+  list(coef = max(abs(fit$beta[, 1:L] - as.matrix(g$beta))),
+       intercept = max(abs(fit$a0[1:L] - g$a0)), rel = (ours - theirs) / abs(theirs))
+}
+
+test_that("logistic_path matches or beats glmnet's objective at every lambda (dense, standardised)", {
+  skip_if_not_installed("glmnet")
+  d <- make_binary()
+  fit <- logistic_path(d$x, d$y, nlambda = 40)
+  expect_s3_class(fit, c("logistic_path", "xentropy_path"))
+  expect_true(all(fit$kkt <= 1e-6))
+  expect_true(all(fit$converged))
+  r <- compare_binary(fit, d$x, d$y, 1, rep(1, d$n), rep(0, d$n), TRUE)
+  expect_lt(r$coef, 1e-4)
+  expect_lt(r$intercept, 1e-4)
+  # the default sequence is glmnet's
+  g <- glmnet::glmnet(d$x, d$y, family = "binomial", nlambda = 40)
+  m <- min(length(g$lambda), length(fit$lambda))
+  expect_equal(fit$lambda[1:m], g$lambda[1:m], tolerance = 1e-8)
+  expect_equal(fit$df[1], 0L)
+})
+
+test_that("logistic_path's KKT certificate holds when recomputed independently", {
+  d <- make_binary(seed = 3)
+  fit <- logistic_path(d$x, d$y, alpha = 0.7, nlambda = 20)
+  w <- rep(1 / d$n, d$n)
+  s <- weighted_sd(d$x, w)
+  z <- sweep(sweep(d$x, 2, colMeans(d$x)), 2, s, "/")
+  for (l in seq_along(fit$lambda)) {
+    lam <- fit$lambda[l]
+    eta <- fit$a0[l] + drop(d$x %*% fit$beta[, l])
+    r <- w * (plogis(eta) - d$y)               # gradient of the loss wrt eta
+    g <- drop(crossprod(z, r))                 # wrt the standardised coefficients
+    b <- fit$beta[, l] * s
+    v <- ifelse(b != 0, abs(g + lam * 0.3 * b + lam * 0.7 * sign(b)),
+                pmax(0, abs(g) - lam * 0.7))
+    expect_lt(max(v, abs(sum(r))) / lam, 1.01e-6)
+  }
+})
+
+test_that("logistic_path: unstandardised, weighted, offset and elastic-net problems match glmnet", {
+  skip_if_not_installed("glmnet")
+  d <- make_binary(n = 250, p = 25, seed = 4)
+  set.seed(5)
+  w <- runif(d$n, 0.2, 2)
+  off <- rnorm(d$n, sd = 0.5)
+  fit <- logistic_path(d$x, d$y, standardize = FALSE, nlambda = 25)
+  expect_lt(compare_binary(fit, d$x, d$y, 1, rep(1, d$n), rep(0, d$n), FALSE)$coef, 1e-4)
+  fit <- logistic_path(d$x, d$y, weights = w, nlambda = 25)
+  expect_lt(compare_binary(fit, d$x, d$y, 1, w, rep(0, d$n), TRUE)$coef, 1e-4)
+  fit <- logistic_path(d$x, d$y, offset = off, alpha = 0.5, nlambda = 25)
+  expect_lt(compare_binary(fit, d$x, d$y, 0.5, rep(1, d$n), off, TRUE)$coef, 1e-4)
+  fit <- logistic_path(d$x, d$y, alpha = 0, nlambda = 25)
+  expect_lt(compare_binary(fit, d$x, d$y, 0, rep(1, d$n), rep(0, d$n), TRUE)$coef, 1e-4)
+  pf <- c(0, 2, rep(1, d$p - 2))
+  fit <- logistic_path(d$x, d$y, penalty_factor = pf, nlambda = 20)
+  g <- glmnet::glmnet(d$x, d$y, family = "binomial", lambda = fit$lambda, penalty.factor = pf,
+                      thresh = 1e-14)
+  L <- length(g$lambda)
+  expect_equal(unname(fit$beta[, 1:L]), unname(as.matrix(g$beta)), tolerance = 1e-4)
+  expect_true(all(fit$beta[1, ] != 0))  # the unpenalised feature is always in
+})
+
+test_that("logistic_path on a dgCMatrix equals the dense fit to 1e-8 and never densifies", {
+  skip_if_not_installed("Matrix")
+  skip_if_not_installed("glmnet")
+  set.seed(6)
+  n <- 400; p <- 60
+  xs <- Matrix::rsparsematrix(n, p, density = 0.1)
+  y <- rbinom(n, 1, plogis(as.numeric(xs %*% c(2, -2, 1.5, rep(0, p - 3)))))
+  xd <- as.matrix(xs)
+  w <- runif(n, 0.5, 1.5)
+  for (std in c(TRUE, FALSE)) {
+    fs <- logistic_path(xs, y, weights = w, standardize = std, nlambda = 30)
+    fd <- logistic_path(xd, y, weights = w, standardize = std, lambda = fs$lambda)
+    expect_equal(fs$beta, fd$beta, tolerance = 1e-8)
+    expect_equal(fs$a0, fd$a0, tolerance = 1e-8)
+    expect_true(all(fs$kkt <= 1e-6))
+    compare_binary(fs, xs, y, 1, w, rep(0, n), std)
+  }
+  # predictions on sparse new data
+  expect_equal(predict(fs, xs[1:5, ], s = 0.01), predict(fd, xd[1:5, ], s = 0.01),
+               tolerance = 1e-8)
+})
+
+test_that("logistic_path without an intercept matches glmnet", {
+  skip_if_not_installed("glmnet")
+  d <- make_binary(n = 200, p = 15, seed = 7)
+  fit <- logistic_path(d$x, d$y, intercept = FALSE, standardize = FALSE, nlambda = 20)
+  expect_true(all(fit$a0 == 0))
+  r <- compare_binary(fit, d$x, d$y, 1, rep(1, d$n), rep(0, d$n), FALSE, intercept = FALSE)
+  expect_lt(r$coef, 1e-4)
+})
+
+compare_softmax <- function(fit, x, y, alpha, w, off, standardize, grouped) {
+  g <- glmnet::glmnet(x, y, family = "multinomial", alpha = alpha, lambda = fit$lambda,
+                      weights = w, offset = if (any(off != 0)) off,
+                      standardize = standardize, thresh = 1e-14, maxit = 1e7,
+                      type.multinomial = if (grouped) "grouped" else "ungrouped")
+  L <- length(g$lambda)
+  expect_gt(L, 0.5 * length(fit$lambda))
+  Y <- model.matrix(~ y - 1)
+  s <- if (standardize) weighted_sd(x, w) else rep(1, ncol(x))
+  K <- nlevels(y)
+  ours <- theirs <- numeric(L)
+  dp <- 0
+  for (l in seq_len(L)) {
+    B <- sapply(fit$beta, function(b) b[, l])
+    Bg <- sapply(g$beta, function(b) as.numeric(b[, l]))
+    ours[l] <- softmax_objective(fit$a0[, l], B, fit$lambda[l], alpha, x, Y, w, off, s, grouped)
+    theirs[l] <- softmax_objective(g$a0[, l], Bg, fit$lambda[l], alpha, x, Y, w, off, s, grouped)
+  }
+  expect_true(all(ours <= theirs + 1e-9 * abs(theirs)),
+              info = sprintf("largest excess %g", max((ours - theirs) / abs(theirs))))
+  pg <- predict(g, x, type = "response", newoffset = if (any(off != 0)) off)
+  po <- predict(fit, x, type = "prob", newoffset = if (any(off != 0)) off)
+  max(abs(po[, , 1:L] - pg))
+}
+
+test_that("softmax_path (ungrouped and grouped) matches or beats glmnet's objective", {
+  skip_if_not_installed("glmnet")
+  d <- make_softmax()
+  for (grouped in c(FALSE, TRUE)) {
+    fit <- softmax_path(d$x, d$y, grouped = grouped, nlambda = 25)
+    expect_s3_class(fit, c("softmax_path", "xentropy_path"))
+    expect_true(all(fit$kkt <= 1e-6))
+    expect_lt(compare_softmax(fit, d$x, d$y, 1, rep(1, d$n), matrix(0, d$n, d$K), TRUE,
+                              grouped), 1e-5)
+    # glmnet's default sequence
+    g <- glmnet::glmnet(d$x, d$y, family = "multinomial", nlambda = 25,
+                        type.multinomial = if (grouped) "grouped" else "ungrouped")
+    expect_equal(fit$lambda[1], g$lambda[1], tolerance = 1e-8)
+  }
+})
+
+test_that("softmax_path: weights, offsets, elastic net, unstandardised and sparse x", {
+  skip_if_not_installed("glmnet")
+  skip_if_not_installed("Matrix")
+  d <- make_softmax(n = 250, p = 15, seed = 8)
+  set.seed(9)
+  w <- runif(d$n, 0.3, 2)
+  off <- matrix(rnorm(d$n * d$K, sd = 0.3), d$n, d$K)
+  fit <- softmax_path(d$x, d$y, weights = w, offset = off, alpha = 0.6, nlambda = 15)
+  expect_lt(compare_softmax(fit, d$x, d$y, 0.6, w, off, TRUE, FALSE), 1e-5)
+  fit <- softmax_path(d$x, d$y, standardize = FALSE, grouped = TRUE, alpha = 0.8, nlambda = 15)
+  expect_lt(compare_softmax(fit, d$x, d$y, 0.8, rep(1, d$n), matrix(0, d$n, d$K), FALSE, TRUE),
+            1e-5)
+  xs <- d$x
+  xs[abs(xs) < 1] <- 0
+  xs <- Matrix::Matrix(xs, sparse = TRUE)
+  for (grouped in c(FALSE, TRUE)) {
+    fs <- softmax_path(xs, d$y, weights = w, grouped = grouped, nlambda = 15)
+    fd <- softmax_path(as.matrix(xs), d$y, weights = w, grouped = grouped, lambda = fs$lambda)
+    expect_equal(fs$beta, fd$beta, tolerance = 1e-8)
+    expect_equal(fs$a0, fd$a0, tolerance = 1e-8)
+  }
+})
+
+test_that("coef() interpolates linearly in lambda and predict() gives links, probabilities, classes", {
+  d <- make_binary(n = 200, p = 10, seed = 10)
+  fit <- logistic_path(d$x, factor(d$y, labels = c("no", "yes")), nlambda = 20)
+  cf <- coef(fit)
+  expect_equal(dim(cf), c(11L, length(fit$lambda)))
+  expect_equal(rownames(cf)[1], "(Intercept)")
+  expect_equal(colnames(cf)[1:2], c("s0", "s1"))
+  s <- mean(fit$lambda[5:6])
+  expect_equal(drop(coef(fit, s = s)), (cf[, 5] + cf[, 6]) / 2, ignore_attr = TRUE)
+  expect_equal(drop(coef(fit, s = fit$lambda[7])), cf[, 7], ignore_attr = TRUE)
+  link <- predict(fit, d$x[1:4, ], s = s)
+  expect_equal(drop(link), drop(cbind(1, d$x[1:4, ]) %*% coef(fit, s = s)), ignore_attr = TRUE)
+  expect_equal(predict(fit, d$x[1:4, ], s = s, type = "prob"), plogis(link))
+  expect_equal(drop(predict(fit, d$x[1:4, ], s = s, type = "class")),
+               ifelse(drop(link) > 0, "yes", "no"), ignore_attr = TRUE)
+  sp <- softmax_path(Species ~ ., data = iris, nlambda = 10)
+  expect_named(coef(sp), levels(iris$Species))
+  pr <- predict(sp, iris[c(1, 51, 101), ], type = "prob")
+  expect_equal(dim(pr), c(3L, 3L, length(sp$lambda)))
+  expect_equal(unname(apply(pr, c(1, 3), sum)), matrix(1, 3, length(sp$lambda)))
+  expect_equal(unname(predict(sp, iris[c(1, 51, 101), ], type = "class")[, 10]),
+               c("setosa", "versicolor", "virginica"))
+})
+
+test_that("print, plot and autoplot of a path", {
+  d <- make_binary(n = 150, p = 8, seed = 11)
+  fit <- logistic_path(d$x, d$y, nlambda = 8)
+  out <- capture.output(print(fit))
+  expect_true(any(grepl("%Dev", out)))
+  expect_true(any(grepl("KKT", out)))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(fit))
+  skip_if_not_installed("ggplot2")
+  expect_s3_class(ggplot2::autoplot(fit), "ggplot")
+})
+
+test_that("a lambda that cannot reach the KKT tolerance is reported with a classed warning", {
+  d <- make_binary(n = 200, p = 20, seed = 12)
+  expect_warning(fit <- logistic_path(d$x, d$y, nlambda = 10,
+                                      control = list(maxit = 1, kkt_tol = 1e-12)),
+                 class = "xentropy_warning_convergence")
+  expect_false(all(fit$converged))
+})
+
+test_that("bad inputs get errors naming the argument", {
+  d <- make_binary(n = 50, p = 5, seed = 13)
+  x <- d$x
+  y <- d$y
+  expect_error(logistic_path(x, y, alpha = 1.5), "`alpha`", class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, alpha = -0.1), "`alpha`", class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, lambda = c(0.01, 0.1)), "`lambda` must be strictly decreasing",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, penalty_factor = c(1, 1, -1, 1, 1)), "`penalty_factor`",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, penalty_factor = c(1, 1)), "`penalty_factor`",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, weights = rep(1, 3)), "`weights`", class = "xentropy_error")
+  expect_error(logistic_path(x, y, offset = rep(0, 3)), "`offset`", class = "xentropy_error_value")
+  x2 <- x
+  x2[3, 2] <- NA
+  expect_error(logistic_path(x2, y), "`x` must be finite", class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, control = list(tol = 1)), "unknown element `tol`",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, control = list(kkt_tol = -1)), "control\\$kkt_tol",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, factor(sample(letters[1:3], 50, TRUE))), "two-level",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y[-1]), "`y`", class = "xentropy_error_value")
+  expect_error(logistic_path(as.data.frame(x), y), "`x` must be a numeric matrix",
+               class = "xentropy_error_type")
+  skip_if_not_installed("Matrix")
+  expect_error(logistic_path(as(Matrix::Matrix(x, sparse = TRUE), "TsparseMatrix"), y),
+               "dgTMatrix", class = "xentropy_error_type")
+  expect_error(logistic_path(Matrix::Matrix(x), y), "Matrix::dgCMatrix",
+               class = "xentropy_error_type")
+  expect_error(softmax_path(x, y), "factor", class = "xentropy_error_type")
+})
