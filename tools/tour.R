@@ -196,3 +196,22 @@ if (requireNamespace("MASS", quietly = TRUE)) {
   sel <- step(logistic_regression(type ~ ., data = pima), trace = 0)
   show("step() by AIC keeps:", attr(terms(sel), "term.labels"))
 }
+
+if (requireNamespace("MASS", quietly = TRUE) && exists("logistic_path", mode = "function")) {
+  cat("\n== Sparsity: a lasso path on breast-biopsy scores (MASS::biopsy)\n")
+  bio <- na.omit(MASS::biopsy)
+  xb <- as.matrix(bio[, paste0("V", 1:9)])
+  colnames(xb) <- c("thickness", "size_unif", "shape_unif", "adhesion", "epith_size",
+                    "bare_nuclei", "chromatin", "nucleoli", "mitoses")
+  lasso <- logistic_path(xb, bio$class, nlambda = 30)
+  show("features in the model as lambda falls (df):", lasso$df)
+  show("largest certified KKT violation / lambda:", signif(max(lasso$kkt), 3))
+  at <- which(lasso$df > 0)[1]
+  show(sprintf("the first features to enter (lambda = %.4f):", lasso$lambda[at]),
+       rownames(coef(lasso))[-1][coef(lasso)[-1, at] != 0])
+  if (requireNamespace("ggplot2", quietly = TRUE)) {
+    ggsave(file.path(out_dir, "lasso-path.png"), autoplot(lasso), width = 7, height = 4.5,
+           dpi = 100)
+    cat("written:", file.path(out_dir, "lasso-path.png"), "\n")
+  }
+}
