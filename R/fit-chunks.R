@@ -276,8 +276,29 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   vars <- unique(c(all.vars(formula), all.vars(call$weights), all.vars(call$offset),
                    all.vars(call$subset)))
   fenv <- environment(formula)
-  env_vars <- vars[vapply(vars, exists, logical(1), envir = fenv)]
-  spec <- list(formula = formula, na.action = na_action, weights = call$weights,
+  d1 <- read_chunk(src, 1L)
+  if (is.null(d1)) stop("The data source has no chunks.", call. = FALSE)
+  # Variables come from the chunks; only those the first chunk lacks may come
+  # from the formula's environment (as constants), so that a chunk missing a
+  # column is an error, not silently filled from the caller's workspace.
+  env_vars <- setdiff(vars, names(d1))
+  env_vars <- env_vars[vapply(env_vars, exists, logical(1), envir = fenv)]
+  # The workers get a small environment instead of the formula's (which
+  # future would otherwise serialise, with everything in it, on every pass):
+  # those variables, and the caller's own functions the formula calls.
+  wenv <- new.env(parent = asNamespace("stats"))
+  for (v in env_vars) assign(v, get(v, envir = fenv), envir = wenv)
+  fns <- setdiff(unique(c(all.names(formula), all.names(call$weights), all.names(call$offset),
+                          all.names(call$subset))), vars)
+  for (f in fns) {
+    if (!exists(f, envir = fenv, mode = "function")) next
+    fun <- get(f, envir = fenv, mode = "function")
+    fe <- environment(fun)
+    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) assign(f, fun, envir = wenv)
+  }
+  formula_w <- formula
+  environment(formula_w) <- wenv
+  spec <- list(formula = formula_w, na.action = na_action, weights = call$weights,
                offset = call$offset, subset = call$subset, vars = vars,
                env_vars = env_vars, softmax = softmax, contrasts = contrasts,
                label_smoothing = label_smoothing)
@@ -287,10 +308,10 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   spec$xlev_all <- lv
   spec$xlev_all[[resp]] <- NULL
   # one chunk gives the terms, columns, contrasts
-  d1 <- read_chunk(src, 1L)
   mf1 <- chunk_frame(spec, d1, spec$xlev_all)
   mt <- attr(mf1, "terms")
   spec$terms <- mt
+  attr(mt, ".Environment") <- fenv  # the fit's terms: the caller's, as in memory
   X1 <- stats::model.matrix(mt, mf1, contrasts.arg = contrasts)
   spec$xnames <- colnames(X1)
   y1 <- stats::model.response(mf1)
@@ -335,7 +356,9 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   ty <- Reduce(`+`, lapply(st, `[[`, "ty"))
   sat_sum <- sum(vapply(st, `[[`, 0, "sat"))
   soft <- any(vapply(st, `[[`, FALSE, "soft"))
-  nobs <- sum(vapply(st, `[[`, 0, "nobs"))
+  nobs <- sum(vapply(st, function(s) as.double(s$nobs), 0))
+  # an integer as in memory, unless the rows outnumber R's integers
+  if (nobs <= .Machine$integer.max) nobs <- as.integer(nobs)
   has_off <- any(vapply(st, `[[`, FALSE, "has_off"))
   intercept <- any(ones_all)
   p <- sum(keep)
@@ -430,7 +453,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
   grad <- matrix(0, p, K, dimnames = list(cn, lev))
   grad[free_idx] <- res$gradient
-  nfree <- length(free_idx)
+  nfree <- as.double(length(free_idx))  # as in memory (sum of a 0/1 matrix)
   df <- if (lambda > 0) effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda) else nfree
   out <- list(
     coefficients = coefs, fitted.values = NULL, linear.predictors = NULL,
