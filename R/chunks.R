@@ -203,6 +203,10 @@ chunk_map <- function(src, FUN, ...) {
   } else {
     function(X, ...) lapply(X, chunk_job, ...)
   }
+  if (use_future) {
+    if (src$kind == "function") src$fun <- portable_function(src$fun)
+    if (src$kind == "dbi" && !is.null(src$connect)) src$connect <- portable_function(src$connect)
+  }
   if (src$kind == "dbi" && is.null(src$connect)) {
     nw <- if (requireNamespace("future", quietly = TRUE)) max(1L, future::nbrOfWorkers()) else 1L
     out <- vector("list", n)
@@ -241,4 +245,22 @@ chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL) {
   })
   if (!is.null(progress)) progress()
   r
+}
+
+# A user's function (a function source, `connect`, a function the formula
+# calls) made to run on another process: the variables it uses, found where
+# it was defined (the global environment included, which is not sent to
+# workers), are copied into a small environment of its own, as future does
+# for the expressions it evaluates. Functions of namespaces are left alone.
+portable_function <- function(f) {
+  e <- environment(f)
+  if (is.null(e) || isNamespace(e) || identical(e, baseenv()) ||
+      !requireNamespace("globals", quietly = TRUE)) {
+    return(f)
+  }
+  gl <- globals::cleanup(globals::globalsOf(f, envir = e, mustExist = FALSE))
+  ne <- new.env(parent = globalenv())
+  for (nm in names(gl)) assign(nm, gl[[nm]], envir = ne)
+  environment(f) <- ne
+  f
 }

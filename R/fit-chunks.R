@@ -294,7 +294,9 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     if (!exists(f, envir = fenv, mode = "function")) next
     fun <- get(f, envir = fenv, mode = "function")
     fe <- environment(fun)
-    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) assign(f, fun, envir = wenv)
+    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) {
+      assign(f, portable_function(fun), envir = wenv)
+    }
   }
   formula_w <- formula
   environment(formula_w) <- wenv

@@ -21,7 +21,7 @@ r_packages <- c(
   "VGAM", "bench", "matrixStats",
   # data in chunks (issue 20): Debian has all but biglm, which comes from CRAN
   # (pure R); arrow (parquet / feather chunks) stays optional
-  "future", "future.apply", "progressr", "DBI", "RSQLite", "data.table", "biglm"
+  "future", "future.apply", "globals", "progressr", "DBI", "RSQLite", "data.table", "biglm"
 )
 
 # What each package is for, to say what is lost without it.
@@ -41,6 +41,7 @@ purpose <- c(
   matrixStats = "the benchmarks in bench/ cannot run",
   future = "chunked fits run sequentially and their multisession tests are skipped",
   future.apply = "chunked fits run sequentially and their multisession tests are skipped",
+  globals = "function sources that use global variables cannot run on workers",
   progressr = "chunked passes report no progress and the progress test is skipped",
   DBI = "data_chunks() cannot read databases and the SQLite tests are skipped",
   RSQLite = "the SQLite tests of data_chunks() and bench/chunks.R are skipped",

@@ -118,6 +118,15 @@ test_that("chunked fits equal the in-memory fits on a multisession plan with 2 w
   expect_same_fit(logistic_regression(y ~ x1 + x2 + f, data = data_chunks(parts)), mem_logit)
   expect_same_fit(softmax_regression(k ~ x1 + x2 + f,
                                      data = data_chunks(function_source(parts))), mem_soft)
+  # a function source and a formula's function defined in the global
+  # environment, using global variables (the environment future does not
+  # send): they run on the workers
+  assign("xentropy_test_files", files, envir = globalenv())
+  on.exit(rm("xentropy_test_files", envir = globalenv()), add = TRUE)
+  glob <- eval(quote(function(i) {
+    if (i <= length(xentropy_test_files)) utils::read.csv(xentropy_test_files[i]) else NULL
+  }), globalenv())
+  expect_same_fit(logistic_regression(y ~ x1 + x2 + f, data = data_chunks(glob)), mem_logit)
   skip_if_not_installed("RSQLite")
   db <- sqlite_db()
   on.exit(DBI::dbDisconnect(db$con), add = TRUE)
