@@ -23,7 +23,21 @@
 #' * a list of data frames, one per chunk.
 #' * a `function(i)` returning chunk `i` as a data frame, and `NULL` after
 #'   the last (the convention of `biglm::bigglm()`'s data functions, by
-#'   index). It is called on the workers, so it must read its data itself.
+#'   index). It is called on the workers, so it must read its data itself;
+#'   the variables it uses (file names, say) are sent with it, as `future`
+#'   sends an expression's globals.
+#'
+#' The variables of the model come from the chunks; a variable the first
+#' chunk lacks may be a constant of the formula's environment, but a chunk
+#' without a column that the first chunk has is an error (never filled from
+#' the workspace). Factor levels are those of all the chunks, sorted as
+#' [factor()] sorts them, unless the first pass finds them as factor levels.
+#'
+#' Over chunks, [softmax_regression()] always forms the full Hessian
+#' (\eqn{pK \times pK}, summed over the chunks), whatever
+#' `control$newton_max_dim`; above that many free parameters the in-memory
+#' fit switches to Newton-CG, and the two then agree to the convergence
+#' tolerance rather than to rounding error.
 #'
 #' A chunk that fails to read, or lacks a column the model uses, stops the
 #' job with an error naming the chunk (its index, and its file or query) and
@@ -190,7 +204,7 @@ read_file_chunk <- function(f, args) {
 # by chunk_job(), a function of the namespace given everything it needs as
 # arguments, so that future ships those and nothing else (a closure would
 # carry its enclosing frames, and the globals search would walk them).
-chunk_map <- function(src, FUN, ...) {
+chunk_map <- function(src, FUN, ..., .cache = NULL) {
   n <- chunk_count(src)
   args <- list(...)
   use_future <- requireNamespace("future.apply", quietly = TRUE)
@@ -211,25 +225,32 @@ chunk_map <- function(src, FUN, ...) {
     nw <- if (requireNamespace("future", quietly = TRUE)) max(1L, future::nbrOfWorkers()) else 1L
     out <- vector("list", n)
     for (b in split(seq_len(n), ceiling(seq_len(n) / nw))) {
-      data <- lapply(b, function(i) read_chunk(src, i))
+      # (not read when its design is cached: the cache is on this machine)
+      data <- lapply(b, function(i) {
+        if (!is.null(.cache) && file.exists(cache_file(.cache, i))) NULL else read_chunk(src, i)
+      })
       src_b <- list(kind = "shipped", label = vapply(b, function(i) chunk_label(src, i), ""))
       out[b] <- map(seq_along(b), src = src_b, job = FUN, args = args, progress = p,
-                    data = data, index = b)
+                    data = data, index = b, cache = .cache)
     }
     return(out)
   }
   if (src$kind == "dbi") src$con <- NULL  # not sent to the workers
-  map(seq_len(n), src = src, job = FUN, args = args, progress = p)
+  map(seq_len(n), src = src, job = FUN, args = args, progress = p, cache = .cache)
 }
 
 # One chunk's job, on a worker: read chunk i (or take the shipped data),
 # apply `job`, and name the chunk in any error. (Not `FUN`: an argument of
 # that name would be taken by future_lapply() itself.)
-chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL) {
+chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, cache = NULL) {
   i <- if (is.null(index)) j else index[j]
   label <- if (src$kind == "shipped") src$label[j] else chunk_label(src, i)
-  if (!is.null(data)) {
+  d <- if (!is.null(cache)) cached_design(cache, i)
+  if (!is.null(d)) {
+    # the chunk's design, cached by the pass that built it
+  } else if (!is.null(data)) {
     d <- data[[j]]
+    if (is.null(d)) stop(sprintf("The cached design of %s could not be read.", label), call. = FALSE)
   } else if (src$kind == "dbi" && !is.null(src$connect)) {
     con <- src$connect()
     on.exit(DBI::dbDisconnect(con))

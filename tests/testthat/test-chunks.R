@@ -168,6 +168,31 @@ test_that("chunked fits with weights, an offset, a ridge penalty and label smoot
                                      label_smoothing = 0.1))
 })
 
+test_that("the Newton passes read the cached chunk designs, which go at the end of the fit", {
+  # calls are counted in a file: the source runs where the plan puts it
+  log <- tempfile()
+  file.create(log)
+  src <- function(i) {
+    cat(i, "\n", file = log, append = TRUE)
+    if (i <= length(parts)) parts[[i]] else NULL
+  }
+  reads <- function() length(readLines(log))
+  before <- list.files(tempdir(), pattern = "^xentropy-chunks-")
+  cf <- logistic_regression(y ~ x1 + x2 + f, data = data_chunks(src))
+  # counting (7 calls), the levels pass, the first chunk's terms, the pass
+  # that caches: nothing after
+  expect_identical(reads(), 7L + 6L + 1L + 6L)
+  expect_identical(list.files(tempdir(), pattern = "^xentropy-chunks-"), before)
+  old <- options(xentropy.chunk_cache = FALSE)
+  on.exit(options(old), add = TRUE)
+  file.create(log)
+  cf_nc <- logistic_regression(y ~ x1 + x2 + f, data = data_chunks(src))
+  expect_gt(reads(), 7 + 6 + 1 + 6 + 6 * cf$iter)
+  expect_identical(coef(cf_nc), coef(cf))
+  expect_identical(vcov(cf_nc), vcov(cf))
+  expect_same_fit(cf, mem_logit)
+})
+
 test_that("aliased columns of a chunked fit are those of the in-memory fit", {
   d <- transform(fixture, x3 = 2 * x2 - 1)
   ch <- data_chunks(chunk_parts(d))
@@ -184,6 +209,18 @@ test_that("factor levels seen in only some chunks get their columns in every chu
   sf <- softmax_regression(k ~ x1 + f, data = data_chunks(files))
   expect_identical(sf$levels, c("u", "v", "w"))
   expect_identical(rownames(coef(sf)), c("v", "w"))
+  # a factor whose levels are not in alphabetical order, the first of them
+  # (the reference) absent from the first chunk, one level used by no row
+  d <- fixture
+  d$g <- factor(ifelse(d$x2 > 1, "zeta", ifelse(d$x2 > 0, "mu", "alpha")),
+                levels = c("zeta", "mu", "alpha", "unused"))
+  d$g[1:500][d$g[1:500] == "zeta"] <- "mu"
+  ch <- data_chunks(chunk_parts(d))
+  expect_same_fit(logistic_regression(y ~ x1 + g, data = ch),
+                  logistic_regression(y ~ x1 + g, data = d))
+  expect_same_fit(softmax_regression(k ~ g, data = ch), softmax_regression(k ~ g, data = d))
+  expect_identical(names(coef(logistic_regression(y ~ g, data = ch))),
+                   c("(Intercept)", "gmu", "galpha"))
 })
 
 test_that("NA rows follow na.action as in memory", {
