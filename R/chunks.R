@@ -23,7 +23,21 @@
 #' * a list of data frames, one per chunk.
 #' * a `function(i)` returning chunk `i` as a data frame, and `NULL` after
 #'   the last (the convention of `biglm::bigglm()`'s data functions, by
-#'   index). It is called on the workers, so it must read its data itself.
+#'   index). It is called on the workers, so it must read its data itself;
+#'   the variables it uses (file names, say) are sent with it, as `future`
+#'   sends an expression's globals.
+#'
+#' The variables of the model come from the chunks; a variable the first
+#' chunk lacks may be a constant of the formula's environment, but a chunk
+#' without a column that the first chunk has is an error (never filled from
+#' the workspace). Factor levels are those of all the chunks, sorted as
+#' [factor()] sorts them, unless the first pass finds them as factor levels.
+#'
+#' Over chunks, [softmax_regression()] always forms the full Hessian
+#' (\eqn{pK \times pK}, summed over the chunks), whatever
+#' `control$newton_max_dim`; above that many free parameters the in-memory
+#' fit switches to Newton-CG, and the two then agree to the convergence
+#' tolerance rather than to rounding error.
 #'
 #' A chunk that fails to read, or lacks a column the model uses, stops the
 #' job with an error naming the chunk (its index, and its file or query) and
@@ -112,7 +126,7 @@ print.xentropy_chunks <- function(x, ...) {
                     ", each worker connecting"),
     list = "a list of data frames",
     "a function(i) returning chunk i (NULL after the last)")
-  cat("<data_chunks>", cnt, "from", what, "\n")
+  cat(sprintf("<data_chunks> %s from %s\n", cnt, what))
   invisible(x)
 }
 
@@ -184,48 +198,90 @@ read_file_chunk <- function(f, args) {
   do.call(utils::read.csv, c(list(f, stringsAsFactors = FALSE), args))
 }
 
-# Map FUN(chunk, i) over all chunks on the current future plan, results in
-# chunk order. DBI sources without `connect` are read on the main process,
-# a batch of chunks (one per worker) at a time, and shipped.
-chunk_map <- function(src, FUN, ..., progress = NULL) {
+# Map FUN(chunk, i, ...) over all chunks on the current future plan, results
+# in chunk order. DBI sources without `connect` are read on the main process,
+# a batch of chunks (one per worker) at a time, and shipped. The work is done
+# by chunk_job(), a function of the namespace given everything it needs as
+# arguments, so that future ships those and nothing else (a closure would
+# carry its enclosing frames, and the globals search would walk them).
+chunk_map <- function(src, FUN, ..., .cache = NULL) {
   n <- chunk_count(src)
+  args <- list(...)
   use_future <- requireNamespace("future.apply", quietly = TRUE)
   p <- if (requireNamespace("progressr", quietly = TRUE)) progressr::progressor(steps = n) else
-    function(...) NULL
-  run <- function(i, d = NULL) {
-    if (is.null(d)) {
-      if (src$kind == "dbi" && !is.null(src$connect)) {
-        con <- src$connect()
-        on.exit(DBI::dbDisconnect(con))
-        d <- read_chunk(src, i, con)
-      } else {
-        d <- read_chunk(src, i)
-      }
-    }
-    if (is.null(d)) stop(sprintf("%s is missing (the source ended early).", chunk_label(src, i)),
-                         call. = FALSE)
-    r <- tryCatch(FUN(d, i, ...), error = function(e) {
-      if (inherits(e, "xentropy_chunk_error")) stop(e)
-      stop(structure(class = c("xentropy_chunk_error", "error", "condition"),
-                     list(message = sprintf("In %s: %s", chunk_label(src, i), conditionMessage(e)),
-                          call = NULL)))
-    })
-    p()
-    r
+    NULL
+  map <- if (use_future) {
+    function(X, ...) future.apply::future_lapply(X, chunk_job, ..., future.seed = NULL,
+                                                 future.globals = FALSE,
+                                                 future.packages = "xentropy")
+  } else {
+    function(X, ...) lapply(X, chunk_job, ...)
   }
-  lapply_fun <- if (use_future) {
-    function(X, F, ...) future.apply::future_lapply(X, F, ..., future.seed = NULL)
-  } else lapply
+  if (use_future) {
+    if (src$kind == "function") src$fun <- portable_function(src$fun)
+    if (src$kind == "dbi" && !is.null(src$connect)) src$connect <- portable_function(src$connect)
+  }
   if (src$kind == "dbi" && is.null(src$connect)) {
     nw <- if (requireNamespace("future", quietly = TRUE)) max(1L, future::nbrOfWorkers()) else 1L
     out <- vector("list", n)
     for (b in split(seq_len(n), ceiling(seq_len(n) / nw))) {
-      data <- lapply(b, function(i) read_chunk(src, i))
-      out[b] <- lapply_fun(seq_along(b), function(j, b, data) run(b[j], data[[j]]),
-                           b = b, data = data)
+      # (not read when its design is cached: the cache is on this machine)
+      data <- lapply(b, function(i) {
+        if (!is.null(.cache) && file.exists(cache_file(.cache, i))) NULL else read_chunk(src, i)
+      })
+      src_b <- list(kind = "shipped", label = vapply(b, function(i) chunk_label(src, i), ""))
+      out[b] <- map(seq_along(b), src = src_b, job = FUN, args = args, progress = p,
+                    data = data, index = b, cache = .cache)
     }
     return(out)
   }
   if (src$kind == "dbi") src$con <- NULL  # not sent to the workers
-  lapply_fun(seq_len(n), run)
+  map(seq_len(n), src = src, job = FUN, args = args, progress = p, cache = .cache)
+}
+
+# One chunk's job, on a worker: read chunk i (or take the shipped data),
+# apply `job`, and name the chunk in any error. (Not `FUN`: an argument of
+# that name would be taken by future_lapply() itself.)
+chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, cache = NULL) {
+  i <- if (is.null(index)) j else index[j]
+  label <- if (src$kind == "shipped") src$label[j] else chunk_label(src, i)
+  d <- if (!is.null(cache)) cached_design(cache, i)
+  if (!is.null(d)) {
+    # the chunk's design, cached by the pass that built it
+  } else if (!is.null(data)) {
+    d <- data[[j]]
+    if (is.null(d)) stop(sprintf("The cached design of %s could not be read.", label), call. = FALSE)
+  } else if (src$kind == "dbi" && !is.null(src$connect)) {
+    con <- src$connect()
+    on.exit(DBI::dbDisconnect(con))
+    d <- read_chunk(src, i, con)
+  } else {
+    d <- read_chunk(src, i)
+  }
+  if (is.null(d)) stop(sprintf("%s is missing (the source ended early).", label), call. = FALSE)
+  r <- tryCatch(do.call(job, c(list(d, i), args)), error = function(e) {
+    stop(structure(class = c("xentropy_chunk_error", "error", "condition"),
+                   list(message = sprintf("In %s: %s", label, conditionMessage(e)),
+                        call = NULL)))
+  })
+  if (!is.null(progress)) progress()
+  r
+}
+
+# A user's function (a function source, `connect`, a function the formula
+# calls) made to run on another process: the variables it uses, found where
+# it was defined (the global environment included, which is not sent to
+# workers), are copied into a small environment of its own, as future does
+# for the expressions it evaluates. Functions of namespaces are left alone.
+portable_function <- function(f) {
+  e <- environment(f)
+  if (is.null(e) || isNamespace(e) || identical(e, baseenv()) ||
+      !requireNamespace("globals", quietly = TRUE)) {
+    return(f)
+  }
+  gl <- globals::cleanup(globals::globalsOf(f, envir = e, mustExist = FALSE))
+  ne <- new.env(parent = globalenv())
+  for (nm in names(gl)) assign(nm, gl[[nm]], envir = ne)
+  environment(f) <- ne
+  f
 }

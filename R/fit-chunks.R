@@ -4,7 +4,7 @@
 # C++ kernels, added in chunk order on the main process).
 
 # The model frame of one chunk, built as the in-memory fit builds it.
-chunk_frame <- function(spec, d, xlev = NULL) {
+chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
   need <- spec$vars
   miss <- setdiff(need, c(names(d), spec$env_vars))
   if (length(miss)) {
@@ -12,7 +12,7 @@ chunk_frame <- function(spec, d, xlev = NULL) {
                  paste0("\"", miss, "\"", collapse = ", ")), call. = FALSE)
   }
   args <- list(formula = spec$formula, data = d, na.action = spec$na.action,
-               drop.unused.levels = is.null(xlev))
+               drop.unused.levels = drop)
   if (!is.null(xlev)) args$xlev <- xlev
   cl <- as.call(c(list(quote(stats::model.frame)), args,
                   list(weights = spec$weights, offset = spec$offset, subset = spec$subset)))
@@ -23,26 +23,40 @@ chunk_frame <- function(spec, d, xlev = NULL) {
 # Pass 1 per chunk: the levels of factors and character variables, and of
 # the response.
 chunk_levels <- function(d, i, spec) {
-  mf <- chunk_frame(spec, d)
+  mf <- chunk_frame(spec, d, drop = FALSE)  # factors keep their levels attribute
   lv <- lapply(mf, function(v) {
     if (is.factor(v)) levels(droplevels(v)) else if (is.character(v)) sort(unique(v)) else
       if (is.logical(v) && is.null(dim(v))) c("FALSE", "TRUE")[c(any(!v), any(v))] else NULL
   })
-  list(levels = lv[!vapply(lv, is.null, logical(1))],
+  keep <- !vapply(lv, is.null, logical(1))
+  list(levels = lv[keep], all = lapply(mf[keep], function(v) if (is.factor(v)) levels(v)),
        factor = vapply(mf, is.factor, logical(1)), nrow = nrow(mf))
 }
 
+# The levels of all the chunks, in the order the whole data would have: a
+# factor's levels in the order of its levels attribute (the union of the
+# chunks' attributes, in chunk order, as rbind() would make it), without the
+# levels no row uses (model.frame()'s drop.unused.levels); characters and
+# logicals sorted, as factor() sorts them.
 merge_levels <- function(parts) {
-  out <- list()
+  used <- list()
+  order <- list()
   is_factor <- list()
   for (p in parts) {
     for (v in names(p$levels)) {
-      out[[v]] <- union(out[[v]], p$levels[[v]])
-      is_factor[[v]] <- p$factor[[v]]
+      used[[v]] <- union(used[[v]], p$levels[[v]])
+      order[[v]] <- union(order[[v]], p$all[[v]])
+      is_factor[[v]] <- isTRUE(is_factor[[v]]) || isTRUE(p$factor[[v]])
     }
   }
-  for (v in names(out)) if (!isTRUE(is_factor[[v]])) out[[v]] <- sort(out[[v]])
-  out
+  for (v in names(used)) {
+    used[[v]] <- if (is_factor[[v]]) {
+      c(order[[v]][order[[v]] %in% used[[v]]], sort(setdiff(used[[v]], order[[v]])))
+    } else {
+      sort(used[[v]])
+    }
+  }
+  used
 }
 
 # The model matrix, targets, weights and offset of one chunk, on the global
@@ -99,6 +113,7 @@ chunk_design <- function(d, spec) {
 # the saturated loss need.
 chunk_stats <- function(d, i, spec) {
   ds <- chunk_design(d, spec)
+  if (!is.null(spec$cache)) cache_design(ds, spec$cache, i)
   wt <- if (is.null(ds$w)) rep(1, nrow(ds$x)) else ds$w
   R <- if (nrow(ds$x)) weighted_r_impl(ds$x, ds$w) else NULL
   if (spec$softmax) {
@@ -121,7 +136,7 @@ chunk_stats <- function(d, i, spec) {
 # `par`, and the extreme fitted probabilities of the rows with positive
 # weight (for the separation warning).
 chunk_eval <- function(d, i, spec, par, keep, hessian = TRUE, null = FALSE) {
-  ds <- chunk_design(d, spec)
+  ds <- if (inherits(d, "xentropy_design")) d else chunk_design(d, spec)
   X <- if (null) matrix(1, nrow(ds$x), 1L) else ds$x[, keep, drop = FALSE]
   r <- if (spec$softmax) {
     softmax_eval_impl(X, ds$y, ds$w, ds$off, par, hessian, 1L)
@@ -166,7 +181,9 @@ sum_passes <- function(parts) {
 # Newton decrement below tol (|E| + 0.1), is taken, then the iteration stops
 # if the gradient is at most tol or the previous step was final too), so the
 # chunked fit stops where the in-memory fit stops. Each evaluation is one
-# pass over the chunks. Returns the penalised gradient and Hessian over the
+# pass over the chunks, and forms the Hessian too: the in-memory fit skips it
+# at a step predicted final and forms it at the same point later when needed,
+# which here would cost a second pass for the same numbers. Returns the penalised gradient and Hessian over the
 # free parameters at the result.
 chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = FALSE) {
   fi <- which(free)
@@ -174,6 +191,7 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
   penalty <- function(par) 0.5 * sum(P * par^2)
   evaluate <- function(par, hessian) {
     s <- sum_passes(chunk_map(src, chunk_eval, spec = spec, par = par, keep = keep,
+                              .cache = spec$cache,
                               hessian = hessian, null = null))
     s$F <- s$loss + penalty(par)
     s
@@ -192,7 +210,6 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
   if (show) cat(sprintf("iter %3d  objective %.12g\n", 0L, cur$F))
   code <- "max_iterations"
   was_small <- FALSE
-  have_h <- TRUE
   noise_eps <- 64 * .Machine$double.eps
   it <- 0L
   while (it < ctl$maxit) {
@@ -215,7 +232,7 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
     for (k in seq_len(if (small) 1L else 60L)) {
       np <- par
       np[fi] <- par[fi] + t * d
-      new <- evaluate(np, !small)
+      new <- evaluate(np, TRUE)
       noise <- noise_eps * abs(cur$F)
       if (is.finite(new$F) && if (small) new$F <= cur$F + max(-slope, noise) else
           new$F <= cur$F + 1e-4 * t * slope + noise) {
@@ -230,26 +247,16 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
     }
     par <- np
     cur <- new
+    H <- new$hessian
     trace <- c(trace, cur$F)
     if (show) cat(sprintf("iter %3d  objective %.12g\n", it + 1L, cur$F))
     if (small && (was_small || max(abs(grad_free(cur, par))) <= ctl$tol)) {
       code <- "converged"
-      have_h <- FALSE
       it <- it + 1L
       break
     }
-    if (small) {
-      cur <- evaluate(par, TRUE)
-      H <- cur$hessian
-    } else {
-      H <- new$hessian
-    }
     was_small <- small
     it <- it + 1L
-  }
-  if (!have_h) {
-    cur <- evaluate(par, TRUE)
-    H <- cur$hessian
   }
   cur$hessian <- H
   list(par = par, loss = cur$loss, penalty = penalty(par), gradient = grad_free(cur, par),
@@ -276,8 +283,31 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   vars <- unique(c(all.vars(formula), all.vars(call$weights), all.vars(call$offset),
                    all.vars(call$subset)))
   fenv <- environment(formula)
-  env_vars <- vars[vapply(vars, exists, logical(1), envir = fenv)]
-  spec <- list(formula = formula, na.action = na_action, weights = call$weights,
+  d1 <- read_chunk(src, 1L)
+  if (is.null(d1)) stop("The data source has no chunks.", call. = FALSE)
+  # Variables come from the chunks; only those the first chunk lacks may come
+  # from the formula's environment (as constants), so that a chunk missing a
+  # column is an error, not silently filled from the caller's workspace.
+  env_vars <- setdiff(vars, names(d1))
+  env_vars <- env_vars[vapply(env_vars, exists, logical(1), envir = fenv)]
+  # The workers get a small environment instead of the formula's (which
+  # future would otherwise serialise, with everything in it, on every pass):
+  # those variables, and the caller's own functions the formula calls.
+  wenv <- new.env(parent = asNamespace("stats"))
+  for (v in env_vars) assign(v, get(v, envir = fenv), envir = wenv)
+  fns <- setdiff(unique(c(all.names(formula), all.names(call$weights), all.names(call$offset),
+                          all.names(call$subset))), vars)
+  for (f in fns) {
+    if (!exists(f, envir = fenv, mode = "function")) next
+    fun <- get(f, envir = fenv, mode = "function")
+    fe <- environment(fun)
+    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) {
+      assign(f, portable_function(fun), envir = wenv)
+    }
+  }
+  formula_w <- formula
+  environment(formula_w) <- wenv
+  spec <- list(formula = formula_w, na.action = na_action, weights = call$weights,
                offset = call$offset, subset = call$subset, vars = vars,
                env_vars = env_vars, softmax = softmax, contrasts = contrasts,
                label_smoothing = label_smoothing)
@@ -287,10 +317,10 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   spec$xlev_all <- lv
   spec$xlev_all[[resp]] <- NULL
   # one chunk gives the terms, columns, contrasts
-  d1 <- read_chunk(src, 1L)
   mf1 <- chunk_frame(spec, d1, spec$xlev_all)
   mt <- attr(mf1, "terms")
   spec$terms <- mt
+  attr(mt, ".Environment") <- fenv  # the fit's terms: the caller's, as in memory
   X1 <- stats::model.matrix(mt, mf1, contrasts.arg = contrasts)
   spec$xnames <- colnames(X1)
   y1 <- stats::model.response(mf1)
@@ -312,6 +342,20 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   xlevels <- xlevels[vapply(names(xlevels), function(v) is.factor(mf1[[v]]) || is.character(mf1[[v]]), logical(1))]
   if (!length(xlevels)) xlevels <- NULL
   # pass 2: R factor and sums
+  # pass 2 also writes each chunk's model matrix, targets, weights and
+  # offset to a binary file in a directory of this session's temporary
+  # directory, which the Newton passes read instead of parsing and building
+  # the chunk again. Workers on this machine (multisession) share it; workers
+  # elsewhere (a cluster) do not see it and read the source every pass. The
+  # directory goes at the end of the fit.
+  if (isTRUE(getOption("xentropy.chunk_cache", TRUE))) {
+    spec$cache <- tempfile("xentropy-chunks-")
+    if (dir.create(spec$cache)) {
+      on.exit(unlink(spec$cache, recursive = TRUE), add = TRUE)
+    } else {
+      spec$cache <- NULL
+    }
+  }
   st <- chunk_map(src, chunk_stats, spec = spec)
   p_all <- length(spec$xnames)
   Racc <- NULL
@@ -335,7 +379,9 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   ty <- Reduce(`+`, lapply(st, `[[`, "ty"))
   sat_sum <- sum(vapply(st, `[[`, 0, "sat"))
   soft <- any(vapply(st, `[[`, FALSE, "soft"))
-  nobs <- sum(vapply(st, `[[`, 0, "nobs"))
+  nobs <- sum(vapply(st, function(s) as.double(s$nobs), 0))
+  # an integer as in memory, unless the rows outnumber R's integers
+  if (nobs <= .Machine$integer.max) nobs <- as.integer(nobs)
   has_off <- any(vapply(st, `[[`, FALSE, "has_off"))
   intercept <- any(ones_all)
   p <- sum(keep)
@@ -430,7 +476,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
   grad <- matrix(0, p, K, dimnames = list(cn, lev))
   grad[free_idx] <- res$gradient
-  nfree <- length(free_idx)
+  nfree <- as.double(length(free_idx))  # as in memory (sum of a 0/1 matrix)
   df <- if (lambda > 0) effective_df(H, pen[(free_idx - 1L) %% p + 1L] * lambda) else nfree
   out <- list(
     coefficients = coefs, fitted.values = NULL, linear.predictors = NULL,
@@ -493,4 +539,27 @@ predict.xentropy_chunked_fit <- function(object, newdata, ...) {
     chunked_unavailable("predict() without `newdata`")
   }
   NextMethod()
+}
+
+# The chunk design cache (see chunked_fit()): written to a temporary name and
+# renamed, so a reader sees a whole file or none; any failure to write (a
+# full disk) leaves no file, and the passes read the source instead.
+cache_file <- function(key, i) file.path(key, sprintf("chunk-%.0f.rds", i))
+
+cache_design <- function(ds, key, i) {
+  if (!dir.exists(key)) return(invisible(FALSE))  # another machine
+  f <- cache_file(key, i)
+  tmp <- paste0(f, ".part")
+  ok <- tryCatch({
+    saveRDS(structure(ds, class = "xentropy_design"), tmp, compress = FALSE)
+    file.rename(tmp, f)
+  }, error = function(e) FALSE, warning = function(w) FALSE)
+  if (!isTRUE(ok)) unlink(c(tmp, f))
+  invisible(ok)
+}
+
+cached_design <- function(key, i) {
+  f <- cache_file(key, i)
+  if (!file.exists(f)) return(NULL)
+  tryCatch(readRDS(f), error = function(e) NULL, warning = function(w) NULL)
 }

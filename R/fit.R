@@ -199,6 +199,10 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
                            function(l) is.finite(l) && l >= 0, where)
     return(chunked_fit(call, parent.frame(), data, FALSE, lambda, 0, ctl, contrasts, where))
   }
+  if (matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
+    abort("`data = data_chunks(...)` needs the formula interface (`formula`, not `x` and `y`).",
+          where)
+  }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
                      if (!matrix_args || missing(subset)) NULL else subset,
@@ -287,6 +291,10 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
                                     function(e) e >= 0 && e <= 1, where)
     return(chunked_fit(call, parent.frame(), data, TRUE, lambda, label_smoothing, ctl,
                        contrasts, where))
+  }
+  if (matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
+    abort("`data = data_chunks(...)` needs the formula interface (`formula`, not `x` and `y`).",
+          where)
   }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,

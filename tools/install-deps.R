@@ -18,7 +18,10 @@ r_packages <- c(
   "Rcpp", "RcppEigen",
   # tests, vignettes, benchmarks, comparisons (Suggests)
   "testthat", "knitr", "rmarkdown", "ggplot2", "Rmpfr", "nnet", "MASS", "glmnet",
-  "VGAM", "bench", "matrixStats"
+  "VGAM", "bench", "matrixStats",
+  # data in chunks (issue 20): Debian has all but biglm, which comes from CRAN
+  # (pure R); arrow (parquet / feather chunks) stays optional
+  "future", "future.apply", "globals", "progressr", "DBI", "RSQLite", "data.table", "biglm"
 )
 
 # What each package is for, to say what is lost without it.
@@ -35,7 +38,15 @@ purpose <- c(
   glmnet = "the comparisons with glmnet are skipped",
   VGAM = "the comparisons with VGAM are skipped",
   bench = "the benchmarks in bench/ cannot run",
-  matrixStats = "the benchmarks in bench/ cannot run"
+  matrixStats = "the benchmarks in bench/ cannot run",
+  future = "chunked fits run sequentially and their multisession tests are skipped",
+  future.apply = "chunked fits run sequentially and their multisession tests are skipped",
+  globals = "function sources that use global variables cannot run on workers",
+  progressr = "chunked passes report no progress and the progress test is skipped",
+  DBI = "data_chunks() cannot read databases and the SQLite tests are skipped",
+  RSQLite = "the SQLite tests of data_chunks() and bench/chunks.R are skipped",
+  data.table = "csv chunks are read by utils::read.csv() (slower)",
+  biglm = "bench/chunks.R cannot compare with biglm::bigglm()"
 )
 
 # CRAN packages (anywhere in the dependency tree of the ones above) that do
