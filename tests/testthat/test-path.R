@@ -306,3 +306,54 @@ test_that("bad inputs get errors naming the argument", {
                class = "xentropy_error_type")
   expect_error(softmax_path(x, y), "factor", class = "xentropy_error_type")
 })
+
+test_that("cv_path's cross-entropy curve is cv.glmnet's deviance / 2 with the same folds", {
+  skip_if_not_installed("glmnet")
+  d <- make_binary(n = 300, p = 20, seed = 14)
+  set.seed(15)
+  foldid <- sample(rep(1:5, length.out = d$n))
+  w <- runif(d$n, 0.5, 1.5)
+  fit <- logistic_path(d$x, d$y, weights = w, nlambda = 20)
+  cv <- cv_path(fit, foldid = foldid)
+  g <- glmnet::cv.glmnet(d$x, d$y, family = "binomial", weights = w, lambda = fit$lambda,
+                         foldid = foldid, type.measure = "deviance", thresh = 1e-14)
+  L <- length(g$lambda)
+  expect_equal(cv$cvm[1:L], g$cvm / 2, tolerance = 1e-5)
+  expect_equal(cv$cvsd[1:L], g$cvsd / 2, tolerance = 1e-4)
+  expect_equal(cv$lambda_min, g$lambda.min)
+  expect_equal(cv$lambda_1se, g$lambda.1se)
+  expect_equal(coef(cv, s = "lambda_min"), coef(fit, s = cv$lambda_min))
+  expect_equal(predict(cv, d$x[1:3, ], s = "lambda_1se", type = "prob"),
+               predict(fit, d$x[1:3, ], s = cv$lambda_1se, type = "prob"))
+  out <- capture.output(print(cv))
+  expect_true(any(grepl("1se", out)))
+  # misclassification agrees with cv.glmnet's class error
+  cvc <- cv_path(fit, foldid = foldid, measure = "misclassification")
+  gc <- glmnet::cv.glmnet(d$x, d$y, family = "binomial", weights = w, lambda = fit$lambda,
+                          foldid = foldid, type.measure = "class", thresh = 1e-14)
+  expect_equal(cvc$cvm[1:L], gc$cvm, tolerance = 1e-8)
+})
+
+test_that("cv_path for softmax paths, and its plots", {
+  skip_if_not_installed("glmnet")
+  d <- make_softmax(n = 240, p = 10, seed = 16)
+  set.seed(17)
+  foldid <- sample(rep(1:4, length.out = d$n))
+  fit <- softmax_path(d$x, d$y, grouped = TRUE, nlambda = 15)
+  cv <- cv_path(fit, foldid = foldid)
+  g <- glmnet::cv.glmnet(d$x, d$y, family = "multinomial", type.multinomial = "grouped",
+                         lambda = fit$lambda, foldid = foldid, thresh = 1e-14)
+  L <- length(g$lambda)
+  expect_equal(cv$cvm[1:L], g$cvm / 2, tolerance = 1e-5)
+  for (m in c("brier", "calibration_error")) {
+    cvm <- cv_path(fit, foldid = foldid, measure = m)
+    expect_true(all(is.finite(cvm$cvm)) && all(cvm$cvm >= 0))
+  }
+  expect_named(coef(cv), levels(d$y))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(cv))
+  skip_if_not_installed("ggplot2")
+  expect_s3_class(ggplot2::autoplot(cv), "ggplot")
+  expect_error(cv_path(fit, foldid = 1:2), "`foldid`", class = "xentropy_error_value")
+})
