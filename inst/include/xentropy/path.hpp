@@ -241,6 +241,7 @@ struct control {
   int max_outer = 200;     // proximal Newton steps per lambda
   double weight_floor = 1e-10;  // IRLS weight floor, relative to w_i (near-separable data)
   bool early_stop = false; // glmnet's rule: stop when dev_ratio >= 0.999 or stalls
+  index_t exact_max = 500;  // exact model solves on active sets up to this size
   int nthreads = 1;        // the full-KKT gradient, over features
 };
 
@@ -391,7 +392,7 @@ class solver {
   std::vector<char> excluded_;
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
-  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_;
+  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -808,12 +809,120 @@ class solver {
         for (index_t k = 0; k < K && !nz; ++k) nz = beta_[j * K + k] != 0.0;
         if (nz) act.push_back(j);
       }
+      // Once the active set and signs repeat, one exact solve of the model on them
+      // replaces the many passes coordinate descent needs when columns are correlated
+      const index_t kb = K == 1 ? 0 : kk;
+      const bool exact = !Penalty::grouped && kb >= 0 && !act.empty() &&
+                         static_cast<index_t>(act.size()) <= ctl_.exact_max;
+      std::vector<signed char> sig, sig_prev;
+      std::vector<index_t> actk;
       while (passes < limit) {
         pass(act, dmax, gmax);
         if (done(dmax, gmax)) break;
+        if (!exact) continue;
+        sig.clear();
+        actk.clear();
+        for (index_t j : act) {
+          const double b = beta_[j * K + kb];
+          sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
+          if (b != 0.0) actk.push_back(j);
+        }
+        if (sig == sig_prev && !actk.empty()) {
+          exact_step(actk, kb, lam, Cm, Smx, V);
+          sig_prev.clear();
+        } else {
+          sig_prev = sig;
+        }
       }
     }
     return passes;
+  }
+
+  // Moves coefficient (j, k) of the model by d (standardised scale), keeping the model
+  // residual and the eta change in step.
+  void move(index_t j, index_t k, double d, std::vector<double>& Cm, std::vector<double>& Smx) {
+    if (d == 0.0) return;
+    const index_t K = K_;
+    const double st = d / s_[j];
+    Smx[k] -= xv_[j * K + k] * st;
+    Cm[k] -= c_[j] * st;
+    beta_[j * K + k] += d;
+    double* mxw = mx_.data();
+    double* dx = dX_.data();
+    const double* v = v_.data();
+    for_col(X_, j, [&](index_t i, double x) {
+      const double t = x * st;
+      mxw[i * K + k] -= v[i * K + k] * t;
+      dx[i * K + k] += t;
+    });
+  }
+
+  // Newton step of the model of class k on the active set A with its signs fixed:
+  // (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept;
+  // cut at the first coefficient that would change sign (set to 0 there). The model
+  // is quadratic on that segment, so the step cannot raise it.
+  void exact_step(const std::vector<index_t>& A, index_t k, double lam, std::vector<double>& Cm,
+                  std::vector<double>& Smx, const std::vector<double>& V) {
+    const index_t K = K_, m = static_cast<index_t>(A.size());
+    const index_t off = pb_.intercept ? 1 : 0, d = m + off;
+    Eigen::MatrixXd H(d, d);
+    Eigen::VectorXd r(d);
+    const double a = pen_.alpha;
+    std::vector<double>& tmp = scratch_n_;
+    tmp.assign(static_cast<size_t>(n_), 0.0);
+    const double* v = v_.data();
+    const double* mx = mx_.data();
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = A[q];
+      double g = 0.0;
+      for_col(X_, j, [&](index_t i, double x) {
+        tmp[i] = v[i * K + k] * x;
+        g += x * mx[i * K + k];
+      });
+      const double cj = c_[j], sj = s_[j], xvj = xv_[j * K + k];
+      for (index_t q2 = q; q2 < m; ++q2) {
+        const index_t l = A[q2];
+        double sxx = 0.0;
+        for_col(X_, l, [&](index_t i, double x) { sxx += tmp[i] * x; });
+        const double cl = c_[l], sl = s_[l], xvl = xv_[l * K + k];
+        const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[k]) / (sj * sl);
+        H(off + q, off + q2) = H(off + q2, off + q) = h;
+      }
+      for_col(X_, j, [&](index_t i, double) { tmp[i] = 0.0; });
+      const double b = beta_[j * K + k], lp = lam * pf_[j];
+      H(off + q, off + q) += lp * (1.0 - a);
+      g = (g - Cm[k] * xvj - cj * (Smx[k] - Cm[k] * V[k])) / sj;
+      r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
+      if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[k]) / sj;
+    }
+    if (off) {
+      H(0, 0) = V[k];
+      r(0) = Smx[k] - Cm[k] * V[k];
+    }
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
+    if (ldlt.info() != Eigen::Success || !ldlt.isPositive()) return;
+    const Eigen::VectorXd delta = ldlt.solve(r);
+    if (!delta.allFinite()) return;
+    double t = 1.0;
+    index_t cut = -1;
+    for (index_t q = 0; q < m; ++q) {
+      const double b = beta_[A[q] * K + k], dq = delta(off + q);
+      if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
+        t = -b / dq;
+        cut = q;
+      }
+    }
+    if (off) {
+      const double d0 = t * delta(0);
+      Cm[k] += d0;
+      a0_[k] += d0;
+    }
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = A[q];
+      const double dq = q == cut ? -beta_[j * K + k] : t * delta(off + q);
+      move(j, k, dq, Cm, Smx);
+      if (q == cut) beta_[j * K + k] = 0.0;
+    }
   }
 };
 
