@@ -627,7 +627,7 @@ class solver {
       const index_t nblk = by_class ? K : 1;
       int moved_blocks = 0;
       for (index_t blk = 0; blk < nblk; ++blk) {
-        const index_t kk = by_class ? blk : -1;
+        const index_t kk = by_class ? blk : (K == 1 ? 0 : -1);
         // --- quadratic model at eta_ and coordinate descent on it ---
         for (index_t k = 0; k < K; ++k) {
           V[k] = 0.0;
@@ -643,14 +643,15 @@ class solver {
           double* xxv = &xxv_[j * K];
           for (index_t k = 0; k < K; ++k) xv[k] = xxv[k] = 0.0;
           const double* v = v_.data();
+          const index_t k0 = kk >= 0 ? kk : 0, k1 = kk >= 0 ? kk + 1 : K;
           for_col(X_, j, [&](index_t i, double x) {
-            for (index_t k = 0; k < K; ++k) {
+            for (index_t k = k0; k < k1; ++k) {
               const double t = x * v[i * K + k];
               xv[k] += t;
               xxv[k] += t * x;
             }
           });
-          for (index_t k = 0; k < K; ++k) {
+          for (index_t k = k0; k < k1; ++k) {
             const double c = c_[j], s = s_[j];
             double h = (xxv[k] - 2.0 * c * xv[k] + c * c * V[k]) / (s * s);
             h_[j * K + k] = h > 1e-300 ? h : 1e-300;
@@ -756,8 +757,33 @@ class solver {
         const double* xv = &xv_[j * K];
         const double* h = &h_[j * K];
         double* b = &beta_[j * K];
-        for (index_t k = 0; k < K; ++k) gm[k] = 0.0;
         const double* mx = mx_.data();
+        double* mxw = mx_.data();
+        double* dx = dX_.data();
+        const double* v = v_.data();
+        if (kk >= 0) {  // one class (binary, or a softmax class block): scalar loops
+          const index_t k = kk;
+          double g = 0.0;
+          for_col(X_, j, [&](index_t i, double x) { g += x * mx[i * K + k]; });
+          g = (g - Cm[k] * xv[k] - c * (Smx[k] - Cm[k] * V[k])) / s;
+          double uk = g + h[k] * b[k], bk = b[k];
+          pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
+          const double d = bk - b[k];
+          if (d == 0.0) continue;
+          dmax = std::max(dmax, h[k] * d * d);
+          gmax = std::max(gmax, h[k] * std::fabs(d));
+          const double st = d / s;
+          Smx[k] -= xv[k] * st;
+          Cm[k] -= c * st;
+          b[k] = bk;
+          for_col(X_, j, [&](index_t i, double x) {
+            const double t = x * st;
+            mxw[i * K + k] -= v[i * K + k] * t;
+            dx[i * K + k] += t;
+          });
+          continue;
+        }
+        for (index_t k = 0; k < K; ++k) gm[k] = 0.0;
         for_col(X_, j, [&](index_t i, double x) {
           for (index_t k = 0; k < K; ++k) gm[k] += x * mx[i * K + k];
         });
@@ -767,9 +793,6 @@ class solver {
           bnew[k] = b[k];
         }
         pen_.update(bnew.data(), u.data(), h, K, lam * pf_[j]);
-        if (kk >= 0)
-          for (index_t k = 0; k < K; ++k)
-            if (k != kk) bnew[k] = b[k];
         bool moved = false;
         for (index_t k = 0; k < K; ++k) {
           const double d = bnew[k] - b[k];
@@ -783,9 +806,6 @@ class solver {
           b[k] = bnew[k];
         }
         if (!moved) continue;
-        double* mxw = mx_.data();
-        double* dx = dX_.data();
-        const double* v = v_.data();
         for_col(X_, j, [&](index_t i, double x) {
           for (index_t k = 0; k < K; ++k) {
             const double t = x * step[k];
@@ -811,11 +831,12 @@ class solver {
       }
       // Once the active set and signs repeat, one exact solve of the model on them
       // replaces the many passes coordinate descent needs when columns are correlated
-      const index_t kb = K == 1 ? 0 : kk;
+      const index_t kb = kk;
       const bool exact = !Penalty::grouped && kb >= 0 && !act.empty() &&
                          static_cast<index_t>(act.size()) <= ctl_.exact_max;
       std::vector<signed char> sig, sig_prev;
       std::vector<index_t> actk;
+      index_t same = 0;
       while (passes < limit) {
         pass(act, dmax, gmax);
         if (done(dmax, gmax)) break;
@@ -827,11 +848,16 @@ class solver {
           sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
           if (b != 0.0) actk.push_back(j);
         }
+        // an exact solve costs about |A| / 2 passes: worth it once descent is slow
         if (sig == sig_prev && !actk.empty()) {
-          exact_step(actk, kb, lam, Cm, Smx, V);
-          sig_prev.clear();
+          if (++same >= std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8)) {
+            exact_step(actk, kb, lam, Cm, Smx, V);
+            sig_prev.clear();
+            same = 0;
+          }
         } else {
           sig_prev = sig;
+          same = 0;
         }
       }
     }
