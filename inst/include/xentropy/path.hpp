@@ -16,9 +16,12 @@
 // Solver (one for every penalty): proximal Newton. At the current eta a quadratic model of
 // the loss with IRLS weights v_ik = w_i p_ik (1 - p_ik) (the Hessian's diagonal in the
 // classes, as glmnet; exact Newton for K = 1) is minimised with the penalty by cyclic
-// coordinate descent over the working set (block descent over a feature's K coefficients;
-// for the group lasso the block's curvature is bounded by its largest entry, so the group
-// soft-threshold is exact for the bound). The step to the model's minimiser is damped by
+// coordinate descent over the working set (softmax with a separable penalty: one class
+// block at a time, each an exact Newton model for that class, as glmnet; the group lasso:
+// block descent over a feature's K coefficients, each block minimised exactly). Once the
+// active set and signs settle, the model is solved exactly on them (an LDLT of the
+// active set's weighted Gram matrix, the step cut at the first sign change), which
+// replaces the many passes descent needs on correlated columns. The step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
@@ -178,9 +181,8 @@ struct elastic_net : separable<elastic_net> {
   }
 };
 
-// A feature's K coefficients as one group: the model's curvature diag(h) is bounded by
-// max(h) I, for which the minimiser is the group soft-threshold (a majorisation step: the
-// descent's fixed point is still the model's minimiser).
+// A feature's K coefficients as one group; its block of the model is minimised exactly
+// (a one-dimensional root for the norm of the solution).
 struct group_lasso {
   static constexpr bool grouped = true;
   double alpha;
@@ -194,21 +196,38 @@ struct group_lasso {
     const double nb = norm2(b, K);
     return lp * ((1.0 - alpha) / 2.0 * nb * nb + alpha * nb);
   }
+  // Exact block minimiser with the model's own curvatures h_k: b = 0 when ||u|| <= l1,
+  // else b_k = u_k r / ((h_k + l2) r + l1) where r = ||b|| solves
+  // g(r) = sum_k (u_k / ((h_k + l2) r + l1))^2 = 1; g is convex and decreasing, so
+  // Newton's method from r = 0 rises monotonically to the root.
   void update(double* b, const double* u, const double* h, index_t K, double lp) const {
-    double hm = 0.0;
-    for (index_t k = 0; k < K; ++k) hm = std::max(hm, h[k]);
-    // u was formed with h; re-form it with the bound hm
-    double un = 0.0;
-    std::vector<double>& ub = scratch_;
-    ub.resize(static_cast<size_t>(K));
-    for (index_t k = 0; k < K; ++k) {
-      ub[k] = u[k] + (hm - h[k]) * b[k];
-      un += ub[k] * ub[k];
+    const double l1 = lp * alpha, l2 = lp * (1.0 - alpha);
+    const double un = norm2(u, K);
+    if (un <= l1) {
+      for (index_t k = 0; k < K; ++k) b[k] = 0.0;
+      return;
     }
-    un = std::sqrt(un);
-    const double t = lp * alpha;
-    const double f = un > t ? (1.0 - t / un) / (hm + lp * (1.0 - alpha)) : 0.0;
-    for (index_t k = 0; k < K; ++k) b[k] = f * ub[k];
+    double r = 0.0;
+    if (l1 > 0.0) {
+      for (int it = 0; it < 100; ++it) {
+        double g = -1.0, dg = 0.0;
+        for (index_t k = 0; k < K; ++k) {
+          const double hk = h[k] + l2, den = hk * r + l1, q = u[k] / den;
+          g += q * q;
+          dg -= 2.0 * q * q * hk / den;
+        }
+        if (!(dg < 0.0)) break;
+        const double rn = r - g / dg;
+        if (!(rn > r)) break;
+        const bool small = rn - r <= 1e-15 * rn;
+        r = rn;
+        if (small) break;
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      const double hk = h[k] + l2;
+      b[k] = l1 > 0.0 ? u[k] * r / (hk * r + l1) : u[k] / hk;
+    }
   }
   double violation(const double* b, const double* G, index_t K, double lp) const {
     const double nb = norm2(b, K);
@@ -229,7 +248,6 @@ struct group_lasso {
     for (index_t k = 0; k < K; ++k) m += b[k];
     return m / K;
   }
-  mutable std::vector<double> scratch_;
 };
 
 // -------------------------------------------------------------- problem --
@@ -392,7 +410,7 @@ class solver {
   std::vector<char> excluded_;
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
-  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_;
+  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -623,11 +641,24 @@ class solver {
       }
       // Softmax with a separable penalty: one block per class, each an exact Newton
       // model for its class (glmnet's scheme); otherwise one block of all coefficients.
+      // The group lasso: one block of all coefficients (groups enter and leave there),
+      // then one block per class in which each non-zero group's norm is majorised at
+      // its current value r (||b|| <= ||b||^2 / (2 r) + r / 2), a ridge across classes:
+      // exact Newton for the class, as in the separable case.
       const bool by_class = K > 1 && !Penalty::grouped;
-      const index_t nblk = by_class ? K : 1;
+      const bool group_classes = K > 1 && Penalty::grouped;
+      const index_t nblk = by_class ? K : (group_classes ? K + 1 : 1);
       int moved_blocks = 0;
       for (index_t blk = 0; blk < nblk; ++blk) {
-        const index_t kk = by_class ? blk : (K == 1 ? 0 : -1);
+        const index_t kk = by_class ? blk : (group_classes ? blk - 1 : (K == 1 ? 0 : -1));
+        if (group_classes && kk >= 0) {
+          gnorm_.assign(static_cast<size_t>(p_), 0.0);
+          for (index_t j : ws) {
+            double q = 0.0;
+            for (index_t k = 0; k < K; ++k) q += beta_[j * K + k] * beta_[j * K + k];
+            gnorm_[j] = std::sqrt(q);
+          }
+        }
         // --- quadratic model at eta_ and coordinate descent on it ---
         for (index_t k = 0; k < K; ++k) {
           V[k] = 0.0;
@@ -767,7 +798,13 @@ class solver {
           for_col(X_, j, [&](index_t i, double x) { g += x * mx[i * K + k]; });
           g = (g - Cm[k] * xv[k] - c * (Smx[k] - Cm[k] * V[k])) / s;
           double uk = g + h[k] * b[k], bk = b[k];
-          pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
+          if (Penalty::grouped) {  // the majorised group norm (see solve())
+            if (gnorm_[j] == 0.0) continue;
+            const double lp = lam * pf_[j];
+            bk = uk / (h[k] + lp * (1.0 - pen_.alpha) + lp * pen_.alpha / gnorm_[j]);
+          } else {
+            pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
+          }
           const double d = bk - b[k];
           if (d == 0.0) continue;
           dmax = std::max(dmax, h[k] * d * d);
