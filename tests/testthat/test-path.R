@@ -357,3 +357,54 @@ test_that("cv_path for softmax paths, and its plots", {
   expect_s3_class(ggplot2::autoplot(cv), "ggplot")
   expect_error(cv_path(fit, foldid = 1:2), "`foldid`", class = "xentropy_error_value")
 })
+
+test_that("intercept = FALSE with standardize = TRUE scales as glmnet (variance, no centring)", {
+  skip_if_not_installed("glmnet")
+  set.seed(18)
+  x <- matrix(rnorm(200 * 12, mean = 1), 200, 12)
+  y <- rbinom(200, 1, plogis(x[, 1] - x[, 2]))
+  fit <- logistic_path(x, y, intercept = FALSE, nlambda = 15)
+  g <- glmnet::glmnet(x, y, family = "binomial", intercept = FALSE, lambda = fit$lambda,
+                      thresh = 1e-14)
+  expect_equal(unname(fit$beta), unname(as.matrix(g$beta)), tolerance = 1e-5)
+  expect_true(all(fit$a0 == 0))
+})
+
+test_that("grouped softmax's KKT certificate holds when recomputed, also near separation", {
+  # iris: setosa is separable, where glmnet's grouped path stops with an error
+  x <- as.matrix(iris[, 1:4])
+  fit <- softmax_path(x, iris$Species, grouped = TRUE, nlambda = 40)
+  expect_true(all(fit$converged))
+  Y <- model.matrix(~ iris$Species - 1)
+  n <- nrow(x)
+  s <- weighted_sd(x, rep(1, n))
+  z <- sweep(sweep(x, 2, colMeans(x)), 2, s, "/")
+  for (l in seq_along(fit$lambda)) {
+    lam <- fit$lambda[l]
+    B <- sapply(fit$beta, function(b) b[, l])
+    eta <- x %*% B + matrix(fit$a0[, l], n, 3, byrow = TRUE)
+    P <- exp(eta - apply(eta, 1, max))
+    P <- P / rowSums(P)
+    G <- crossprod(z, (P - Y) / n)              # 4 x 3: gradient wrt standardised coefs
+    Bs <- B * s
+    v <- vapply(1:4, function(j) {
+      nb <- sqrt(sum(Bs[j, ]^2))
+      if (nb > 0) sqrt(sum((G[j, ] + lam * Bs[j, ] / nb)^2)) else max(0, sqrt(sum(G[j, ]^2)) - lam)
+    }, 0)
+    expect_lt(max(v, abs(colSums(P - Y) / n)) / lam, 1.01e-6)
+    # the grouped optimum has each feature's coefficients summing to zero
+    expect_lt(max(abs(rowSums(B))), 1e-8)
+  }
+})
+
+test_that("the formula interface equals the matrix interface", {
+  d <- make_softmax(n = 150, p = 4, seed = 19)
+  df <- data.frame(d$x, y = d$y)
+  f1 <- softmax_path(y ~ ., data = df, nlambda = 10)
+  f2 <- softmax_path(d$x, d$y, lambda = f1$lambda)
+  expect_equal(unname(f1$a0), unname(f2$a0))
+  expect_equal(lapply(f1$beta, unname), lapply(f2$beta, unname))
+  expect_equal(unname(predict(f1, df[1:5, ], type = "prob")),
+               unname(predict(f2, d$x[1:5, ], type = "prob")))
+  expect_error(logistic_path(y ~ X1, data = d$x), "`data`", class = "xentropy_error")
+})
