@@ -207,8 +207,8 @@ check_path_control <- function(control, where) {
 # x: a double matrix or a dgCMatrix; anything else is an error naming it.
 check_path_x <- function(x, where) {
   if (inherits(x, "dgCMatrix")) {
-    if (length(x@x) && !all(is.finite(x@x))) {
-      bad <- which(!is.finite(x@x))[1]
+    bad <- first_nonfinite_impl(x@x)  # one pass, nothing allocated
+    if (bad > 0) {
       abort(sprintf("`x` must be finite; found %s among its non-zero entries.",
                     format(x@x[bad])), where, class = "xentropy_error_value", argument = "x")
     }

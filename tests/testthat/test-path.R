@@ -408,3 +408,17 @@ test_that("the formula interface equals the matrix interface", {
                unname(predict(f2, d$x[1:5, ], type = "prob")))
   expect_error(logistic_path(y ~ X1, data = d$x), "`data`", class = "xentropy_error")
 })
+
+test_that("zero weights drop rows exactly, and NA in a sparse x is refused", {
+  d <- make_binary(n = 200, p = 10, seed = 20)
+  w <- rep(1, d$n)
+  w[1:50] <- 0
+  f1 <- logistic_path(d$x, d$y, weights = w, nlambda = 15)
+  f2 <- logistic_path(d$x[-(1:50), ], d$y[-(1:50)], lambda = f1$lambda)
+  expect_equal(f1$beta, f2$beta, tolerance = 1e-8)
+  expect_equal(f1$a0, f2$a0, tolerance = 1e-8)
+  skip_if_not_installed("Matrix")
+  xs <- Matrix::Matrix(d$x, sparse = TRUE)
+  xs@x[7] <- NaN
+  expect_error(logistic_path(xs, d$y), "`x` must be finite", class = "xentropy_error_value")
+})
