@@ -305,6 +305,14 @@ test_that("bad inputs get errors naming the argument", {
   expect_error(logistic_path(Matrix::Matrix(x), y), "Matrix::dgCMatrix",
                class = "xentropy_error_type")
   expect_error(softmax_path(x, y), "factor", class = "xentropy_error_type")
+  expect_error(logistic_path(x, rep(1, 50)), "both classes", class = "xentropy_error_value")
+  expect_error(logistic_path(x, factor(rep("a", 50), levels = c("a", "b"))), "both classes",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, family = "binomial"), "Unknown argument `family`",
+               class = "xentropy_error")
+  expect_error(logistic_path(x, y, lambda = c(0.1, -1)), "`lambda`", class = "xentropy_error_value")
+  expect_error(softmax_path(x, factor(sample(c("a", "b", "c"), 50, TRUE), levels = c("a", "b", "c", "d"))),
+               "no observations of \"d\"", class = "xentropy_error_value")
 })
 
 test_that("cv_path's cross-entropy curve is cv.glmnet's deviance / 2 with the same folds", {
