@@ -430,3 +430,14 @@ test_that("zero weights drop rows exactly, and NA in a sparse x is refused", {
   xs@x[7] <- NaN
   expect_error(logistic_path(xs, d$y), "`x` must be finite", class = "xentropy_error_value")
 })
+
+test_that("paths are identical for any number of threads", {
+  d <- make_binary(n = 300, p = 40, seed = 21)
+  old <- xentropy_threads(1)
+  on.exit(xentropy_threads(old))
+  f1 <- logistic_path(d$x, d$y, nlambda = 15)
+  xentropy_threads(2)
+  f2 <- logistic_path(d$x, d$y, nlambda = 15)
+  expect_identical(f1$beta, f2$beta)
+  expect_identical(f1$kkt, f2$kkt)
+})
