@@ -207,8 +207,8 @@ check_path_control <- function(control, where) {
 # x: a double matrix or a dgCMatrix; anything else is an error naming it.
 check_path_x <- function(x, where) {
   if (inherits(x, "dgCMatrix")) {
-    if (length(x@x) && !all(is.finite(x@x))) {
-      bad <- which(!is.finite(x@x))[1]
+    bad <- first_nonfinite_impl(x@x)  # one pass, nothing allocated
+    if (bad > 0) {
       abort(sprintf("`x` must be finite; found %s among its non-zero entries.",
                     format(x@x[bad])), where, class = "xentropy_error_value", argument = "x")
     }
@@ -273,9 +273,20 @@ path_targets <- function(y, n, softmax, where) {
       abort(sprintf("`y` must be a two-level factor for logistic_path(), not one with %.0f levels (use softmax_path() for more).",
                     length(lev)), where, class = "xentropy_error_value", argument = "y")
     }
-    return(list(y = matrix(as.double(as.integer(y) == 2L)), levels = lev))
+    y <- as.double(as.integer(y) == 2L)
+    if (all(y == 0) || all(y == 1)) {
+      abort(sprintf("`y` must have both classes; all %.0f values are \"%s\".", length(y),
+                    lev[1L + y[1]]), where, class = "xentropy_error_value", argument = "y")
+    }
+    return(list(y = matrix(y), levels = lev))
   }
-  if (is.logical(y)) return(list(y = matrix(as.double(y)), levels = c("FALSE", "TRUE")))
+  if (is.logical(y)) {
+    if (all(y) || !any(y)) {
+      abort(sprintf("`y` must have both classes; all %.0f values are %s.", length(y), y[1]),
+            where, class = "xentropy_error_value", argument = "y")
+    }
+    return(list(y = matrix(as.double(y)), levels = c("FALSE", "TRUE")))
+  }
   if (!is.numeric(y) || is.object(y)) {
     abort(sprintf("`y` must be a two-level factor, a logical vector or numbers in [0, 1], not %s.",
                   friendly_type(y)), where, class = "xentropy_error_type", argument = "y")
@@ -284,6 +295,11 @@ path_targets <- function(y, n, softmax, where) {
     bad <- which(y < 0 | y > 1)[1]
     abort(sprintf("`y` must be in [0, 1]; found %s at position %.0f.", format_value(y[bad]), bad),
           where, class = "xentropy_error_value", argument = "y")
+  }
+  if (all(y == 0) || all(y == 1)) {
+    abort(sprintf("`y` must have both classes; all %.0f values are %s (the intercept would be infinite).",
+                  length(y), format_value(y[1])), where, class = "xentropy_error_value",
+          argument = "y")
   }
   list(y = matrix(as.double(y)), levels = c("0", "1"))
 }

@@ -305,4 +305,139 @@ test_that("bad inputs get errors naming the argument", {
   expect_error(logistic_path(Matrix::Matrix(x), y), "Matrix::dgCMatrix",
                class = "xentropy_error_type")
   expect_error(softmax_path(x, y), "factor", class = "xentropy_error_type")
+  expect_error(logistic_path(x, rep(1, 50)), "both classes", class = "xentropy_error_value")
+  expect_error(logistic_path(x, factor(rep("a", 50), levels = c("a", "b"))), "both classes",
+               class = "xentropy_error_value")
+  expect_error(logistic_path(x, y, family = "binomial"), "Unknown argument `family`",
+               class = "xentropy_error")
+  expect_error(logistic_path(x, y, lambda = c(0.1, -1)), "`lambda`", class = "xentropy_error_value")
+  expect_error(softmax_path(x, factor(sample(c("a", "b", "c"), 50, TRUE), levels = c("a", "b", "c", "d"))),
+               "no observations of \"d\"", class = "xentropy_error_value")
+})
+
+test_that("cv_path's cross-entropy curve is cv.glmnet's deviance / 2 with the same folds", {
+  skip_if_not_installed("glmnet")
+  d <- make_binary(n = 300, p = 20, seed = 14)
+  set.seed(15)
+  foldid <- sample(rep(1:5, length.out = d$n))
+  w <- runif(d$n, 0.5, 1.5)
+  fit <- logistic_path(d$x, d$y, weights = w, nlambda = 20)
+  cv <- cv_path(fit, foldid = foldid)
+  g <- glmnet::cv.glmnet(d$x, d$y, family = "binomial", weights = w, lambda = fit$lambda,
+                         foldid = foldid, type.measure = "deviance", thresh = 1e-14)
+  L <- length(g$lambda)
+  expect_equal(cv$cvm[1:L], g$cvm / 2, tolerance = 1e-5)
+  expect_equal(cv$cvsd[1:L], g$cvsd / 2, tolerance = 1e-4)
+  expect_equal(cv$lambda_min, g$lambda.min)
+  expect_equal(cv$lambda_1se, g$lambda.1se)
+  expect_equal(coef(cv, s = "lambda_min"), coef(fit, s = cv$lambda_min))
+  expect_equal(predict(cv, d$x[1:3, ], s = "lambda_1se", type = "prob"),
+               predict(fit, d$x[1:3, ], s = cv$lambda_1se, type = "prob"))
+  out <- capture.output(print(cv))
+  expect_true(any(grepl("1se", out)))
+  # misclassification agrees with cv.glmnet's class error
+  cvc <- cv_path(fit, foldid = foldid, measure = "misclassification")
+  gc <- glmnet::cv.glmnet(d$x, d$y, family = "binomial", weights = w, lambda = fit$lambda,
+                          foldid = foldid, type.measure = "class", thresh = 1e-14)
+  expect_equal(cvc$cvm[1:L], gc$cvm, tolerance = 1e-8)
+})
+
+test_that("cv_path for softmax paths, and its plots", {
+  skip_if_not_installed("glmnet")
+  d <- make_softmax(n = 240, p = 10, seed = 16)
+  set.seed(17)
+  foldid <- sample(rep(1:4, length.out = d$n))
+  fit <- softmax_path(d$x, d$y, grouped = TRUE, nlambda = 15)
+  cv <- cv_path(fit, foldid = foldid)
+  g <- glmnet::cv.glmnet(d$x, d$y, family = "multinomial", type.multinomial = "grouped",
+                         lambda = fit$lambda, foldid = foldid, thresh = 1e-14)
+  L <- length(g$lambda)
+  expect_equal(cv$cvm[1:L], g$cvm / 2, tolerance = 1e-5)
+  for (m in c("brier", "calibration_error")) {
+    cvm <- cv_path(fit, foldid = foldid, measure = m)
+    expect_true(all(is.finite(cvm$cvm)) && all(cvm$cvm >= 0))
+  }
+  expect_named(coef(cv), levels(d$y))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(cv))
+  skip_if_not_installed("ggplot2")
+  expect_s3_class(ggplot2::autoplot(cv), "ggplot")
+  expect_error(cv_path(fit, foldid = 1:2), "`foldid`", class = "xentropy_error_value")
+})
+
+test_that("intercept = FALSE with standardize = TRUE scales as glmnet (variance, no centring)", {
+  skip_if_not_installed("glmnet")
+  set.seed(18)
+  x <- matrix(rnorm(200 * 12, mean = 1), 200, 12)
+  y <- rbinom(200, 1, plogis(x[, 1] - x[, 2]))
+  fit <- logistic_path(x, y, intercept = FALSE, nlambda = 15)
+  g <- glmnet::glmnet(x, y, family = "binomial", intercept = FALSE, lambda = fit$lambda,
+                      thresh = 1e-14)
+  expect_equal(unname(fit$beta), unname(as.matrix(g$beta)), tolerance = 1e-5)
+  expect_true(all(fit$a0 == 0))
+})
+
+test_that("grouped softmax's KKT certificate holds when recomputed, also near separation", {
+  # iris: setosa is separable, where glmnet's grouped path stops with an error
+  x <- as.matrix(iris[, 1:4])
+  fit <- softmax_path(x, iris$Species, grouped = TRUE, nlambda = 40)
+  expect_true(all(fit$converged))
+  Y <- model.matrix(~ iris$Species - 1)
+  n <- nrow(x)
+  s <- weighted_sd(x, rep(1, n))
+  z <- sweep(sweep(x, 2, colMeans(x)), 2, s, "/")
+  for (l in seq_along(fit$lambda)) {
+    lam <- fit$lambda[l]
+    B <- sapply(fit$beta, function(b) b[, l])
+    eta <- x %*% B + matrix(fit$a0[, l], n, 3, byrow = TRUE)
+    P <- exp(eta - apply(eta, 1, max))
+    P <- P / rowSums(P)
+    G <- crossprod(z, (P - Y) / n)              # 4 x 3: gradient wrt standardised coefs
+    Bs <- B * s
+    v <- vapply(1:4, function(j) {
+      nb <- sqrt(sum(Bs[j, ]^2))
+      if (nb > 0) sqrt(sum((G[j, ] + lam * Bs[j, ] / nb)^2)) else max(0, sqrt(sum(G[j, ]^2)) - lam)
+    }, 0)
+    expect_lt(max(v, abs(colSums(P - Y) / n)) / lam, 1.01e-6)
+    # the grouped optimum has each feature's coefficients summing to zero
+    expect_lt(max(abs(rowSums(B))), 1e-8)
+  }
+})
+
+test_that("the formula interface equals the matrix interface", {
+  d <- make_softmax(n = 150, p = 4, seed = 19)
+  df <- data.frame(d$x, y = d$y)
+  f1 <- softmax_path(y ~ ., data = df, nlambda = 10)
+  f2 <- softmax_path(d$x, d$y, lambda = f1$lambda)
+  expect_equal(unname(f1$a0), unname(f2$a0))
+  expect_equal(lapply(f1$beta, unname), lapply(f2$beta, unname))
+  expect_equal(unname(predict(f1, df[1:5, ], type = "prob")),
+               unname(predict(f2, d$x[1:5, ], type = "prob")))
+  expect_error(logistic_path(y ~ X1, data = d$x), "`data`", class = "xentropy_error")
+})
+
+test_that("zero weights drop rows exactly, and NA in a sparse x is refused", {
+  d <- make_binary(n = 200, p = 10, seed = 20)
+  w <- rep(1, d$n)
+  w[1:50] <- 0
+  f1 <- logistic_path(d$x, d$y, weights = w, nlambda = 15)
+  f2 <- logistic_path(d$x[-(1:50), ], d$y[-(1:50)], lambda = f1$lambda)
+  expect_equal(f1$beta, f2$beta, tolerance = 1e-8)
+  expect_equal(f1$a0, f2$a0, tolerance = 1e-8)
+  skip_if_not_installed("Matrix")
+  xs <- Matrix::Matrix(d$x, sparse = TRUE)
+  xs@x[7] <- NaN
+  expect_error(logistic_path(xs, d$y), "`x` must be finite", class = "xentropy_error_value")
+})
+
+test_that("paths are identical for any number of threads", {
+  d <- make_binary(n = 300, p = 40, seed = 21)
+  old <- xentropy_threads(1)
+  on.exit(xentropy_threads(old))
+  f1 <- logistic_path(d$x, d$y, nlambda = 15)
+  xentropy_threads(2)
+  f2 <- logistic_path(d$x, d$y, nlambda = 15)
+  expect_identical(f1$beta, f2$beta)
+  expect_identical(f1$kkt, f2$kkt)
 })

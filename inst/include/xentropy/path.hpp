@@ -16,9 +16,12 @@
 // Solver (one for every penalty): proximal Newton. At the current eta a quadratic model of
 // the loss with IRLS weights v_ik = w_i p_ik (1 - p_ik) (the Hessian's diagonal in the
 // classes, as glmnet; exact Newton for K = 1) is minimised with the penalty by cyclic
-// coordinate descent over the working set (block descent over a feature's K coefficients;
-// for the group lasso the block's curvature is bounded by its largest entry, so the group
-// soft-threshold is exact for the bound). The step to the model's minimiser is damped by
+// coordinate descent over the working set (softmax with a separable penalty: one class
+// block at a time, each an exact Newton model for that class, as glmnet; the group lasso:
+// block descent over a feature's K coefficients, each block minimised exactly). Once the
+// active set and signs settle, the model is solved exactly on them (an LDLT of the
+// active set's weighted Gram matrix, the step cut at the first sign change), which
+// replaces the many passes descent needs on correlated columns. The step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
@@ -178,9 +181,8 @@ struct elastic_net : separable<elastic_net> {
   }
 };
 
-// A feature's K coefficients as one group: the model's curvature diag(h) is bounded by
-// max(h) I, for which the minimiser is the group soft-threshold (a majorisation step: the
-// descent's fixed point is still the model's minimiser).
+// A feature's K coefficients as one group; its block of the model is minimised exactly
+// (a one-dimensional root for the norm of the solution).
 struct group_lasso {
   static constexpr bool grouped = true;
   double alpha;
@@ -194,21 +196,38 @@ struct group_lasso {
     const double nb = norm2(b, K);
     return lp * ((1.0 - alpha) / 2.0 * nb * nb + alpha * nb);
   }
+  // Exact block minimiser with the model's own curvatures h_k: b = 0 when ||u|| <= l1,
+  // else b_k = u_k r / ((h_k + l2) r + l1) where r = ||b|| solves
+  // g(r) = sum_k (u_k / ((h_k + l2) r + l1))^2 = 1; g is convex and decreasing, so
+  // Newton's method from r = 0 rises monotonically to the root.
   void update(double* b, const double* u, const double* h, index_t K, double lp) const {
-    double hm = 0.0;
-    for (index_t k = 0; k < K; ++k) hm = std::max(hm, h[k]);
-    // u was formed with h; re-form it with the bound hm
-    double un = 0.0;
-    std::vector<double>& ub = scratch_;
-    ub.resize(static_cast<size_t>(K));
-    for (index_t k = 0; k < K; ++k) {
-      ub[k] = u[k] + (hm - h[k]) * b[k];
-      un += ub[k] * ub[k];
+    const double l1 = lp * alpha, l2 = lp * (1.0 - alpha);
+    const double un = norm2(u, K);
+    if (un <= l1) {
+      for (index_t k = 0; k < K; ++k) b[k] = 0.0;
+      return;
     }
-    un = std::sqrt(un);
-    const double t = lp * alpha;
-    const double f = un > t ? (1.0 - t / un) / (hm + lp * (1.0 - alpha)) : 0.0;
-    for (index_t k = 0; k < K; ++k) b[k] = f * ub[k];
+    double r = 0.0;
+    if (l1 > 0.0) {
+      for (int it = 0; it < 100; ++it) {
+        double g = -1.0, dg = 0.0;
+        for (index_t k = 0; k < K; ++k) {
+          const double hk = h[k] + l2, den = hk * r + l1, q = u[k] / den;
+          g += q * q;
+          dg -= 2.0 * q * q * hk / den;
+        }
+        if (!(dg < 0.0)) break;
+        const double rn = r - g / dg;
+        if (!(rn > r)) break;
+        const bool small = rn - r <= 1e-15 * rn;
+        r = rn;
+        if (small) break;
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      const double hk = h[k] + l2;
+      b[k] = l1 > 0.0 ? u[k] * r / (hk * r + l1) : u[k] / hk;
+    }
   }
   double violation(const double* b, const double* G, index_t K, double lp) const {
     const double nb = norm2(b, K);
@@ -229,7 +248,6 @@ struct group_lasso {
     for (index_t k = 0; k < K; ++k) m += b[k];
     return m / K;
   }
-  mutable std::vector<double> scratch_;
 };
 
 // -------------------------------------------------------------- problem --
@@ -241,6 +259,7 @@ struct control {
   int max_outer = 200;     // proximal Newton steps per lambda
   double weight_floor = 1e-10;  // IRLS weight floor, relative to w_i (near-separable data)
   bool early_stop = false; // glmnet's rule: stop when dev_ratio >= 0.999 or stalls
+  index_t exact_max = 500;  // exact model solves on active sets up to this size
   int nthreads = 1;        // the full-KKT gradient, over features
 };
 
@@ -391,7 +410,7 @@ class solver {
   std::vector<char> excluded_;
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
-  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_;
+  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -622,11 +641,24 @@ class solver {
       }
       // Softmax with a separable penalty: one block per class, each an exact Newton
       // model for its class (glmnet's scheme); otherwise one block of all coefficients.
+      // The group lasso: one block of all coefficients (groups enter and leave there),
+      // then one block per class in which each non-zero group's norm is majorised at
+      // its current value r (||b|| <= ||b||^2 / (2 r) + r / 2), a ridge across classes:
+      // exact Newton for the class, as in the separable case.
       const bool by_class = K > 1 && !Penalty::grouped;
-      const index_t nblk = by_class ? K : 1;
+      const bool group_classes = K > 1 && Penalty::grouped;
+      const index_t nblk = by_class ? K : (group_classes ? K + 1 : 1);
       int moved_blocks = 0;
       for (index_t blk = 0; blk < nblk; ++blk) {
-        const index_t kk = by_class ? blk : -1;
+        const index_t kk = by_class ? blk : (group_classes ? blk - 1 : (K == 1 ? 0 : -1));
+        if (group_classes && kk >= 0) {
+          gnorm_.assign(static_cast<size_t>(p_), 0.0);
+          for (index_t j : ws) {
+            double q = 0.0;
+            for (index_t k = 0; k < K; ++k) q += beta_[j * K + k] * beta_[j * K + k];
+            gnorm_[j] = std::sqrt(q);
+          }
+        }
         // --- quadratic model at eta_ and coordinate descent on it ---
         for (index_t k = 0; k < K; ++k) {
           V[k] = 0.0;
@@ -642,14 +674,15 @@ class solver {
           double* xxv = &xxv_[j * K];
           for (index_t k = 0; k < K; ++k) xv[k] = xxv[k] = 0.0;
           const double* v = v_.data();
+          const index_t k0 = kk >= 0 ? kk : 0, k1 = kk >= 0 ? kk + 1 : K;
           for_col(X_, j, [&](index_t i, double x) {
-            for (index_t k = 0; k < K; ++k) {
+            for (index_t k = k0; k < k1; ++k) {
               const double t = x * v[i * K + k];
               xv[k] += t;
               xxv[k] += t * x;
             }
           });
-          for (index_t k = 0; k < K; ++k) {
+          for (index_t k = k0; k < k1; ++k) {
             const double c = c_[j], s = s_[j];
             double h = (xxv[k] - 2.0 * c * xv[k] + c * c * V[k]) / (s * s);
             h_[j * K + k] = h > 1e-300 ? h : 1e-300;
@@ -755,8 +788,39 @@ class solver {
         const double* xv = &xv_[j * K];
         const double* h = &h_[j * K];
         double* b = &beta_[j * K];
-        for (index_t k = 0; k < K; ++k) gm[k] = 0.0;
         const double* mx = mx_.data();
+        double* mxw = mx_.data();
+        double* dx = dX_.data();
+        const double* v = v_.data();
+        if (kk >= 0) {  // one class (binary, or a softmax class block): scalar loops
+          const index_t k = kk;
+          double g = 0.0;
+          for_col(X_, j, [&](index_t i, double x) { g += x * mx[i * K + k]; });
+          g = (g - Cm[k] * xv[k] - c * (Smx[k] - Cm[k] * V[k])) / s;
+          double uk = g + h[k] * b[k], bk = b[k];
+          if (Penalty::grouped) {  // the majorised group norm (see solve())
+            if (gnorm_[j] == 0.0) continue;
+            const double lp = lam * pf_[j];
+            bk = uk / (h[k] + lp * (1.0 - pen_.alpha) + lp * pen_.alpha / gnorm_[j]);
+          } else {
+            pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
+          }
+          const double d = bk - b[k];
+          if (d == 0.0) continue;
+          dmax = std::max(dmax, h[k] * d * d);
+          gmax = std::max(gmax, h[k] * std::fabs(d));
+          const double st = d / s;
+          Smx[k] -= xv[k] * st;
+          Cm[k] -= c * st;
+          b[k] = bk;
+          for_col(X_, j, [&](index_t i, double x) {
+            const double t = x * st;
+            mxw[i * K + k] -= v[i * K + k] * t;
+            dx[i * K + k] += t;
+          });
+          continue;
+        }
+        for (index_t k = 0; k < K; ++k) gm[k] = 0.0;
         for_col(X_, j, [&](index_t i, double x) {
           for (index_t k = 0; k < K; ++k) gm[k] += x * mx[i * K + k];
         });
@@ -766,9 +830,6 @@ class solver {
           bnew[k] = b[k];
         }
         pen_.update(bnew.data(), u.data(), h, K, lam * pf_[j]);
-        if (kk >= 0)
-          for (index_t k = 0; k < K; ++k)
-            if (k != kk) bnew[k] = b[k];
         bool moved = false;
         for (index_t k = 0; k < K; ++k) {
           const double d = bnew[k] - b[k];
@@ -782,9 +843,6 @@ class solver {
           b[k] = bnew[k];
         }
         if (!moved) continue;
-        double* mxw = mx_.data();
-        double* dx = dX_.data();
-        const double* v = v_.data();
         for_col(X_, j, [&](index_t i, double x) {
           for (index_t k = 0; k < K; ++k) {
             const double t = x * step[k];
@@ -808,12 +866,126 @@ class solver {
         for (index_t k = 0; k < K && !nz; ++k) nz = beta_[j * K + k] != 0.0;
         if (nz) act.push_back(j);
       }
+      // Once the active set and signs repeat, one exact solve of the model on them
+      // replaces the many passes coordinate descent needs when columns are correlated
+      const index_t kb = kk;
+      const bool exact = !Penalty::grouped && kb >= 0 && !act.empty() &&
+                         static_cast<index_t>(act.size()) <= ctl_.exact_max;
+      std::vector<signed char> sig, sig_prev;
+      std::vector<index_t> actk;
+      index_t same = 0;
       while (passes < limit) {
         pass(act, dmax, gmax);
         if (done(dmax, gmax)) break;
+        if (!exact) continue;
+        sig.clear();
+        actk.clear();
+        for (index_t j : act) {
+          const double b = beta_[j * K + kb];
+          sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
+          if (b != 0.0) actk.push_back(j);
+        }
+        // an exact solve costs about |A| / 2 passes: worth it once descent is slow
+        if (sig == sig_prev && !actk.empty()) {
+          if (++same >= std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8)) {
+            exact_step(actk, kb, lam, Cm, Smx, V);
+            sig_prev.clear();
+            same = 0;
+          }
+        } else {
+          sig_prev = sig;
+          same = 0;
+        }
       }
     }
     return passes;
+  }
+
+  // Moves coefficient (j, k) of the model by d (standardised scale), keeping the model
+  // residual and the eta change in step.
+  void move(index_t j, index_t k, double d, std::vector<double>& Cm, std::vector<double>& Smx) {
+    if (d == 0.0) return;
+    const index_t K = K_;
+    const double st = d / s_[j];
+    Smx[k] -= xv_[j * K + k] * st;
+    Cm[k] -= c_[j] * st;
+    beta_[j * K + k] += d;
+    double* mxw = mx_.data();
+    double* dx = dX_.data();
+    const double* v = v_.data();
+    for_col(X_, j, [&](index_t i, double x) {
+      const double t = x * st;
+      mxw[i * K + k] -= v[i * K + k] * t;
+      dx[i * K + k] += t;
+    });
+  }
+
+  // Newton step of the model of class k on the active set A with its signs fixed:
+  // (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept;
+  // cut at the first coefficient that would change sign (set to 0 there). The model
+  // is quadratic on that segment, so the step cannot raise it.
+  void exact_step(const std::vector<index_t>& A, index_t k, double lam, std::vector<double>& Cm,
+                  std::vector<double>& Smx, const std::vector<double>& V) {
+    const index_t K = K_, m = static_cast<index_t>(A.size());
+    const index_t off = pb_.intercept ? 1 : 0, d = m + off;
+    Eigen::MatrixXd H(d, d);
+    Eigen::VectorXd r(d);
+    const double a = pen_.alpha;
+    std::vector<double>& tmp = scratch_n_;
+    tmp.assign(static_cast<size_t>(n_), 0.0);
+    const double* v = v_.data();
+    const double* mx = mx_.data();
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = A[q];
+      double g = 0.0;
+      for_col(X_, j, [&](index_t i, double x) {
+        tmp[i] = v[i * K + k] * x;
+        g += x * mx[i * K + k];
+      });
+      const double cj = c_[j], sj = s_[j], xvj = xv_[j * K + k];
+      for (index_t q2 = q; q2 < m; ++q2) {
+        const index_t l = A[q2];
+        double sxx = 0.0;
+        for_col(X_, l, [&](index_t i, double x) { sxx += tmp[i] * x; });
+        const double cl = c_[l], sl = s_[l], xvl = xv_[l * K + k];
+        const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[k]) / (sj * sl);
+        H(off + q, off + q2) = H(off + q2, off + q) = h;
+      }
+      for_col(X_, j, [&](index_t i, double) { tmp[i] = 0.0; });
+      const double b = beta_[j * K + k], lp = lam * pf_[j];
+      H(off + q, off + q) += lp * (1.0 - a);
+      g = (g - Cm[k] * xvj - cj * (Smx[k] - Cm[k] * V[k])) / sj;
+      r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
+      if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[k]) / sj;
+    }
+    if (off) {
+      H(0, 0) = V[k];
+      r(0) = Smx[k] - Cm[k] * V[k];
+    }
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
+    if (ldlt.info() != Eigen::Success || !ldlt.isPositive()) return;
+    const Eigen::VectorXd delta = ldlt.solve(r);
+    if (!delta.allFinite()) return;
+    double t = 1.0;
+    index_t cut = -1;
+    for (index_t q = 0; q < m; ++q) {
+      const double b = beta_[A[q] * K + k], dq = delta(off + q);
+      if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
+        t = -b / dq;
+        cut = q;
+      }
+    }
+    if (off) {
+      const double d0 = t * delta(0);
+      Cm[k] += d0;
+      a0_[k] += d0;
+    }
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = A[q];
+      const double dq = q == cut ? -beta_[j * K + k] : t * delta(off + q);
+      move(j, k, dq, Cm, Smx);
+      if (q == cut) beta_[j * K + k] = 0.0;
+    }
   }
 };
 
