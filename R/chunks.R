@@ -33,6 +33,17 @@
 #' the workspace). Factor levels are those of all the chunks, sorted as
 #' [factor()] sorts them, unless the first pass finds them as factor levels.
 #'
+#' A fit reads the chunks twice from their source (a pass for the factor
+#' levels, a pass for the aliased columns); that second pass also writes
+#' each chunk's model matrix, targets and weights to a binary file in a
+#' directory of the session's temporary directory, and every Newton step
+#' reads those instead of parsing and building the chunk again. Workers on
+#' the same machine (a multisession plan) share the directory; workers
+#' elsewhere do not see it and read the source at every step. The files
+#' take about 8 bytes per model-matrix entry on disk, and go at the end of
+#' the fit. `options(xentropy.chunk_cache = FALSE)` turns this off (every
+#' step then reads the source; the result is the same).
+#'
 #' Over chunks, [softmax_regression()] always forms the full Hessian
 #' (\eqn{pK \times pK}, summed over the chunks), whatever
 #' `control$newton_max_dim`; above that many free parameters the in-memory

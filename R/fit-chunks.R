@@ -11,11 +11,21 @@ chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
     stop(sprintf("the chunk lacks the column%s %s used by the model", if (length(miss) > 1) "s" else "",
                  paste0("\"", miss, "\"", collapse = ", ")), call. = FALSE)
   }
+  # `subset` must select rows by a condition on each row: row numbers (or a
+  # vector of the whole data's length) would select rows of each chunk
+  sub <- NULL
+  if (!is.null(spec$subset)) {
+    sub <- eval(spec$subset, d, environment(spec$formula))
+    if (!is.logical(sub) || length(sub) != nrow(d)) {
+      stop("`subset` must be a logical condition on the columns (one TRUE or FALSE per row); with data_chunks(), row numbers would select rows of each chunk, not of the data",
+           call. = FALSE)
+    }
+  }
   args <- list(formula = spec$formula, data = d, na.action = spec$na.action,
                drop.unused.levels = drop)
   if (!is.null(xlev)) args$xlev <- xlev
   cl <- as.call(c(list(quote(stats::model.frame)), args,
-                  list(weights = spec$weights, offset = spec$offset, subset = spec$subset)))
+                  list(weights = spec$weights, offset = spec$offset, subset = sub)))
   cl <- cl[!vapply(as.list(cl), is.null, logical(1))]
   eval(cl, environment(spec$formula))
 }

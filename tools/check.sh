@@ -57,12 +57,16 @@ fi
 # CRAN's incoming checks need the network, and so does the web clock that
 # --as-cran consults before comparing file times (R 4.2 turns that check on
 # regardless; _R_CHECK_SYSTEM_CLOCK_=false compares with the local clock).
+# arrow is only Enhanced (parquet / feather chunks for data_chunks()) and not
+# in Debian; without it the check would NOTE that it cannot check it, so that
+# NOTE is switched off (R's _R_CHECK_PACKAGE_DEPENDS_IGNORE_MISSING_ENHANCES_).
 # The shared library is stripped of debug symbols as CRAN does (Debian's
 # default, --strip-unneeded, also removes the symbols R CMD check inspects).
 _R_CHECK_CRAN_INCOMING_=false \
 _R_CHECK_CRAN_INCOMING_REMOTE_=false \
 _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false \
 _R_CHECK_SYSTEM_CLOCK_=false \
+_R_CHECK_PACKAGE_DEPENDS_IGNORE_MISSING_ENHANCES_=true \
 _R_SHLIB_STRIP_=true \
 R_STRIP_SHARED_LIB="strip --strip-debug" \
   R CMD check --as-cran "$tarball" || true

@@ -193,6 +193,14 @@ test_that("the Newton passes read the cached chunk designs, which go at the end 
   expect_same_fit(cf, mem_logit)
 })
 
+test_that("subset selects rows by a condition as in memory; row numbers are an error", {
+  ch <- data_chunks(parts)
+  expect_same_fit(logistic_regression(y ~ x1 + f, data = ch, subset = x2 > 0),
+                  logistic_regression(y ~ x1 + f, data = fixture, subset = x2 > 0))
+  expect_error(logistic_regression(y ~ x1 + f, data = ch, subset = 1:1000),
+               "chunk 1 .*`subset` must be a logical condition")
+})
+
 test_that("aliased columns of a chunked fit are those of the in-memory fit", {
   d <- transform(fixture, x3 = 2 * x2 - 1)
   ch <- data_chunks(chunk_parts(d))
