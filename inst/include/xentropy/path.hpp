@@ -411,6 +411,7 @@ class solver {
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
   std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
+  std::vector<signed char> polish_sig_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -746,6 +747,22 @@ class solver {
         }
       working();
       viol = ws_violation();
+      // Softmax, separable penalty: the class blocks ignore the coupling of the classes
+      // and converge linearly; once the signs repeat, a Newton step with the full
+      // Hessian on the non-zero coefficients converges quadratically.
+      if (K > 1 && !Penalty::grouped && viol > tol_kkt) {
+        std::vector<signed char> sig;
+        for (index_t j : ws)
+          for (index_t k = 0; k < K; ++k) {
+            const double b = beta_[j * K + k];
+            sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
+          }
+        if (sig == polish_sig_ && polish(lam, ws)) {
+          working();
+          viol = ws_violation();
+        }
+        polish_sig_ = sig;
+      }
     }
     (void)F;
     if (st) {
@@ -899,6 +916,115 @@ class solver {
       }
     }
     return passes;
+  }
+
+  // Full-Hessian Newton step for softmax on the non-zero coefficients (signs fixed) and
+  // the intercepts, cut at the first sign change, backtracked on F. Uses the active
+  // columns standardised in an n x m scratch (m active features), so only when that is
+  // small; returns whether a step was taken.
+  bool polish(double lam, const std::vector<index_t>& ws) {
+    const index_t K = K_, n = n_;
+    std::vector<index_t> feat;
+    std::vector<std::pair<index_t, index_t>> A;  // (feature position in feat, class)
+    for (index_t j : ws) {
+      bool any = false;
+      for (index_t k = 0; k < K; ++k)
+        if (beta_[j * K + k] != 0.0) {
+          if (!any) feat.push_back(j);
+          any = true;
+          A.push_back({static_cast<index_t>(feat.size()) - 1, k});
+        }
+    }
+    const index_t m = static_cast<index_t>(feat.size());
+    const index_t nA = static_cast<index_t>(A.size()), ni = pb_.intercept ? K : 0;
+    const index_t d = nA + ni;
+    if (d == 0 || nA > ctl_.exact_max || n * m > (index_t(1) << 22)) return false;
+    Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(n, m);
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = feat[q];
+      for_col(X_, j, [&](index_t i, double x) { Z(i, q) = x; });
+      Z.col(q).array() = (Z.col(q).array() - c_[j]) / s_[j];
+    }
+    // probabilities at eta_
+    Eigen::MatrixXd P(n, K);
+    for (index_t i = 0; i < n; ++i) {
+      double mx = eta_[i * K];
+      for (index_t k = 1; k < K; ++k) mx = std::max(mx, eta_[i * K + k]);
+      double sum = 0.0;
+      for (index_t k = 0; k < K; ++k) sum += (P(i, k) = std::exp(eta_[i * K + k] - mx));
+      for (index_t k = 0; k < K; ++k) P(i, k) /= sum;
+    }
+    const double a = pen_.alpha;
+    Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
+    Eigen::VectorXd g = Eigen::VectorXd::Zero(d);
+    // column u of the "design": z_ij for (feature, class) entries, 1 for intercepts
+    auto zval = [&](index_t i, index_t u) { return u < nA ? Z(i, A[u].first) : 1.0; };
+    auto cls = [&](index_t u) { return u < nA ? A[u].second : u - nA; };
+    for (index_t i = 0; i < n; ++i) {
+      const double wi = w_[i];
+      if (wi == 0.0) continue;
+      for (index_t u = 0; u < d; ++u) {
+        const index_t k = cls(u);
+        const double zu = zval(i, u);
+        g(u) -= zu * res_[i * K + k];
+        for (index_t t = u; t < d; ++t) {
+          const index_t l = cls(t);
+          const double hkl = (k == l ? P(i, k) : 0.0) - P(i, k) * P(i, l);
+          H(u, t) += wi * zu * zval(i, t) * hkl;
+        }
+      }
+    }
+    for (index_t u = 0; u < d; ++u)
+      for (index_t t = 0; t < u; ++t) H(u, t) = H(t, u);
+    for (index_t u = 0; u < nA; ++u) {
+      const index_t j = feat[A[u].first], k = A[u].second;
+      const double b = beta_[j * K + k], lp = lam * pf_[j];
+      H(u, u) += lp * (1.0 - a);
+      g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+    }
+    // the over-parameterised intercepts (and any shift-flat direction) make H singular:
+    // a ridge at the level of rounding selects the least-change solution
+    const double ridge = 1e-10 * std::max(1e-300, H.diagonal().cwiseAbs().maxCoeff());
+    H.diagonal().array() += ridge;
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
+    if (ldlt.info() != Eigen::Success) return false;
+    const Eigen::VectorXd delta = -ldlt.solve(g);
+    if (!delta.allFinite()) return false;
+    double tmax = 1.0;
+    index_t cut = -1;
+    for (index_t u = 0; u < nA; ++u) {
+      const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
+      if (a > 0.0 && (b + du) * b < 0.0 && -b / du < tmax) {
+        tmax = -b / du;
+        cut = u;
+      }
+    }
+    // eta change per unit step
+    std::vector<double> deta(static_cast<size_t>(n * K), 0.0);
+    for (index_t i = 0; i < n; ++i)
+      for (index_t u = 0; u < d; ++u) deta[i * K + cls(u)] += zval(i, u) * delta(u);
+    std::vector<index_t> wsl(ws);
+    const double F0 = loss_at(eta_.data()) + penalty_ws(wsl, beta_.data(), lam);
+    const std::vector<double> beta0 = beta_;
+    std::vector<double> eta_t(eta_.size());
+    const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
+    double t = tmax;
+    for (int tries = 0; tries < 30; ++tries, t /= 2.0) {
+      beta_ = beta0;
+      for (index_t u = 0; u < nA; ++u) {
+        const index_t q = feat[A[u].first] * K + A[u].second;
+        beta_[q] = (u == cut && t == tmax) ? 0.0 : beta0[q] + t * delta(u);
+      }
+      for (size_t q = 0; q < eta_.size(); ++q) eta_t[q] = eta_[q] + t * deta[q];
+      const double Ft = loss_at(eta_t.data()) + penalty_ws(wsl, beta_.data(), lam);
+      if (std::isfinite(Ft) && Ft <= F0 + noise) {
+        for (index_t k = 0; k < ni; ++k) a0_[k] += t * delta(nA + k);
+        eta_.swap(eta_t);
+        return true;
+      }
+    }
+    beta_ = beta0;
+    return false;
   }
 
   // Moves coefficient (j, k) of the model by d (standardised scale), keeping the model
