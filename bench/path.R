@@ -90,7 +90,7 @@ if ("dense" %in% cases) {
   ox <- binary_objective(coef(ours), X, y01, lam, 1, sx)
   og <- binary_objective(as.matrix(coef(theirs)), X, y01, lam, 1, sx)
   add_row("dense lasso path", sprintf("%d x %d", n, p), tx, tg, max((og - ox) / abs(ox)),
-          object.size(X) / 2^20)
+          as.numeric(object.size(X)) / 2^20)
 }
 
 if ("sparse" %in% cases) {
@@ -106,7 +106,7 @@ if ("sparse" %in% cases) {
   ox <- binary_objective(coef(ours), X, y01, lam, 1, sx)
   og <- binary_objective(as.matrix(coef(theirs)), X, y01, lam, 1, sx)
   add_row("sparse binary-feature lasso path", sprintf("%d x %d, 0.1%%", n, p), tx, tg,
-          max((og - ox) / abs(ox)), object.size(X) / 2^20)
+          max((og - ox) / abs(ox)), as.numeric(object.size(X)) / 2^20)
 }
 
 if ("softmax" %in% cases) {
@@ -123,7 +123,7 @@ if ("softmax" %in% cases) {
   ox <- softmax_objective(coef(ours), X, as.integer(y), lam, 1, sx)
   og <- softmax_objective(lapply(coef(theirs), as.matrix), X, as.integer(y), lam, 1, sx)
   add_row("softmax lasso path, K = 10", sprintf("%d x %d", n, p), tx, tg,
-          max((og - ox) / abs(ox)), object.size(X) / 2^20)
+          max((og - ox) / abs(ox)), as.numeric(object.size(X)) / 2^20)
 }
 
 if ("ridge" %in% cases) {
@@ -141,7 +141,7 @@ if ("ridge" %in% cases) {
   # are what it penalises, so it solves a different problem: time only)
   tn <- time_it(function() logistic_regression(X, y, lambda = n * lam[length(lam)]))
   add_row("ridge path", sprintf("%d x %d", n, p), tx, tg, max((og - ox) / abs(ox)),
-          object.size(X) / 2^20,
+          as.numeric(object.size(X)) / 2^20,
           sprintf("one Newton fit (logistic_regression, lambda = N x last): %.2f s", tn[["seconds"]]))
 }
 
