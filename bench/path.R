@@ -74,6 +74,8 @@ add_row <- function(case, size, ours, theirs, gap, x_MB, extra = "") {
     ratio = signif(theirs[["seconds"]] / ours[["seconds"]], 3),
     gap = signif(gap, 3), xentropy_MB = signif(ours[["mem_MB"]], 3),
     glmnet_MB = signif(theirs[["mem_MB"]], 3), x_MB = signif(x_MB, 3), note = extra)
+  print(rows[[length(rows)]], row.names = FALSE)   # as it comes: a long case can be stopped
+  flush.console()
 }
 
 set.seed(20261206)
