@@ -14,8 +14,11 @@
 #'   `.parquet` / `.feather` / `.arrow` (through arrow, which must be
 #'   installed). Each file is one chunk (`chunk_rows` is not used).
 #' * a DBI connection with `table = "name"` or `query = "SELECT ..."`: chunks
-#'   of `chunk_rows` rows read with `LIMIT` / `OFFSET` (give the query an
-#'   `ORDER BY` if the database does not keep row order). A connection cannot
+#'   of `chunk_rows` rows read with `LIMIT` / `OFFSET` appended to the query.
+#'   So that no row is skipped or read twice, the rows must come in one fixed
+#'   order: an SQLite `table` is read in `rowid` order, and a `query` must end
+#'   with an `ORDER BY` on a unique key (and have no `LIMIT` of its own);
+#'   other databases need `query =`. A connection cannot
 #'   be sent to other processes: by default every chunk is read on the main
 #'   process and its rows are shipped to the worker; give
 #'   `connect = function() DBI::dbConnect(...)` to let each worker open its
@@ -78,46 +81,73 @@ data_chunks <- function(source, chunk_rows = 1e5, ...) {
   dots <- list(...)
   if (!is.numeric(chunk_rows) || length(chunk_rows) != 1L || !is.finite(chunk_rows) ||
       chunk_rows < 1) {
-    abort("`chunk_rows` must be a single positive number.", where, argument = "chunk_rows")
+    abort("`chunk_rows` must be a single positive number.", where, argument = "chunk_rows", class = "xentropy_error_value")
   }
   chunk_rows <- as.integer(chunk_rows)
   if (is.character(source)) {
-    if (!length(source)) abort("`source` has no file paths.", where)
+    if (!length(source)) abort("`source` has no file paths.", where, class = "xentropy_error_value", argument = "source")
     ext <- tolower(tools::file_ext(source))
     bad <- !ext %in% c("csv", "rds", "parquet", "feather", "arrow")
     if (any(bad)) {
       abort(sprintf("Cannot read \"%s\": data_chunks() reads .csv, .rds, .parquet and .feather files.",
-                    source[bad][1]), where)
+                    source[bad][1]), where, class = "xentropy_error_value", argument = "source")
     }
     if (any(ext %in% c("parquet", "feather", "arrow")) &&
         !requireNamespace("arrow", quietly = TRUE)) {
-      abort("Reading parquet or feather files needs the arrow package; install it.", where)
+      abort("Reading parquet or feather files needs the arrow package; install it.", where, class = "xentropy_error_dependency", package = "arrow")
     }
     out <- list(kind = "files", files = source, n = length(source), args = dots)
   } else if (inherits(source, "DBIConnection")) {
-    if (!requireNamespace("DBI", quietly = TRUE)) abort("A DBI source needs the DBI package.", where)
+    if (!requireNamespace("DBI", quietly = TRUE)) abort("A DBI source needs the DBI package.", where, class = "xentropy_error_dependency", package = "DBI")
     tab <- dots$table
     qry <- dots$query
     if (is.null(tab) == is.null(qry)) {
-      abort("A DBI connection needs `table =` or `query =` (one of them).", where)
+      abort("A DBI connection needs `table =` or `query =` (one of them).", where, class = "xentropy_error_argument")
     }
-    if (is.null(qry)) qry <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(source, tab))
+    # Chunks are LIMIT / OFFSET windows of one ordered result: without an
+    # ORDER BY a database may return rows in another order for each window,
+    # so chunks could skip or repeat rows. SQLite tables are read in rowid
+    # order; anything else must say its order.
+    if (is.null(qry)) {
+      if (!inherits(source, "SQLiteConnection")) {
+        abort(paste0("`table =` reads an SQLite table in rowid order; for other databases give ",
+                     "`query = \"SELECT ... ORDER BY <unique key>\"` so that the chunks of rows do not ",
+                     "depend on the order the database happens to return them in."),
+              where, class = "xentropy_error_unsupported", argument = "table")
+      }
+      qry <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(source, tab), "ORDER BY rowid")
+    } else {
+      if (!is.character(qry) || length(qry) != 1L || is.na(qry)) {
+        abort(sprintf("`query` must be a single SQL string, not %s.", friendly_type(qry)),
+              where, class = "xentropy_error_type", argument = "query")
+      }
+      if (!grepl("\\border\\s+by\\b", qry, ignore.case = TRUE)) {
+        abort(paste0("`query` must end with an ORDER BY on a unique key: its rows are read in ",
+                     "chunks with LIMIT / OFFSET, and without an order a database may return ",
+                     "them differently for each chunk (skipping or repeating rows)."),
+              where, class = "xentropy_error_unsupported", argument = "query")
+      }
+      if (grepl("\\blimit\\b|\\boffset\\b", qry, ignore.case = TRUE)) {
+        abort("`query` must not have its own LIMIT or OFFSET: data_chunks() adds them for each chunk.",
+              where, class = "xentropy_error_unsupported", argument = "query")
+      }
+    }
     out <- list(kind = "dbi", con = source, query = qry, chunk_rows = chunk_rows,
                 connect = dots$connect, n = NA_integer_, nrow = NA_real_)
     if (!is.null(out$connect) && !is.function(out$connect)) {
-      abort("`connect` must be a function returning a DBI connection.", where)
+      abort("`connect` must be a function returning a DBI connection.", where, class = "xentropy_error_type", argument = "connect")
     }
   } else if (is.list(source) && !is.data.frame(source)) {
     ok <- vapply(source, is.data.frame, logical(1))
     if (!length(source) || !all(ok)) {
-      abort("A list `source` must hold data frames (one per chunk).", where)
+      abort("A list `source` must hold data frames (one per chunk).", where, class = "xentropy_error_type", argument = "source")
     }
     out <- list(kind = "list", chunks = source, n = length(source))
   } else if (is.function(source)) {
     out <- list(kind = "function", fun = source, n = NA_integer_)
   } else {
     abort(sprintf("`source` must be file paths, a DBI connection, a list of data frames or a function, not %s.",
-                  friendly_type(source)), where)
+                  friendly_type(source)), where, class = "xentropy_error_type", argument = "source")
   }
   out$counted <- new.env(parent = emptyenv())
   class(out) <- "xentropy_chunks"
@@ -151,8 +181,8 @@ chunk_count <- function(src, count = TRUE) {
     nr <- tryCatch(DBI::dbGetQuery(src$con, paste0("SELECT COUNT(*) AS n FROM (", src$query,
                                                     ") AS xentropy_q"))$n,
                    error = function(e) {
-                     stop(sprintf("Counting the rows of the query (%s) failed: %s", src$query,
-                                  conditionMessage(e)), call. = FALSE)
+                     abort(sprintf("Counting the rows of the query (%s) failed: %s", src$query,
+                                   conditionMessage(e)), NULL, class = "xentropy_error_chunk", source = src$query)
                    })
     n <- as.integer(ceiling(as.numeric(nr) / src$chunk_rows))
   } else {
@@ -164,9 +194,18 @@ chunk_count <- function(src, count = TRUE) {
     }
     n <- i
   }
-  if (n < 1L) stop("The data source has no rows.", call. = FALSE)
+  if (n < 1L) abort("The data source has no rows.", NULL, class = "xentropy_error_data")
   src$counted$n <- n
   n
+}
+
+# What a chunk is read from, for the condition's `source` field.
+chunk_source <- function(src, i) {
+  switch(src$kind,
+         files = src$files[i],
+         dbi = src$query,
+         list = "a list of data frames",
+         "a function source")
 }
 
 chunk_label <- function(src, i) {
@@ -183,16 +222,16 @@ read_chunk <- function(src, i, con = NULL) {
   d <- tryCatch(switch(src$kind,
     files = read_file_chunk(src$files[i], src$args),
     dbi = DBI::dbGetQuery(if (is.null(con)) src$con else con,
-                          sprintf("SELECT * FROM (%s) AS xentropy_q LIMIT %.0f OFFSET %.0f",
-                                  src$query, src$chunk_rows, (i - 1) * src$chunk_rows)),
+                          sprintf("%s LIMIT %.0f OFFSET %.0f", src$query, src$chunk_rows,
+                                  (i - 1) * src$chunk_rows)),
     list = src$chunks[[i]],
     src$fun(i)), error = function(e) {
-      stop(sprintf("Reading %s failed: %s", chunk_label(src, i), conditionMessage(e)),
-           call. = FALSE)
+      abort(sprintf("Reading %s failed: %s", chunk_label(src, i), conditionMessage(e)),
+            NULL, class = "xentropy_error_chunk", chunk = i, source = chunk_source(src, i))
     })
   if (!is.null(d) && !is.data.frame(d)) {
-    stop(sprintf("Reading %s gave %s, not a data frame.", chunk_label(src, i),
-                 friendly_type(d)), call. = FALSE)
+    abort(sprintf("Reading %s gave %s, not a data frame.", chunk_label(src, i),
+                  friendly_type(d)), NULL, class = "xentropy_error_chunk", chunk = i, source = chunk_source(src, i))
   }
   d
 }
@@ -256,12 +295,14 @@ chunk_map <- function(src, FUN, ..., .cache = NULL) {
 chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, cache = NULL) {
   i <- if (is.null(index)) j else index[j]
   label <- if (src$kind == "shipped") src$label[j] else chunk_label(src, i)
+  from <- if (src$kind == "shipped") src$label[j] else chunk_source(src, i)
   d <- if (!is.null(cache)) cached_design(cache, i)
   if (!is.null(d)) {
     # the chunk's design, cached by the pass that built it
   } else if (!is.null(data)) {
     d <- data[[j]]
-    if (is.null(d)) stop(sprintf("The cached design of %s could not be read.", label), call. = FALSE)
+    if (is.null(d)) abort(sprintf("The cached design of %s could not be read.", label), NULL, class = "xentropy_error_chunk",
+                          chunk = i, source = from)
   } else if (src$kind == "dbi" && !is.null(src$connect)) {
     con <- src$connect()
     on.exit(DBI::dbDisconnect(con))
@@ -269,11 +310,11 @@ chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, ca
   } else {
     d <- read_chunk(src, i)
   }
-  if (is.null(d)) stop(sprintf("%s is missing (the source ended early).", label), call. = FALSE)
+  if (is.null(d)) abort(sprintf("%s is missing (the source ended early).", label), NULL, class = "xentropy_error_chunk",
+                        chunk = i, source = from)
   r <- tryCatch(do.call(job, c(list(d, i), args)), error = function(e) {
-    stop(structure(class = c("xentropy_chunk_error", "error", "condition"),
-                   list(message = sprintf("In %s: %s", label, conditionMessage(e)),
-                        call = NULL)))
+    abort(sprintf("In %s: %s", label, conditionMessage(e)), NULL, class = "xentropy_error_chunk", chunk = i,
+          source = from, parent = e)
   })
   if (!is.null(progress)) progress()
   r

@@ -190,7 +190,7 @@ plot.xentropy_cv_path <- function(x, ...) {
 #' @exportS3Method ggplot2::autoplot
 autoplot.xentropy_cv_path <- function(object, ...) {
   if (!requireNamespace("ggplot2", quietly = TRUE)) {
-    abort("autoplot() needs the ggplot2 package.", sys.call())
+    abort("autoplot() needs the ggplot2 package.", sys.call(), class = "xentropy_error_dependency", package = "ggplot2")
   }
   .data <- ggplot2::.data
   d <- data.frame(log_lambda = log(object$lambda), cvm = object$cvm, lo = object$cvlo,

@@ -8,8 +8,8 @@ chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
   need <- spec$vars
   miss <- setdiff(need, c(names(d), spec$env_vars))
   if (length(miss)) {
-    stop(sprintf("the chunk lacks the column%s %s used by the model", if (length(miss) > 1) "s" else "",
-                 paste0("\"", miss, "\"", collapse = ", ")), call. = FALSE)
+    abort(sprintf("the chunk lacks the column%s %s used by the model", if (length(miss) > 1) "s" else "",
+                 paste0("\"", miss, "\"", collapse = ", ")), NULL, class = "xentropy_error_chunk")
   }
   # `subset` must select rows by a condition on each row: row numbers (or a
   # vector of the whole data's length) would select rows of each chunk
@@ -17,8 +17,8 @@ chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
   if (!is.null(spec$subset)) {
     sub <- eval(spec$subset, d, environment(spec$formula))
     if (!is.logical(sub) || length(sub) != nrow(d)) {
-      stop("`subset` must be a logical condition on the columns (one TRUE or FALSE per row); with data_chunks(), row numbers would select rows of each chunk, not of the data",
-           call. = FALSE)
+      abort("`subset` must be a logical condition on the columns (one TRUE or FALSE per row); with data_chunks(), row numbers would select rows of each chunk, not of the data",
+            NULL, class = "xentropy_error_chunk", argument = "subset")
     }
   }
   args <- list(formula = spec$formula, data = d, na.action = spec$na.action,
@@ -75,7 +75,7 @@ chunk_design <- function(d, spec) {
   mf <- chunk_frame(spec, d, spec$xlev_all)
   X <- stats::model.matrix(spec$terms, mf, contrasts.arg = spec$contrasts)
   if (!identical(colnames(X), spec$xnames)) {
-    stop("its model matrix has columns different from the other chunks'", call. = FALSE)
+    abort("its model matrix has columns different from the other chunks'", NULL, class = "xentropy_error_chunk")
   }
   y <- stats::model.response(mf)
   w <- stats::model.weights(mf)
@@ -85,12 +85,12 @@ chunk_design <- function(d, spec) {
   if (spec$softmax) {
     if (is.character(y) || is.factor(y) || is.logical(y)) {
       y <- factor(as.character(y), levels = spec$classes)
-      if (anyNA(y)) stop("the response has NA or a class not seen in the first pass", call. = FALSE)
+      if (anyNA(y)) abort("the response has NA or a class not seen in the first pass", NULL, class = "xentropy_error_chunk")
       Tm <- matrix(0, n, length(spec$classes), dimnames = list(NULL, spec$classes))
       Tm[cbind(seq_len(n), unclass(y))] <- 1
     } else {
       Tm <- softmax_fit_targets(y, n, NULL)$targets
-      if (!identical(colnames(Tm), spec$classes)) stop("its target matrix has other classes", call. = FALSE)
+      if (!identical(colnames(Tm), spec$classes)) abort("its target matrix has other classes", NULL, class = "xentropy_error_chunk")
     }
     if (spec$label_smoothing > 0) {
       Tm <- (1 - spec$label_smoothing) * Tm + spec$label_smoothing / ncol(Tm)
@@ -106,7 +106,7 @@ chunk_design <- function(d, spec) {
       y <- ifelse(trials == 0, 0, y[, 1] / trials)
     } else {
       y <- as.double(y)
-      if (anyNA(y) || any(y < 0 | y > 1)) stop("the response must be in [0, 1]", call. = FALSE)
+      if (anyNA(y) || any(y < 0 | y > 1)) abort("the response must be in [0, 1]", NULL, class = "xentropy_error_chunk")
     }
     if (!is.null(trials)) w <- if (is.null(w)) trials else w * trials
   }
@@ -279,22 +279,22 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
 chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, contrasts,
                         where) {
   if (!inherits(call$formula, "formula") && !inherits(eval(call$formula, env), "formula")) {
-    abort("With `data = data_chunks(...)`, give a model formula.", where)
+    abort("With `data = data_chunks(...)`, give a model formula.", where, class = "xentropy_error_argument", argument = "formula")
   }
   formula <- stats::as.formula(eval(call$formula, env))
   na_action <- if (is.null(call$na.action)) getOption("na.action", "na.omit") else
     eval(call$na.action, env)
   if (is.character(na_action)) na_action <- get(na_action, mode = "function")
   if (!is.null(call$x) || !is.null(call$y)) {
-    abort("With `data = data_chunks(...)`, use the formula interface (not `x`, `y`).", where)
+    abort("With `data = data_chunks(...)`, use the formula interface (not `x`, `y`).", where, class = "xentropy_error_argument")
   }
   tt <- stats::terms(formula)
-  if (attr(tt, "response") == 0L) abort("`formula` must have a response on its left-hand side (`y ~ x`).", where)
+  if (attr(tt, "response") == 0L) abort("`formula` must have a response on its left-hand side (`y ~ x`).", where, class = "xentropy_error_argument")
   vars <- unique(c(all.vars(formula), all.vars(call$weights), all.vars(call$offset),
                    all.vars(call$subset)))
   fenv <- environment(formula)
   d1 <- read_chunk(src, 1L)
-  if (is.null(d1)) stop("The data source has no chunks.", call. = FALSE)
+  if (is.null(d1)) abort("The data source has no chunks.", NULL, class = "xentropy_error_data")
   # Variables come from the chunks; only those the first chunk lacks may come
   # from the formula's environment (as constants), so that a chunk missing a
   # column is an error, not silently filled from the caller's workspace.
@@ -343,7 +343,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   }
   if (!softmax && length(spec$classes) != 2L) {
     abort(sprintf("The response must have two classes for logistic_regression(), not %.0f.",
-                  length(spec$classes)), where)
+                  length(spec$classes)), where, class = "xentropy_error_data", argument = "formula")
   }
   if (softmax && length(spec$classes) < 2L) one_class(spec$classes, where)
   xlevels <- lv[intersect(names(lv), names(stats::.getXlevels(mt, mf1)))]
@@ -404,7 +404,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     res <- chunk_newton(src, spec, start, rep(TRUE, p), pen, lambda, ctl, keep)
     sat <- if (soft) sat_sum else 0
     null_dev <- if (!intercept) {
-      abort("A chunked fit needs an intercept (the null deviance).", where)
+      abort("A chunked fit needs an intercept (the null deviance).", where, class = "xentropy_error_unsupported")
     } else if (!has_off) {
       ybar <- ty / sw
       2 * (-(ty * log(ybar) + (sw - ty) * log1p(-ybar)) - sat)
@@ -451,7 +451,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   res <- chunk_newton(src, spec, start, free, penm, lambda, ctl, keep)
   sat <- if (soft || label_smoothing > 0) sat_sum else 0
   null_dev <- if (!intercept) {
-    abort("A chunked fit needs an intercept (the null deviance).", where)
+    abort("A chunked fit needs an intercept (the null deviance).", where, class = "xentropy_error_unsupported")
   } else if (!has_off) {
     pbar <- ty / sw
     2 * (-sum(ty * ifelse(pbar > 0, log(pbar), 0)) - sat)
@@ -513,18 +513,19 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
 # fitted probabilities (rows with positive weight) of the last pass.
 chunked_warnings <- function(fit, who, res) {
   if (!fit$converged) {
-    warning(sprintf("%s: algorithm did not converge", who), call. = FALSE)
+    warn(sprintf("%s: algorithm did not converge", who), NULL,
+         class = "xentropy_warning_convergence")
   }
   eps <- 10 * .Machine$double.eps
   if (res$pmax > 1 - eps || (who == "logistic_regression" && res$pmin < eps)) {
-    warning(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who),
-            call. = FALSE)
+    warn(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who), NULL,
+         class = "xentropy_warning_separation")
   }
 }
 
 chunked_unavailable <- function(what) {
-  stop(sprintf("%s needs the data in memory; this model was fitted over data_chunks(), so it is not available (coef, vcov, summary, predict(newdata), logLik, AIC and model_metrics() are).",
-               what), call. = FALSE)
+  abort(sprintf("%s needs the data in memory; this model was fitted over data_chunks(), so it is not available (coef, vcov, summary, predict(newdata), logLik, AIC and model_metrics() are).",
+                what), sys.call(-1), class = "xentropy_error_unsupported")
 }
 
 #' @export

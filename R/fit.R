@@ -201,7 +201,7 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   }
   if (matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
     abort("`data = data_chunks(...)` needs the formula interface (`formula`, not `x` and `y`).",
-          where)
+          where, class = "xentropy_error_argument")
   }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,
@@ -294,7 +294,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   }
   if (matrix_args && !missing(data) && inherits(data, "xentropy_chunks")) {
     abort("`data = data_chunks(...)` needs the formula interface (`formula`, not `x` and `y`).",
-          where)
+          where, class = "xentropy_error_argument")
   }
   prep <- fit_inputs(call, parent.frame(), matrix_args, x, y,
                      if (!matrix_args || missing(weights)) NULL else weights,

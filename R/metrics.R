@@ -31,20 +31,20 @@ model_metrics <- function(object, newdata,
   where <- sys.call()
   if (!inherits(object, "xentropy_fit") || is.null(object$terms)) {
     abort("`object` must be a formula fit from logistic_regression() or softmax_regression().",
-          where)
+          where, class = "xentropy_error_type", argument = "object")
   }
   all_m <- c("cross_entropy", "brier", "calibration_error", "accuracy")
   if (!is.character(measures) || !length(measures) || !all(measures %in% all_m)) {
     abort(sprintf("`measures` must be some of %s.", paste0("\"", all_m, "\"", collapse = ", ")),
-          where)
+          where, class = "xentropy_error_value", argument = "measures")
   }
   src <- if (inherits(newdata, "xentropy_chunks")) newdata else if (is.data.frame(newdata))
     data_chunks(list(newdata)) else
       abort(sprintf("`newdata` must be a data frame or data_chunks(), not %s.",
-                    friendly_type(newdata)), where)
+                    friendly_type(newdata)), where, class = "xentropy_error_type", argument = "newdata")
   parts <- chunk_map(src, chunk_scores, object = object)
   n <- sum(vapply(parts, `[[`, 0, "n"))
-  if (n == 0) abort("`newdata` has no rows to score.", where)
+  if (n == 0) abort("`newdata` has no rows to score.", where, class = "xentropy_error_data", argument = "newdata")
   ce <- sum(vapply(parts, `[[`, 0, "ce")) / n
   br <- sum(vapply(parts, `[[`, 0, "brier")) / n
   acc <- sum(vapply(parts, `[[`, 0, "hits")) / n
@@ -117,17 +117,17 @@ merge_reliability <- function(...) {
   tabs <- list(...)
   if (length(tabs) == 1L && is.list(tabs[[1L]]) && !is.data.frame(tabs[[1L]])) tabs <- tabs[[1L]]
   if (!length(tabs) || !all(vapply(tabs, inherits, logical(1), "xentropy_reliability"))) {
-    abort("`...` must be tables from reliability_table().", where)
+    abort("`...` must be tables from reliability_table().", where, class = "xentropy_error_type")
   }
   t1 <- tabs[[1L]]
   for (t in tabs) {
     if (!identical(attr(t, "type"), attr(t1, "type")) || nrow(t) != nrow(t1) ||
         !isTRUE(all.equal(t$lower, t1$lower)) || !identical(t$class, t1$class)) {
-      abort("The tables must have the same type, classes and bins to be merged.", where)
+      abort("The tables must have the same type, classes and bins to be merged.", where, class = "xentropy_error_argument")
     }
     if (!identical(attr(t, "binning"), "equal-width")) {
       abort("Only tables with equal-width bins can be merged (equal-mass bins depend on all the data).",
-            where)
+            where, class = "xentropy_error_unsupported")
     }
   }
   S <- Reduce(`+`, lapply(tabs, table_sums, where = where))
@@ -165,7 +165,7 @@ table_sums <- function(t, where) {
   S <- attr(t, "sums")
   if (is.null(S) || !is.matrix(S) || nrow(S) != nrow(t)) {
     abort("A table has lost its per-bin sums (attribute \"sums\"), so it cannot be merged exactly; merge the tables as reliability_table() returns them.",
-          where)
+          where, class = "xentropy_error_unsupported")
   }
   S
 }

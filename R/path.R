@@ -157,10 +157,10 @@ softmax_path.formula <- function(x, data, ...) {
 path_model_frame <- function(formula, data, where) {
   if (missing(data) || !is.data.frame(data)) {
     abort(sprintf("`data` must be a data frame holding the variables of the formula, not %s.",
-                  if (missing(data)) "missing" else friendly_type(data)), where)
+                  if (missing(data)) "missing" else friendly_type(data)), where, class = "xentropy_error_type", argument = "data")
   }
   if (length(formula) != 3L) {
-    abort("`x` must have a response on its left-hand side (`y ~ x1 + x2`).", where)
+    abort("`x` must have a response on its left-hand side (`y ~ x1 + x2`).", where, class = "xentropy_error_argument")
   }
   mf <- stats::model.frame(formula, data, na.action = stats::na.fail)
   tt <- stats::terms(mf)
@@ -619,7 +619,7 @@ path_long <- function(x) {
 #' @exportS3Method ggplot2::autoplot
 autoplot.xentropy_path <- function(object, ...) {
   if (!requireNamespace("ggplot2", quietly = TRUE)) {
-    abort("autoplot() needs the ggplot2 package.", sys.call())
+    abort("autoplot() needs the ggplot2 package.", sys.call(), class = "xentropy_error_dependency", package = "ggplot2")
   }
   .data <- ggplot2::.data
   d <- path_long(object)
