@@ -411,7 +411,6 @@ class solver {
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
   std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
-  std::vector<signed char> polish_sig_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -748,20 +747,13 @@ class solver {
       working();
       viol = ws_violation();
       // Softmax, separable penalty: the class blocks ignore the coupling of the classes
-      // and converge linearly; once the signs repeat, a Newton step with the full
-      // Hessian on the non-zero coefficients converges quadratically.
+      // and converge linearly; a Newton step with the full Hessian on the non-zero
+      // coefficients (signs fixed) converges quadratically once the signs are right.
       if (K > 1 && !Penalty::grouped && viol > tol_kkt) {
-        std::vector<signed char> sig;
-        for (index_t j : ws)
-          for (index_t k = 0; k < K; ++k) {
-            const double b = beta_[j * K + k];
-            sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
-          }
-        if (sig == polish_sig_ && polish(lam, ws)) {
+        if (polish(lam, ws)) {
           working();
           viol = ws_violation();
         }
-        polish_sig_ = sig;
       }
     }
     (void)F;
