@@ -749,7 +749,7 @@ class solver {
       // Softmax, separable penalty: the class blocks ignore the coupling of the classes
       // and converge linearly; a Newton step with the full Hessian on the non-zero
       // coefficients (signs fixed) converges quadratically once the signs are right.
-      if (K > 1 && !Penalty::grouped && viol > tol_kkt) {
+      if (K > 1 && viol > tol_kkt) {
         if (polish(lam, ws)) {
           working();
           viol = ws_violation();
@@ -920,8 +920,11 @@ class solver {
     std::vector<std::pair<index_t, index_t>> A;  // (feature position in feat, class)
     for (index_t j : ws) {
       bool any = false;
+      bool group_in = false;
+      if (Penalty::grouped)
+        for (index_t k = 0; k < K; ++k) group_in = group_in || beta_[j * K + k] != 0.0;
       for (index_t k = 0; k < K; ++k)
-        if (beta_[j * K + k] != 0.0) {
+        if (Penalty::grouped ? group_in : beta_[j * K + k] != 0.0) {
           if (!any) feat.push_back(j);
           any = true;
           A.push_back({static_cast<index_t>(feat.size()) - 1, k});
@@ -972,7 +975,21 @@ class solver {
       const index_t j = feat[A[u].first], k = A[u].second;
       const double b = beta_[j * K + k], lp = lam * pf_[j];
       H(u, u) += lp * (1.0 - a);
-      g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+      if (!Penalty::grouped) {
+        g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+        continue;
+      }
+      // group norm: gradient b / ||b||, Hessian (I - b b' / ||b||^2) / ||b|| over the
+      // group's K entries (consecutive in A)
+      double nb = 0.0;
+      for (index_t l = 0; l < K; ++l) nb += beta_[j * K + l] * beta_[j * K + l];
+      nb = std::sqrt(nb);
+      g(u) += lp * (1.0 - a) * b + lp * a * b / nb;
+      const index_t u0 = u - k;
+      for (index_t l = 0; l < K; ++l) {
+        const double bl = beta_[j * K + l];
+        H(u, u0 + l) += lp * a * ((l == k ? 1.0 : 0.0) / nb - b * bl / (nb * nb * nb));
+      }
     }
     // the over-parameterised intercepts (and any shift-flat direction) make H singular:
     // a ridge at the level of rounding selects the least-change solution
@@ -986,7 +1003,7 @@ class solver {
     index_t cut = -1;
     for (index_t u = 0; u < nA; ++u) {
       const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
-      if (a > 0.0 && (b + du) * b < 0.0 && -b / du < tmax) {
+      if (!Penalty::grouped && a > 0.0 && (b + du) * b < 0.0 && -b / du < tmax) {
         tmax = -b / du;
         cut = u;
       }
