@@ -910,8 +910,8 @@ class solver {
     return passes;
   }
 
-  // Full-Hessian Newton step for softmax on the non-zero coefficients (signs fixed) and
-  // the intercepts, cut at the first sign change, backtracked on F. Uses the active
+  // Full-Hessian Newton step for softmax on the non-zero coefficients (or groups) and
+  // the intercepts, projected on their orthants, backtracked on F. Uses the active
   // columns standardised in an n x m scratch (m active features), so only when that is
   // small; returns whether a step was taken.
   bool polish(double lam, const std::vector<index_t>& ws) {
@@ -999,35 +999,31 @@ class solver {
     if (ldlt.info() != Eigen::Success) return false;
     const Eigen::VectorXd delta = -ldlt.solve(g);
     if (!delta.allFinite()) return false;
-    double tmax = 1.0;
-    index_t cut = -1;
-    for (index_t u = 0; u < nA; ++u) {
-      const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
-      if (!Penalty::grouped && a > 0.0 && (b + du) * b < 0.0 && -b / du < tmax) {
-        tmax = -b / du;
-        cut = u;
-      }
-    }
-    // eta change per unit step
-    std::vector<double> deta(static_cast<size_t>(n * K), 0.0);
-    for (index_t i = 0; i < n; ++i)
-      for (index_t u = 0; u < d; ++u) deta[i * K + cls(u)] += zval(i, u) * delta(u);
+    // Orthant-wise step (as OWL-QN): a coefficient that would change sign stops at
+    // zero; eta follows the coefficients' actual changes. Backtracked on F.
     std::vector<index_t> wsl(ws);
     const double F0 = loss_at(eta_.data()) + penalty_ws(wsl, beta_.data(), lam);
     const std::vector<double> beta0 = beta_;
     std::vector<double> eta_t(eta_.size());
+    Eigen::VectorXd ch(d);
     const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
-    double t = tmax;
+    double t = 1.0;
     for (int tries = 0; tries < 30; ++tries, t /= 2.0) {
       beta_ = beta0;
       for (index_t u = 0; u < nA; ++u) {
         const index_t q = feat[A[u].first] * K + A[u].second;
-        beta_[q] = (u == cut && t == tmax) ? 0.0 : beta0[q] + t * delta(u);
+        double bt = beta0[q] + t * delta(u);
+        if (!Penalty::grouped && a > 0.0 && bt * beta0[q] < 0.0) bt = 0.0;
+        beta_[q] = bt;
+        ch(u) = bt - beta0[q];
       }
-      for (size_t q = 0; q < eta_.size(); ++q) eta_t[q] = eta_[q] + t * deta[q];
+      for (index_t k = 0; k < ni; ++k) ch(nA + k) = t * delta(nA + k);
+      eta_t = eta_;
+      for (index_t i = 0; i < n; ++i)
+        for (index_t u = 0; u < d; ++u) eta_t[i * K + cls(u)] += zval(i, u) * ch(u);
       const double Ft = loss_at(eta_t.data()) + penalty_ws(wsl, beta_.data(), lam);
       if (std::isfinite(Ft) && Ft <= F0 + noise) {
-        for (index_t k = 0; k < ni; ++k) a0_[k] += t * delta(nA + k);
+        for (index_t k = 0; k < ni; ++k) a0_[k] += ch(nA + k);
         eta_.swap(eta_t);
         return true;
       }
