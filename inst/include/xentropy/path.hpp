@@ -21,7 +21,11 @@
 // block descent over a feature's K coefficients, each block minimised exactly). Once the
 // active set and signs settle, the model is solved exactly on them (an LDLT of the
 // active set's weighted Gram matrix, the step cut at the first sign change), which
-// replaces the many passes descent needs on correlated columns. The step to the model's minimiser is damped by
+// replaces the many passes descent needs on correlated columns. Softmax blocks ignore the
+// coupling of the classes and converge linearly, so after each outer step a Newton step
+// with the full softmax Hessian on the non-zero coefficients (orthant-projected) or
+// groups (with the group norm's Hessian) is tried, when the active set is small enough
+// (its standardised columns held in an n x m scratch of at most 2^22 values). The step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
