@@ -441,3 +441,13 @@ test_that("paths are identical for any number of threads", {
   expect_identical(f1$beta, f2$beta)
   expect_identical(f1$kkt, f2$kkt)
 })
+
+test_that("ill-conditioned softmax paths (forensic glass) are certified at every lambda", {
+  skip_if_not_installed("MASS")
+  x <- as.matrix(MASS::fgl[, 1:9])  # oxide percentages: nearly collinear columns
+  for (grouped in c(FALSE, TRUE)) {
+    fit <- softmax_path(x, MASS::fgl$type, nlambda = 30, grouped = grouped)
+    expect_true(all(fit$converged))
+    expect_true(all(fit$kkt <= 1e-6))
+  }
+})

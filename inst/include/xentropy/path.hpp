@@ -21,7 +21,11 @@
 // block descent over a feature's K coefficients, each block minimised exactly). Once the
 // active set and signs settle, the model is solved exactly on them (an LDLT of the
 // active set's weighted Gram matrix, the step cut at the first sign change), which
-// replaces the many passes descent needs on correlated columns. The step to the model's minimiser is damped by
+// replaces the many passes descent needs on correlated columns. Softmax blocks ignore the
+// coupling of the classes and converge linearly, so after each outer step a Newton step
+// with the full softmax Hessian on the non-zero coefficients (orthant-projected) or
+// groups (with the group norm's Hessian) is tried, when the active set is small enough
+// (its standardised columns held in an n x m scratch of at most 2^22 values). The step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
@@ -411,7 +415,6 @@ class solver {
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // per outer step
   std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
-  std::vector<signed char> polish_sig_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -748,20 +751,13 @@ class solver {
       working();
       viol = ws_violation();
       // Softmax, separable penalty: the class blocks ignore the coupling of the classes
-      // and converge linearly; once the signs repeat, a Newton step with the full
-      // Hessian on the non-zero coefficients converges quadratically.
-      if (K > 1 && !Penalty::grouped && viol > tol_kkt) {
-        std::vector<signed char> sig;
-        for (index_t j : ws)
-          for (index_t k = 0; k < K; ++k) {
-            const double b = beta_[j * K + k];
-            sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
-          }
-        if (sig == polish_sig_ && polish(lam, ws)) {
+      // and converge linearly; a Newton step with the full Hessian on the non-zero
+      // coefficients (signs fixed) converges quadratically once the signs are right.
+      if (K > 1 && viol > tol_kkt) {
+        if (polish(lam, ws)) {
           working();
           viol = ws_violation();
         }
-        polish_sig_ = sig;
       }
     }
     (void)F;
@@ -918,8 +914,8 @@ class solver {
     return passes;
   }
 
-  // Full-Hessian Newton step for softmax on the non-zero coefficients (signs fixed) and
-  // the intercepts, cut at the first sign change, backtracked on F. Uses the active
+  // Full-Hessian Newton step for softmax on the non-zero coefficients (or groups) and
+  // the intercepts, projected on their orthants, backtracked on F. Uses the active
   // columns standardised in an n x m scratch (m active features), so only when that is
   // small; returns whether a step was taken.
   bool polish(double lam, const std::vector<index_t>& ws) {
@@ -928,8 +924,11 @@ class solver {
     std::vector<std::pair<index_t, index_t>> A;  // (feature position in feat, class)
     for (index_t j : ws) {
       bool any = false;
+      bool group_in = false;
+      if (Penalty::grouped)
+        for (index_t k = 0; k < K; ++k) group_in = group_in || beta_[j * K + k] != 0.0;
       for (index_t k = 0; k < K; ++k)
-        if (beta_[j * K + k] != 0.0) {
+        if (Penalty::grouped ? group_in : beta_[j * K + k] != 0.0) {
           if (!any) feat.push_back(j);
           any = true;
           A.push_back({static_cast<index_t>(feat.size()) - 1, k});
@@ -980,7 +979,21 @@ class solver {
       const index_t j = feat[A[u].first], k = A[u].second;
       const double b = beta_[j * K + k], lp = lam * pf_[j];
       H(u, u) += lp * (1.0 - a);
-      g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+      if (!Penalty::grouped) {
+        g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+        continue;
+      }
+      // group norm: gradient b / ||b||, Hessian (I - b b' / ||b||^2) / ||b|| over the
+      // group's K entries (consecutive in A)
+      double nb = 0.0;
+      for (index_t l = 0; l < K; ++l) nb += beta_[j * K + l] * beta_[j * K + l];
+      nb = std::sqrt(nb);
+      g(u) += lp * (1.0 - a) * b + lp * a * b / nb;
+      const index_t u0 = u - k;
+      for (index_t l = 0; l < K; ++l) {
+        const double bl = beta_[j * K + l];
+        H(u, u0 + l) += lp * a * ((l == k ? 1.0 : 0.0) / nb - b * bl / (nb * nb * nb));
+      }
     }
     // the over-parameterised intercepts (and any shift-flat direction) make H singular:
     // a ridge at the level of rounding selects the least-change solution
@@ -990,35 +1003,31 @@ class solver {
     if (ldlt.info() != Eigen::Success) return false;
     const Eigen::VectorXd delta = -ldlt.solve(g);
     if (!delta.allFinite()) return false;
-    double tmax = 1.0;
-    index_t cut = -1;
-    for (index_t u = 0; u < nA; ++u) {
-      const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
-      if (a > 0.0 && (b + du) * b < 0.0 && -b / du < tmax) {
-        tmax = -b / du;
-        cut = u;
-      }
-    }
-    // eta change per unit step
-    std::vector<double> deta(static_cast<size_t>(n * K), 0.0);
-    for (index_t i = 0; i < n; ++i)
-      for (index_t u = 0; u < d; ++u) deta[i * K + cls(u)] += zval(i, u) * delta(u);
+    // Orthant-wise step (as OWL-QN): a coefficient that would change sign stops at
+    // zero; eta follows the coefficients' actual changes. Backtracked on F.
     std::vector<index_t> wsl(ws);
     const double F0 = loss_at(eta_.data()) + penalty_ws(wsl, beta_.data(), lam);
     const std::vector<double> beta0 = beta_;
     std::vector<double> eta_t(eta_.size());
+    Eigen::VectorXd ch(d);
     const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
-    double t = tmax;
+    double t = 1.0;
     for (int tries = 0; tries < 30; ++tries, t /= 2.0) {
       beta_ = beta0;
       for (index_t u = 0; u < nA; ++u) {
         const index_t q = feat[A[u].first] * K + A[u].second;
-        beta_[q] = (u == cut && t == tmax) ? 0.0 : beta0[q] + t * delta(u);
+        double bt = beta0[q] + t * delta(u);
+        if (!Penalty::grouped && a > 0.0 && bt * beta0[q] < 0.0) bt = 0.0;
+        beta_[q] = bt;
+        ch(u) = bt - beta0[q];
       }
-      for (size_t q = 0; q < eta_.size(); ++q) eta_t[q] = eta_[q] + t * deta[q];
+      for (index_t k = 0; k < ni; ++k) ch(nA + k) = t * delta(nA + k);
+      eta_t = eta_;
+      for (index_t i = 0; i < n; ++i)
+        for (index_t u = 0; u < d; ++u) eta_t[i * K + cls(u)] += zval(i, u) * ch(u);
       const double Ft = loss_at(eta_t.data()) + penalty_ws(wsl, beta_.data(), lam);
       if (std::isfinite(Ft) && Ft <= F0 + noise) {
-        for (index_t k = 0; k < ni; ++k) a0_[k] += t * delta(nA + k);
+        for (index_t k = 0; k < ni; ++k) a0_[k] += ch(nA + k);
         eta_.swap(eta_t);
         return true;
       }
