@@ -107,7 +107,7 @@ logistic_path.default <- function(x, y, alpha = 1, lambda = NULL, nlambda = 100,
   no_dots(list(...), where)
   path_fit(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, offset,
            penalty_factor, standardize, intercept, control, softmax = FALSE,
-           grouped = FALSE, where = where, call = match.call())
+           grouped = FALSE, where = where, call = generic_call(match.call(), "logistic_path"))
 }
 
 #' @rdname logistic_path
@@ -138,7 +138,14 @@ softmax_path.default <- function(x, y, alpha = 1, lambda = NULL, nlambda = 100,
   path_fit(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, offset,
            penalty_factor, standardize, intercept, control, softmax = TRUE,
            grouped = check_flag(grouped, "grouped", where), where = where,
-           call = match.call())
+           call = generic_call(match.call(), "softmax_path"))
+}
+
+# The call as the user wrote it (the generic's name, not the method's), as
+# glm and glmnet print it.
+generic_call <- function(call, name) {
+  call[[1L]] <- as.name(name)
+  call
 }
 
 #' @rdname logistic_path
@@ -426,14 +433,13 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
     why <- ifelse(res$code[bad] == 3L, "the iteration limit was reached",
                   ifelse(res$code[bad] == 7L, "no step decreased the objective",
                          "the KKT tolerance was not reached"))
-    warning(warningCondition(
-      sprintf(paste0("%s(): %.0f of %.0f lambdas did not reach the KKT tolerance %s ",
-                     "(largest violation / lambda %s at lambda = %s: %s); see `$kkt` and `$converged`, ",
-                     "or raise `control$maxit`."),
-              if (softmax) "softmax_path" else "logistic_path", length(bad), L,
-              format(ctl$kkt_tol), format(max(res$kkt[bad]), digits = 3),
-              format(res$lambda[bad[which.max(res$kkt[bad])]], digits = 4), why[1]),
-      class = c("xentropy_warning_convergence", "xentropy_warning"), call = where))
+    warn(sprintf(paste0("%s(): %.0f of %.0f lambdas did not reach the KKT tolerance %s ",
+                        "(largest violation / lambda %s at lambda = %s: %s); see `$kkt` and `$converged`, ",
+                        "or raise `control$maxit`."),
+                 if (softmax) "softmax_path" else "logistic_path", length(bad), L,
+                 format(ctl$kkt_tol), format(max(res$kkt[bad]), digits = 3),
+                 format(res$lambda[bad[which.max(res$kkt[bad])]], digits = 4), why[1]),
+         where, class = "xentropy_warning_convergence")
   }
   out
 }
