@@ -69,14 +69,6 @@ refresh_thread_limits_impl <- function() {
     .Call(`_xentropy_refresh_thread_limits_impl`)
 }
 
-available_threads_impl <- function() {
-    .Call(`_xentropy_available_threads_impl`)
-}
-
-openmp_impl <- function() {
-    .Call(`_xentropy_openmp_impl`)
-}
-
 simd_path_impl <- function(limit) {
     .Call(`_xentropy_simd_path_impl`, limit)
 }

@@ -107,8 +107,8 @@ cross_entropy_loss <- function(y, prob, weights = NULL,
   call <- sys.call()
   a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
   if (is.null(out)) {
-    out <- .Call(xentropy_cross_entropy_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm, a$class_weights,
-                 TRUE)
+    out <- .Call(xentropy_cross_entropy_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 a$class_weights, TRUE)
   }
   categorical_result(out, a, "prob", "probabilities in [0, 1]", call)
 }
@@ -123,14 +123,15 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
   # as "mean": forcing the default vector costs more than a small loss);
   # otherwise R's checks say why, or shape the arguments for the same entry
   out <- .Call(xentropy_softmax_cross_entropy, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing, class_weights, FALSE)
+               if (missing(reduction)) "mean" else reduction, na.rm,
+               label_smoothing, class_weights, FALSE)
   if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
   label_smoothing <- check_label_smoothing(label_smoothing, call)
   if (is.null(out)) {
-    out <- .Call(xentropy_softmax_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm, label_smoothing, a$class_weights,
-                 TRUE)
+    out <- .Call(xentropy_softmax_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 label_smoothing, a$class_weights, TRUE)
   }
   categorical_result(out, a, "logits", "logits", call)
 }
@@ -170,8 +171,8 @@ sigmoid_cross_entropy <- function(y, logits, weights = NULL,
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   pos_weight <- check_pos_weight(pos_weight, call)
   if (is.null(out)) {
-    out <- .Call(xentropy_sigmoid_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm, pos_weight,
-                 TRUE)
+    out <- .Call(xentropy_sigmoid_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 pos_weight, TRUE)
   }
   binary_result(out, a, "logits", call)
 }
@@ -223,14 +224,15 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
   # as "mean": forcing the default vector costs more than a small loss);
   # otherwise R's checks say why, or shape the arguments for the same entry
   out <- .Call(xentropy_softmax_cross_entropy_grad, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing, class_weights, FALSE)
+               if (missing(reduction)) "mean" else reduction, na.rm,
+               label_smoothing, class_weights, FALSE)
   if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
   label_smoothing <- check_label_smoothing(label_smoothing, call)
   if (is.null(out)) {
-    out <- .Call(xentropy_softmax_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm, label_smoothing, a$class_weights,
-                 TRUE)
+    out <- .Call(xentropy_softmax_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 label_smoothing, a$class_weights, TRUE)
   }
   categorical_result(out, a, "logits", "logits", call)
 }
@@ -250,8 +252,8 @@ sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
   pos_weight <- check_pos_weight(pos_weight, call)
   if (is.null(out)) {
-    out <- .Call(xentropy_sigmoid_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm, pos_weight,
-                 TRUE)
+    out <- .Call(xentropy_sigmoid_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 pos_weight, TRUE)
   }
   binary_result(out, a, "logits", call)
 }
@@ -399,8 +401,8 @@ sigmoid_focal_loss <- function(y, logits, weights = NULL,
   gamma <- check_gamma(gamma, call)
   if (!is.null(alpha)) alpha <- check_alpha(alpha, call, -1)
   if (is.null(out)) {
-    out <- .Call(xentropy_sigmoid_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm, gamma, alpha,
-                 TRUE)
+    out <- .Call(xentropy_sigmoid_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
   }
   binary_result(out, a, "logits", call)
 }
@@ -421,8 +423,8 @@ softmax_focal_loss <- function(y, logits, weights = NULL,
   gamma <- check_gamma(gamma, call)
   if (!is.null(alpha)) alpha <- check_alpha(alpha, call, 1)
   if (is.null(out)) {
-    out <- .Call(xentropy_softmax_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm, gamma, alpha,
-                 TRUE)
+    out <- .Call(xentropy_softmax_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
   }
   categorical_result(out, a, "logits", "logits", call)
 }
@@ -443,8 +445,8 @@ sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
   gamma <- check_gamma(gamma, call)
   if (!is.null(alpha)) alpha <- check_alpha(alpha, call, -1)
   if (is.null(out)) {
-    out <- .Call(xentropy_sigmoid_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm, gamma, alpha,
-                 TRUE)
+    out <- .Call(xentropy_sigmoid_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
   }
   binary_result(out, a, "logits", call)
 }
@@ -465,8 +467,8 @@ softmax_focal_loss_grad <- function(y, logits, weights = NULL,
   gamma <- check_gamma(gamma, call)
   if (!is.null(alpha)) alpha <- check_alpha(alpha, call, 1)
   if (is.null(out)) {
-    out <- .Call(xentropy_softmax_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm, gamma, alpha,
-                 TRUE)
+    out <- .Call(xentropy_softmax_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
   }
   categorical_result(out, a, "logits", "logits", call)
 }

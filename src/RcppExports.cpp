@@ -273,24 +273,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// available_threads_impl
-int available_threads_impl();
-RcppExport SEXP _xentropy_available_threads_impl() {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    rcpp_result_gen = Rcpp::wrap(available_threads_impl());
-    return rcpp_result_gen;
-END_RCPP
-}
-// openmp_impl
-bool openmp_impl();
-RcppExport SEXP _xentropy_openmp_impl() {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    rcpp_result_gen = Rcpp::wrap(openmp_impl());
-    return rcpp_result_gen;
-END_RCPP
-}
 // simd_path_impl
 Rcpp::IntegerVector simd_path_impl(int limit);
 RcppExport SEXP _xentropy_simd_path_impl(SEXP limitSEXP) {
@@ -351,8 +333,6 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
     {"_xentropy_kernel_threads_test_impl", (DL_FUNC) &_xentropy_kernel_threads_test_impl, 2},
     {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
-    {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
-    {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
     {"xentropy_binary_cross_entropy",       (DL_FUNC) &xentropy_binary_cross_entropy,       6},
     {"xentropy_brier_score",                (DL_FUNC) &xentropy_brier_score,                6},

@@ -207,13 +207,6 @@ namespace {
 
 using namespace entry;
 
-SEXP to_report(SEXP out) {
-  SEXP l = PROTECT(Rf_allocVector(VECSXP, 1));
-  SET_VECTOR_ELT(l, 0, out);
-  UNPROTECT(1);
-  return l;
-}
-
 bool reported(SEXP out) {
   static SEXP bad_sum = sym("xentropy_bad_sum");
   return flagged(out) || Rf_getAttrib(out, bad_sum) != R_NilValue;

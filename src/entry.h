@@ -207,14 +207,26 @@ inline bool new_nan(SEXP out, SEXP a, SEXP b = R_NilValue) {
 // A result and the kinds of warning it needs (a character vector: "nan",
 // "recycling"), as list(value, kinds), for the R wrapper to raise.
 inline SEXP with_warnings(SEXP value, std::initializer_list<const char*> kinds) {
+  PROTECT(value);
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
   SET_VECTOR_ELT(out, 0, value);
   SEXP k = PROTECT(Rf_allocVector(STRSXP, static_cast<R_xlen_t>(kinds.size())));
   R_xlen_t i = 0;
   for (const char* s : kinds) SET_STRING_ELT(k, i++, Rf_mkChar(s));
   SET_VECTOR_ELT(out, 1, k);
-  UNPROTECT(2);
+  UNPROTECT(3);
   return out;
+}
+
+// A result with a value R must report (its attributes "xentropy_invalid",
+// "xentropy_bad_sum", ... say which), as list(out): R builds the error from
+// it and the kernel does not run again.
+inline SEXP to_report(SEXP out) {
+  PROTECT(out);
+  SEXP l = PROTECT(Rf_allocVector(VECSXP, 1));
+  SET_VECTOR_ELT(l, 0, out);
+  UNPROTECT(2);
+  return l;
 }
 
 inline SEXP rownames_of(SEXP x) {

@@ -290,15 +290,6 @@ SEXP layout_names(const layout& l, int margin) {
   return Rf_isNull(dn) ? R_NilValue : VECTOR_ELT(dn, margin - 1);
 }
 
-// A flagged result (an invalid value, a zero total) for R to report, as
-// list(out): the kernel does not run again.
-SEXP to_report(SEXP out) {
-  SEXP l = PROTECT(Rf_allocVector(VECSXP, 1));
-  SET_VECTOR_ELT(l, 0, out);
-  UNPROTECT(1);
-  return l;
-}
-
 // entropy(p) (q NULL), cross_entropy(p, q), kl_divergence(p, q): vectors
 // (one distribution) or matrices (one per row, or per column with margin 2).
 enum class measure { entropy, cross_entropy, kl_divergence };

@@ -35,7 +35,7 @@ xentropy::categorical_options categorical_opts(double label_smoothing, SEXP clas
 // n losses to out.
 // (Results are plain protected R vectors, not Rcpp ones: on small inputs
 // Rcpp's bookkeeping costs as much as the loss. An interrupt unwinds through
-// Rcpp or the fast path's guard, and R's jump resets the protect stack.)
+// the entry's guard, and R's jump resets the protect stack.)
 template <class F>
 SEXP reduced(index_t n, const xentropy::loss_options& opt, F f) {
   xentropy::first_invalid bad;
@@ -231,15 +231,6 @@ struct loss_args {
   int offset = 0;  // binary targets: 1 for a two-level factor's codes 1/2
   index_t n = 0;
 };
-
-// A flagged result for R to report, as list(out): the kernel does not run
-// again.
-SEXP to_report(SEXP out) {
-  SEXP l = PROTECT(Rf_allocVector(VECSXP, 1));
-  SET_VECTOR_ELT(l, 0, out);
-  UNPROTECT(1);
-  return l;
-}
 
 // n x K predictions (doubles; integer and logical coerced), labels (a factor
 // whose levels are pred's classes, integer or double labels, one per row)

@@ -90,12 +90,6 @@ Rcpp::IntegerVector refresh_thread_limits_impl() {
   return Rcpp::IntegerVector::create(limits.procs, limits.cap);
 }
 
-// [[Rcpp::export(rng = false)]]
-int available_threads_impl() { return xentropy::available_threads(); }
-
-// [[Rcpp::export(rng = false)]]
-bool openmp_impl() { return xentropy::has_openmp(); }
-
 // The instruction-set path of the vectorised kernels: caps it at `limit`
 // (0 baseline, 1 AVX2, 2 AVX-512; -1 leaves it) and returns the path in use
 // and the best one this CPU supports, as c(current, detected).
