@@ -296,10 +296,11 @@ SEXP xentropy_brier_score(SEXP y, SEXP prob, SEXP weights, SEXP reduction, SEXP 
     xentropy::reduction red;
     bool rm;
     int nprot = 0;
+    SEXP w;
     SEXP out = R_NilValue;
     if (reduction_of(reduction, red) && flag(na_rm, rm) &&
-        calibration_args(y, prob, second, c, nprot) && weights_ok(weights, c.n)) {
-      out = PROTECT(brier_score_impl(y, c.offset, c.prob, c.binary, weights, red, rm,
+        calibration_args(y, prob, second, c, nprot) && read_weights(weights, c.n, w, nprot)) {
+      out = PROTECT(brier_score_impl(y, c.offset, c.prob, c.binary, w, red, rm,
                                      threads(XLENGTH(c.prob))));
       ++nprot;
       if (reported(out)) {
@@ -331,11 +332,12 @@ SEXP xentropy_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type, SEXP bi
     calibration_call c;
     int nprot = 0;
     SEXP out = R_NilValue;
-    if (calibration_args(y, prob, second, c, nprot) && weights_ok(weights, c.n)) {
+    SEXP w;
+    if (calibration_args(y, prob, second, c, nprot) && read_weights(weights, c.n, w, nprot)) {
       cal::report rep;
       const cal::bin_sums s =
           bin_sums_of(y, c.offset, c.prob, c.binary, static_cast<int>(b), ty == 1, bi == 1,
-                      weights, rm, threads(XLENGTH(c.prob)), rep);
+                      w, rm, threads(XLENGTH(c.prob)), rep);
       out = PROTECT(Rf_ScalarReal(cal::calibration_error(s, norm_values[no])));
       ++nprot;
       if (rep.values.get().found() || rep.sums.get().found()) {
@@ -356,16 +358,17 @@ SEXP xentropy_top_k_accuracy(SEXP y, SEXP scores, SEXP k, SEXP weights, SEXP na_
     bool rm;
     if (!flag(na_rm, rm)) return R_NilValue;
     SEXP s = PROTECT(numeric_data(scores, second));
-    SEXP out = R_NilValue;
+    int nprot = 1;
+    SEXP out = R_NilValue, w;
     if (!Rf_isNull(s) && ndim(s) == 2 && ndim(y) == 0 &&
         (Rf_isFactor(y) ? factor_classes(y, s)
                         : !OBJECT(y) && (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP)) &&
         XLENGTH(y) == nrow(s) && number(k, kk) && kk >= 1 && kk <= ncol(s) &&
-        kk == std::floor(kk) && weights_ok(weights, nrow(s))) {
-      out = top_k_accuracy_impl(y, s, kk, weights, rm, threads(XLENGTH(s)));
+        kk == std::floor(kk) && read_weights(weights, nrow(s), w, nprot)) {
+      out = top_k_accuracy_impl(y, s, kk, w, rm, threads(XLENGTH(s)));
       if (flagged(out)) out = to_report(out);
     }
-    UNPROTECT(1);
+    UNPROTECT(nprot);
     return out;
   });
 }

@@ -191,6 +191,22 @@ inline bool weights_ok(SEXP w, index_t n) {
   return !any_of<true, false>(REAL(w), n);
 }
 
+// Observation weights as the kernels read them, in `out`: NULL, or n
+// non-negative finite numbers (unclassed doubles, or integer and logical
+// data coerced as check_weights() does; protected, counted in nprot).
+inline bool read_weights(SEXP weights, index_t n, SEXP& out, int& nprot) {
+  out = R_NilValue;
+  if (Rf_isNull(weights)) return true;
+  if ((TYPEOF(weights) == INTSXP || TYPEOF(weights) == LGLSXP) && !OBJECT(weights)) {
+    if (XLENGTH(weights) != n) return false;
+    weights = PROTECT(Rf_coerceVector(weights, REALSXP));
+    ++nprot;
+  }
+  if (!weights_ok(weights, n)) return false;
+  out = weights;
+  return true;
+}
+
 // Whether `out` has a NaN where the inputs a and b (recycled; b may be NULL)
 // have none: R warns "NaNs produced" then.
 inline bool new_nan(SEXP out, SEXP a, SEXP b = R_NilValue) {

@@ -257,8 +257,7 @@ bool categorical_args(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_r
     ++nprot;
     if (Rf_isNull(a.y) || !same_dims(a.y, a.pred)) return false;
   }
-  a.weights = weights;
-  return weights_ok(weights, a.n);
+  return read_weights(weights, a.n, a.weights, nprot);
 }
 
 // NULL, or one non-negative finite double per column of pred, unnamed or
@@ -298,8 +297,7 @@ bool binary_args(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm, bo
   if (Rf_isNull(a.pred)) return false;
   a.n = XLENGTH(y);
   if (XLENGTH(a.pred) != a.n && !(shared && XLENGTH(a.pred) == 1)) return false;
-  a.weights = weights;
-  return weights_ok(weights, a.n);
+  return read_weights(weights, a.n, a.weights, nprot);
 }
 
 // Per-observation losses are named by y, else by the predictions when there

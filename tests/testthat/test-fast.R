@@ -201,7 +201,9 @@ test_that("losses agree on both paths", {
   expect_same_paths(sigmoid_cross_entropy(factor(lab), Z[, 1]), fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, class_weights = c(a = 1, b = 2, c = 3)),
                     fast = FALSE)
-  expect_same_paths(cross_entropy_loss(lab, P, weights = 1:10), fast = FALSE)
+  expect_same_paths(cross_entropy_loss(lab, P, weights = 1:10))
+  expect_same_paths(brier_score(y01, P[, 1], weights = rep(TRUE, 10)))
+  expect_same_paths(cross_entropy_loss(lab, P, weights = c(1:9, NA)), fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, weights = -w), fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, reduction = "median"), fast = FALSE)
   expect_same_paths(cross_entropy_loss(lab, P, reduction = NULL), fast = FALSE)
