@@ -70,14 +70,6 @@ inline bool number(SEXP x, double& v) {
   return !std::isnan(v);
 }
 
-// A single unclassed double that is not NA (settings R checks with
-// is.double(), such as temperature and label_smoothing).
-inline bool double_setting(SEXP x, double& v) {
-  if (TYPEOF(x) != REALSXP || OBJECT(x) || XLENGTH(x) != 1) return false;
-  v = REAL(x)[0];
-  return !std::isnan(v);
-}
-
 // TRUE or FALSE.
 inline bool flag(SEXP x, bool& v) {
   if (TYPEOF(x) != LGLSXP || XLENGTH(x) != 1 || LOGICAL(x)[0] == NA_LOGICAL) return false;
