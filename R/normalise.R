@@ -164,7 +164,7 @@ check_lse_weights <- function(weights, x, margin, call) {
 #' # column-wise
 #' softmax(matrix(1:6, 3), margin = 2)
 softmax <- function(x, margin = 1, temperature = 1) {
-  out <- .Call(xentropy_softmax, x, margin, temperature, FALSE, FALSE)
+  out <- .Call(xentropy_softmax, x, margin, temperature, FALSE)
   if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
@@ -176,13 +176,13 @@ softmax <- function(x, margin = 1, temperature = 1) {
       temperature == Inf) {
     temperature <- check_temperature(temperature)
   }
-  .Call(xentropy_softmax, x, margin, temperature, FALSE, TRUE)
+  .Call(xentropy_softmax, x, margin, temperature, TRUE)
 }
 
 #' @rdname softmax
 #' @export
 log_softmax <- function(x, margin = 1, temperature = 1) {
-  out <- .Call(xentropy_softmax, x, margin, temperature, TRUE, FALSE)
+  out <- .Call(xentropy_log_softmax, x, margin, temperature, FALSE)
   if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
@@ -194,7 +194,7 @@ log_softmax <- function(x, margin = 1, temperature = 1) {
       temperature == Inf) {
     temperature <- check_temperature(temperature)
   }
-  .Call(xentropy_softmax, x, margin, temperature, TRUE, TRUE)
+  .Call(xentropy_log_softmax, x, margin, temperature, TRUE)
 }
 
 #' Log of one minus an exponential, and log of a difference of exponentials

@@ -293,6 +293,7 @@ RcppExport SEXP xentropy_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_entry_switch(SEXP);
 RcppExport SEXP xentropy_kl_divergence(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_log_sigmoid(SEXP, SEXP);
+RcppExport SEXP xentropy_log_softmax(SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_log1mexp(SEXP, SEXP);
 RcppExport SEXP xentropy_logdiffexp(SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_logit(SEXP, SEXP);
@@ -306,7 +307,7 @@ RcppExport SEXP xentropy_sigmoid_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEX
 RcppExport SEXP xentropy_sigmoid_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_sigmoid_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_sigmoid_focal_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_softmax(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax(SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_softmax_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_softmax_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -343,6 +344,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"xentropy_entry_switch",               (DL_FUNC) &xentropy_entry_switch,               1},
     {"xentropy_kl_divergence",              (DL_FUNC) &xentropy_kl_divergence,              6},
     {"xentropy_log_sigmoid",                (DL_FUNC) &xentropy_log_sigmoid,                2},
+    {"xentropy_log_softmax",                (DL_FUNC) &xentropy_log_softmax,                4},
     {"xentropy_log1mexp",                   (DL_FUNC) &xentropy_log1mexp,                   2},
     {"xentropy_logdiffexp",                 (DL_FUNC) &xentropy_logdiffexp,                 3},
     {"xentropy_logit",                      (DL_FUNC) &xentropy_logit,                      2},
@@ -356,7 +358,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"xentropy_sigmoid_cross_entropy_grad", (DL_FUNC) &xentropy_sigmoid_cross_entropy_grad, 7},
     {"xentropy_sigmoid_focal_loss",         (DL_FUNC) &xentropy_sigmoid_focal_loss,         8},
     {"xentropy_sigmoid_focal_loss_grad",    (DL_FUNC) &xentropy_sigmoid_focal_loss_grad,    8},
-    {"xentropy_softmax",                    (DL_FUNC) &xentropy_softmax,                    5},
+    {"xentropy_softmax",                    (DL_FUNC) &xentropy_softmax,                    4},
     {"xentropy_softmax_cross_entropy",      (DL_FUNC) &xentropy_softmax_cross_entropy,      8},
     {"xentropy_softmax_cross_entropy_grad", (DL_FUNC) &xentropy_softmax_cross_entropy_grad, 8},
     {"xentropy_softmax_focal_loss",         (DL_FUNC) &xentropy_softmax_focal_loss,         8},

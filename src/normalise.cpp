@@ -145,9 +145,12 @@ SEXP xentropy_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm, SEXP chec
   });
 }
 
-// softmax() (log_output FALSE) and log_softmax() (TRUE).
-SEXP xentropy_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP log_output,
-                      SEXP checked) {
+}  // extern "C"
+
+namespace {
+
+// softmax() (log_output false) and log_softmax() (true).
+SEXP softmax_entry(SEXP x, SEXP margin, SEXP temperature, bool log_output, SEXP checked) {
   return entry::guarded(checked, [&](bool second) -> SEXP {
     using namespace entry;
     const int m = margin_of(margin);
@@ -158,10 +161,22 @@ SEXP xentropy_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP log_output,
       UNPROTECT(1);
       return R_NilValue;
     }
-    SEXP out = softmax_impl(v, m, t, LOGICAL(log_output)[0] != 0, threads(XLENGTH(v)));
+    SEXP out = softmax_impl(v, m, t, log_output, threads(XLENGTH(v)));
     UNPROTECT(1);
     return out;
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+SEXP xentropy_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP checked) {
+  return softmax_entry(x, margin, temperature, false, checked);
+}
+
+SEXP xentropy_log_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP checked) {
+  return softmax_entry(x, margin, temperature, true, checked);
 }
 
 }  // extern "C"
