@@ -5,14 +5,6 @@ calibration_bins_impl <- function(y, offset, prob, binary, bins, classwise, equa
     .Call(`_xentropy_calibration_bins_impl`, y, offset, prob, binary, bins, classwise, equal_mass, weights, na_rm, nthreads)
 }
 
-brier_score_impl <- function(y, offset, prob, binary, weights, reduction, na_rm, nthreads) {
-    .Call(`_xentropy_brier_score_impl`, y, offset, prob, binary, weights, reduction, na_rm, nthreads)
-}
-
-top_k_accuracy_impl <- function(y, scores, k, weights, na_rm, nthreads) {
-    .Call(`_xentropy_top_k_accuracy_impl`, y, scores, k, weights, na_rm, nthreads)
-}
-
 logit_calibration_error_impl <- function(y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads) {
     .Call(`_xentropy_logit_calibration_error_impl`, y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads)
 }
@@ -65,108 +57,12 @@ newton_direction_impl <- function(A, g) {
     .Call(`_xentropy_newton_direction_impl`, A, g)
 }
 
-entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
-    .Call(`_xentropy_entropy_impl`, p, q, layout, log_base, na_rm, nthreads)
-}
-
-cross_entropy_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
-    .Call(`_xentropy_cross_entropy_impl`, p, q, layout, log_base, na_rm, nthreads)
-}
-
-kl_divergence_impl <- function(p, q, layout, log_base, na_rm, nthreads) {
-    .Call(`_xentropy_kl_divergence_impl`, p, q, layout, log_base, na_rm, nthreads)
-}
-
-multinomial_impl <- function(counts, prob, layout, full) {
-    .Call(`_xentropy_multinomial_impl`, counts, prob, layout, full)
-}
-
-label_counts_impl <- function(y) {
-    .Call(`_xentropy_label_counts_impl`, y)
-}
-
-sigmoid_impl <- function(x, nthreads) {
-    .Call(`_xentropy_sigmoid_impl`, x, nthreads)
-}
-
-logit_impl <- function(p, nthreads) {
-    .Call(`_xentropy_logit_impl`, p, nthreads)
-}
-
-log_sigmoid_impl <- function(x, nthreads) {
-    .Call(`_xentropy_log_sigmoid_impl`, x, nthreads)
-}
-
-softplus_impl <- function(x, nthreads) {
-    .Call(`_xentropy_softplus_impl`, x, nthreads)
-}
-
-log1mexp_impl <- function(x, nthreads) {
-    .Call(`_xentropy_log1mexp_impl`, x, nthreads)
-}
-
-logdiffexp_impl <- function(a, b, nthreads) {
-    .Call(`_xentropy_logdiffexp_impl`, a, b, nthreads)
-}
-
-cross_entropy_loss_impl <- function(y, prob, weights, class_weights, reduction, na_rm, nthreads) {
-    .Call(`_xentropy_cross_entropy_loss_impl`, y, prob, weights, class_weights, reduction, na_rm, nthreads)
-}
-
-loglik_categorical_impl <- function(y, prob, na_rm, nthreads) {
-    .Call(`_xentropy_loglik_categorical_impl`, y, prob, na_rm, nthreads)
-}
-
-softmax_cross_entropy_impl <- function(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads) {
-    .Call(`_xentropy_softmax_cross_entropy_impl`, y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads)
-}
-
-softmax_cross_entropy_grad_impl <- function(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads) {
-    .Call(`_xentropy_softmax_cross_entropy_grad_impl`, y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads)
-}
-
-softmax_focal_loss_impl <- function(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
-    .Call(`_xentropy_softmax_focal_loss_impl`, y, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
-}
-
-softmax_focal_loss_grad_impl <- function(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
-    .Call(`_xentropy_softmax_focal_loss_grad_impl`, y, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
-}
-
-binary_cross_entropy_impl <- function(y, offset, prob, weights, reduction, na_rm, nthreads) {
-    .Call(`_xentropy_binary_cross_entropy_impl`, y, offset, prob, weights, reduction, na_rm, nthreads)
-}
-
-sigmoid_cross_entropy_impl <- function(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads) {
-    .Call(`_xentropy_sigmoid_cross_entropy_impl`, y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads)
-}
-
-sigmoid_cross_entropy_grad_impl <- function(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads) {
-    .Call(`_xentropy_sigmoid_cross_entropy_grad_impl`, y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads)
-}
-
-sigmoid_focal_loss_impl <- function(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
-    .Call(`_xentropy_sigmoid_focal_loss_impl`, y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
-}
-
-sigmoid_focal_loss_grad_impl <- function(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads) {
-    .Call(`_xentropy_sigmoid_focal_loss_grad_impl`, y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads)
-}
-
-logsumexp_impl <- function(x, margin, na_rm, nthreads) {
-    .Call(`_xentropy_logsumexp_impl`, x, margin, na_rm, nthreads)
-}
-
-softmax_impl <- function(x, margin, temperature, log_output, nthreads) {
-    .Call(`_xentropy_softmax_impl`, x, margin, temperature, log_output, nthreads)
-}
-
 interrupt_test_impl <- function(x, margin, polls, nthreads) {
     .Call(`_xentropy_interrupt_test_impl`, x, margin, polls, nthreads)
 }
 
-logsumexp_weighted_impl <- function(x, weights, per_class, margin, na_rm, nthreads) {
-    .Call(`_xentropy_logsumexp_weighted_impl`, x, weights, per_class, margin, na_rm, nthreads)
+kernel_threads_test_impl <- function(x, nthreads) {
+    .Call(`_xentropy_kernel_threads_test_impl`, x, nthreads)
 }
 
 path_fit_impl <- function(x, sparse, y, w, offset, pf, alpha, grouped, lambda, nlambda, ratio, intercept, standardize, thresh, kkt_tol, maxit, max_outer, early_stop) {
@@ -175,14 +71,6 @@ path_fit_impl <- function(x, sparse, y, w, offset, pf, alpha, grouped, lambda, n
 
 refresh_thread_limits_impl <- function() {
     .Call(`_xentropy_refresh_thread_limits_impl`)
-}
-
-available_threads_impl <- function() {
-    .Call(`_xentropy_available_threads_impl`)
-}
-
-openmp_impl <- function() {
-    .Call(`_xentropy_openmp_impl`)
 }
 
 simd_path_impl <- function(limit) {

@@ -52,22 +52,22 @@
 #' mean((c(0.9, 0.2, 0.6) - c(1, 0, 1))^2)  # the same
 brier_score <- function(y, prob, weights = NULL,
                         reduction = c("mean", "sum", "none"), na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_brier_score, y, prob, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/calibration.cpp; a missing
+  # reduction goes as "mean": forcing the default vector costs more than a
+  # small loss); otherwise R's checks say why, or shape the arguments for the
+  # same entry
+  out <- .Call(xentropy_brier_score, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
   reduction <- check_reduction(reduction, call)
-  out <- brier_score_impl(inp$y, inp$offset, inp$prob, inp$binary, inp$weights,
-                          reduction, inp$na.rm, thread_count())
-  report_calibration_invalid(out, inp, y, call)
-  if (reduction == "none") {
-    names(out) <- if (inp$binary) names(prob) else rownames(prob)
+  if (is.null(out)) {
+    out <- .Call(xentropy_brier_score, inp$y, inp$prob, inp$weights, reduction, inp$na.rm,
+                 TRUE)
+    if (is.double(out)) return(out)
   }
-  out
+  report_calibration_invalid(out[[1L]], inp, y, call)
 }
 
 #' Calibration error of probabilistic predictions
@@ -171,17 +171,27 @@ calibration_error <- function(y, prob, bins = 15,
                               binning = c("equal-width", "equal-mass"),
                               norm = c("l1", "l2", "max"),
                               weights = NULL, na.rm = FALSE) {
-  # missing choices are passed as their first value (forcing the default
-  # vectors would cost more than the computation)
-  out <- .Call(xentropy_fast_calibration_error, y, prob, bins,
+  # one .Call for what C can answer (src/calibration.cpp; missing choices
+  # are passed as their first value: forcing the default vectors would cost
+  # more than the computation); otherwise R's checks say why, or shape the
+  # arguments for the same entry
+  out <- .Call(xentropy_calibration_error, y, prob, bins,
                if (missing(type)) "top-label" else type,
                if (missing(binning)) "equal-width" else binning,
-               if (missing(norm)) "l1" else norm, weights, na.rm)
-  if (!is.null(out)) return(out)
+               if (missing(norm)) "l1" else norm, weights, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   norm <- check_option(norm, c("l1", "l2", "max"), "norm", call)
-  res <- calibration_bins(y, prob, bins, type, binning, weights, na.rm, call)
-  res$errors[[match(norm, c("l1", "l2", "max"))]]
+  type <- check_option(type, c("top-label", "classwise"), "type", call)
+  binning <- check_option(binning, c("equal-width", "equal-mass"), "binning", call)
+  inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
+  bins <- check_bins(bins, call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_calibration_error, inp$y, inp$prob, bins, type, binning, norm,
+                 inp$weights, inp$na.rm, TRUE)
+    if (is.double(out)) return(out)
+  }
+  report_calibration_invalid(out[[1L]], inp, y, call)
 }
 
 #' Reliability table and diagram
@@ -387,9 +397,10 @@ plot.xentropy_reliability <- function(x, ...) {
 #' # on logits the answer is the same
 #' top_k_accuracy(y, log(S), k = 2)
 top_k_accuracy <- function(y, scores, k = 1, weights = NULL, na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_top_k_accuracy, y, scores, k, weights, na.rm)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/calibration.cpp); otherwise R's
+  # checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_top_k_accuracy, y, scores, k, weights, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   scores <- as_prediction_matrix(scores, "scores", call)
   y_in <- y
@@ -403,11 +414,13 @@ top_k_accuracy <- function(y, scores, k = 1, weights = NULL, na.rm = FALSE) {
                     function(v) is.finite(v) && v >= 1 && v <= K && v == round(v), call)
   weights <- check_weights(weights, nrow(scores), call)
   na.rm <- check_flag(na.rm, "na.rm", call)
-  out <- top_k_accuracy_impl(y, scores, k, weights, na.rm, thread_count())
-  report_invalid(out, c("y", "scores"), list(y_in, scores),
+  if (is.null(out)) {
+    out <- .Call(xentropy_top_k_accuracy, y, scores, k, weights, na.rm, TRUE)
+    if (is.double(out)) return(out)
+  }
+  report_invalid(out[[1L]], c("y", "scores"), list(y_in, scores),
                  c(sprintf("class labels in 1..%.0f (the columns of `scores`)", K), "scores"),
                  call)
-  out
 }
 
 #' Temperature and Platt scaling

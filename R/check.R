@@ -27,6 +27,19 @@ warn <- function(message, call, class, ...) {
                            call = call))
 }
 
+# The value of an entry's answer that needs warnings, list(value, kinds)
+# (src/entry.h), after raising them with the user's call, in order.
+warned <- function(out, call) {
+  for (kind in out[[2L]]) {
+    switch(kind,
+      recycling = warn("longer object length is not a multiple of shorter object length",
+                       call, class = "xentropy_warning_recycling"),
+      nan = warn("NaNs produced", call, class = "xentropy_warning_nan")
+    )
+  }
+  out[[1L]]
+}
+
 #' Conditions signalled by xentropy
 #'
 #' Every error the package signals is a condition of class

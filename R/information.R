@@ -55,36 +55,39 @@
 #' entropy(c(1, 0))
 #' cross_entropy(c(0.5, 0.5), c(1, 0))
 entropy <- function(p, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_entropy, p, base, margin, na.rm)
-  if (!is.null(out)) return(out)
-  information("entropy", p, NULL, base, margin, na.rm, sys.call())
+  # one .Call for what C can answer (src/information.cpp); otherwise R's
+  # checks say why, or normalise the arguments for the same entry
+  out <- .Call(xentropy_entropy, p, base, margin, na.rm, FALSE)
+  if (is.double(out)) return(out)
+  information("entropy", out, p, NULL, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 cross_entropy <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_cross_entropy, p, q, base, margin, na.rm)
-  if (!is.null(out)) return(out)
-  information("cross_entropy", p, q, base, margin, na.rm, sys.call())
+  # one .Call for what C can answer (src/information.cpp); otherwise R's
+  # checks say why, or normalise the arguments for the same entry
+  out <- .Call(xentropy_cross_entropy, p, q, base, margin, na.rm, FALSE)
+  if (is.double(out)) return(out)
+  information("cross_entropy", out, p, q, base, margin, na.rm, sys.call())
 }
 
 #' @rdname entropy
 #' @export
 kl_divergence <- function(p, q, base = exp(1), margin = 1, na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_kl_divergence, p, q, base, margin, na.rm)
-  if (!is.null(out)) return(out)
-  information("kl_divergence", p, q, base, margin, na.rm, sys.call())
+  # one .Call for what C can answer (src/information.cpp); otherwise R's
+  # checks say why, or normalise the arguments for the same entry
+  out <- .Call(xentropy_kl_divergence, p, q, base, margin, na.rm, FALSE)
+  if (is.double(out)) return(out)
+  information("kl_divergence", out, p, q, base, margin, na.rm, sys.call())
 }
 
-# `measure`: the name of the R function (each has its own glue routine).
-information <- function(measure, p, q, base, margin, na.rm, call) {
+# The checks of entropy(), cross_entropy() and kl_divergence() (`measure`:
+# the function's name), for an answer `out` that is NULL (the entry could not
+# answer: the checks say why, or normalise p and q for a second call) or
+# list(flagged result) (an invalid value, reported here).
+information <- function(measure, out, p, q, base, margin, na.rm, call) {
   two <- measure != "entropy"
-  # the accepted case costs a few primitive calls (issue 11): plain doubles
-  # and valid settings skip the checks, and `call` (a promise) is only
-  # forced on the error path
   if (!is.double(p) || is.object(p) || length(dim(p)) > 2L) {
     p <- check_numeric_matrix(p, "p", call)
   }
@@ -102,25 +105,19 @@ information <- function(measure, p, q, base, margin, na.rm, call) {
   if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) {
     na.rm <- check_flag(na.rm, "na.rm", call)
   }
-  matrices <- is.matrix(p) || is.matrix(q)
-  lay <- if (matrices || (two && length(q) != length(p))) {
-    measure_layout(p, q, margin, c("p", "q"), call)
-  } else {
-    # one distribution (the small-call case)
-    c(1, length(p), 0, 1, 0, if (two) 1 else 0, 1)
+  if (is.null(out)) {
+    if (is.matrix(p) || is.matrix(q) || (two && length(q) != length(p))) {
+      measure_layout(p, q, margin, c("p", "q"), call)
+    }
+    out <- switch(measure,
+      entropy = .Call(xentropy_entropy, p, base, margin, na.rm, TRUE),
+      cross_entropy = .Call(xentropy_cross_entropy, p, q, base, margin, na.rm, TRUE),
+      kl_divergence = .Call(xentropy_kl_divergence, p, q, base, margin, na.rm, TRUE)
+    )
+    if (is.double(out)) return(out)
   }
-  nt <- .Call(xentropy_thread_count)
-  out <- switch(measure,
-    entropy = .Call(`_xentropy_entropy_impl`, p, q, lay, log(base), na.rm, nt),
-    cross_entropy = .Call(`_xentropy_cross_entropy_impl`, p, q, lay, log(base), na.rm, nt),
-    kl_divergence = .Call(`_xentropy_kl_divergence_impl`, p, q, lay, log(base), na.rm, nt)
-  )
-  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
-    report_invalid(out, c("p", "q"), list(p, q),
-                   rep("probabilities in [0, 1]", 2), call)
-  }
-  if (matrices) names(out) <- measure_names(p, q, margin)
-  out
+  report_invalid(out[[1L]], c("p", "q"), list(p, q),
+                 rep("probabilities in [0, 1]", 2), call)
 }
 
 # How the kernels walk p and q: number of distributions (observations) and

@@ -53,26 +53,26 @@
 #' p_hat <- mle_categorical(factor(throws, levels = 1:6))
 #' loglik_categorical(throws, p_hat) > loglik_categorical(throws, rep(1/6, 6))
 loglik_bernoulli <- function(y, prob, na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp); NULL: the checking path
-  out <- .Call(xentropy_fast_loglik_bernoulli, y, prob, na.rm)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp); otherwise R's checks say
+  # why, or shape the arguments for the same entry
+  out <- .Call(xentropy_loglik_bernoulli, y, prob, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, prob, "prob", NULL, "sum", na.rm, call, shared = TRUE)
-  out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, NULL, "sum", a$na.rm,
-                                   .Call(xentropy_thread_count))
-  -binary_result(out, a, "prob", call)
+  if (is.null(out)) out <- .Call(xentropy_loglik_bernoulli, a$y, a$pred, a$na.rm, TRUE)
+  binary_result(out, a, "prob", call)
 }
 
 #' @rdname loglik_bernoulli
 #' @export
 loglik_categorical <- function(y, prob, na.rm = FALSE) {
-  out <- .Call(xentropy_fast_loglik_categorical, y, prob, na.rm)
-  if (!is.null(out)) return(out)
+  out <- .Call(xentropy_loglik_categorical, y, prob, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   if (is.matrix(prob)) {
     a <- categorical_args(y, prob, "prob", NULL, "sum", na.rm, NULL, call)
-    out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, NULL, NULL, "sum", a$na.rm, .Call(xentropy_thread_count))
-    return(-categorical_result(out, a, "prob", "probabilities in [0, 1]", call))
+    if (is.null(out)) out <- .Call(xentropy_loglik_categorical, a$y, a$pred, a$na.rm, TRUE)
+    return(categorical_result(out, a, "prob", "probabilities in [0, 1]", call))
   }
   # one distribution for every observation: the labels are read in place
   # (a compact sequence such as seq_len(n) is never expanded)
@@ -86,39 +86,38 @@ loglik_categorical <- function(y, prob, na.rm = FALSE) {
           class = "xentropy_error_argument", argument = "y")
   }
   if (is.factor(y)) y <- unclass_factor(y)
-  out <- .Call(`_xentropy_loglik_categorical_impl`, y, prob, na.rm, .Call(xentropy_thread_count))
-  report_invalid(out, c("y", "prob"), list(y_given, prob),
+  if (is.null(out)) {
+    out <- .Call(xentropy_loglik_categorical, y, prob, na.rm, TRUE)
+    if (is.double(out)) return(out)
+  }
+  report_invalid(out[[1L]], c("y", "prob"), list(y_given, prob),
                  c(sprintf("class labels in 1..%.0f (the length of `prob`)", length(prob)),
                    "probabilities in [0, 1]"), call)
-  attributes(out) <- NULL
-  out
 }
 
 #' @rdname loglik_bernoulli
 #' @export
 loglik_multinomial <- function(counts, prob, full = TRUE) {
-  out <- .Call(xentropy_fast_loglik_multinomial, counts, prob, full)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/information.cpp); otherwise R's
+  # checks say why, or normalise the arguments for the same entry
+  out <- .Call(xentropy_loglik_multinomial, counts, prob, full, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   counts <- check_numeric_matrix(counts, "counts", call)
   prob <- check_numeric_matrix(prob, "prob", call)
   full <- check_flag(full, "full", call)
-  lay <- measure_layout(counts, prob, 1L, c("counts", "prob"), call)
-  # the kernel adds log N! and rescales prob to sum to 1 (as dmultinom) in
-  # place, flagging a prob that sums to 0
-  out <- .Call(`_xentropy_multinomial_impl`, counts, prob, lay, full)
-  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
-    report_invalid(out, c("counts", "prob"), list(counts, prob),
-                   c("non-negative whole numbers", "non-negative finite numbers"),
-                   call)
+  measure_layout(counts, prob, 1L, c("counts", "prob"), call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_loglik_multinomial, counts, prob, full, TRUE)
+    if (is.double(out)) return(out)
   }
-  if (!is.null(attr(out, "xentropy_zero_total", exact = TRUE))) {
-    abort("`prob` must not be all 0.", call, class = "xentropy_error_invalid_value", argument = "prob")
-  }
-  if (is.matrix(counts) || is.matrix(prob)) {
-    names(out) <- measure_names(counts, prob, 1L)
-  }
-  out
+  # the kernel adds log N! and rescales prob to sum to 1 (as dmultinom),
+  # flagging an invalid value or a prob that sums to 0
+  out <- out[[1L]]
+  report_invalid(out, c("counts", "prob"), list(counts, prob),
+                 c("non-negative whole numbers", "non-negative finite numbers"),
+                 call)
+  abort("`prob` must not be all 0.", call, class = "xentropy_error_invalid_value", argument = "prob")
 }
 
 #' Maximum-likelihood estimate of categorical probabilities
@@ -148,8 +147,10 @@ loglik_multinomial <- function(counts, prob, full = TRUE) {
 #' # unobserved levels of a factor get probability 0
 #' mle_categorical(factor(c("a", "a", "b"), levels = c("a", "b", "c")))
 mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
-  out <- .Call(xentropy_fast_mle_categorical, y, K, na.rm)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/information.cpp); otherwise R's
+  # checks say why, from the label counts the entry made (list(counts))
+  out <- .Call(xentropy_mle_categorical, y, K, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   if (!identical(na.rm, FALSE)) na.rm <- check_flag(na.rm, "na.rm", call)
   if (is.factor(y)) {
@@ -160,7 +161,11 @@ mle_categorical <- function(y, K = NULL, na.rm = FALSE) {
     counts <- tabulate(codes, nbins = length(lev))
   } else if (is.numeric(y) && !is.object(y) && is.null(dim(y))) {
     # one pass in C++: the labels checked and counted without copying y
-    counts <- .Call(`_xentropy_label_counts_impl`, y)
+    if (is.null(out)) {
+      out <- .Call(xentropy_mle_categorical, y, K, na.rm, TRUE)
+      if (is.double(out)) return(out)
+    }
+    counts <- out[[1L]]
     bad <- attr(counts, "xentropy_invalid", exact = TRUE)
     if (!is.null(bad)) {
       abort(sprintf("`y` must contain class labels 1, 2, ...; found %s at position %.0f.",

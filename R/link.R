@@ -58,40 +58,38 @@
 #' p <- 0.5 + 1e-12
 #' c(qlogis(p), logit(p))
 sigmoid <- function(x) {
-  # one .Call in the plain case (unclassed doubles); NULL sends anything else
-  # through the checks (src/fast.cpp; issue 11: within 1.5x of plogis())
-  out <- .Call(xentropy_fast_sigmoid, x)
-  if (is.null(out)) out <- .Call(`_xentropy_sigmoid_impl`, check_numeric(x), thread_count())
+  # one .Call for what C can answer (src/link.cpp); NULL: R's checks say why,
+  # or normalise x (a classed number) for the same entry
+  out <- .Call(xentropy_sigmoid, x, FALSE)
+  if (is.null(out)) out <- .Call(xentropy_sigmoid, check_numeric(x), TRUE)
   out
 }
 
 #' @rdname sigmoid
 #' @export
 logit <- function(p) {
-  out <- .Call(xentropy_fast_logit, p)
+  out <- .Call(xentropy_logit, p, FALSE)
+  if (is.double(out)) return(out)
   if (is.null(out)) {
-    p <- check_numeric(p)
-    out <- .Call(`_xentropy_logit_impl`, p, thread_count())
-    # only inputs outside [0, 1] turn a non-missing value into NaN
-    if (anyNA(out) && any(is.nan(out) & !is.na(p))) {
-      warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
-    }
+    out <- .Call(xentropy_logit, check_numeric(p), TRUE)
+    if (is.double(out)) return(out)
   }
-  out
+  # only inputs outside [0, 1] turn a non-missing value into NaN
+  warned(out, sys.call())
 }
 
 #' @rdname sigmoid
 #' @export
 log_sigmoid <- function(x) {
-  out <- .Call(xentropy_fast_log_sigmoid, x)
-  if (is.null(out)) out <- .Call(`_xentropy_log_sigmoid_impl`, check_numeric(x), thread_count())
+  out <- .Call(xentropy_log_sigmoid, x, FALSE)
+  if (is.null(out)) out <- .Call(xentropy_log_sigmoid, check_numeric(x), TRUE)
   out
 }
 
 #' @rdname sigmoid
 #' @export
 softplus <- function(x) {
-  out <- .Call(xentropy_fast_softplus, x)
-  if (is.null(out)) out <- .Call(`_xentropy_softplus_impl`, check_numeric(x), thread_count())
+  out <- .Call(xentropy_softplus, x, FALSE)
+  if (is.null(out)) out <- .Call(xentropy_softplus, check_numeric(x), TRUE)
   out
 }

@@ -98,16 +98,18 @@
 cross_entropy_loss <- function(y, prob, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_cross_entropy_loss, y, prob, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, class_weights)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_cross_entropy_loss, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, class_weights, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, prob, "prob", weights, reduction, na.rm, class_weights, call)
-  out <- .Call(`_xentropy_cross_entropy_loss_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
-                                 a$na.rm, .Call(xentropy_thread_count))
+  if (is.null(out)) {
+    out <- .Call(xentropy_cross_entropy_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 a$class_weights, TRUE)
+  }
   categorical_result(out, a, "prob", "probabilities in [0, 1]", call)
 }
 
@@ -117,18 +119,20 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, label_smoothing = 0,
                                   class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing,
-               class_weights, FALSE)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_softmax_cross_entropy, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm,
+               label_smoothing, class_weights, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
-  out <- .Call(`_xentropy_softmax_cross_entropy_impl`, a$y, a$pred, a$weights, a$class_weights, a$reduction,
-                                    a$na.rm, check_label_smoothing(label_smoothing, call),
-                                    .Call(xentropy_thread_count))
+  label_smoothing <- check_label_smoothing(label_smoothing, call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_softmax_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 label_smoothing, a$class_weights, TRUE)
+  }
   categorical_result(out, a, "logits", "logits", call)
 }
 
@@ -137,16 +141,18 @@ softmax_cross_entropy <- function(y, logits, weights = NULL,
 binary_cross_entropy <- function(y, prob, weights = NULL,
                                  reduction = c("mean", "sum", "none"),
                                  na.rm = FALSE) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_binary_cross_entropy, y, prob, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_binary_cross_entropy, y, prob, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, prob, "prob", weights, reduction, na.rm, call, shared = TRUE)
-  out <- .Call(`_xentropy_binary_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
-                                   .Call(xentropy_thread_count))
+  if (is.null(out)) {
+    out <- .Call(xentropy_binary_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 TRUE)
+  }
   binary_result(out, a, "prob", call)
 }
 
@@ -155,16 +161,19 @@ binary_cross_entropy <- function(y, prob, weights = NULL,
 sigmoid_cross_entropy <- function(y, logits, weights = NULL,
                                   reduction = c("mean", "sum", "none"),
                                   na.rm = FALSE, pos_weight = 1) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights,
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_sigmoid_cross_entropy, y, logits, weights,
                if (missing(reduction)) "mean" else reduction, na.rm, pos_weight, FALSE)
-  if (!is.null(out)) return(out)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- .Call(`_xentropy_sigmoid_cross_entropy_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
-                                    check_pos_weight(pos_weight, call), .Call(xentropy_thread_count))
+  pos_weight <- check_pos_weight(pos_weight, call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_sigmoid_cross_entropy, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 pos_weight, TRUE)
+  }
   binary_result(out, a, "logits", call)
 }
 
@@ -211,20 +220,21 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, label_smoothing = 0,
                                        class_weights = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_softmax_cross_entropy, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, label_smoothing,
-               class_weights, TRUE)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_softmax_cross_entropy_grad, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm,
+               label_smoothing, class_weights, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, class_weights, call)
-  out <- .Call(`_xentropy_softmax_cross_entropy_grad_impl`, a$y, a$pred, a$weights, a$class_weights,
-                                         a$reduction, a$na.rm,
-                                         check_label_smoothing(label_smoothing, call),
-                                         .Call(xentropy_thread_count))
-  categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
+  label_smoothing <- check_label_smoothing(label_smoothing, call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_softmax_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 label_smoothing, a$class_weights, TRUE)
+  }
+  categorical_result(out, a, "logits", "logits", call)
 }
 
 #' @rdname softmax_cross_entropy_grad
@@ -232,18 +242,20 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
 sigmoid_cross_entropy_grad <- function(y, logits, weights = NULL,
                                        reduction = c("mean", "sum", "none"),
                                        na.rm = FALSE, pos_weight = 1) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_sigmoid_cross_entropy, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, pos_weight, TRUE)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_sigmoid_cross_entropy_grad, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, pos_weight, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- .Call(`_xentropy_sigmoid_cross_entropy_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
-                                         a$na.rm, check_pos_weight(pos_weight, call),
-                                         .Call(xentropy_thread_count))
-  binary_result(out, a, "logits", call, gradient = TRUE)
+  pos_weight <- check_pos_weight(pos_weight, call)
+  if (is.null(out)) {
+    out <- .Call(xentropy_sigmoid_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 pos_weight, TRUE)
+  }
+  binary_result(out, a, "logits", call)
 }
 
 # The arguments every categorical loss shares, checked: predictions as an
@@ -261,18 +273,15 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
        na.rm = check_flag(na.rm, "na.rm", call))
 }
 
-# Reports invalid values and names the per-observation losses by the rows of
-# the predictions.
-categorical_result <- function(out, a, pred_arg, pred_what, call, gradient = FALSE) {
-  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
-    # the message is built on the error path only
-    what <- c(if (is.matrix(a$y)) "target probabilities in [0, 1]" else
-                sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(a$pred), pred_arg),
-              pred_what)
-    report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred), what, call)
-  }
-  if (a$reduction == "none" && !gradient) names(out) <- rownames(a$pred)
-  out
+# The answer of a categorical loss's entry: a value, or list(flagged result)
+# reported as the error it is.
+categorical_result <- function(out, a, pred_arg, pred_what, call) {
+  if (is.double(out)) return(out)
+  # the message is built on the error path only
+  what <- c(if (is.matrix(a$y)) "target probabilities in [0, 1]" else
+              sprintf("class labels in 1..%.0f (the columns of `%s`)", ncol(a$pred), pred_arg),
+            pred_what)
+  report_invalid(out[[1L]], c("y", pred_arg), list(a$y_given, a$pred), what, call)
 }
 
 # The arguments every binary loss shares, checked. `shared`: one prediction
@@ -292,20 +301,13 @@ binary_args <- function(y, pred, pred_arg, weights, reduction, na.rm, call,
        na.rm = check_flag(na.rm, "na.rm", call))
 }
 
-# Reports invalid values; per-observation losses are named by `y` when it has
-# names, else by the predictions when there is one per observation.
-binary_result <- function(out, a, pred_arg, call, gradient = FALSE) {
-  if (!is.null(attr(out, "xentropy_invalid", exact = TRUE))) {
-    report_invalid(out, c("y", pred_arg), list(a$y_given, a$pred),
-                   c("0/1 or probabilities in [0, 1]",
-                     if (pred_arg == "prob") "probabilities in [0, 1]" else "logits"), call)
-  }
-  if (a$reduction == "none" && !gradient) {
-    nm <- names(a$y_given)
-    if (is.null(nm) && length(a$pred) == a$n) nm <- names(a$pred)
-    names(out) <- nm
-  }
-  out
+# The answer of a binary loss's entry: a value, or list(flagged result)
+# reported as the error it is.
+binary_result <- function(out, a, pred_arg, call) {
+  if (is.double(out)) return(out)
+  report_invalid(out[[1L]], c("y", pred_arg), list(a$y_given, a$pred),
+                 c("0/1 or probabilities in [0, 1]",
+                   if (pred_arg == "prob") "probabilities in [0, 1]" else "logits"), call)
 }
 
 check_label_smoothing <- function(label_smoothing, call) {
@@ -388,17 +390,20 @@ check_pos_weight <- function(pos_weight, call) {
 sigmoid_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights,
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_sigmoid_focal_loss, y, logits, weights,
                if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
-  if (!is.null(out)) return(out)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- .Call(`_xentropy_sigmoid_focal_loss_impl`, a$y, a$offset, a$pred, a$weights, a$reduction, a$na.rm,
-                                 check_gamma(gamma, call), check_alpha(alpha, call, -1),
-                                 .Call(xentropy_thread_count))
+  gamma <- check_gamma(gamma, call)
+  if (!is.null(alpha)) alpha <- check_alpha(alpha, call, -1)
+  if (is.null(out)) {
+    out <- .Call(xentropy_sigmoid_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
+  }
   binary_result(out, a, "logits", call)
 }
 
@@ -407,17 +412,20 @@ sigmoid_focal_loss <- function(y, logits, weights = NULL,
 softmax_focal_loss <- function(y, logits, weights = NULL,
                                reduction = c("mean", "sum", "none"),
                                na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights,
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_softmax_focal_loss, y, logits, weights,
                if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
-  if (!is.null(out)) return(out)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
-  out <- .Call(`_xentropy_softmax_focal_loss_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,
-                                 check_gamma(gamma, call), check_alpha(alpha, call, 1),
-                                 .Call(xentropy_thread_count))
+  gamma <- check_gamma(gamma, call)
+  if (!is.null(alpha)) alpha <- check_alpha(alpha, call, 1)
+  if (is.null(out)) {
+    out <- .Call(xentropy_softmax_focal_loss, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
+  }
   categorical_result(out, a, "logits", "logits", call)
 }
 
@@ -426,18 +434,21 @@ softmax_focal_loss <- function(y, logits, weights = NULL,
 sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_sigmoid_focal_loss, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, TRUE)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_sigmoid_focal_loss_grad, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- binary_args(y, logits, "logits", weights, reduction, na.rm, call)
-  out <- .Call(`_xentropy_sigmoid_focal_loss_grad_impl`, a$y, a$offset, a$pred, a$weights, a$reduction,
-                                      a$na.rm, check_gamma(gamma, call),
-                                      check_alpha(alpha, call, -1), .Call(xentropy_thread_count))
-  binary_result(out, a, "logits", call, gradient = TRUE)
+  gamma <- check_gamma(gamma, call)
+  if (!is.null(alpha)) alpha <- check_alpha(alpha, call, -1)
+  if (is.null(out)) {
+    out <- .Call(xentropy_sigmoid_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
+  }
+  binary_result(out, a, "logits", call)
 }
 
 #' @rdname sigmoid_focal_loss
@@ -445,18 +456,21 @@ sigmoid_focal_loss_grad <- function(y, logits, weights = NULL,
 softmax_focal_loss_grad <- function(y, logits, weights = NULL,
                                     reduction = c("mean", "sum", "none"),
                                     na.rm = FALSE, gamma = 2, alpha = NULL) {
-  # one .Call in the plain case (src/fast.cpp; a missing reduction goes as
-  # "mean": forcing the default vector costs more than a small loss); NULL:
-  # the checking path
-  out <- .Call(xentropy_fast_softmax_focal_loss, y, logits, weights,
-               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, TRUE)
-  if (!is.null(out)) return(out)
+  # one .Call for what C can answer (src/loss.cpp; a missing reduction goes
+  # as "mean": forcing the default vector costs more than a small loss);
+  # otherwise R's checks say why, or shape the arguments for the same entry
+  out <- .Call(xentropy_softmax_focal_loss_grad, y, logits, weights,
+               if (missing(reduction)) "mean" else reduction, na.rm, gamma, alpha, FALSE)
+  if (is.double(out)) return(out)
   call <- sys.call()
   a <- categorical_args(y, logits, "logits", weights, reduction, na.rm, NULL, call)
-  out <- .Call(`_xentropy_softmax_focal_loss_grad_impl`, a$y, a$pred, a$weights, a$reduction, a$na.rm,
-                                      check_gamma(gamma, call), check_alpha(alpha, call, 1),
-                                      .Call(xentropy_thread_count))
-  categorical_result(out, a, "logits", "logits", call, gradient = TRUE)
+  gamma <- check_gamma(gamma, call)
+  if (!is.null(alpha)) alpha <- check_alpha(alpha, call, 1)
+  if (is.null(out)) {
+    out <- .Call(xentropy_softmax_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
+                 gamma, alpha, TRUE)
+  }
+  categorical_result(out, a, "logits", "logits", call)
 }
 
 check_gamma <- function(gamma, call) {

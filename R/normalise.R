@@ -60,9 +60,9 @@
 #' # one weight per column, shared by the rows
 #' logsumexp(scores, weights = c(1, 0.5, 0))
 logsumexp <- function(x, margin = 1, weights = NULL, na.rm = FALSE) {
-  # one .Call in the plain case; NULL sends anything else through the checks
-  # (src/fast.cpp; issue 11)
-  out <- .Call(xentropy_fast_logsumexp, x, margin, weights, na.rm)
+  # one .Call for what C can answer (src/normalise.cpp); NULL: R's checks
+  # say why, or normalise the arguments for the same entry
+  out <- .Call(xentropy_logsumexp, x, margin, weights, na.rm, FALSE)
   if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
@@ -70,14 +70,10 @@ logsumexp <- function(x, margin = 1, weights = NULL, na.rm = FALSE) {
     margin <- check_margin(margin)
   }
   if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) na.rm <- check_flag(na.rm)
-  if (is.null(weights)) {
-    out <- .Call(`_xentropy_logsumexp_impl`, x, margin, na.rm, .Call(xentropy_thread_count))
-  } else {
-    w <- check_lse_weights(weights, x, margin, sys.call())
-    out <- .Call(`_xentropy_logsumexp_weighted_impl`, x, w$weights, w$per_class, margin, na.rm,
-                                   .Call(xentropy_thread_count))
-  }
-  if (!is.null(dimnames(x))) names(out) <- dimnames(x)[[margin]]
+  if (!is.null(weights)) weights <- check_lse_weights(weights, x, margin, sys.call())$weights
+  out <- .Call(xentropy_logsumexp, x, margin, weights, na.rm, TRUE)
+  # a 1-d array's dimnames name the result as R's indexing does
+  if (length(dim(x)) == 1L && !is.null(dimnames(x))) names(out) <- dimnames(x)[[margin]]
   out
 }
 
@@ -168,7 +164,7 @@ check_lse_weights <- function(weights, x, margin, call) {
 #' # column-wise
 #' softmax(matrix(1:6, 3), margin = 2)
 softmax <- function(x, margin = 1, temperature = 1) {
-  out <- .Call(xentropy_fast_softmax, x, margin, temperature, FALSE)
+  out <- .Call(xentropy_softmax, x, margin, temperature, FALSE)
   if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
@@ -180,13 +176,13 @@ softmax <- function(x, margin = 1, temperature = 1) {
       temperature == Inf) {
     temperature <- check_temperature(temperature)
   }
-  .Call(`_xentropy_softmax_impl`, x, margin, temperature, FALSE, .Call(xentropy_thread_count))
+  .Call(xentropy_softmax, x, margin, temperature, TRUE)
 }
 
 #' @rdname softmax
 #' @export
 log_softmax <- function(x, margin = 1, temperature = 1) {
-  out <- .Call(xentropy_fast_softmax, x, margin, temperature, TRUE)
+  out <- .Call(xentropy_log_softmax, x, margin, temperature, FALSE)
   if (!is.null(out)) return(out)
   if (!is.double(x) || is.object(x) || length(dim(x)) > 2L) x <- check_numeric_matrix(x)
   if (!is.numeric(margin) || length(margin) != 1L || is.na(margin) ||
@@ -198,7 +194,7 @@ log_softmax <- function(x, margin = 1, temperature = 1) {
       temperature == Inf) {
     temperature <- check_temperature(temperature)
   }
-  .Call(`_xentropy_softmax_impl`, x, margin, temperature, TRUE, .Call(xentropy_thread_count))
+  .Call(xentropy_log_softmax, x, margin, temperature, TRUE)
 }
 
 #' Log of one minus an exponential, and log of a difference of exponentials
@@ -252,36 +248,26 @@ log_softmax <- function(x, margin = 1, temperature = 1) {
 #' logdiffexp(pnorm(-40, log.p = TRUE), pnorm(-41, log.p = TRUE))
 #' log(pnorm(-40) - pnorm(-41))
 log1mexp <- function(x) {
-  out <- .Call(xentropy_fast_log1mexp, x)
-  if (!is.null(out)) return(out)
-  x <- check_numeric(x)
-  out <- .Call(`_xentropy_log1mexp_impl`, x, .Call(xentropy_thread_count))
-  # only x < 0 turns a non-missing value into NaN
-  if (anyNA(out) && any(is.nan(out) & !is.na(x))) {
-    warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
+  out <- .Call(xentropy_log1mexp, x, FALSE)
+  if (is.double(out)) return(out)
+  if (is.null(out)) {
+    out <- .Call(xentropy_log1mexp, check_numeric(x), TRUE)
+    if (is.double(out)) return(out)
   }
-  out
+  # only x < 0 turns a non-missing value into NaN
+  warned(out, sys.call())
 }
 
 #' @rdname log1mexp
 #' @export
 logdiffexp <- function(a, b) {
-  out <- .Call(xentropy_fast_logdiffexp, a, b)
-  if (!is.null(out)) return(out)
-  if (!is.double(a) || is.object(a)) a <- check_numeric(a)
-  if (!is.double(b) || is.object(b)) b <- check_numeric(b)
-  la <- length(a)
-  lb <- length(b)
-  if (la > 0L && lb > 0L && max(la, lb) %% min(la, lb) != 0) {
-    warn("longer object length is not a multiple of shorter object length", sys.call(),
-         class = "xentropy_warning_recycling")
+  out <- .Call(xentropy_logdiffexp, a, b, FALSE)
+  if (is.double(out)) return(out)
+  if (is.null(out)) {
+    if (!is.double(a) || is.object(a)) a <- check_numeric(a)
+    if (!is.double(b) || is.object(b)) b <- check_numeric(b)
+    out <- .Call(xentropy_logdiffexp, a, b, TRUE)
+    if (is.double(out)) return(out)
   }
-  out <- .Call(`_xentropy_logdiffexp_impl`, a, b, .Call(xentropy_thread_count))
-  if (anyNA(out)) {
-    n <- length(out)
-    if (any(is.nan(out) & !is.na(rep_len(a, n)) & !is.na(rep_len(b, n)))) {
-      warn("NaNs produced", sys.call(), class = "xentropy_warning_nan")
-    }
-  }
-  out
+  warned(out, sys.call())
 }

@@ -72,7 +72,8 @@ simd_path <- function(limit = NULL) {
   list(current = simd_paths[res[1] + 1L], detected = simd_paths[res[2] + 1L])
 }
 
-# For the tests: turns the one-.Call fast paths of the exported functions
-# (src/fast.cpp) on or off (NA: leaves them) and returns
-# c(on before the call, calls the fast paths have answered so far).
-fast_paths <- function(on = NA) .Call(xentropy_fast_switch, on)
+# For the tests: turns on or off the C entries' answers to the wrappers'
+# first calls (src/entry.h; off, every call goes through R's checks and the
+# entry's second call) (NA: leaves them) and returns
+# c(on before the call, first calls answered so far).
+fast_paths <- function(on = NA) .Call(xentropy_entry_switch, on)

@@ -359,7 +359,7 @@ call_floor <- function(fun, call) {
   forced <- names(fm)[names(fm) %in% given]
   g <- f
   body(g) <- as.call(c(as.name("{"), lapply(forced, as.name), list(quote(.Call(noop, NA)))))
-  environment(g) <- list2env(list(noop = getFromNamespace("xentropy_fast_switch", "xentropy")),
+  environment(g) <- list2env(list(noop = getFromNamespace("xentropy_entry_switch", "xentropy")),
                              parent = baseenv())
   call[[1]] <- compiler::cmpfun(g)
   call

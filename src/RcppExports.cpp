@@ -32,38 +32,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// brier_score_impl
-SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights, std::string reduction, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_brier_score_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(brier_score_impl(y, offset, prob, binary, weights, reduction, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// top_k_accuracy_impl
-SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_top_k_accuracy_impl(SEXP ySEXP, SEXP scoresSEXP, SEXP kSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type scores(scoresSEXP);
-    Rcpp::traits::input_parameter< double >::type k(kSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(top_k_accuracy_impl(y, scores, k, weights, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
 // logit_calibration_error_impl
 SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary, double T, double a, double b, bool hard, int bins, SEXP weights, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_logit_calibration_error_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP TSEXP, SEXP aSEXP, SEXP bSEXP, SEXP hardSEXP, SEXP binsSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -272,351 +240,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// entropy_impl
-SEXP entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_entropy_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
-    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(entropy_impl(p, q, layout, log_base, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// cross_entropy_impl
-SEXP cross_entropy_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_cross_entropy_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
-    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cross_entropy_impl(p, q, layout, log_base, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// kl_divergence_impl
-SEXP kl_divergence_impl(SEXP p, SEXP q, Rcpp::NumericVector layout, double log_base, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_kl_divergence_impl(SEXP pSEXP, SEXP qSEXP, SEXP layoutSEXP, SEXP log_baseSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type q(qSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
-    Rcpp::traits::input_parameter< double >::type log_base(log_baseSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(kl_divergence_impl(p, q, layout, log_base, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// multinomial_impl
-SEXP multinomial_impl(SEXP counts, SEXP prob, Rcpp::NumericVector layout, bool full);
-RcppExport SEXP _xentropy_multinomial_impl(SEXP countsSEXP, SEXP probSEXP, SEXP layoutSEXP, SEXP fullSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type counts(countsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type layout(layoutSEXP);
-    Rcpp::traits::input_parameter< bool >::type full(fullSEXP);
-    rcpp_result_gen = Rcpp::wrap(multinomial_impl(counts, prob, layout, full));
-    return rcpp_result_gen;
-END_RCPP
-}
-// label_counts_impl
-SEXP label_counts_impl(SEXP y);
-RcppExport SEXP _xentropy_label_counts_impl(SEXP ySEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    rcpp_result_gen = Rcpp::wrap(label_counts_impl(y));
-    return rcpp_result_gen;
-END_RCPP
-}
-// sigmoid_impl
-SEXP sigmoid_impl(SEXP x, int nthreads);
-RcppExport SEXP _xentropy_sigmoid_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(sigmoid_impl(x, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// logit_impl
-SEXP logit_impl(SEXP p, int nthreads);
-RcppExport SEXP _xentropy_logit_impl(SEXP pSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type p(pSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logit_impl(p, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// log_sigmoid_impl
-SEXP log_sigmoid_impl(SEXP x, int nthreads);
-RcppExport SEXP _xentropy_log_sigmoid_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(log_sigmoid_impl(x, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softplus_impl
-SEXP softplus_impl(SEXP x, int nthreads);
-RcppExport SEXP _xentropy_softplus_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softplus_impl(x, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// log1mexp_impl
-SEXP log1mexp_impl(SEXP x, int nthreads);
-RcppExport SEXP _xentropy_log1mexp_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(log1mexp_impl(x, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// logdiffexp_impl
-SEXP logdiffexp_impl(SEXP a, SEXP b, int nthreads);
-RcppExport SEXP _xentropy_logdiffexp_impl(SEXP aSEXP, SEXP bSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type a(aSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type b(bSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logdiffexp_impl(a, b, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// cross_entropy_loss_impl
-SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_cross_entropy_loss_impl(SEXP ySEXP, SEXP probSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cross_entropy_loss_impl(y, prob, weights, class_weights, reduction, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// loglik_categorical_impl
-SEXP loglik_categorical_impl(SEXP y, SEXP prob, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_loglik_categorical_impl(SEXP ySEXP, SEXP probSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(loglik_categorical_impl(y, prob, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softmax_cross_entropy_impl
-SEXP softmax_cross_entropy_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, double label_smoothing, int nthreads);
-RcppExport SEXP _xentropy_softmax_cross_entropy_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_cross_entropy_impl(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softmax_cross_entropy_grad_impl
-SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_weights, std::string reduction, bool na_rm, double label_smoothing, int nthreads);
-RcppExport SEXP _xentropy_softmax_cross_entropy_grad_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP class_weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP label_smoothingSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type class_weights(class_weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type label_smoothing(label_smoothingSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_cross_entropy_grad_impl(y, logits, weights, class_weights, reduction, na_rm, label_smoothing, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softmax_focal_loss_impl
-SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
-RcppExport SEXP _xentropy_softmax_focal_loss_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
-    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_focal_loss_impl(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softmax_focal_loss_grad_impl
-SEXP softmax_focal_loss_grad_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
-RcppExport SEXP _xentropy_softmax_focal_loss_grad_impl(SEXP ySEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
-    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_focal_loss_grad_impl(y, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// binary_cross_entropy_impl
-SEXP binary_cross_entropy_impl(SEXP y, int offset, SEXP prob, SEXP weights, std::string reduction, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_binary_cross_entropy_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(binary_cross_entropy_impl(y, offset, prob, weights, reduction, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// sigmoid_cross_entropy_impl
-SEXP sigmoid_cross_entropy_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double pos_weight, int nthreads);
-RcppExport SEXP _xentropy_sigmoid_cross_entropy_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type pos_weight(pos_weightSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(sigmoid_cross_entropy_impl(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// sigmoid_cross_entropy_grad_impl
-SEXP sigmoid_cross_entropy_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double pos_weight, int nthreads);
-RcppExport SEXP _xentropy_sigmoid_cross_entropy_grad_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP pos_weightSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type pos_weight(pos_weightSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(sigmoid_cross_entropy_grad_impl(y, offset, logits, weights, reduction, na_rm, pos_weight, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// sigmoid_focal_loss_impl
-SEXP sigmoid_focal_loss_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
-RcppExport SEXP _xentropy_sigmoid_focal_loss_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
-    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(sigmoid_focal_loss_impl(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// sigmoid_focal_loss_grad_impl
-SEXP sigmoid_focal_loss_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights, std::string reduction, bool na_rm, double gamma, double alpha, int nthreads);
-RcppExport SEXP _xentropy_sigmoid_focal_loss_grad_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP weightsSEXP, SEXP reductionSEXP, SEXP na_rmSEXP, SEXP gammaSEXP, SEXP alphaSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< std::string >::type reduction(reductionSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< double >::type gamma(gammaSEXP);
-    Rcpp::traits::input_parameter< double >::type alpha(alphaSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(sigmoid_focal_loss_grad_impl(y, offset, logits, weights, reduction, na_rm, gamma, alpha, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// logsumexp_impl
-SEXP logsumexp_impl(SEXP x, int margin, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_logsumexp_impl(SEXP xSEXP, SEXP marginSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logsumexp_impl(x, margin, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// softmax_impl
-SEXP softmax_impl(SEXP x, int margin, double temperature, bool log_output, int nthreads);
-RcppExport SEXP _xentropy_softmax_impl(SEXP xSEXP, SEXP marginSEXP, SEXP temperatureSEXP, SEXP log_outputSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
-    Rcpp::traits::input_parameter< double >::type temperature(temperatureSEXP);
-    Rcpp::traits::input_parameter< bool >::type log_output(log_outputSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_impl(x, margin, temperature, log_output, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
 // interrupt_test_impl
 int interrupt_test_impl(SEXP x, int margin, int polls, int nthreads);
 RcppExport SEXP _xentropy_interrupt_test_impl(SEXP xSEXP, SEXP marginSEXP, SEXP pollsSEXP, SEXP nthreadsSEXP) {
@@ -630,18 +253,14 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// logsumexp_weighted_impl
-SEXP logsumexp_weighted_impl(SEXP x, SEXP weights, bool per_class, int margin, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_logsumexp_weighted_impl(SEXP xSEXP, SEXP weightsSEXP, SEXP per_classSEXP, SEXP marginSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
+// kernel_threads_test_impl
+Rcpp::List kernel_threads_test_impl(SEXP x, int nthreads);
+RcppExport SEXP _xentropy_kernel_threads_test_impl(SEXP xSEXP, SEXP nthreadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< bool >::type per_class(per_classSEXP);
-    Rcpp::traits::input_parameter< int >::type margin(marginSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logsumexp_weighted_impl(x, weights, per_class, margin, na_rm, nthreads));
+    rcpp_result_gen = Rcpp::wrap(kernel_threads_test_impl(x, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -681,24 +300,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// available_threads_impl
-int available_threads_impl();
-RcppExport SEXP _xentropy_available_threads_impl() {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    rcpp_result_gen = Rcpp::wrap(available_threads_impl());
-    return rcpp_result_gen;
-END_RCPP
-}
-// openmp_impl
-bool openmp_impl();
-RcppExport SEXP _xentropy_openmp_impl() {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    rcpp_result_gen = Rcpp::wrap(openmp_impl());
-    return rcpp_result_gen;
-END_RCPP
-}
 // simd_path_impl
 Rcpp::IntegerVector simd_path_impl(int limit);
 RcppExport SEXP _xentropy_simd_path_impl(SEXP limitSEXP) {
@@ -710,37 +311,40 @@ BEGIN_RCPP
 END_RCPP
 }
 
-RcppExport SEXP xentropy_fast_binary_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_brier_score(SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_calibration_error(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_cross_entropy_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_entropy(SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_kl_divergence(SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_log_sigmoid(SEXP);
-RcppExport SEXP xentropy_fast_log1mexp(SEXP);
-RcppExport SEXP xentropy_fast_logdiffexp(SEXP, SEXP);
-RcppExport SEXP xentropy_fast_logit(SEXP);
-RcppExport SEXP xentropy_fast_loglik_bernoulli(SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_loglik_categorical(SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_loglik_multinomial(SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_logsumexp(SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_mle_categorical(SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_sigmoid(SEXP);
-RcppExport SEXP xentropy_fast_sigmoid_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_sigmoid_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_softmax(SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_softmax_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-RcppExport SEXP xentropy_fast_softplus(SEXP);
-RcppExport SEXP xentropy_fast_switch(SEXP);
-RcppExport SEXP xentropy_fast_top_k_accuracy(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_binary_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_brier_score(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_calibration_error(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_cross_entropy_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_entropy(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_entry_switch(SEXP);
+RcppExport SEXP xentropy_kl_divergence(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_log_sigmoid(SEXP, SEXP);
+RcppExport SEXP xentropy_log_softmax(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_log1mexp(SEXP, SEXP);
+RcppExport SEXP xentropy_logdiffexp(SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_logit(SEXP, SEXP);
+RcppExport SEXP xentropy_loglik_bernoulli(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_loglik_categorical(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_loglik_multinomial(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_logsumexp(SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_mle_categorical(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_sigmoid(SEXP, SEXP);
+RcppExport SEXP xentropy_sigmoid_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_sigmoid_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_sigmoid_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_sigmoid_focal_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softmax_focal_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_softplus(SEXP, SEXP);
 RcppExport SEXP xentropy_thread_count();
+RcppExport SEXP xentropy_top_k_accuracy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_calibration_bins_impl", (DL_FUNC) &_xentropy_calibration_bins_impl, 10},
-    {"_xentropy_brier_score_impl", (DL_FUNC) &_xentropy_brier_score_impl, 8},
-    {"_xentropy_top_k_accuracy_impl", (DL_FUNC) &_xentropy_top_k_accuracy_impl, 6},
     {"_xentropy_logit_calibration_error_impl", (DL_FUNC) &_xentropy_logit_calibration_error_impl, 12},
     {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
     {"_xentropy_scaling_fit_impl", (DL_FUNC) &_xentropy_scaling_fit_impl, 8},
@@ -754,63 +358,42 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_binary_eval_impl", (DL_FUNC) &_xentropy_binary_eval_impl, 7},
     {"_xentropy_softmax_eval_impl", (DL_FUNC) &_xentropy_softmax_eval_impl, 7},
     {"_xentropy_newton_direction_impl", (DL_FUNC) &_xentropy_newton_direction_impl, 2},
-    {"_xentropy_entropy_impl", (DL_FUNC) &_xentropy_entropy_impl, 6},
-    {"_xentropy_cross_entropy_impl", (DL_FUNC) &_xentropy_cross_entropy_impl, 6},
-    {"_xentropy_kl_divergence_impl", (DL_FUNC) &_xentropy_kl_divergence_impl, 6},
-    {"_xentropy_multinomial_impl", (DL_FUNC) &_xentropy_multinomial_impl, 4},
-    {"_xentropy_label_counts_impl", (DL_FUNC) &_xentropy_label_counts_impl, 1},
-    {"_xentropy_sigmoid_impl", (DL_FUNC) &_xentropy_sigmoid_impl, 2},
-    {"_xentropy_logit_impl", (DL_FUNC) &_xentropy_logit_impl, 2},
-    {"_xentropy_log_sigmoid_impl", (DL_FUNC) &_xentropy_log_sigmoid_impl, 2},
-    {"_xentropy_softplus_impl", (DL_FUNC) &_xentropy_softplus_impl, 2},
-    {"_xentropy_log1mexp_impl", (DL_FUNC) &_xentropy_log1mexp_impl, 2},
-    {"_xentropy_logdiffexp_impl", (DL_FUNC) &_xentropy_logdiffexp_impl, 3},
-    {"_xentropy_cross_entropy_loss_impl", (DL_FUNC) &_xentropy_cross_entropy_loss_impl, 7},
-    {"_xentropy_loglik_categorical_impl", (DL_FUNC) &_xentropy_loglik_categorical_impl, 4},
-    {"_xentropy_softmax_cross_entropy_impl", (DL_FUNC) &_xentropy_softmax_cross_entropy_impl, 8},
-    {"_xentropy_softmax_cross_entropy_grad_impl", (DL_FUNC) &_xentropy_softmax_cross_entropy_grad_impl, 8},
-    {"_xentropy_softmax_focal_loss_impl", (DL_FUNC) &_xentropy_softmax_focal_loss_impl, 8},
-    {"_xentropy_softmax_focal_loss_grad_impl", (DL_FUNC) &_xentropy_softmax_focal_loss_grad_impl, 8},
-    {"_xentropy_binary_cross_entropy_impl", (DL_FUNC) &_xentropy_binary_cross_entropy_impl, 7},
-    {"_xentropy_sigmoid_cross_entropy_impl", (DL_FUNC) &_xentropy_sigmoid_cross_entropy_impl, 8},
-    {"_xentropy_sigmoid_cross_entropy_grad_impl", (DL_FUNC) &_xentropy_sigmoid_cross_entropy_grad_impl, 8},
-    {"_xentropy_sigmoid_focal_loss_impl", (DL_FUNC) &_xentropy_sigmoid_focal_loss_impl, 9},
-    {"_xentropy_sigmoid_focal_loss_grad_impl", (DL_FUNC) &_xentropy_sigmoid_focal_loss_grad_impl, 9},
-    {"_xentropy_logsumexp_impl", (DL_FUNC) &_xentropy_logsumexp_impl, 4},
-    {"_xentropy_softmax_impl", (DL_FUNC) &_xentropy_softmax_impl, 5},
     {"_xentropy_interrupt_test_impl", (DL_FUNC) &_xentropy_interrupt_test_impl, 4},
-    {"_xentropy_logsumexp_weighted_impl", (DL_FUNC) &_xentropy_logsumexp_weighted_impl, 6},
+    {"_xentropy_kernel_threads_test_impl", (DL_FUNC) &_xentropy_kernel_threads_test_impl, 2},
     {"_xentropy_path_fit_impl", (DL_FUNC) &_xentropy_path_fit_impl, 18},
     {"_xentropy_refresh_thread_limits_impl", (DL_FUNC) &_xentropy_refresh_thread_limits_impl, 0},
-    {"_xentropy_available_threads_impl", (DL_FUNC) &_xentropy_available_threads_impl, 0},
-    {"_xentropy_openmp_impl", (DL_FUNC) &_xentropy_openmp_impl, 0},
     {"_xentropy_simd_path_impl", (DL_FUNC) &_xentropy_simd_path_impl, 1},
-    {"xentropy_fast_binary_cross_entropy",        (DL_FUNC) &xentropy_fast_binary_cross_entropy,        5},
-    {"xentropy_fast_brier_score",                 (DL_FUNC) &xentropy_fast_brier_score,                 5},
-    {"xentropy_fast_calibration_error",           (DL_FUNC) &xentropy_fast_calibration_error,           8},
-    {"xentropy_fast_cross_entropy",               (DL_FUNC) &xentropy_fast_cross_entropy,               5},
-    {"xentropy_fast_cross_entropy_loss",          (DL_FUNC) &xentropy_fast_cross_entropy_loss,          6},
-    {"xentropy_fast_entropy",                     (DL_FUNC) &xentropy_fast_entropy,                     4},
-    {"xentropy_fast_kl_divergence",               (DL_FUNC) &xentropy_fast_kl_divergence,               5},
-    {"xentropy_fast_log_sigmoid",                 (DL_FUNC) &xentropy_fast_log_sigmoid,                 1},
-    {"xentropy_fast_log1mexp",                    (DL_FUNC) &xentropy_fast_log1mexp,                    1},
-    {"xentropy_fast_logdiffexp",                  (DL_FUNC) &xentropy_fast_logdiffexp,                  2},
-    {"xentropy_fast_logit",                       (DL_FUNC) &xentropy_fast_logit,                       1},
-    {"xentropy_fast_loglik_bernoulli",            (DL_FUNC) &xentropy_fast_loglik_bernoulli,            3},
-    {"xentropy_fast_loglik_categorical",          (DL_FUNC) &xentropy_fast_loglik_categorical,          3},
-    {"xentropy_fast_loglik_multinomial",          (DL_FUNC) &xentropy_fast_loglik_multinomial,          3},
-    {"xentropy_fast_logsumexp",                   (DL_FUNC) &xentropy_fast_logsumexp,                   4},
-    {"xentropy_fast_mle_categorical",             (DL_FUNC) &xentropy_fast_mle_categorical,             3},
-    {"xentropy_fast_sigmoid",                     (DL_FUNC) &xentropy_fast_sigmoid,                     1},
-    {"xentropy_fast_sigmoid_cross_entropy",       (DL_FUNC) &xentropy_fast_sigmoid_cross_entropy,       7},
-    {"xentropy_fast_sigmoid_focal_loss",          (DL_FUNC) &xentropy_fast_sigmoid_focal_loss,          8},
-    {"xentropy_fast_softmax",                     (DL_FUNC) &xentropy_fast_softmax,                     4},
-    {"xentropy_fast_softmax_cross_entropy",       (DL_FUNC) &xentropy_fast_softmax_cross_entropy,       8},
-    {"xentropy_fast_softmax_focal_loss",          (DL_FUNC) &xentropy_fast_softmax_focal_loss,          8},
-    {"xentropy_fast_softplus",                    (DL_FUNC) &xentropy_fast_softplus,                    1},
-    {"xentropy_fast_switch",                      (DL_FUNC) &xentropy_fast_switch,                      1},
-    {"xentropy_fast_top_k_accuracy",              (DL_FUNC) &xentropy_fast_top_k_accuracy,              5},
-    {"xentropy_thread_count",                     (DL_FUNC) &xentropy_thread_count,                     0},
+    {"xentropy_binary_cross_entropy",       (DL_FUNC) &xentropy_binary_cross_entropy,       6},
+    {"xentropy_brier_score",                (DL_FUNC) &xentropy_brier_score,                6},
+    {"xentropy_calibration_error",          (DL_FUNC) &xentropy_calibration_error,          9},
+    {"xentropy_cross_entropy",              (DL_FUNC) &xentropy_cross_entropy,              6},
+    {"xentropy_cross_entropy_loss",         (DL_FUNC) &xentropy_cross_entropy_loss,         7},
+    {"xentropy_entropy",                    (DL_FUNC) &xentropy_entropy,                    5},
+    {"xentropy_entry_switch",               (DL_FUNC) &xentropy_entry_switch,               1},
+    {"xentropy_kl_divergence",              (DL_FUNC) &xentropy_kl_divergence,              6},
+    {"xentropy_log_sigmoid",                (DL_FUNC) &xentropy_log_sigmoid,                2},
+    {"xentropy_log_softmax",                (DL_FUNC) &xentropy_log_softmax,                4},
+    {"xentropy_log1mexp",                   (DL_FUNC) &xentropy_log1mexp,                   2},
+    {"xentropy_logdiffexp",                 (DL_FUNC) &xentropy_logdiffexp,                 3},
+    {"xentropy_logit",                      (DL_FUNC) &xentropy_logit,                      2},
+    {"xentropy_loglik_bernoulli",           (DL_FUNC) &xentropy_loglik_bernoulli,           4},
+    {"xentropy_loglik_categorical",         (DL_FUNC) &xentropy_loglik_categorical,         4},
+    {"xentropy_loglik_multinomial",         (DL_FUNC) &xentropy_loglik_multinomial,         4},
+    {"xentropy_logsumexp",                  (DL_FUNC) &xentropy_logsumexp,                  5},
+    {"xentropy_mle_categorical",            (DL_FUNC) &xentropy_mle_categorical,            4},
+    {"xentropy_sigmoid",                    (DL_FUNC) &xentropy_sigmoid,                    2},
+    {"xentropy_sigmoid_cross_entropy",      (DL_FUNC) &xentropy_sigmoid_cross_entropy,      7},
+    {"xentropy_sigmoid_cross_entropy_grad", (DL_FUNC) &xentropy_sigmoid_cross_entropy_grad, 7},
+    {"xentropy_sigmoid_focal_loss",         (DL_FUNC) &xentropy_sigmoid_focal_loss,         8},
+    {"xentropy_sigmoid_focal_loss_grad",    (DL_FUNC) &xentropy_sigmoid_focal_loss_grad,    8},
+    {"xentropy_softmax",                    (DL_FUNC) &xentropy_softmax,                    4},
+    {"xentropy_softmax_cross_entropy",      (DL_FUNC) &xentropy_softmax_cross_entropy,      8},
+    {"xentropy_softmax_cross_entropy_grad", (DL_FUNC) &xentropy_softmax_cross_entropy_grad, 8},
+    {"xentropy_softmax_focal_loss",         (DL_FUNC) &xentropy_softmax_focal_loss,         8},
+    {"xentropy_softmax_focal_loss_grad",    (DL_FUNC) &xentropy_softmax_focal_loss_grad,    8},
+    {"xentropy_softplus",                   (DL_FUNC) &xentropy_softplus,                   2},
+    {"xentropy_thread_count",               (DL_FUNC) &xentropy_thread_count,               0},
+    {"xentropy_top_k_accuracy",             (DL_FUNC) &xentropy_top_k_accuracy,             6},
     {NULL, NULL, 0}
 };
 

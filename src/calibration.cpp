@@ -1,8 +1,13 @@
-// Rcpp glue for xentropy/calibration.hpp. Arguments are checked and shaped in
-// R (R/calibration.R, with R/targets.R); the kernels report invalid values
-// through glue::flag_invalid() (elements) and the attribute
-// "xentropy_bad_sum" (the 0-based row whose probabilities do not sum to 1).
-#include "glue.h"
+// Rcpp glue for xentropy/calibration.hpp, and the entries of brier_score(),
+// calibration_error() and top_k_accuracy() (see src/entry.h). The kernels
+// report invalid values through glue::flag_invalid() (elements) and the
+// attribute "xentropy_bad_sum" (the 0-based row whose probabilities do not
+// sum to 1); an entry returns such a result as list(result) for R to report
+// (R/calibration.R). The glue functions still exported (reliability tables,
+// scaling) take arguments R has checked and shaped.
+#include "entry.h"
+
+#include <climits>
 
 #include <xentropy/calibration.hpp>
 
@@ -98,59 +103,6 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
       Rcpp::Named("missing") = s.miss != xentropy::missing::none,
       Rcpp::Named("errors") = errors);
   return flag_report(out, rep);
-}
-
-// One calibration error (norm 0 L1, 1 L2, 2 max) for the fast path of
-// calibration_error() (src/fast.cpp), without the per-bin table; `flagged`
-// says that an invalid value or a row not summing to 1 was found, for R to
-// report.
-double calibration_error_value(SEXP y, int offset, SEXP prob, bool binary, int bins,
-                               bool classwise, bool equal_mass, int norm, SEXP weights,
-                               bool na_rm, int nthreads, bool& flagged) {
-  cal::report rep;
-  const cal::bin_sums s = bin_sums_of(y, offset, prob, binary, bins, classwise,
-                                      equal_mass, weights, na_rm, nthreads, rep);
-  flagged = rep.values.get().found() || rep.sums.get().found();
-  return cal::calibration_error(s, static_cast<cal::norm>(norm));
-}
-
-// [[Rcpp::export(rng = false)]]
-SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights,
-                      std::string reduction, bool na_rm, int nthreads) {
-  const cal::predictions P = predictions_of(prob, binary);
-  const cal::targets t = targets_of(y, offset, binary, P.n);
-  xentropy::loss_options opt;
-  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.red = glue::reduction_of(reduction);
-  opt.na_rm = na_rm;
-  opt.nthreads = nthreads;
-  Rcpp::NumericVector none;
-  double* out = nullptr;
-  if (opt.red == xentropy::reduction::none) {
-    none = Rcpp::NumericVector(Rcpp::no_init(P.n));
-    out = REAL(none);
-  }
-  cal::report rep;
-  const double value = cal::brier_score(t, P, opt, out, rep);
-  if (opt.red == xentropy::reduction::none) return flag_report(none, rep);
-  return flag_report(Rcpp::NumericVector::create(value), rep);
-}
-
-// [[Rcpp::export(rng = false)]]
-SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights,
-                         bool na_rm, int nthreads) {
-  const glue::shape s = glue::shape_of(scores);
-  xentropy::class_labels lab;
-  if (TYPEOF(y) == INTSXP) lab.i = INTEGER(y);
-  else lab.d = REAL(y);
-  xentropy::loss_options opt;
-  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.na_rm = na_rm;
-  opt.nthreads = nthreads;
-  xentropy::first_invalid bad;
-  const double value = xentropy::calibration::top_k_accuracy(
-      lab, REAL(scores), s.nrow, s.ncol, static_cast<xentropy::index_t>(k), opt, bad);
-  return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
 }
 
 // Top-label calibration errors (L1, L2, max; equal-width bins) of the
@@ -250,3 +202,175 @@ SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
       Rcpp::Named("na") = fit.na);
   return flag_report(out, rep);
 }
+
+namespace {
+
+using namespace entry;
+
+bool reported(SEXP out) {
+  static SEXP bad_sum = sym("xentropy_bad_sum");
+  return flagged(out) || Rf_getAttrib(out, bad_sum) != R_NilValue;
+}
+
+SEXP brier_score_impl(SEXP y, int offset, SEXP prob, bool binary, SEXP weights,
+                      xentropy::reduction reduction, bool na_rm, int nthreads) {
+  const cal::predictions P = predictions_of(prob, binary);
+  const cal::targets t = targets_of(y, offset, binary, P.n);
+  xentropy::loss_options opt;
+  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
+  opt.red = reduction;
+  opt.na_rm = na_rm;
+  opt.nthreads = nthreads;
+  Rcpp::NumericVector none;
+  double* out = nullptr;
+  if (opt.red == xentropy::reduction::none) {
+    none = Rcpp::NumericVector(Rcpp::no_init(P.n));
+    out = REAL(none);
+  }
+  cal::report rep;
+  const double value = cal::brier_score(t, P, opt, out, rep);
+  if (opt.red == xentropy::reduction::none) return flag_report(none, rep);
+  return flag_report(Rcpp::NumericVector::create(value), rep);
+}
+
+SEXP top_k_accuracy_impl(SEXP y, SEXP scores, double k, SEXP weights,
+                         bool na_rm, int nthreads) {
+  const glue::shape s = glue::shape_of(scores);
+  xentropy::class_labels lab;
+  if (TYPEOF(y) == INTSXP) lab.i = INTEGER(y);
+  else lab.d = REAL(y);
+  xentropy::loss_options opt;
+  opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
+  opt.na_rm = na_rm;
+  opt.nthreads = nthreads;
+  xentropy::first_invalid bad;
+  const double value = xentropy::calibration::top_k_accuracy(
+      lab, REAL(scores), s.nrow, s.ncol, static_cast<xentropy::index_t>(k), opt, bad);
+  return glue::flag_invalid(Rcpp::NumericVector::create(value), bad);
+}
+
+// Predictions and targets as calibration_inputs() takes them: a vector of
+// P(class 2) with 0/1, logical or probability targets of its length or a
+// two-level factor, or an n x K matrix with labels (a factor whose levels
+// are the columns, integer or double labels) or a target matrix. Sets
+// `binary`, the number of observations and the targets' offset.
+struct calibration_call {
+  SEXP prob = R_NilValue;
+  bool binary = false;
+  index_t n = 0;
+  int offset = 0;
+};
+
+bool calibration_args(SEXP y, SEXP prob, bool second, calibration_call& c, int& nprot) {
+  c.prob = PROTECT(numeric_data(prob, second));
+  ++nprot;
+  if (Rf_isNull(c.prob)) return false;
+  const int d = ndim(c.prob);
+  if (d != 2) {
+    if (d != 0 && !second) return false;
+    c.binary = true;
+    c.n = XLENGTH(c.prob);
+    if (binary_factor(y)) {
+      c.offset = 1;
+      return XLENGTH(y) == c.n;
+    }
+    return !OBJECT(y) &&
+           (TYPEOF(y) == REALSXP || TYPEOF(y) == INTSXP || TYPEOF(y) == LGLSXP) &&
+           XLENGTH(y) == c.n;
+  }
+  c.n = nrow(c.prob);
+  if (Rf_isFactor(y)) return factor_classes(y, c.prob);
+  if (OBJECT(y)) return false;
+  if (ndim(y) == 0) return (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP) && XLENGTH(y) == c.n;
+  return TYPEOF(y) == REALSXP && same_dims(y, c.prob);
+}
+
+}  // namespace
+
+extern "C" {
+
+SEXP xentropy_brier_score(SEXP y, SEXP prob, SEXP weights, SEXP reduction, SEXP na_rm,
+                          SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    calibration_call c;
+    xentropy::reduction red;
+    bool rm;
+    int nprot = 0;
+    SEXP w;
+    SEXP out = R_NilValue;
+    if (reduction_of(reduction, red) && flag(na_rm, rm) &&
+        calibration_args(y, prob, second, c, nprot) && read_weights(weights, c.n, w, nprot)) {
+      out = PROTECT(brier_score_impl(y, c.offset, c.prob, c.binary, w, red, rm,
+                                     threads(XLENGTH(c.prob))));
+      ++nprot;
+      if (reported(out)) {
+        out = to_report(out);
+      } else if (red == xentropy::reduction::none) {
+        out = named(out, c.binary ? Rf_getAttrib(c.prob, R_NamesSymbol) : rownames_of(c.prob));
+      }
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+SEXP xentropy_calibration_error(SEXP y, SEXP prob, SEXP bins, SEXP type, SEXP binning,
+                                SEXP norm, SEXP weights, SEXP na_rm, SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    static const SEXP types[] = {cached("top-label"), cached("classwise")};
+    static const SEXP binnings[] = {cached("equal-width"), cached("equal-mass")};
+    static const SEXP norms[] = {cached("l1"), cached("l2"), cached("max")};
+    static const cal::norm norm_values[] = {cal::norm::l1, cal::norm::l2, cal::norm::max};
+    const int ty = option_of(type, types, 2), bi = option_of(binning, binnings, 2),
+              no = option_of(norm, norms, 3);
+    double b;
+    bool rm;
+    if (ty < 0 || bi < 0 || no < 0 || !number(bins, b) || !(b >= 1 && b <= INT_MAX) ||
+        b != std::floor(b) || !flag(na_rm, rm)) {
+      return R_NilValue;
+    }
+    calibration_call c;
+    int nprot = 0;
+    SEXP out = R_NilValue;
+    SEXP w;
+    if (calibration_args(y, prob, second, c, nprot) && read_weights(weights, c.n, w, nprot)) {
+      cal::report rep;
+      const cal::bin_sums s =
+          bin_sums_of(y, c.offset, c.prob, c.binary, static_cast<int>(b), ty == 1, bi == 1,
+                      w, rm, threads(XLENGTH(c.prob)), rep);
+      out = PROTECT(Rf_ScalarReal(cal::calibration_error(s, norm_values[no])));
+      ++nprot;
+      if (rep.values.get().found() || rep.sums.get().found()) {
+        out = PROTECT(flag_report(out, rep));
+        ++nprot;
+        out = to_report(out);
+      }
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+SEXP xentropy_top_k_accuracy(SEXP y, SEXP scores, SEXP k, SEXP weights, SEXP na_rm,
+                             SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    double kk;
+    bool rm;
+    if (!flag(na_rm, rm)) return R_NilValue;
+    SEXP s = PROTECT(numeric_data(scores, second));
+    int nprot = 1;
+    SEXP out = R_NilValue, w;
+    if (!Rf_isNull(s) && ndim(s) == 2 && ndim(y) == 0 &&
+        (Rf_isFactor(y) ? factor_classes(y, s)
+                        : !OBJECT(y) && (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP)) &&
+        XLENGTH(y) == nrow(s) && number(k, kk) && kk >= 1 && kk <= ncol(s) &&
+        kk == std::floor(kk) && read_weights(weights, nrow(s), w, nprot)) {
+      out = top_k_accuracy_impl(y, s, kk, w, rm, threads(XLENGTH(s)));
+      if (flagged(out)) out = to_report(out);
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+}  // extern "C"

@@ -38,15 +38,6 @@ inline Rcpp::NumericVector alloc_like(SEXP x) {
   return out;
 }
 
-// A reduction as R passes it ("mean", "sum" or "none", checked there by
-// check_reduction()).
-inline xentropy::reduction reduction_of(const std::string& r) {
-  if (r == "sum") return xentropy::reduction::sum;
-  if (r == "none") return xentropy::reduction::none;
-  if (r == "mean") return xentropy::reduction::mean;
-  Rcpp::stop("unknown reduction \"%s\"", r);
-}
-
 // The kernels' report of the first invalid input value, attached to the
 // result as attribute "xentropy_invalid" = c(0-based position, operand) only
 // when there is one, so that a valid result reaches R without a wrapper (and

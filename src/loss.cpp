@@ -1,20 +1,24 @@
-// Rcpp glue for xentropy/loss.hpp: one function per R function. Targets,
-// predictions and weights are checked and shaped in R (R/targets.R); the
-// kernels report invalid values (labels outside 1..K, probabilities outside
-// [0, 1]) through glue::flag_invalid() for R to turn into an error. Ctrl-C
-// stops a loss between blocks (glue::interruptible).
-#include "glue.h"
-#include "interrupt.h"
+// The entries of the losses and of loglik_bernoulli() and
+// loglik_categorical() (xentropy/loss.hpp; see src/entry.h). Each reads
+// targets as users hold them (factors, integer or double labels, one-hot or
+// soft target matrices; 0/1, logical, probabilities or a two-level factor
+// for binary losses), predictions, weights and settings; what it cannot
+// read R checks and shapes (R/targets.R) for a second call. The kernels
+// report invalid values (labels outside 1..K, probabilities outside [0, 1])
+// through glue::flag_invalid(); the entry returns such a result as
+// list(result) for R to turn into an error. Ctrl-C stops a loss between
+// blocks (glue::interruptible).
+#include "entry.h"
 
 namespace {
 
 using xentropy::index_t;
 
-xentropy::loss_options options(SEXP weights, const std::string& reduction, bool na_rm,
+xentropy::loss_options options(SEXP weights, xentropy::reduction reduction, bool na_rm,
                                int nthreads) {
   xentropy::loss_options opt;
   opt.weights = Rf_isNull(weights) ? nullptr : REAL(weights);
-  opt.red = glue::reduction_of(reduction);
+  opt.red = reduction;
   opt.na_rm = na_rm;
   opt.nthreads = nthreads;
   return opt;
@@ -31,7 +35,7 @@ xentropy::categorical_options categorical_opts(double label_smoothing, SEXP clas
 // n losses to out.
 // (Results are plain protected R vectors, not Rcpp ones: on small inputs
 // Rcpp's bookkeeping costs as much as the loss. An interrupt unwinds through
-// Rcpp or the fast path's guard, and R's jump resets the protect stack.)
+// the entry's guard, and R's jump resets the protect stack.)
 template <class F>
 SEXP reduced(index_t n, const xentropy::loss_options& opt, F f) {
   xentropy::first_invalid bad;
@@ -60,11 +64,9 @@ SEXP gradient(SEXP logits, F f) {
   return out;
 }
 
-}  // namespace
 
-// [[Rcpp::export(rng = false)]]
 SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights,
-                             std::string reduction, bool na_rm, int nthreads) {
+                             xentropy::reduction reduction, bool na_rm, int nthreads) {
   const glue::shape s = glue::shape_of(prob);
   const auto t = glue::categorical_targets(y, s.nrow);
   const auto copt = categorical_opts(0.0, class_weights);
@@ -76,7 +78,6 @@ SEXP cross_entropy_loss_impl(SEXP y, SEXP prob, SEXP weights, SEXP class_weights
 
 // sum_i log prob[y_i] for one distribution `prob` shared by all observations
 // (loglik_categorical() with a vector): the labels are read in place.
-// [[Rcpp::export(rng = false)]]
 SEXP loglik_categorical_impl(SEXP y, SEXP prob, bool na_rm, int nthreads) {
   const index_t n = XLENGTH(y), K = XLENGTH(prob);
   const auto t = glue::compact(y) ? xentropy::categorical_targets{} : glue::categorical_targets(y, n);
@@ -110,9 +111,8 @@ SEXP loglik_categorical_impl(SEXP y, SEXP prob, bool na_rm, int nthreads) {
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP softmax_cross_entropy_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_weights,
-                                std::string reduction, bool na_rm,
+                                xentropy::reduction reduction, bool na_rm,
                                 double label_smoothing, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
   const auto t = glue::categorical_targets(y, s.nrow);
@@ -124,9 +124,8 @@ SEXP softmax_cross_entropy_impl(SEXP y, SEXP logits, SEXP weights, SEXP class_we
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights,
-                                     SEXP class_weights, std::string reduction,
+                                     SEXP class_weights, xentropy::reduction reduction,
                                      bool na_rm, double label_smoothing, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
   const auto t = glue::categorical_targets(y, s.nrow);
@@ -138,8 +137,7 @@ SEXP softmax_cross_entropy_grad_impl(SEXP y, SEXP logits, SEXP weights,
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, std::string reduction,
+SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, xentropy::reduction reduction,
                              bool na_rm, double gamma, double alpha, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
   const auto t = glue::categorical_targets(y, s.nrow);
@@ -150,9 +148,8 @@ SEXP softmax_focal_loss_impl(SEXP y, SEXP logits, SEXP weights, std::string redu
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP softmax_focal_loss_grad_impl(SEXP y, SEXP logits, SEXP weights,
-                                  std::string reduction, bool na_rm, double gamma,
+                                  xentropy::reduction reduction, bool na_rm, double gamma,
                                   double alpha, int nthreads) {
   const glue::shape s = glue::shape_of(logits);
   const auto t = glue::categorical_targets(y, s.nrow);
@@ -167,9 +164,8 @@ SEXP softmax_focal_loss_grad_impl(SEXP y, SEXP logits, SEXP weights,
 // or factor codes 1/2 (offset 1); integer targets are read in place, and a
 // compact sequence (ALTREP) in chunks without expanding it (glue::binary_loss).
 
-// [[Rcpp::export(rng = false)]]
 SEXP binary_cross_entropy_impl(SEXP y, int offset, SEXP prob, SEXP weights,
-                               std::string reduction, bool na_rm, int nthreads) {
+                               xentropy::reduction reduction, bool na_rm, int nthreads) {
   const index_t n = XLENGTH(y);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   const index_t stride = XLENGTH(prob) == 1 ? 0 : 1;
@@ -179,9 +175,8 @@ SEXP binary_cross_entropy_impl(SEXP y, int offset, SEXP prob, SEXP weights,
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP sigmoid_cross_entropy_impl(SEXP y, int offset, SEXP logits, SEXP weights,
-                                std::string reduction, bool na_rm, double pos_weight,
+                                xentropy::reduction reduction, bool na_rm, double pos_weight,
                                 int nthreads) {
   const index_t n = XLENGTH(y);
   const auto opt = options(weights, reduction, na_rm, nthreads);
@@ -191,9 +186,8 @@ SEXP sigmoid_cross_entropy_impl(SEXP y, int offset, SEXP logits, SEXP weights,
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP sigmoid_cross_entropy_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights,
-                                     std::string reduction, bool na_rm,
+                                     xentropy::reduction reduction, bool na_rm,
                                      double pos_weight, int nthreads) {
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return gradient(logits, [&](double* out, xentropy::first_invalid& bad) {
@@ -203,9 +197,8 @@ SEXP sigmoid_cross_entropy_grad_impl(SEXP y, int offset, SEXP logits, SEXP weigh
 }
 
 // alpha < 0: no alpha (NULL in R).
-// [[Rcpp::export(rng = false)]]
 SEXP sigmoid_focal_loss_impl(SEXP y, int offset, SEXP logits, SEXP weights,
-                             std::string reduction, bool na_rm, double gamma,
+                             xentropy::reduction reduction, bool na_rm, double gamma,
                              double alpha, int nthreads) {
   const index_t n = XLENGTH(y);
   const auto opt = options(weights, reduction, na_rm, nthreads);
@@ -215,9 +208,8 @@ SEXP sigmoid_focal_loss_impl(SEXP y, int offset, SEXP logits, SEXP weights,
   });
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP sigmoid_focal_loss_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights,
-                                  std::string reduction, bool na_rm, double gamma,
+                                  xentropy::reduction reduction, bool na_rm, double gamma,
                                   double alpha, int nthreads) {
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return gradient(logits, [&](double* out, xentropy::first_invalid& bad) {
@@ -225,3 +217,350 @@ SEXP sigmoid_focal_loss_grad_impl(SEXP y, int offset, SEXP logits, SEXP weights,
                                       XLENGTH(y), gamma, alpha, opt, out, bad);
   });
 }
+
+// ---- reading the arguments -------------------------------------------------
+
+using namespace entry;
+
+// The arguments every loss shares, read (data protected by the caller's
+// count `nprot`).
+struct loss_args {
+  SEXP y = R_NilValue, pred = R_NilValue, weights = R_NilValue;
+  xentropy::reduction red = xentropy::reduction::mean;
+  bool na_rm = false;
+  int offset = 0;  // binary targets: 1 for a two-level factor's codes 1/2
+  index_t n = 0;
+};
+
+// n x K predictions (doubles; integer and logical coerced), labels (a factor
+// whose levels are pred's classes, integer or double labels, one per row)
+// or a target matrix of pred's shape, weights, a reduction and na.rm.
+// Anything else (a vector of predictions, factor levels to match by name,
+// integer weights) R checks and shapes for the second call.
+bool categorical_args(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
+                      bool second, loss_args& a, int& nprot) {
+  if (!reduction_of(reduction, a.red) || !flag(na_rm, a.na_rm)) return false;
+  a.pred = PROTECT(numeric_data(pred, second));
+  ++nprot;
+  if (Rf_isNull(a.pred) || ndim(a.pred) != 2) return false;
+  a.n = nrow(a.pred);
+  const int dy = ndim(y);
+  if (Rf_isFactor(y)) {
+    if (!factor_classes(y, a.pred)) return false;
+    a.y = y;
+  } else if (dy == 0) {
+    if ((TYPEOF(y) != INTSXP && TYPEOF(y) != REALSXP) || OBJECT(y) || XLENGTH(y) != a.n)
+      return false;
+    a.y = y;
+  } else {
+    a.y = PROTECT(numeric_data(y, second));
+    ++nprot;
+    if (Rf_isNull(a.y) || !same_dims(a.y, a.pred)) return false;
+  }
+  return read_weights(weights, a.n, a.weights, nprot);
+}
+
+// NULL, or one non-negative finite double per column of pred, unnamed or
+// with pred unnamed (named weights are matched to column names in R).
+bool class_weights_ok(SEXP cw, SEXP pred) {
+  if (Rf_isNull(cw)) return true;
+  if (!plain_double(cw) || ndim(cw) != 0 || XLENGTH(cw) != ncol(pred)) return false;
+  if (!Rf_isNull(Rf_getAttrib(cw, R_NamesSymbol))) {
+    SEXP dn = Rf_getAttrib(pred, R_DimNamesSymbol);
+    if (!Rf_isNull(dn) && !Rf_isNull(VECTOR_ELT(dn, 1))) return false;
+  }
+  return !any_of<true, false>(REAL(cw), XLENGTH(cw));
+}
+
+// A loss value (per-observation losses named by the rows of pred), or
+// list(flagged result).
+SEXP categorical_result(SEXP out, const loss_args& a, bool name) {
+  if (flagged(out)) return to_report(out);
+  return name && a.red == xentropy::reduction::none ? named(out, rownames_of(a.pred)) : out;
+}
+
+// 0/1, logical or probability targets (unclassed), or a two-level factor;
+// predictions (doubles; integer and logical coerced), one per target, or one
+// for all when `shared`; weights, reduction, na.rm.
+bool binary_args(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm, bool shared,
+                 bool second, loss_args& a, int& nprot) {
+  if (!reduction_of(reduction, a.red) || !flag(na_rm, a.na_rm)) return false;
+  if (binary_factor(y)) {
+    a.offset = 1;
+  } else if ((TYPEOF(y) != REALSXP && TYPEOF(y) != INTSXP && TYPEOF(y) != LGLSXP) ||
+             OBJECT(y)) {
+    return false;
+  }
+  a.y = y;
+  a.pred = PROTECT(numeric_data(pred, second));
+  ++nprot;
+  if (Rf_isNull(a.pred)) return false;
+  a.n = XLENGTH(y);
+  if (XLENGTH(a.pred) != a.n && !(shared && XLENGTH(a.pred) == 1)) return false;
+  return read_weights(weights, a.n, a.weights, nprot);
+}
+
+// Per-observation losses are named by y, else by the predictions when there
+// is one per observation; list(flagged result) for R to report.
+SEXP binary_result(SEXP out, const loss_args& a, bool name) {
+  if (flagged(out)) return to_report(out);
+  if (!name || a.red != xentropy::reduction::none) return out;
+  SEXP nm = Rf_getAttrib(a.y, R_NamesSymbol);
+  if (Rf_isNull(nm) && XLENGTH(a.pred) == XLENGTH(a.y)) nm = Rf_getAttrib(a.pred, R_NamesSymbol);
+  return named(out, nm);
+}
+
+bool pos_weight_ok(SEXP pw, double& v) { return number(pw, v) && v > 0 && v < HUGE_VAL; }
+
+bool gamma_ok(SEXP g, double& v) { return number(g, v) && v >= 0 && v < HUGE_VAL; }
+
+// alpha: NULL (`none`) or a number in [0, 1].
+bool alpha_ok(SEXP a, double none, double& v) {
+  if (Rf_isNull(a)) {
+    v = none;
+    return true;
+  }
+  return number(a, v) && v >= 0 && v <= 1;
+}
+
+bool label_smoothing_ok(SEXP e, double& v) { return number(e, v) && v >= 0 && v <= 1; }
+
+// The categorical losses and their gradients (grad): arguments read,
+// settings checked by ok(a), then the kernel, run(a, nthreads); NULL for R
+// when something is not readable here.
+template <class Ok, class Run>
+SEXP categorical_entry(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
+                       SEXP checked, bool grad, Ok ok, Run run) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    loss_args a;
+    int nprot = 0;
+    SEXP out = R_NilValue;
+    if (categorical_args(y, pred, weights, reduction, na_rm, second, a, nprot) && ok(a)) {
+      out = categorical_result(run(a, threads(XLENGTH(a.pred))), a, !grad);
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+template <class Ok, class Run>
+SEXP binary_entry(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_rm,
+                  SEXP checked, bool shared, bool grad, Ok ok, Run run) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    loss_args a;
+    int nprot = 0;
+    SEXP out = R_NilValue;
+    if (ok() && binary_args(y, pred, weights, reduction, na_rm, shared, second, a, nprot)) {
+      out = binary_result(run(a, threads(a.n)), a, !grad);
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+// "sum" as the log-likelihoods, which have no `reduction` argument, take it.
+SEXP sum_reduction() {
+  static SEXP r = [] {
+    SEXP v = Rf_mkString("sum");
+    R_PreserveObject(v);
+    return v;
+  }();
+  return r;
+}
+
+// Minus a loss (a fresh length-1 result), unless flagged (reported by R).
+SEXP negated_or_flagged(SEXP out) {
+  if (!flagged(out)) REAL(out)[0] = -REAL(out)[0];
+  return out;
+}
+
+// A factor whose codes are classes 1..K of a distribution `prob` (a vector):
+// K levels, equal to names(prob) in order when prob has names.
+bool factor_of_vector(SEXP y, SEXP prob) {
+  if (!Rf_isFactor(y) || ndim(y) != 0) return false;
+  SEXP lev = Rf_getAttrib(y, R_LevelsSymbol);
+  const index_t K = XLENGTH(prob);
+  if (TYPEOF(lev) != STRSXP || XLENGTH(lev) != K) return false;
+  SEXP cols = Rf_getAttrib(prob, R_NamesSymbol);
+  if (Rf_isNull(cols)) return true;
+  for (index_t k = 0; k < K; ++k) {
+    SEXP a = STRING_ELT(lev, k), b = STRING_ELT(cols, k);
+    if (a != b && (Rf_getCharCE(a) != Rf_getCharCE(b) || std::strcmp(CHAR(a), CHAR(b)) != 0))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+SEXP xentropy_cross_entropy_loss(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
+                                 SEXP na_rm, SEXP class_weights, SEXP checked) {
+  return categorical_entry(
+      y, prob, weights, reduction, na_rm, checked, false,
+      [&](const loss_args& a) { return class_weights_ok(class_weights, a.pred); },
+      [&](const loss_args& a, int nt) {
+        return cross_entropy_loss_impl(a.y, a.pred, a.weights, class_weights, a.red,
+                                       a.na_rm, nt);
+      });
+}
+
+SEXP xentropy_softmax_cross_entropy(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                    SEXP na_rm, SEXP label_smoothing, SEXP class_weights,
+                                    SEXP checked) {
+  double eps;
+  return categorical_entry(
+      y, logits, weights, reduction, na_rm, checked, false,
+      [&](const loss_args& a) {
+        return label_smoothing_ok(label_smoothing, eps) && class_weights_ok(class_weights, a.pred);
+      },
+      [&](const loss_args& a, int nt) {
+        return softmax_cross_entropy_impl(a.y, a.pred, a.weights, class_weights, a.red,
+                                          a.na_rm, eps, nt);
+      });
+}
+
+SEXP xentropy_softmax_cross_entropy_grad(SEXP y, SEXP logits, SEXP weights,
+                                         SEXP reduction, SEXP na_rm, SEXP label_smoothing,
+                                         SEXP class_weights, SEXP checked) {
+  double eps;
+  return categorical_entry(
+      y, logits, weights, reduction, na_rm, checked, true,
+      [&](const loss_args& a) {
+        return label_smoothing_ok(label_smoothing, eps) && class_weights_ok(class_weights, a.pred);
+      },
+      [&](const loss_args& a, int nt) {
+        return softmax_cross_entropy_grad_impl(a.y, a.pred, a.weights, class_weights, a.red,
+                                               a.na_rm, eps, nt);
+      });
+}
+
+SEXP xentropy_softmax_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                 SEXP na_rm, SEXP gamma, SEXP alpha, SEXP checked) {
+  double g, al;
+  return categorical_entry(
+      y, logits, weights, reduction, na_rm, checked, false,
+      [&](const loss_args&) { return gamma_ok(gamma, g) && alpha_ok(alpha, 1, al); },
+      [&](const loss_args& a, int nt) {
+        return softmax_focal_loss_impl(a.y, a.pred, a.weights, a.red, a.na_rm, g, al, nt);
+      });
+}
+
+SEXP xentropy_softmax_focal_loss_grad(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                      SEXP na_rm, SEXP gamma, SEXP alpha, SEXP checked) {
+  double g, al;
+  return categorical_entry(
+      y, logits, weights, reduction, na_rm, checked, true,
+      [&](const loss_args&) { return gamma_ok(gamma, g) && alpha_ok(alpha, 1, al); },
+      [&](const loss_args& a, int nt) {
+        return softmax_focal_loss_grad_impl(a.y, a.pred, a.weights, a.red, a.na_rm, g, al, nt);
+      });
+}
+
+SEXP xentropy_binary_cross_entropy(SEXP y, SEXP prob, SEXP weights, SEXP reduction,
+                                   SEXP na_rm, SEXP checked) {
+  return binary_entry(
+      y, prob, weights, reduction, na_rm, checked, true, false, [] { return true; },
+      [&](const loss_args& a, int nt) {
+        return binary_cross_entropy_impl(a.y, a.offset, a.pred, a.weights, a.red, a.na_rm, nt);
+      });
+}
+
+SEXP xentropy_sigmoid_cross_entropy(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                    SEXP na_rm, SEXP pos_weight, SEXP checked) {
+  double pw;
+  return binary_entry(
+      y, logits, weights, reduction, na_rm, checked, false, false,
+      [&] { return pos_weight_ok(pos_weight, pw); },
+      [&](const loss_args& a, int nt) {
+        return sigmoid_cross_entropy_impl(a.y, a.offset, a.pred, a.weights, a.red, a.na_rm,
+                                          pw, nt);
+      });
+}
+
+SEXP xentropy_sigmoid_cross_entropy_grad(SEXP y, SEXP logits, SEXP weights,
+                                         SEXP reduction, SEXP na_rm, SEXP pos_weight,
+                                         SEXP checked) {
+  double pw;
+  return binary_entry(
+      y, logits, weights, reduction, na_rm, checked, false, true,
+      [&] { return pos_weight_ok(pos_weight, pw); },
+      [&](const loss_args& a, int nt) {
+        return sigmoid_cross_entropy_grad_impl(a.y, a.offset, a.pred, a.weights, a.red,
+                                               a.na_rm, pw, nt);
+      });
+}
+
+SEXP xentropy_sigmoid_focal_loss(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                 SEXP na_rm, SEXP gamma, SEXP alpha, SEXP checked) {
+  double g, al;
+  return binary_entry(
+      y, logits, weights, reduction, na_rm, checked, false, false,
+      [&] { return gamma_ok(gamma, g) && alpha_ok(alpha, -1, al); },
+      [&](const loss_args& a, int nt) {
+        return sigmoid_focal_loss_impl(a.y, a.offset, a.pred, a.weights, a.red, a.na_rm, g,
+                                       al, nt);
+      });
+}
+
+SEXP xentropy_sigmoid_focal_loss_grad(SEXP y, SEXP logits, SEXP weights, SEXP reduction,
+                                      SEXP na_rm, SEXP gamma, SEXP alpha, SEXP checked) {
+  double g, al;
+  return binary_entry(
+      y, logits, weights, reduction, na_rm, checked, false, true,
+      [&] { return gamma_ok(gamma, g) && alpha_ok(alpha, -1, al); },
+      [&](const loss_args& a, int nt) {
+        return sigmoid_focal_loss_grad_impl(a.y, a.offset, a.pred, a.weights, a.red, a.na_rm,
+                                            g, al, nt);
+      });
+}
+
+// sum_i log P(y_i): minus the binary cross-entropy summed.
+SEXP xentropy_loglik_bernoulli(SEXP y, SEXP prob, SEXP na_rm, SEXP checked) {
+  return binary_entry(
+      y, prob, R_NilValue, sum_reduction(), na_rm, checked, true, false, [] { return true; },
+      [&](const loss_args& a, int nt) {
+        return negated_or_flagged(binary_cross_entropy_impl(a.y, a.offset, a.pred, R_NilValue,
+                                                            a.red, a.na_rm, nt));
+      });
+}
+
+// sum_i log prob[i, y_i] (prob a matrix), or sum_i log prob[y_i] for one
+// distribution `prob` (a vector) shared by every observation, whose labels
+// are read in place (a compact sequence such as seq_len(n) never expanded).
+SEXP xentropy_loglik_categorical(SEXP y, SEXP prob, SEXP na_rm, SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    const int dp = ndim(prob);
+    if (dp == 2) {
+      loss_args a;
+      int nprot = 0;
+      SEXP out = R_NilValue;
+      if (categorical_args(y, prob, R_NilValue, sum_reduction(), na_rm, second, a, nprot)) {
+        out = categorical_result(
+            negated_or_flagged(cross_entropy_loss_impl(a.y, a.pred, R_NilValue, R_NilValue,
+                                                       a.red, a.na_rm,
+                                                       threads(XLENGTH(a.pred)))),
+            a, false);
+      }
+      UNPROTECT(nprot);
+      return out;
+    }
+    bool rm;
+    if (!flag(na_rm, rm) || (dp != 0 && !second)) return R_NilValue;
+    SEXP p = PROTECT(numeric_data(prob, second));
+    const bool labels = Rf_isFactor(y) ? !Rf_isNull(p) && factor_of_vector(y, p)
+                                       : (TYPEOF(y) == INTSXP || TYPEOF(y) == REALSXP) &&
+                                             !OBJECT(y) && ndim(y) == 0;
+    if (Rf_isNull(p) || !labels) {
+      UNPROTECT(1);
+      return R_NilValue;
+    }
+    SEXP out = loglik_categorical_impl(y, p, rm, threads(XLENGTH(y)));
+    out = flagged(out) ? to_report(out) : out;
+    UNPROTECT(1);
+    return out;
+  });
+}
+
+}  // extern "C"

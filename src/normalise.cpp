@@ -1,7 +1,7 @@
-// Rcpp glue for xentropy/normalise.hpp. `x` is a double vector or matrix
-// (checked and coerced in R); margin is 1 or 2; a vector is one column.
-#include "glue.h"
-#include "interrupt.h"
+// The entries of logsumexp(), softmax() and log_softmax()
+// (xentropy/normalise.hpp; see src/entry.h). `x` is a vector or matrix;
+// margin is 1 or 2; a vector is one column.
+#include "entry.h"
 
 namespace {
 // The kernels ask R about Ctrl-C through this hook (installed when the
@@ -10,7 +10,8 @@ const bool hook_installed =
     (xentropy::set_interrupt_hook(&glue::r_interrupt_requested), true);
 }  // namespace
 
-// [[Rcpp::export(rng = false)]]
+namespace {
+
 SEXP logsumexp_impl(SEXP x, int margin, bool na_rm, int nthreads) {
   const glue::shape s = glue::shape_of(x);
   if (!s.matrix) margin = 2;
@@ -22,7 +23,6 @@ SEXP logsumexp_impl(SEXP x, int margin, bool na_rm, int nthreads) {
   return out;
 }
 
-// [[Rcpp::export(rng = false)]]
 SEXP softmax_impl(SEXP x, int margin, double temperature, bool log_output,
                   int nthreads) {
   const glue::shape s = glue::shape_of(x);
@@ -34,6 +34,8 @@ SEXP softmax_impl(SEXP x, int margin, double temperature, bool log_output,
   });
   return out;
 }
+
+}  // namespace
 
 namespace {
 int polls_left = 0;
@@ -69,7 +71,8 @@ int interrupt_test_impl(SEXP x, int margin, int polls, int nthreads) {
 // Weighted log-sum-exp: `weights` has the shape of x (per_class = false) or
 // one weight per class, i.e. per column for margin 1 and per row for margin 2
 // (per_class = true); checked in R.
-// [[Rcpp::export(rng = false)]]
+namespace {
+
 SEXP logsumexp_weighted_impl(SEXP x, SEXP weights, bool per_class, int margin,
                              bool na_rm, int nthreads) {
   const glue::shape s = glue::shape_of(x);
@@ -91,4 +94,101 @@ SEXP logsumexp_weighted_impl(SEXP x, SEXP weights, bool per_class, int margin,
                                  margin, REAL(out), na_rm, nthreads);
   });
   return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+// Weights (NULL, or non-negative, possibly missing) are one per class (per
+// column for margin 1, per row for margin 2) or of x's shape. Results are
+// named by dimnames(x)[[margin]] for a matrix (R names those of a 1-d array).
+SEXP xentropy_logsumexp(SEXP x, SEXP margin, SEXP weights, SEXP na_rm, SEXP checked) {
+  return entry::guarded(checked, [&](bool second) -> SEXP {
+    using namespace entry;
+    const int m = margin_of(margin);
+    bool rm;
+    if (m == 0 || !flag(na_rm, rm)) return R_NilValue;
+    SEXP v = PROTECT(numeric_data(x, second));
+    const int d = Rf_isNull(v) ? 3 : ndim(v);
+    SEXP dn = d > 2 ? R_NilValue : Rf_getAttrib(v, R_DimNamesSymbol);
+    if (d > 2 || (d != 2 && !Rf_isNull(dn) && !second)) {
+      UNPROTECT(1);
+      return R_NilValue;
+    }
+    SEXP out;
+    if (Rf_isNull(weights)) {
+      out = logsumexp_impl(v, m, rm, threads(XLENGTH(v)));
+    } else {
+      SEXP w = PROTECT(numeric_data(weights, second));
+      bool per_class = true;
+      bool ok = !Rf_isNull(w);
+      if (ok && d == 2) {
+        const index_t n_class = m == 1 ? ncol(v) : nrow(v);
+        if (same_dims(w, v)) {
+          per_class = false;
+        } else {
+          ok = ndim(w) != 2 && XLENGTH(w) == n_class;
+        }
+      } else if (ok) {
+        ok = XLENGTH(w) == XLENGTH(v);
+      }
+      if (!ok || any_of<true, true>(REAL(w), XLENGTH(w))) {
+        UNPROTECT(2);
+        return R_NilValue;
+      }
+      out = logsumexp_weighted_impl(v, w, per_class, m, rm, threads(XLENGTH(v)));
+      UNPROTECT(1);
+    }
+    UNPROTECT(1);
+    return d == 2 && !Rf_isNull(dn) ? named(out, VECTOR_ELT(dn, m - 1)) : out;
+  });
+}
+
+}  // extern "C"
+
+namespace {
+
+// softmax() (log_output false) and log_softmax() (true).
+SEXP softmax_entry(SEXP x, SEXP margin, SEXP temperature, bool log_output, SEXP checked) {
+  return entry::guarded(checked, [&](bool second) -> SEXP {
+    using namespace entry;
+    const int m = margin_of(margin);
+    double t;
+    if (m == 0 || !number(temperature, t) || !(t > 0) || t == HUGE_VAL) return R_NilValue;
+    SEXP v = PROTECT(numeric_data(x, second));
+    if (Rf_isNull(v) || ndim(v) > 2) {
+      UNPROTECT(1);
+      return R_NilValue;
+    }
+    SEXP out = softmax_impl(v, m, t, log_output, threads(XLENGTH(v)));
+    UNPROTECT(1);
+    return out;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+SEXP xentropy_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP checked) {
+  return softmax_entry(x, margin, temperature, false, checked);
+}
+
+SEXP xentropy_log_softmax(SEXP x, SEXP margin, SEXP temperature, SEXP checked) {
+  return softmax_entry(x, margin, temperature, true, checked);
+}
+
+}  // extern "C"
+
+// For the tests: sigmoid(x), logsumexp(x) by rows and softmax(x) by columns
+// of a matrix x with a thread count that reaches the kernels as given (not
+// capped by the glue), which the kernels must cap themselves.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List kernel_threads_test_impl(SEXP x, int nthreads) {
+  Rcpp::NumericVector sig = glue::alloc_like(x);
+  glue::interruptible([&] { xentropy::sigmoid(REAL(x), REAL(sig), XLENGTH(x), nthreads); });
+  return Rcpp::List::create(Rcpp::Named("sigmoid") = sig,
+                            Rcpp::Named("logsumexp") = logsumexp_impl(x, 1, false, nthreads),
+                            Rcpp::Named("softmax") = softmax_impl(x, 2, 1.0, false, nthreads));
 }

@@ -6,7 +6,7 @@
 // loaded (and again by refresh_thread_limits_impl(), which
 // xentropy_threads() calls), and only the option `xentropy.threads` is read
 // per call, from R's option list without evaluating any R code.
-#include "glue.h"
+#include "entry.h"
 
 #include <cerrno>
 #include <climits>
@@ -69,6 +69,19 @@ int glue::thread_count() {
 
 extern "C" SEXP xentropy_thread_count() { return Rf_ScalarInteger(glue::thread_count()); }
 
+// For the tests (R/threads.R fast_paths()): turns the entries' answers to
+// first calls on or off (`on` TRUE / FALSE; NA leaves them) and returns
+// c(on before the call, first calls answered so far).
+extern "C" SEXP xentropy_entry_switch(SEXP on) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, 2));
+  REAL(out)[0] = entry::enabled() ? 1 : 0;
+  REAL(out)[1] = entry::answered();
+  if (TYPEOF(on) == LGLSXP && XLENGTH(on) == 1 && LOGICAL(on)[0] != NA_LOGICAL)
+    entry::enabled() = LOGICAL(on)[0] != 0;
+  UNPROTECT(1);
+  return out;
+}
+
 // Re-reads OMP_THREAD_LIMIT and the processor count; returns c(processors,
 // cap), the cap being what any thread count is lowered to.
 // [[Rcpp::export(rng = false)]]
@@ -76,12 +89,6 @@ Rcpp::IntegerVector refresh_thread_limits_impl() {
   limits = read_limits();
   return Rcpp::IntegerVector::create(limits.procs, limits.cap);
 }
-
-// [[Rcpp::export(rng = false)]]
-int available_threads_impl() { return xentropy::available_threads(); }
-
-// [[Rcpp::export(rng = false)]]
-bool openmp_impl() { return xentropy::has_openmp(); }
 
 // The instruction-set path of the vectorised kernels: caps it at `limit`
 // (0 baseline, 1 AVX2, 2 AVX-512; -1 leaves it) and returns the path in use

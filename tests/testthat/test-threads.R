@@ -93,9 +93,10 @@ test_that("the kernels cap a thread count that reaches them by another route", {
   ns <- asNamespace("xentropy")
   x <- rnorm(1e5)
   m <- matrix(x, ncol = 4)
-  expect_identical(ns$sigmoid_impl(x, .Machine$integer.max), sigmoid(x))
-  expect_identical(ns$logsumexp_impl(m, 1L, FALSE, .Machine$integer.max), logsumexp(m))
-  expect_identical(ns$softmax_impl(m, 2L, 1, FALSE, .Machine$integer.max), softmax(m, 2))
+  out <- ns$kernel_threads_test_impl(m, .Machine$integer.max)
+  expect_identical(out$sigmoid, sigmoid(m))
+  expect_identical(out$logsumexp, logsumexp(m))
+  expect_identical(out$softmax, softmax(m, 2))
 })
 
 test_that("bad thread counts are value errors", {
