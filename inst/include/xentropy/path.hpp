@@ -13,28 +13,32 @@
 // (PRML 4.108), all K classes free (glmnet's over-parameterisation; the penalty identifies
 // the coefficients, the intercepts are centred to mean zero when reported).
 //
-// Solver (one for every penalty): proximal Newton. At the current eta a quadratic model of
-// the loss with IRLS weights v_ik = w_i p_ik (1 - p_ik) (the Hessian's diagonal in the
-// classes, as glmnet; exact Newton for K = 1) is minimised with the penalty by cyclic
-// coordinate descent over the working set (softmax with a separable penalty: one class
-// block at a time, each an exact Newton model for that class, as glmnet; the group lasso:
-// block descent over a feature's K coefficients, each block minimised exactly). Once the
-// active set and signs settle, the model is solved exactly on them (an LDLT of the
-// active set's weighted Gram matrix, the step cut at the first sign change), which
-// replaces the many passes descent needs on correlated columns. Softmax blocks ignore the
-// coupling of the classes and converge linearly, so after each outer step a Newton step
-// with the full softmax Hessian on the non-zero coefficients (orthant-projected) or
-// groups (with the group norm's Hessian) is tried, when the active set is small enough
-// (its standardised columns held in an n x m scratch of at most 2^22 values). The step to the model's minimiser is damped by
+// Solver (one for every penalty): proximal Newton. At the current eta the loss is replaced
+// by its second-order model and the model plus the penalty is minimised by cyclic
+// coordinate descent over the working set; the step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
+//  - Binary: the model's Hessian is Z' diag(v) Z with IRLS weights v_i = w_i p_i (1 - p_i),
+//    exact. Once the active set and signs settle, the model is solved exactly on them (an
+//    LDLT of the active set's weighted Gram matrix, the step cut at the first sign change),
+//    which replaces the many passes descent needs on correlated columns.
+//  - Softmax: the model has the full softmax Hessian, sum_i w_i z_i z_i' (x) (diag p_i -
+//    p_i p_i'), not glmnet's class-diagonal approximation (which converges only linearly
+//    in the outer steps, far too slowly for a certificate). Coordinate (j, k) reads the
+//    model gradient sum_i z_ij (r_ik - w_i p_ik (d_ik - t_i)) from the change d of eta
+//    and t_i = sum_k p_ik d_ik, both kept up to date, so a coordinate costs O(n) as in the
+//    binary case and proximal Newton converges quadratically. The group lasso moves a
+//    feature's K coefficients as a block under the majorant diag(p_i) of the class block
+//    of the Hessian, minimised exactly (penalty.hpp).
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
 // lambda_max and the strong rule).
 //
-// Standardisation is implicit: c_j and s_j are computed once, x is never copied, and the
-// centring enters the inner products as scalars (glmnet's device for sparse x): with
-// dX = X (delta / s) and a per-class scalar C, the model residual m = mx - v C, so an update
-// of one coefficient touches only that column's non-zeros.
+// Standardisation is implicit: c_j and s_j are computed once, x is never copied. Binary:
+// the centring enters the inner products as scalars (glmnet's device for sparse x): with
+// dX = X (delta / s) and a scalar C, the model residual m = mx - v C, so an update of one
+// coefficient touches only that column's non-zeros. Softmax: dense columns are centred on
+// the fly; sparse ones are not centred (c_j = 0): with an unpenalised intercept the fit is
+// the same, and an update touches only the column's non-zeros.
 //
 // Certificate: a lambda is accepted only after the gradient of the loss at the final
 // iterate has been computed afresh over ALL features and the largest KKT violation
@@ -47,7 +51,9 @@
 // KKT check are added and the lambda is solved again.
 //
 // The data matrix is read in place: a dense column-major Eigen::Map or a compressed
-// sparse column Eigen::Map (a dgCMatrix's slots). Nothing here calls R.
+// sparse column Eigen::Map (a dgCMatrix's slots). Per-row arrays are class-major (n x K,
+// column k contiguous), so each coordinate's loops run over contiguous memory. Nothing
+// here calls R.
 #ifndef XENTROPY_PATH_HPP
 #define XENTROPY_PATH_HPP
 
@@ -63,71 +69,18 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
 #include "common.hpp"
 #include "link.hpp"
+#include "path_kernels.hpp"
+#include "path_problem.hpp"
 #include "penalty.hpp"
 
 namespace xentropy {
 namespace path {
-
-using DenseMap = Eigen::Map<const Eigen::MatrixXd>;
-using SparseMap = Eigen::Map<const Eigen::SparseMatrix<double, Eigen::ColMajor, int>>;
-
-// f(i, x_ij) over the stored entries of column j.
-template <class F>
-inline void for_col(const DenseMap& X, index_t j, F f) {
-  const index_t n = X.rows();
-  const double* c = X.data() + j * n;
-  for (index_t i = 0; i < n; ++i) f(i, c[i]);
-}
-template <class F>
-inline void for_col(const SparseMap& X, index_t j, F f) {
-  for (SparseMap::InnerIterator it(X, j); it; ++it) f(static_cast<index_t>(it.index()), it.value());
-}
-inline index_t col_entries(const DenseMap& X, index_t) { return X.rows(); }
-inline index_t col_entries(const SparseMap& X, index_t j) {
-  return X.outerIndexPtr()[j + 1] - X.outerIndexPtr()[j];
-}
-
-// -------------------------------------------------------------- problem --
-
-struct control {
-  double thresh = 1e-7;    // coordinate descent: max_j h_j delta_j^2 <= thresh * null loss
-  double kkt_tol = 1e-6;   // accept a lambda when max KKT violation <= kkt_tol * lambda
-  int maxit = 100000;      // coordinate-descent passes per lambda
-  int max_outer = 200;     // proximal Newton steps per lambda
-  double weight_floor = 1e-10;  // IRLS weight floor, relative to w_i (near-separable data)
-  bool early_stop = false; // glmnet's rule: stop when dev_ratio >= 0.999 or stalls
-  index_t exact_max = 500;  // exact model solves on active sets up to this size
-  int nthreads = 1;        // the full-KKT gradient, over features
-};
-
-// Inputs (all read in place). Row-major n x K arrays are built by the solver.
-struct problem {
-  index_t n = 0, p = 0, K = 1;  // K = 1: binary (logistic)
-  const double* y = nullptr;    // n x K column-major targets (binary: n values in [0, 1])
-  const double* w = nullptr;    // n non-negative weights or nullptr (all 1)
-  const double* offset = nullptr;  // n x K column-major or nullptr
-  const double* pf = nullptr;   // p penalty factors (>= 0) or nullptr (all 1)
-  bool intercept = true;
-  bool standardize = true;
-};
-
-struct result {
-  // per lambda l: coefficients on the original scale
-  std::vector<double> beta;      // p x K x L (feature fastest, then class, then lambda)
-  std::vector<double> a0;        // K x L
-  std::vector<double> lambda, dev, dev_ratio, kkt, loss, penalty;
-  std::vector<int> df, passes, code;
-  double null_dev = 0.0;
-  double lambda_max = 0.0;
-  std::vector<double> centre, scale;  // c_j, s_j
-  std::vector<double> pf;             // penalty factors as used (rescaled to sum to p)
-  bool interrupted = false;
-};
 
 template <class Matrix, class Penalty>
 class solver {
@@ -251,8 +204,9 @@ class solver {
   std::vector<double> w_, y_, off_, pf_, c_, s_;
   std::vector<char> excluded_;
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
-  // per outer step
-  std::vector<double> v_, res_, mx_, dX_, xv_, xxv_, h_, G_, Rk_, scratch_n_, gnorm_;
+  // Per outer step; n x K arrays class-major. res: w (y - p); v: IRLS weights; binary:
+  // mx the model residual, dX the change of eta; softmax: P, wp = w P, dX, t = sum_k P dX.
+  std::vector<double> v_, res_, mx_, dX_, P_, wp_, t_, xv_, h_, G_, Rk_, scratch_n_;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -262,13 +216,9 @@ class solver {
     sumw_ = 0.0;
     for (index_t i = 0; i < n; ++i) sumw_ += w_[i];
     for (index_t i = 0; i < n; ++i) w_[i] /= sumw_;
-    y_.resize(n * K);
-    off_.assign(n * K, 0.0);
-    for (index_t i = 0; i < n; ++i)
-      for (index_t k = 0; k < K; ++k) {
-        y_[i * K + k] = pb_.y[i + k * n];
-        if (pb_.offset) off_[i * K + k] = pb_.offset[i + k * n];
-      }
+    y_.assign(pb_.y, pb_.y + n * K);
+    if (pb_.offset) off_.assign(pb_.offset, pb_.offset + n * K);
+    else off_.assign(n * K, 0.0);
     // penalty factors rescaled to sum to p (glmnet)
     pf_.assign(p_, 1.0);
     if (pb_.pf) {
@@ -280,6 +230,8 @@ class solver {
     c_.assign(p_, 0.0);
     s_.assign(p_, 1.0);
     excluded_.assign(p_, 0);
+    // softmax on sparse x: columns are not centred (the intercept absorbs it)
+    const bool centre = pb_.intercept && !(K > 1 && is_sparse(X_));
     for (index_t j = 0; j < p_; ++j) {
       double m = 0.0;
       for_col(X_, j, [&](index_t i, double x) { m += w_[i] * x; });
@@ -295,7 +247,7 @@ class solver {
       ss += (1.0 - wstored) * m * m;
       ss = std::max(ss, 0.0);
       const double var = ss;
-      if (pb_.intercept) c_[j] = m;
+      if (centre) c_[j] = m;
       if (pb_.standardize) s_[j] = std::sqrt(var);
       // a column constant over the rows with weight cannot enter the model (with an
       // intercept, or when it would be scaled by sd 0); without either, only an all-zero one
@@ -311,20 +263,26 @@ class solver {
     eta_ = off_;
     v_.assign(n * K, 0.0);
     res_.assign(n * K, 0.0);
-    mx_.assign(n * K, 0.0);
     dX_.assign(n * K, 0.0);
+    if (K == 1) {
+      mx_.assign(n, 0.0);
+    } else {
+      P_.assign(n * K, 0.0);
+      wp_.assign(n * K, 0.0);
+      t_.assign(n, 0.0);
+    }
     xv_.assign(p_ * K, 0.0);
-    xxv_.assign(p_ * K, 0.0);
     h_.assign(p_ * K, 0.0);
     G_.assign(p_ * K, 0.0);
     Rk_.assign(K, 0.0);
   }
 
-  // sum_i w_i loss_i at eta (n x K, row-major)
+  // sum_i w_i loss_i at eta (n x K, class-major)
   double loss_at(const double* eta) const {
     compensated_sum f;
-    if (K_ == 1) {
-      for (index_t i = 0; i < n_; ++i) {
+    const index_t n = n_, K = K_;
+    if (K == 1) {
+      for (index_t i = 0; i < n; ++i) {
         if (w_[i] == 0.0) continue;
         const double yi = y_[i], e = eta[i];
         double li = 0.0;
@@ -333,15 +291,15 @@ class solver {
         f.add(w_[i] * li);
       }
     } else {
-      for (index_t i = 0; i < n_; ++i) {
+      for (index_t i = 0; i < n; ++i) {
         if (w_[i] == 0.0) continue;
-        const double* e = eta + i * K_;
-        double m = e[0];
-        for (index_t k = 1; k < K_; ++k) m = std::max(m, e[k]);
+        double m = eta[i];
+        for (index_t k = 1; k < K; ++k) m = std::max(m, eta[k * n + i]);
         double s = 0.0, ye = 0.0;
-        for (index_t k = 0; k < K_; ++k) {
-          s += std::exp(e[k] - m);
-          if (y_[i * K_ + k] != 0.0) ye += y_[i * K_ + k] * (e[k] - m);
+        for (index_t k = 0; k < K; ++k) {
+          const double e = eta[k * n + i] - m;
+          s += std::exp(e);
+          if (y_[k * n + i] != 0.0) ye += y_[k * n + i] * e;
         }
         f.add(w_[i] * (std::log(s) - ye));
       }
@@ -362,46 +320,45 @@ class solver {
 
   // residuals res = w (y - p), IRLS weights v, and their class sums, at eta_
   void working() {
+    const index_t n = n_, K = K_;
     std::fill(Rk_.begin(), Rk_.end(), 0.0);
-    if (K_ == 1) {
-      for (index_t i = 0; i < n_; ++i) {
+    if (K == 1) {
+      for (index_t i = 0; i < n; ++i) {
         const double e = eta_[i], mu = sigmoid(e), mc = sigmoid(-e), yi = y_[i];
         res_[i] = w_[i] * (yi * mc - (1.0 - yi) * mu);
         v_[i] = w_[i] * std::max(mu * mc, ctl_.weight_floor);
       }
     } else {
-      std::vector<double> ex(static_cast<size_t>(K_));
-      for (index_t i = 0; i < n_; ++i) {
-        const double* e = &eta_[i * K_];
-        double m = e[0];
-        for (index_t k = 1; k < K_; ++k) m = std::max(m, e[k]);
+      for (index_t i = 0; i < n; ++i) {
+        double m = eta_[i];
+        for (index_t k = 1; k < K; ++k) m = std::max(m, eta_[k * n + i]);
         double s = 0.0;
-        for (index_t k = 0; k < K_; ++k) s += (ex[k] = std::exp(e[k] - m));
-        for (index_t k = 0; k < K_; ++k) {
-          const double pk = ex[k] / s, qk = (s - ex[k]) / s;
-          res_[i * K_ + k] = w_[i] * (y_[i * K_ + k] - pk);
-          v_[i * K_ + k] = w_[i] * std::max(pk * qk, ctl_.weight_floor);
+        for (index_t k = 0; k < K; ++k) s += (P_[k * n + i] = std::exp(eta_[k * n + i] - m));
+        for (index_t k = 0; k < K; ++k) {
+          const double ek = P_[k * n + i], pk = ek / s, qk = (s - ek) / s;
+          P_[k * n + i] = pk;
+          wp_[k * n + i] = w_[i] * pk;
+          res_[k * n + i] = w_[i] * (y_[k * n + i] - pk);
+          v_[k * n + i] = w_[i] * std::max(pk * qk, ctl_.weight_floor);
         }
       }
     }
-    for (index_t i = 0; i < n_; ++i)
-      for (index_t k = 0; k < K_; ++k) Rk_[k] += res_[i * K_ + k];
+    for (index_t k = 0; k < K; ++k) {
+      double r = 0.0;
+      for (index_t i = 0; i < n; ++i) r += res_[k * n + i];
+      Rk_[k] = r;
+    }
   }
 
   // loss gradient of feature j (K values) at the current res_
   void gradient_of(index_t j, double* g) const {
-    for (index_t k = 0; k < K_; ++k) g[k] = 0.0;
-    const double* r = res_.data();
-    const index_t K = K_;
-    for_col(X_, j, [&](index_t i, double x) {
-      for (index_t k = 0; k < K; ++k) g[k] += x * r[i * K + k];
-    });
-    for (index_t k = 0; k < K_; ++k) g[k] = -(g[k] - c_[j] * Rk_[k]) / s_[j];
+    for (index_t k = 0; k < K_; ++k)
+      g[k] = -(col_dot(X_, j, &res_[k * n_]) - c_[j] * Rk_[k]) / s_[j];
   }
 
   // G_ for every feature (excluded ones: 0), threads over features
   void full_gradient() {
-    const int nt = threads_for(ctl_.nthreads, n_ * p_);
+    const int nt = threads_for(ctl_.nthreads, n_ * p_ * K_);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16) if (nt > 1)
 #endif
@@ -425,12 +382,11 @@ class solver {
   // Solves at lambda over the working set ws (extended by KKT violators), from the
   // current state. st == nullptr: an auxiliary fit (null model), no certificate.
   void solve(double lam, std::vector<index_t>& ws, lambda_stats* st) {
-    const index_t K = K_;
+    const index_t K = K_, n = n_;
     std::vector<char> in_ws(p_, 0);
     for (index_t j : ws) in_ws[j] = 1;
     working();
-    double F = loss_at(eta_.data()) + penalty_ws(ws, beta_.data(), lam);
-    std::vector<double> gtmp(K), beta_old, eta_new(n_ * K), Cm(K), Smx(K), V(K);
+    std::vector<double> gtmp(K), beta_old, eta_new(n * K), Cm(K), Smx(K), V(K);
     const double tol_kkt = ctl_.kkt_tol * lam;
     // auxiliary fits (null model, unpenalised features) start the path: well below any
     // lambda's tolerance
@@ -471,111 +427,102 @@ class solver {
           break;
         }
         viol = m;
-        F = loss_at(eta_.data()) + penalty_ws(ws, beta_.data(), lam);
       }
       if (outer >= ctl_.max_outer || passes >= ctl_.maxit) {
         code = max_iterations;
         break;
       }
-      if (interrupted(n_ * static_cast<index_t>(ws.size() + 1))) {
+      if (interrupted(n * K * static_cast<index_t>(ws.size() + 1))) {
         interrupted_ = true;
         return;
       }
-      // Softmax with a separable penalty: one block per class, each an exact Newton
-      // model for its class (glmnet's scheme); otherwise one block of all coefficients.
-      // The group lasso: one block of all coefficients (groups enter and leave there),
-      // then one block per class in which each non-zero group's norm is majorised at
-      // its current value r (||b|| <= ||b||^2 / (2 r) + r / 2), a ridge across classes:
-      // exact Newton for the class, as in the separable case.
-      const bool by_class = K > 1 && !Penalty::grouped;
-      const bool group_classes = K > 1 && Penalty::grouped;
-      const index_t nblk = by_class ? K : (group_classes ? K + 1 : 1);
-      int moved_blocks = 0;
-      for (index_t blk = 0; blk < nblk; ++blk) {
-        const index_t kk = by_class ? blk : (group_classes ? blk - 1 : (K == 1 ? 0 : -1));
-        if (group_classes && kk >= 0) {
-          gnorm_.assign(static_cast<size_t>(p_), 0.0);
-          for (index_t j : ws) {
-            double q = 0.0;
-            for (index_t k = 0; k < K; ++k) q += beta_[j * K + k] * beta_[j * K + k];
-            gnorm_[j] = std::sqrt(q);
-          }
-        }
-        // --- quadratic model at eta_ and coordinate descent on it ---
-        for (index_t k = 0; k < K; ++k) {
-          V[k] = 0.0;
-          Smx[k] = Rk_[k];
-          Cm[k] = 0.0;
-        }
-        for (index_t i = 0; i < n_; ++i)
-          for (index_t k = 0; k < K; ++k) V[k] += v_[i * K + k];
-        mx_ = res_;
-        std::fill(dX_.begin(), dX_.end(), 0.0);
-        for (index_t j : ws) {
-          double* xv = &xv_[j * K];
-          double* xxv = &xxv_[j * K];
-          for (index_t k = 0; k < K; ++k) xv[k] = xxv[k] = 0.0;
-          const double* v = v_.data();
-          const index_t k0 = kk >= 0 ? kk : 0, k1 = kk >= 0 ? kk + 1 : K;
-          for_col(X_, j, [&](index_t i, double x) {
-            for (index_t k = k0; k < k1; ++k) {
-              const double t = x * v[i * K + k];
-              xv[k] += t;
-              xxv[k] += t * x;
-            }
-          });
-          for (index_t k = k0; k < k1; ++k) {
-            const double c = c_[j], s = s_[j];
-            double h = (xxv[k] - 2.0 * c * xv[k] + c * c * V[k]) / (s * s);
-            h_[j * K + k] = h > 1e-300 ? h : 1e-300;
-          }
-        }
-        beta_old.assign(beta_.begin(), beta_.end());
-        const std::vector<double> a0_old = a0_;
-        const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
-        const double d_tol = ctl_.thresh * f0_;
-        passes += cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes, kk);
-        // --- direction and backtracking on F ---
-        const double pen_old = penalty_ws(ws, beta_old.data(), lam);
-        std::vector<double> dbeta(beta_.size());
-        for (size_t q = 0; q < beta_.size(); ++q) dbeta[q] = beta_[q] - beta_old[q];
-        std::vector<double> da0(K);
-        for (index_t k = 0; k < K; ++k) da0[k] = a0_[k] - a0_old[k];
-        const double F0 = loss_at(eta_.data()) + pen_old;
-        double t = 1.0, Fn = 0.0;
-        bool ok = false;
-        const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
-        for (int tries = 0; tries < 40; ++tries) {
-          for (index_t i = 0; i < n_; ++i)
-            for (index_t k = 0; k < K; ++k)
-              eta_new[i * K + k] = eta_[i * K + k] + t * (dX_[i * K + k] + Cm[k]);
-          if (t != 1.0)
-            for (index_t j : ws)
-              for (index_t k = 0; k < K; ++k)
-                beta_[j * K + k] = beta_old[j * K + k] + t * dbeta[j * K + k];
-          Fn = loss_at(eta_new.data()) + penalty_ws(ws, beta_.data(), lam);
-          if (std::isfinite(Fn) && Fn <= F0 + noise) {
-            ok = true;
-            break;
-          }
-          t /= 2.0;
-        }
-        if (!ok) {
-          beta_ = beta_old;
-          a0_ = a0_old;
-          working();
-          continue;
-        }
-        ++moved_blocks;
-        for (index_t k = 0; k < K; ++k) a0_[k] = a0_old[k] + t * da0[k];
-        eta_.swap(eta_new);
-        F = Fn;
-        working();
+      // --- quadratic model at eta_: curvatures of the working set ---
+      for (index_t k = 0; k < K; ++k) {
+        double s = 0.0;
+        for (index_t i = 0; i < n; ++i) s += v_[k * n + i];
+        V[k] = s;
+        Smx[k] = Rk_[k];
+        Cm[k] = 0.0;
       }
-      if (moved_blocks == 0) {
+      std::fill(dX_.begin(), dX_.end(), 0.0);
+      if (K == 1) mx_ = res_;
+      else std::fill(t_.begin(), t_.end(), 0.0);
+      // Group lasso: a feature's block of the softmax Hessian, sum_i w_i z_ij^2 (diag p_i -
+      // p_i p_i'), is below both sum_i w_i z_ij^2 diag(p_i) and twice its own diagonal (the
+      // block is diagonally dominant with equality); the block step takes the one with the
+      // smaller trace (the first is tight for balanced classes, the second near separation).
+      if (Penalty::grouped)
+        for (index_t k = 0; k < K; ++k) {
+          double s = 0.0;
+          for (index_t i = 0; i < n; ++i) s += wp_[k * n + i];
+          Cm[k] = s;  // sum_i w_i p_ik, used only here
+        }
+      std::vector<double> hb(K);
+      for (index_t j : ws) {
+        const double c = c_[j], s = s_[j];
+        double tr_v = 0.0, tr_p = 0.0;
+        for (index_t k = 0; k < K; ++k) {
+          double xv, xxv;
+          col_wsums(X_, j, &v_[k * n], xv, xxv);
+          const double h = (xxv - 2.0 * c * xv + c * c * V[k]) / (s * s);
+          h_[j * K + k] = h > 1e-300 ? h : 1e-300;
+          xv_[j * K + k] = xv;
+          if (!Penalty::grouped) continue;
+          tr_v += 2.0 * h_[j * K + k];
+          col_wsums(X_, j, &wp_[k * n], xv, xxv);
+          const double hp = (xxv - 2.0 * c * xv + c * c * Cm[k]) / (s * s);
+          hb[k] = hp > 1e-300 ? hp : 1e-300;
+          tr_p += hb[k];
+        }
+        if (Penalty::grouped)
+          for (index_t k = 0; k < K; ++k)
+            h_[j * K + k] = tr_p < tr_v ? hb[k] : 2.0 * h_[j * K + k];
+      }
+      std::fill(Cm.begin(), Cm.end(), 0.0);
+      beta_old.assign(beta_.begin(), beta_.end());
+      const std::vector<double> a0_old = a0_;
+      const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
+      const double d_tol = ctl_.thresh * f0_;
+      passes += K == 1 ? cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes)
+                       : cd_softmax(ws, lam, V, g_tol, d_tol, passes);
+      // --- direction and backtracking on F ---
+      const double pen_old = penalty_ws(ws, beta_old.data(), lam);
+      std::vector<double> dbeta(beta_.size());
+      for (size_t q = 0; q < beta_.size(); ++q) dbeta[q] = beta_[q] - beta_old[q];
+      std::vector<double> da0(K);
+      for (index_t k = 0; k < K; ++k) da0[k] = a0_[k] - a0_old[k];
+      const double F0 = loss_at(eta_.data()) + pen_old;
+      double t = 1.0, Fn = 0.0;
+      bool ok = false;
+      const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
+      for (int tries = 0; tries < 40; ++tries) {
+        for (index_t k = 0; k < K; ++k) {
+          const double* d = &dX_[k * n];
+          const double* e = &eta_[k * n];
+          double* en = &eta_new[k * n];
+          const double ck = Cm[k];
+          for (index_t i = 0; i < n; ++i) en[i] = e[i] + t * (d[i] + ck);
+        }
+        if (t != 1.0)
+          for (index_t j : ws)
+            for (index_t k = 0; k < K; ++k)
+              beta_[j * K + k] = beta_old[j * K + k] + t * dbeta[j * K + k];
+        Fn = loss_at(eta_new.data()) + penalty_ws(ws, beta_.data(), lam);
+        if (std::isfinite(Fn) && Fn <= F0 + noise) {
+          ok = true;
+          break;
+        }
+        t /= 2.0;
+      }
+      if (!ok) {
+        beta_ = beta_old;
+        a0_ = a0_old;
+        working();
         code = stalled;
         break;
       }
+      for (index_t k = 0; k < K; ++k) a0_[k] = a0_old[k] + t * da0[k];
+      eta_.swap(eta_new);
       // softmax: move each feature's K coefficients together to where the penalty is
       // least; the loss (and eta's softmax) is unchanged, the objective does not rise,
       // and the loss-flat direction is resolved at once rather than by slow descent
@@ -588,17 +535,7 @@ class solver {
         }
       working();
       viol = ws_violation();
-      // Softmax, separable penalty: the class blocks ignore the coupling of the classes
-      // and converge linearly; a Newton step with the full Hessian on the non-zero
-      // coefficients (signs fixed) converges quadratically once the signs are right.
-      if (K > 1 && viol > tol_kkt) {
-        if (polish(lam, ws)) {
-          working();
-          viol = ws_violation();
-        }
-      }
     }
-    (void)F;
     if (st) {
       st->passes = passes;
       st->code = code;
@@ -613,103 +550,23 @@ class solver {
     }
   }
 
-  // Coordinate descent on the quadratic model over ws: full passes, then passes over the
-  // non-zero coefficients until they settle, then a full pass again (glmnet's scheme).
-  // Stops when a full pass moves no coefficient by more than the tolerances.
-  int cd(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
-         std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
-         int passes_before, index_t kk) {
+  // Runs coordinate descent passes: one over the whole working set, then over its
+  // non-zero coefficients until they settle, then the whole set again, until a pass over
+  // the whole set moves nothing more than the tolerances. `pass(set, dmax, gmax)`
+  // returns the largest h d^2 and h |d| of the moves; `settle(act, dmax, gmax)` may
+  // replace passes over the active set (the binary exact solve). Returns the passes.
+  template <class Pass, class Settle>
+  int descend(const std::vector<index_t>& ws, double g_tol, double d_tol, int passes_before,
+              Pass pass, Settle settle) {
     const index_t K = K_;
-    std::vector<double> u(K), bnew(K), gm(K), step(K);
     int passes = 0;
-    auto pass = [&](const std::vector<index_t>& set, double& dmax, double& gmax) {
-      dmax = gmax = 0.0;
-      if (pb_.intercept) {
-        for (index_t k = 0; k < K; ++k) {
-          if (kk >= 0 && k != kk) continue;
-          const double d0 = (Smx[k] - Cm[k] * V[k]) / V[k];
-          Cm[k] += d0;
-          a0_[k] += d0;
-          dmax = std::max(dmax, V[k] * d0 * d0);
-          gmax = std::max(gmax, V[k] * std::fabs(d0));
-        }
-      }
-      for (index_t j : set) {
-        const double c = c_[j], s = s_[j];
-        const double* xv = &xv_[j * K];
-        const double* h = &h_[j * K];
-        double* b = &beta_[j * K];
-        const double* mx = mx_.data();
-        double* mxw = mx_.data();
-        double* dx = dX_.data();
-        const double* v = v_.data();
-        if (kk >= 0) {  // one class (binary, or a softmax class block): scalar loops
-          const index_t k = kk;
-          double g = 0.0;
-          for_col(X_, j, [&](index_t i, double x) { g += x * mx[i * K + k]; });
-          g = (g - Cm[k] * xv[k] - c * (Smx[k] - Cm[k] * V[k])) / s;
-          double uk = g + h[k] * b[k], bk = b[k];
-          if (Penalty::grouped) {  // the majorised group norm (see solve())
-            if (gnorm_[j] == 0.0) continue;
-            const double lp = lam * pf_[j];
-            bk = uk / (h[k] + lp * (1.0 - pen_.alpha) + lp * pen_.alpha / gnorm_[j]);
-          } else {
-            pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
-          }
-          const double d = bk - b[k];
-          if (d == 0.0) continue;
-          dmax = std::max(dmax, h[k] * d * d);
-          gmax = std::max(gmax, h[k] * std::fabs(d));
-          const double st = d / s;
-          Smx[k] -= xv[k] * st;
-          Cm[k] -= c * st;
-          b[k] = bk;
-          for_col(X_, j, [&](index_t i, double x) {
-            const double t = x * st;
-            mxw[i * K + k] -= v[i * K + k] * t;
-            dx[i * K + k] += t;
-          });
-          continue;
-        }
-        for (index_t k = 0; k < K; ++k) gm[k] = 0.0;
-        for_col(X_, j, [&](index_t i, double x) {
-          for (index_t k = 0; k < K; ++k) gm[k] += x * mx[i * K + k];
-        });
-        for (index_t k = 0; k < K; ++k) {
-          gm[k] = (gm[k] - Cm[k] * xv[k] - c * (Smx[k] - Cm[k] * V[k])) / s;
-          u[k] = gm[k] + h[k] * b[k];
-          bnew[k] = b[k];
-        }
-        pen_.update(bnew.data(), u.data(), h, K, lam * pf_[j]);
-        bool moved = false;
-        for (index_t k = 0; k < K; ++k) {
-          const double d = bnew[k] - b[k];
-          step[k] = d / s;
-          if (d == 0.0) continue;
-          moved = true;
-          dmax = std::max(dmax, h[k] * d * d);
-          gmax = std::max(gmax, h[k] * std::fabs(d));
-          Smx[k] -= xv[k] * step[k];
-          Cm[k] -= c * step[k];
-          b[k] = bnew[k];
-        }
-        if (!moved) continue;
-        for_col(X_, j, [&](index_t i, double x) {
-          for (index_t k = 0; k < K; ++k) {
-            const double t = x * step[k];
-            mxw[i * K + k] -= v[i * K + k] * t;
-            dx[i * K + k] += t;
-          }
-        });
-      }
-      ++passes;
-    };
     auto done = [&](double dmax, double gmax) { return dmax <= d_tol && gmax <= g_tol; };
     std::vector<index_t> act;
     const int limit = ctl_.maxit - passes_before;
     while (passes < limit) {
       double dmax, gmax;
       pass(ws, dmax, gmax);
+      ++passes;
       if (done(dmax, gmax)) break;
       act.clear();
       for (index_t j : ws) {
@@ -717,29 +574,69 @@ class solver {
         for (index_t k = 0; k < K && !nz; ++k) nz = beta_[j * K + k] != 0.0;
         if (nz) act.push_back(j);
       }
-      // Once the active set and signs repeat, one exact solve of the model on them
-      // replaces the many passes coordinate descent needs when columns are correlated
-      const index_t kb = kk;
-      const bool exact = !Penalty::grouped && kb >= 0 && !act.empty() &&
-                         static_cast<index_t>(act.size()) <= ctl_.exact_max;
+      settle(act, passes, limit, done);
+    }
+    return passes;
+  }
+
+  // Binary: coordinate descent on the quadratic model over ws. Returns the passes made.
+  int cd(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
+         std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
+         int passes_before) {
+    double* mx = mx_.data();
+    double* dx = dX_.data();
+    const double* v = v_.data();
+    auto pass = [&](const std::vector<index_t>& set, double& dmax, double& gmax) {
+      dmax = gmax = 0.0;
+      if (pb_.intercept) {
+        const double d0 = (Smx[0] - Cm[0] * V[0]) / V[0];
+        Cm[0] += d0;
+        a0_[0] += d0;
+        dmax = std::max(dmax, V[0] * d0 * d0);
+        gmax = std::max(gmax, V[0] * std::fabs(d0));
+      }
+      for (index_t j : set) {
+        const double c = c_[j], s = s_[j], xv = xv_[j], h = h_[j];
+        double& b = beta_[j];
+        const double g = (col_dot(X_, j, mx) - Cm[0] * xv - c * (Smx[0] - Cm[0] * V[0])) / s;
+        double uk = g + h * b, bk = b;
+        pen_.update(&bk, &uk, &h, 1, lam * pf_[j]);
+        const double d = bk - b;
+        if (d == 0.0) continue;
+        dmax = std::max(dmax, h * d * d);
+        gmax = std::max(gmax, h * std::fabs(d));
+        const double st = d / s;
+        Smx[0] -= xv * st;
+        Cm[0] -= c * st;
+        b = bk;
+        col_move(X_, j, st, v, mx, dx);
+      }
+    };
+    // Once the active set and signs repeat, one exact solve of the model on them
+    // replaces the many passes coordinate descent needs when columns are correlated
+    auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
+                      const std::function<bool(double, double)>& done) {
+      const bool exact = !act.empty() && static_cast<index_t>(act.size()) <= ctl_.exact_max;
       std::vector<signed char> sig, sig_prev;
       std::vector<index_t> actk;
       index_t same = 0;
+      double dmax, gmax;
       while (passes < limit) {
         pass(act, dmax, gmax);
+        ++passes;
         if (done(dmax, gmax)) break;
         if (!exact) continue;
         sig.clear();
         actk.clear();
         for (index_t j : act) {
-          const double b = beta_[j * K + kb];
+          const double b = beta_[j];
           sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
           if (b != 0.0) actk.push_back(j);
         }
         // an exact solve costs about |A| / 2 passes: worth it once descent is slow
         if (sig == sig_prev && !actk.empty()) {
           if (++same >= std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8)) {
-            exact_step(actk, kb, lam, Cm, Smx, V);
+            exact_step(actk, lam, Cm, Smx, V);
             sig_prev.clear();
             same = 0;
           }
@@ -748,158 +645,275 @@ class solver {
           same = 0;
         }
       }
-    }
-    return passes;
+    };
+    return descend(ws, g_tol, d_tol, passes_before, pass, settle);
   }
 
-  // Full-Hessian Newton step for softmax on the non-zero coefficients (or groups) and
-  // the intercepts, projected on their orthants, backtracked on F. Uses the active
-  // columns standardised in an n x m scratch (m active features), so only when that is
-  // small; returns whether a step was taken.
-  bool polish(double lam, const std::vector<index_t>& ws) {
+  // Softmax: coordinate descent on the model with the full softmax Hessian (see the
+  // header); separable penalties move one (feature, class) coordinate at a time, the
+  // group lasso a feature's K coefficients at once. Returns the passes made.
+  int cd_softmax(const std::vector<index_t>& ws, double lam, const std::vector<double>& V,
+                 double g_tol, double d_tol, int passes_before) {
+    const index_t K = K_, n = n_;
+    std::vector<double> u(K), bnew(K), gk(K);
+    double* t = t_.data();
+    auto grad = [&](index_t j, index_t k) {
+      return col_model_grad(X_, j, c_[j], &res_[k * n], &wp_[k * n], &dX_[k * n], t) / s_[j];
+    };
+    auto move = [&](index_t j, index_t k, double d) {
+      col_model_move(X_, j, c_[j], d / s_[j], &P_[k * n], &dX_[k * n], t);
+    };
+    auto pass = [&](const std::vector<index_t>& set, double& dmax, double& gmax) {
+      dmax = gmax = 0.0;
+      if (pb_.intercept) {
+        for (index_t k = 0; k < K; ++k) {
+          const double* r = &res_[k * n];
+          const double* wp = &wp_[k * n];
+          const double* p = &P_[k * n];
+          double* d = &dX_[k * n];
+          double g = 0.0;
+          for (index_t i = 0; i < n; ++i) g += r[i] - wp[i] * (d[i] - t[i]);
+          const double d0 = g / V[k];
+          if (d0 == 0.0) continue;
+          a0_[k] += d0;
+          for (index_t i = 0; i < n; ++i) {
+            d[i] += d0;
+            t[i] += p[i] * d0;
+          }
+          dmax = std::max(dmax, V[k] * d0 * d0);
+          gmax = std::max(gmax, V[k] * std::fabs(d0));
+        }
+      }
+      for (index_t j : set) {
+        double* b = &beta_[j * K];
+        const double* h = &h_[j * K];
+        const double lp = lam * pf_[j];
+        if (Penalty::grouped) {
+          for (index_t k = 0; k < K; ++k) {
+            u[k] = grad(j, k) + h[k] * b[k];
+            bnew[k] = b[k];
+          }
+          pen_.update(bnew.data(), u.data(), h, K, lp);
+          for (index_t k = 0; k < K; ++k) {
+            const double d = bnew[k] - b[k];
+            if (d == 0.0) continue;
+            dmax = std::max(dmax, h[k] * d * d);
+            gmax = std::max(gmax, h[k] * std::fabs(d));
+            b[k] = bnew[k];
+            move(j, k, d);
+          }
+          continue;
+        }
+        for (index_t k = 0; k < K; ++k) {
+          double uk = grad(j, k) + h[k] * b[k], bk = b[k];
+          pen_.update(&bk, &uk, h + k, 1, lp);
+          const double d = bk - b[k];
+          if (d == 0.0) continue;
+          dmax = std::max(dmax, h[k] * d * d);
+          gmax = std::max(gmax, h[k] * std::fabs(d));
+          b[k] = bk;
+          move(j, k, d);
+        }
+        // the model does not change when the K coefficients move together (its gradient
+        // sums to zero over the classes, its Hessian has that null space, and eta's
+        // rows shift by a constant the softmax ignores): move them to where the
+        // penalty is least, which the coordinate steps would reach only slowly
+        if (pf_[j] > 0.0) {
+          const double cj = pen_.centre(b, K);
+          if (cj != 0.0)
+            for (index_t k = 0; k < K; ++k) b[k] -= cj;
+        }
+      }
+    };
+    // As for the binary model: once the non-zero pattern repeats, an exact solve of the
+    // model on it (when its cost, n d^2 / 2 for d coordinates, is that of a few passes)
+    auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
+                      const std::function<bool(double, double)>& done) {
+      std::vector<signed char> sig, sig_prev;
+      index_t same = 0;
+      double dmax, gmax;
+      while (passes < limit) {
+        pass(act, dmax, gmax);
+        ++passes;
+        if (done(dmax, gmax)) break;
+        sig.clear();
+        index_t d = 0;
+        for (index_t j : act)
+          for (index_t k = 0; k < K; ++k) {
+            const double b = beta_[j * K + k];
+            sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
+            d += b != 0.0;
+          }
+        const index_t na = static_cast<index_t>(act.size());
+        const bool cheap = d > 0 && d <= ctl_.exact_max && d * d <= 64 * na * K;
+        if (cheap && sig == sig_prev) {
+          if (++same >= std::max<index_t>(2, d / 8)) {
+            exact_step_softmax(act, lam);
+            sig_prev.clear();
+            same = 0;
+          }
+        } else {
+          sig_prev = sig;
+          same = 0;
+        }
+      }
+    };
+    return descend(ws, g_tol, d_tol, passes_before, pass, settle);
+  }
+
+  // Softmax: Newton step of the model on its non-zero coefficients (separable penalties:
+  // signs fixed, the step cut at the first sign change; the group lasso: the non-zero
+  // groups, with the group norm's Hessian) and the intercepts, taken only if the model
+  // plus the penalty decreases. The active columns are standardised into an n x (m + 1)
+  // scratch (m active features, and a column of ones for the intercepts); settle()
+  // calls it only when that is cheap.
+  void exact_step_softmax(const std::vector<index_t>& act, double lam) {
     const index_t K = K_, n = n_;
     std::vector<index_t> feat;
-    std::vector<std::pair<index_t, index_t>> A;  // (feature position in feat, class)
-    for (index_t j : ws) {
-      bool any = false;
+    std::vector<std::pair<index_t, index_t>> A;  // (column of Z, class)
+    for (index_t j : act) {
       bool group_in = false;
-      if (Penalty::grouped)
-        for (index_t k = 0; k < K; ++k) group_in = group_in || beta_[j * K + k] != 0.0;
+      for (index_t k = 0; k < K; ++k) group_in = group_in || beta_[j * K + k] != 0.0;
+      if (!group_in) continue;
+      feat.push_back(j);
       for (index_t k = 0; k < K; ++k)
-        if (Penalty::grouped ? group_in : beta_[j * K + k] != 0.0) {
-          if (!any) feat.push_back(j);
-          any = true;
+        if (Penalty::grouped || beta_[j * K + k] != 0.0)
           A.push_back({static_cast<index_t>(feat.size()) - 1, k});
-        }
     }
-    const index_t m = static_cast<index_t>(feat.size());
-    const index_t nA = static_cast<index_t>(A.size()), ni = pb_.intercept ? K : 0;
-    const index_t d = nA + ni;
-    if (d == 0 || nA > ctl_.exact_max || n * m > (index_t(1) << 22)) return false;
-    Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(n, m);
+    const index_t m = static_cast<index_t>(feat.size()), nA = static_cast<index_t>(A.size());
+    if (pb_.intercept)
+      for (index_t k = 0; k < K; ++k) A.push_back({m, k});
+    const index_t d = static_cast<index_t>(A.size());
+    if (nA == 0) return;
+    Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(n, m + 1);
     for (index_t q = 0; q < m; ++q) {
       const index_t j = feat[q];
       for_col(X_, j, [&](index_t i, double x) { Z(i, q) = x; });
       Z.col(q).array() = (Z.col(q).array() - c_[j]) / s_[j];
     }
-    // probabilities at eta_
-    Eigen::MatrixXd P(n, K);
-    for (index_t i = 0; i < n; ++i) {
-      double mx = eta_[i * K];
-      for (index_t k = 1; k < K; ++k) mx = std::max(mx, eta_[i * K + k]);
-      double sum = 0.0;
-      for (index_t k = 0; k < K; ++k) sum += (P(i, k) = std::exp(eta_[i * K + k] - mx));
-      for (index_t k = 0; k < K; ++k) P(i, k) /= sum;
-    }
-    const double a = pen_.alpha;
-    Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
-    Eigen::VectorXd g = Eigen::VectorXd::Zero(d);
-    // column u of the "design": z_ij for (feature, class) entries, 1 for intercepts
-    auto zval = [&](index_t i, index_t u) { return u < nA ? Z(i, A[u].first) : 1.0; };
-    auto cls = [&](index_t u) { return u < nA ? A[u].second : u - nA; };
-    for (index_t i = 0; i < n; ++i) {
-      const double wi = w_[i];
-      if (wi == 0.0) continue;
-      for (index_t u = 0; u < d; ++u) {
-        const index_t k = cls(u);
-        const double zu = zval(i, u);
-        g(u) -= zu * res_[i * K + k];
-        for (index_t t = u; t < d; ++t) {
-          const index_t l = cls(t);
-          const double hkl = (k == l ? P(i, k) : 0.0) - P(i, k) * P(i, l);
-          H(u, t) += wi * zu * zval(i, t) * hkl;
-        }
+    Z.col(m).setOnes();
+    // blocks Z' diag(w p_k (delta_kl - p_l)) Z of the softmax Hessian
+    std::vector<Eigen::MatrixXd> B(static_cast<size_t>(K * K));
+    Eigen::VectorXd wt(n);
+    for (index_t k = 0; k < K; ++k)
+      for (index_t l = k; l < K; ++l) {
+        for (index_t i = 0; i < n; ++i)
+          wt(i) = wp_[k * n + i] * ((k == l ? 1.0 : 0.0) - P_[l * n + i]);
+        B[k * K + l] = Z.transpose() * (Z.array().colwise() * wt.array()).matrix();
+      }
+    Eigen::MatrixXd H(d, d);
+    for (index_t u = 0; u < d; ++u)
+      for (index_t v = u; v < d; ++v) {
+        const index_t k = std::min(A[u].second, A[v].second), l = std::max(A[u].second, A[v].second);
+        H(u, v) = H(v, u) = B[k * K + l](A[u].first, A[v].first);
+      }
+    // the model's minus gradient at the current point
+    Eigen::VectorXd g(d);
+    for (index_t u = 0; u < d; ++u) {
+      const index_t q = A[u].first, k = A[u].second;
+      const double* r = &res_[k * n];
+      const double* wp = &wp_[k * n];
+      const double* dx = &dX_[k * n];
+      if (q < m) {
+        g(u) = col_model_grad(X_, feat[q], c_[feat[q]], r, wp, dx, t_.data()) / s_[feat[q]];
+      } else {
+        double s = 0.0;
+        for (index_t i = 0; i < n; ++i) s += r[i] - wp[i] * (dx[i] - t_[i]);
+        g(u) = s;
       }
     }
-    for (index_t u = 0; u < d; ++u)
-      for (index_t t = 0; t < u; ++t) H(u, t) = H(t, u);
+    const Eigen::MatrixXd Hm = H;  // the loss model alone
+    const double a = pen_.alpha;
+    Eigen::VectorXd rhs = g;
     for (index_t u = 0; u < nA; ++u) {
       const index_t j = feat[A[u].first], k = A[u].second;
       const double b = beta_[j * K + k], lp = lam * pf_[j];
       H(u, u) += lp * (1.0 - a);
+      rhs(u) -= lp * (1.0 - a) * b;
       if (!Penalty::grouped) {
-        g(u) += lp * (1.0 - a) * b + lp * a * ((b > 0) - (b < 0));
+        rhs(u) -= lp * a * ((b > 0) - (b < 0));
         continue;
       }
-      // group norm: gradient b / ||b||, Hessian (I - b b' / ||b||^2) / ||b|| over the
-      // group's K entries (consecutive in A)
-      double nb = 0.0;
-      for (index_t l = 0; l < K; ++l) nb += beta_[j * K + l] * beta_[j * K + l];
-      nb = std::sqrt(nb);
-      g(u) += lp * (1.0 - a) * b + lp * a * b / nb;
-      const index_t u0 = u - k;
-      for (index_t l = 0; l < K; ++l) {
-        const double bl = beta_[j * K + l];
-        H(u, u0 + l) += lp * a * ((l == k ? 1.0 : 0.0) / nb - b * bl / (nb * nb * nb));
-      }
+      const double nb = group_lasso::norm2(&beta_[j * K], K);
+      rhs(u) -= lp * a * b / nb;
+      const index_t u0 = u - k;  // the group's K entries are consecutive
+      for (index_t l = 0; l < K; ++l)
+        H(u, u0 + l) += lp * a * ((l == k ? 1.0 : 0.0) / nb - b * beta_[j * K + l] / (nb * nb * nb));
     }
-    // the over-parameterised intercepts (and any shift-flat direction) make H singular:
-    // a ridge at the level of rounding selects the least-change solution
-    const double ridge = 1e-10 * std::max(1e-300, H.diagonal().cwiseAbs().maxCoeff());
-    H.diagonal().array() += ridge;
+    // the over-parameterised classes make H singular: a ridge at the level of rounding
+    // selects the least-change solution
+    H.diagonal().array() += 1e-10 * std::max(1e-300, H.diagonal().cwiseAbs().maxCoeff());
     Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
-    if (ldlt.info() != Eigen::Success) return false;
-    const Eigen::VectorXd delta = -ldlt.solve(g);
-    if (!delta.allFinite()) return false;
-    // Orthant-wise step (as OWL-QN): a coefficient that would change sign stops at
-    // zero; eta follows the coefficients' actual changes. Backtracked on F.
-    std::vector<index_t> wsl(ws);
-    const double F0 = loss_at(eta_.data()) + penalty_ws(wsl, beta_.data(), lam);
-    const std::vector<double> beta0 = beta_;
-    std::vector<double> eta_t(eta_.size());
-    Eigen::VectorXd ch(d);
-    const double noise = 64 * std::numeric_limits<double>::epsilon() * std::fabs(F0);
+    if (ldlt.info() != Eigen::Success) return;
+    Eigen::VectorXd delta = ldlt.solve(rhs);
+    if (!delta.allFinite()) return;
+    // separable: stop at the first sign change (a coefficient reaching zero stays there)
     double t = 1.0;
-    for (int tries = 0; tries < 30; ++tries, t /= 2.0) {
-      beta_ = beta0;
+    index_t cut = -1;
+    if (!Penalty::grouped && a > 0.0)
       for (index_t u = 0; u < nA; ++u) {
-        const index_t q = feat[A[u].first] * K + A[u].second;
-        double bt = beta0[q] + t * delta(u);
-        if (!Penalty::grouped && a > 0.0 && bt * beta0[q] < 0.0) bt = 0.0;
-        beta_[q] = bt;
-        ch(u) = bt - beta0[q];
+        const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
+        if ((b + du) * b < 0.0 && -b / du < t) {
+          t = -b / du;
+          cut = u;
+        }
       }
-      for (index_t k = 0; k < ni; ++k) ch(nA + k) = t * delta(nA + k);
-      eta_t = eta_;
-      for (index_t i = 0; i < n; ++i)
-        for (index_t u = 0; u < d; ++u) eta_t[i * K + cls(u)] += zval(i, u) * ch(u);
-      const double Ft = loss_at(eta_t.data()) + penalty_ws(wsl, beta_.data(), lam);
-      if (std::isfinite(Ft) && Ft <= F0 + noise) {
-        for (index_t k = 0; k < ni; ++k) a0_[k] += ch(nA + k);
-        eta_.swap(eta_t);
-        return true;
+    delta *= t;
+    if (cut >= 0) delta(cut) = -beta_[feat[A[cut].first] * K + A[cut].second];
+    // the change of the model plus the penalty; the step is taken only if it decreases
+    double pen0 = 0.0, pen1 = 0.0;
+    std::vector<double> bj(K);
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = feat[q];
+      pen0 += pen_.value(&beta_[j * K], K, lam * pf_[j]);
+    }
+    std::vector<double> nb(beta_.begin(), beta_.end());
+    for (index_t u = 0; u < nA; ++u) nb[feat[A[u].first] * K + A[u].second] += delta(u);
+    if (cut >= 0) nb[feat[A[cut].first] * K + A[cut].second] = 0.0;
+    for (index_t q = 0; q < m; ++q) {
+      const index_t j = feat[q];
+      pen1 += pen_.value(&nb[j * K], K, lam * pf_[j]);
+    }
+    const double change = -g.dot(delta) + 0.5 * delta.dot(Hm * delta) + pen1 - pen0;
+    if (!(change < 0.0)) return;
+    for (index_t u = 0; u < d; ++u) {
+      const index_t q = A[u].first, k = A[u].second;
+      const double du = delta(u);
+      if (du == 0.0) continue;
+      if (q < m) {
+        const index_t j = feat[q];
+        col_model_move(X_, j, c_[j], du / s_[j], &P_[k * n], &dX_[k * n], t_.data());
+        beta_[j * K + k] = u == cut ? 0.0 : beta_[j * K + k] + du;
+      } else {
+        a0_[k] += du;
+        double* dx = &dX_[k * n];
+        const double* p = &P_[k * n];
+        for (index_t i = 0; i < n; ++i) {
+          dx[i] += du;
+          t_[i] += p[i] * du;
+        }
       }
     }
-    beta_ = beta0;
-    return false;
   }
 
-  // Moves coefficient (j, k) of the model by d (standardised scale), keeping the model
-  // residual and the eta change in step.
-  void move(index_t j, index_t k, double d, std::vector<double>& Cm, std::vector<double>& Smx) {
+  // Binary: moves coefficient j of the model by d (standardised scale), keeping the
+  // model residual and the eta change in step.
+  void move(index_t j, double d, std::vector<double>& Cm, std::vector<double>& Smx) {
     if (d == 0.0) return;
-    const index_t K = K_;
     const double st = d / s_[j];
-    Smx[k] -= xv_[j * K + k] * st;
-    Cm[k] -= c_[j] * st;
-    beta_[j * K + k] += d;
-    double* mxw = mx_.data();
-    double* dx = dX_.data();
-    const double* v = v_.data();
-    for_col(X_, j, [&](index_t i, double x) {
-      const double t = x * st;
-      mxw[i * K + k] -= v[i * K + k] * t;
-      dx[i * K + k] += t;
-    });
+    Smx[0] -= xv_[j] * st;
+    Cm[0] -= c_[j] * st;
+    beta_[j] += d;
+    col_move(X_, j, st, v_.data(), mx_.data(), dX_.data());
   }
 
-  // Newton step of the model of class k on the active set A with its signs fixed:
+  // Binary: Newton step of the model on the active set A with its signs fixed:
   // (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept;
   // cut at the first coefficient that would change sign (set to 0 there). The model
   // is quadratic on that segment, so the step cannot raise it.
-  void exact_step(const std::vector<index_t>& A, index_t k, double lam, std::vector<double>& Cm,
+  void exact_step(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
                   std::vector<double>& Smx, const std::vector<double>& V) {
-    const index_t K = K_, m = static_cast<index_t>(A.size());
+    const index_t m = static_cast<index_t>(A.size());
     const index_t off = pb_.intercept ? 1 : 0, d = m + off;
     Eigen::MatrixXd H(d, d);
     Eigen::VectorXd r(d);
@@ -910,30 +924,26 @@ class solver {
     const double* mx = mx_.data();
     for (index_t q = 0; q < m; ++q) {
       const index_t j = A[q];
-      double g = 0.0;
-      for_col(X_, j, [&](index_t i, double x) {
-        tmp[i] = v[i * K + k] * x;
-        g += x * mx[i * K + k];
-      });
-      const double cj = c_[j], sj = s_[j], xvj = xv_[j * K + k];
+      for_col(X_, j, [&](index_t i, double x) { tmp[i] = v[i] * x; });
+      const double g0 = col_dot(X_, j, mx);
+      const double cj = c_[j], sj = s_[j], xvj = xv_[j];
       for (index_t q2 = q; q2 < m; ++q2) {
         const index_t l = A[q2];
-        double sxx = 0.0;
-        for_col(X_, l, [&](index_t i, double x) { sxx += tmp[i] * x; });
-        const double cl = c_[l], sl = s_[l], xvl = xv_[l * K + k];
-        const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[k]) / (sj * sl);
+        const double sxx = col_dot(X_, l, tmp.data());
+        const double cl = c_[l], sl = s_[l], xvl = xv_[l];
+        const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[0]) / (sj * sl);
         H(off + q, off + q2) = H(off + q2, off + q) = h;
       }
       for_col(X_, j, [&](index_t i, double) { tmp[i] = 0.0; });
-      const double b = beta_[j * K + k], lp = lam * pf_[j];
+      const double b = beta_[j], lp = lam * pf_[j];
       H(off + q, off + q) += lp * (1.0 - a);
-      g = (g - Cm[k] * xvj - cj * (Smx[k] - Cm[k] * V[k])) / sj;
+      const double g = (g0 - Cm[0] * xvj - cj * (Smx[0] - Cm[0] * V[0])) / sj;
       r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
-      if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[k]) / sj;
+      if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[0]) / sj;
     }
     if (off) {
-      H(0, 0) = V[k];
-      r(0) = Smx[k] - Cm[k] * V[k];
+      H(0, 0) = V[0];
+      r(0) = Smx[0] - Cm[0] * V[0];
     }
     Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
     if (ldlt.info() != Eigen::Success || !ldlt.isPositive()) return;
@@ -942,7 +952,7 @@ class solver {
     double t = 1.0;
     index_t cut = -1;
     for (index_t q = 0; q < m; ++q) {
-      const double b = beta_[A[q] * K + k], dq = delta(off + q);
+      const double b = beta_[A[q]], dq = delta(off + q);
       if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
         t = -b / dq;
         cut = q;
@@ -950,14 +960,14 @@ class solver {
     }
     if (off) {
       const double d0 = t * delta(0);
-      Cm[k] += d0;
-      a0_[k] += d0;
+      Cm[0] += d0;
+      a0_[0] += d0;
     }
     for (index_t q = 0; q < m; ++q) {
       const index_t j = A[q];
-      const double dq = q == cut ? -beta_[j * K + k] : t * delta(off + q);
-      move(j, k, dq, Cm, Smx);
-      if (q == cut) beta_[j * K + k] = 0.0;
+      const double dq = q == cut ? -beta_[j] : t * delta(off + q);
+      move(j, dq, Cm, Smx);
+      if (q == cut) beta_[j] = 0.0;
     }
   }
 };
