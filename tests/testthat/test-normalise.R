@@ -529,8 +529,19 @@ test_that("short columns with terms below exp's normal range agree with the row 
   m[, 17] <- c(0, -744, -745.5, -800, -1, -2, -3)
   m[1, 40] <- 1e308
   m[2, 40] <- -1e308
+  # special values in the columns after the last full group of 8 as well
+  m[2, 202] <- NaN
+  m[5, 203] <- NA
+  m[, 201] <- -Inf
+  m[3:4, 200] <- Inf
+  m[, 55] <- NaN
   tm <- t(m)
   each_simd_path({
+    expect_identical(is.na(softmax(m, 2)), t(is.na(softmax(tm))))
+    expect_identical(is.nan(logsumexp(m, 2)), is.nan(logsumexp(tm)))
+    expect_equal(logsumexp(m, 2, na.rm = TRUE), logsumexp(tm, na.rm = TRUE), tolerance = 1e-15)
+    expect_equal(softmax(m, 2, temperature = 0.5), t(softmax(tm, temperature = 0.5)),
+                 tolerance = 1e-15)
     expect_equal(softmax(m, 2), t(softmax(tm)), tolerance = 1e-15)
     expect_identical(softmax(m, 2)[, 17] == 0, softmax(tm)[17, ] == 0)
     expect_equal(softmax(m, 2)[2, 17], exp(-744), tolerance = 1e-15)
