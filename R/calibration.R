@@ -248,10 +248,27 @@ reliability_table <- function(y, prob, bins = 15,
                               type = c("top-label", "classwise"),
                               binning = c("equal-width", "equal-mass"),
                               weights = NULL, na.rm = FALSE, level = 0.95) {
+  # one .Call for what C can answer (src/calibration.cpp: the per-bin sums and
+  # the settings as it read them); otherwise R's checks say why, or shape the
+  # arguments for the same entry
+  res <- .Call(xentropy_reliability_table, y, prob, bins,
+               if (missing(type)) "top-label" else type,
+               if (missing(binning)) "equal-width" else binning,
+               weights, na.rm, level, FALSE)
   call <- sys.call()
-  level <- check_number(level, "level", "a single number between 0 and 1",
-                        function(l) l > 0 && l < 1, call)
-  res <- calibration_bins(y, prob, bins, type, binning, weights, na.rm, call)
+  if (is.null(res) || is.null(names(res))) {
+    level <- check_number(level, "level", "a single number between 0 and 1",
+                          function(l) l > 0 && l < 1, call)
+    type <- check_option(type, c("top-label", "classwise"), "type", call)
+    binning <- check_option(binning, c("equal-width", "equal-mass"), "binning", call)
+    inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
+    bins <- check_bins(bins, call)
+    if (is.null(res)) {
+      res <- .Call(xentropy_reliability_table, inp$y, inp$prob, bins, type, binning,
+                   inp$weights, inp$na.rm, level, TRUE)
+    }
+    if (is.null(names(res))) report_calibration_invalid(res[[1L]], inp, y, call)
+  }
   if (isTRUE(res$missing)) {
     pos <- first_missing(y, prob, "prob")
     abort(sprintf(
@@ -259,6 +276,14 @@ reliability_table <- function(y, prob, bins = 15,
       pos$arg, pos$what, pos$where
     ), call, class = "xentropy_error_missing", argument = pos$arg)
   }
+  res$class_names <- if (res$binary) {
+    if (is.factor(y)) levels(y)[2] else "1"
+  } else if (!is.null(colnames(prob))) {
+    colnames(prob)
+  } else {
+    as.character(seq_len(ncol(prob)))
+  }
+  level <- res$level
   S <- res$sums
   B <- res$bins
   C <- res$classes
@@ -504,20 +529,31 @@ top_k_accuracy <- function(y, scores, k = 1, weights = NULL, na.rm = FALSE) {
 temperature_scaling <- function(y, logits, weights = NULL,
                                 method = c("temperature", "platt"),
                                 na.rm = FALSE, bins = 15) {
+  # one .Call for what C can answer (src/calibration.cpp: the fit and the ECE
+  # before and after it); otherwise R's checks say why, or shape the
+  # arguments for the same entry
+  fit <- .Call(xentropy_temperature_scaling, y, logits, weights,
+               if (missing(method)) "temperature" else method, na.rm, bins, FALSE)
   call <- sys.call()
-  method <- check_option(method, c("temperature", "platt"), "method", call)
-  inp <- calibration_inputs(y, logits, "logits", weights, na.rm, call,
-                            probabilities = FALSE)
-  bins <- check_bins(bins, call)
-  platt <- method == "platt"
-  if (platt && !inp$binary) {
-    abort("`method = \"platt\"` needs a vector of binary logits; for a matrix of logits use `method = \"temperature\"`.",
-          call, class = "xentropy_error_argument", argument = "method")
+  if (is.null(fit) || is.null(names(fit))) {
+    method <- check_option(method, c("temperature", "platt"), "method", call)
+    inp <- calibration_inputs(y, logits, "logits", weights, na.rm, call,
+                              probabilities = FALSE)
+    bins <- check_bins(bins, call)
+    if (method == "platt" && !inp$binary) {
+      abort("`method = \"platt\"` needs a vector of binary logits; for a matrix of logits use `method = \"temperature\"`.",
+            call, class = "xentropy_error_argument", argument = "method")
+    }
+    if (is.null(fit)) {
+      fit <- .Call(xentropy_temperature_scaling, inp$y, inp$prob, inp$weights, method,
+                   inp$na.rm, bins, TRUE)
+    }
+    if (is.null(names(fit))) {
+      report_calibration_invalid(fit[[1L]], inp, y, call, pred_what = "finite logits")
+    }
   }
-  fit <- scaling_fit_impl(inp$y, inp$offset, inp$prob, inp$binary, platt,
-                          inp$weights, inp$na.rm, thread_count())
-  report_calibration_invalid(fit, inp, y, call,
-                             pred_what = "finite logits")
+  method <- fit$method
+  platt <- method == "platt"
   if (fit$status == 4L) {
     pos <- first_missing(y, logits, "logits")
     abort(sprintf(
@@ -545,28 +581,15 @@ temperature_scaling <- function(y, logits, weights = NULL,
     temperature = if (platt) NA_real_ else 1 / fit$par[1],
     coefficients = coefficients,
     loss = c(before = fit$loss0, after = fit$loss),
-    ece = c(before = NA_real_, after = NA_real_),
+    # top-label ECE of the probabilities before (T = 1) and after the fit, as
+    # predict() forms them, straight from the logits (no n x K matrix)
+    ece = c(before = fit$ece[1], after = fit$ece[2]),
     gradient = if (platt) fit$gradient else fit$gradient[1],
     passes = fit$passes, iterations = fit$iterations,
-    n = if (inp$binary) length(logits) else nrow(logits),
-    classes = if (inp$binary) 2L else ncol(logits),
-    binary = inp$binary, bins = bins, status = fit$status, call = call
+    n = if (fit$binary) length(logits) else nrow(logits),
+    classes = if (fit$binary) 2L else ncol(logits),
+    binary = fit$binary, bins = fit$bins, status = fit$status, call = call
   ), class = "xentropy_temperature")
-  # top-label ECE of the probabilities before (T = 1) and after the fit, as
-  # predict() forms them, straight from the logits (no n x K matrix)
-  beta <- fit$par[1]
-  after <- if (platt) {
-    list(T = 1, a = fit$par[1], b = fit$par[2], hard = FALSE)
-  } else {
-    list(T = 1 / beta, a = beta, b = 0, hard = beta == Inf)
-  }
-  ece <- function(s) {
-    logit_calibration_error_impl(inp$y, inp$offset, inp$prob, inp$binary, s$T, s$a, s$b,
-                                 s$hard, bins, inp$weights, inp$na.rm,
-                                 thread_count())[1]
-  }
-  object$ece <- c(before = ece(list(T = 1, a = 1, b = 0, hard = FALSE)),
-                  after = ece(after))
   object
 }
 
@@ -696,28 +719,6 @@ calibration_inputs <- function(y, prob, prob_arg, weights, na.rm, call,
        weights = check_weights(weights, n, call),
        na.rm = check_flag(na.rm, "na.rm", call), y_user = y,
        probabilities = probabilities)
-}
-
-calibration_bins <- function(y, prob, bins, type, binning, weights, na.rm, call) {
-  type <- check_option(type, c("top-label", "classwise"), "type", call)
-  binning <- check_option(binning, c("equal-width", "equal-mass"), "binning", call)
-  inp <- calibration_inputs(y, prob, "prob", weights, na.rm, call)
-  bins <- check_bins(bins, call)
-  res <- calibration_bins_impl(inp$y, inp$offset, inp$prob, inp$binary, bins,
-                               type == "classwise", binning == "equal-mass",
-                               inp$weights, inp$na.rm, thread_count())
-  report_calibration_invalid(res, inp, y, call)
-  res$bins <- bins
-  res$type <- type
-  res$binning <- binning
-  res$class_names <- if (inp$binary) {
-    if (is.factor(y)) levels(y)[2] else "1"
-  } else if (!is.null(colnames(prob))) {
-    colnames(prob)
-  } else {
-    as.character(seq_len(ncol(prob)))
-  }
-  res
 }
 
 # Errors for the kernels' reports: invalid elements (R/targets.R's

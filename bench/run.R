@@ -19,6 +19,9 @@
 # of the script (its numbers mean little, and it writes to a temporary file).
 # XENTROPY_BENCH_ONLY="small" or "large" runs one of the two parts.
 # XENTROPY_BENCH_OUT names another file to write instead of bench/results.md.
+# XENTROPY_BENCH_FILTER (a regular expression) keeps only the rows whose call
+# matches it, e.g. "Zs" for the short-column rows (the tables then go to a
+# temporary file unless XENTROPY_BENCH_OUT is set).
 
 options(width = 250, warn = 1)
 suppressPackageStartupMessages({
@@ -34,7 +37,8 @@ script_dir <- local({
 results_file <- file.path(script_dir, "results.md")
 
 scale <- as.numeric(Sys.getenv("XENTROPY_BENCH_SCALE", "1"))
-if (scale != 1) results_file <- file.path(tempdir(), "results.md")
+row_filter <- Sys.getenv("XENTROPY_BENCH_FILTER", "")
+if (scale != 1 || nzchar(row_filter)) results_file <- file.path(tempdir(), "results.md")
 results_file <- Sys.getenv("XENTROPY_BENCH_OUT", results_file)
 only <- Sys.getenv("XENTROPY_BENCH_ONLY", "")
 run_small <- only %in% c("", "small")
@@ -77,8 +81,9 @@ with(s, {
   C <- matrix(rpois(30, 3), 10, 3) + 0
 })
 
-# Large: 1e7-element vectors and 1e6 x 10 matrices, made only when a row
-# uses them (delayedAssign), so that memory holds what is measured.
+# Large: 1e7-element vectors and 1e6 x 10 matrices (and Zs, 10 x 1e6: a
+# million short columns), made only when a row uses them (delayedAssign), so
+# that memory holds what is measured.
 n_vec <- round(1e7 * scale)
 n_row <- round(1e6 * scale)
 n_col <- 10
@@ -88,6 +93,7 @@ size_text <- function(n) {
 }
 vec_size <- size_text(n_vec)
 mat_size <- paste(size_text(n_row), "x", n_col)
+short_size <- paste(n_col, "x", size_text(n_row))
 L <- new.env()
 local({
   set.seed(20261124)
@@ -97,6 +103,7 @@ local({
   delayedAssign("prob", runif(n_vec), assign.env = L)
   delayedAssign("y", as.double(runif(n_vec) < plogis(x)), eval.env = L, assign.env = L)
   delayedAssign("Z", matrix(rnorm(n_row * n_col, sd = 2), n_row, n_col), assign.env = L)
+  delayedAssign("Zs", matrix(rnorm(n_row * n_col, sd = 2), n_col, n_row), assign.env = L)
   delayedAssign("P", { e <- exp(Z - rowMaxs(Z)); e / rowSums(e) }, eval.env = L,
                 assign.env = L)
   delayedAssign("Q", P[, c(2:n_col, 1L)], eval.env = L, assign.env = L)
@@ -166,6 +173,14 @@ ops <- list(
   row("log_softmax", quote(log_softmax(Z, margin = 2)), quote(t(t(Z) - colLogSumExps(Z))),
       quote(log_softmax(Z, margin = 2)), quote(t(t(Z) - colLogSumExps(Z))), quote(Z + 0),
       mat_size),
+  # a million short columns (margin = 2 on 10 x 1e6): large input only
+  row("logsumexp", NULL, NULL, quote(logsumexp(Zs, margin = 2)), quote(colLogSumExps(Zs)),
+      quote(sum(Zs)), short_size),
+  row("softmax", NULL, NULL, quote(softmax(Zs, margin = 2)),
+      quote({ e <- exp(t(t(Zs) - colMaxs(Zs))); t(t(e) / colSums(e)) }), quote(Zs + 0),
+      short_size),
+  row("log_softmax", NULL, NULL, quote(log_softmax(Zs, margin = 2)),
+      quote(t(t(Zs) - colLogSumExps(Zs))), quote(Zs + 0), short_size),
   # information measures
   row("entropy", quote(entropy(p)), quote(-sum(p * log(p))),
       quote(entropy(P)), quote(-rowSums(P * log(P))), quote(sum(P)), mat_size),
@@ -369,7 +384,7 @@ small_rows <- list()
 if (run_small) {
   cat("\nSmall inputs (length 1, 10 x 3, two classes); default threads\n")
   for (o in ops[present]) {
-    if (is.null(o$small)) next
+    if (is.null(o$small) || (nzchar(row_filter) && !grepl(row_filter, expr_text(o$small)))) next
     label <- expr_text(o$small)
     v <- try_eval(o$small, s)
     if (failed(v)) {
@@ -426,7 +441,9 @@ if (run_large) {
   cat(sprintf("\nLarge inputs (%s vectors, %s matrices); 1 and 2 threads\n",
               vec_size, mat_size))
   floor_cache <- list()
-  large_ops <- Filter(function(o) !is.null(o$large), ops[present])
+  large_ops <- Filter(function(o) {
+    !is.null(o$large) && (!nzchar(row_filter) || grepl(row_filter, expr_text(o$large)))
+  }, ops[present])
   # variables each remaining row needs, to free the others as we go
   needs <- lapply(large_ops, function(o) {
     intersect(c(all.vars(o$large), all.vars(o$large_idiom), all.vars(o$floor)), ls(L))

@@ -13,46 +13,6 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
-// calibration_bins_impl
-SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins, bool classwise, bool equal_mass, SEXP weights, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_calibration_bins_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP probSEXP, SEXP binarySEXP, SEXP binsSEXP, SEXP classwiseSEXP, SEXP equal_massSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type prob(probSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< int >::type bins(binsSEXP);
-    Rcpp::traits::input_parameter< bool >::type classwise(classwiseSEXP);
-    Rcpp::traits::input_parameter< bool >::type equal_mass(equal_massSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(calibration_bins_impl(y, offset, prob, binary, bins, classwise, equal_mass, weights, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// logit_calibration_error_impl
-SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary, double T, double a, double b, bool hard, int bins, SEXP weights, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_logit_calibration_error_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP TSEXP, SEXP aSEXP, SEXP bSEXP, SEXP hardSEXP, SEXP binsSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< double >::type T(TSEXP);
-    Rcpp::traits::input_parameter< double >::type a(aSEXP);
-    Rcpp::traits::input_parameter< double >::type b(bSEXP);
-    Rcpp::traits::input_parameter< bool >::type hard(hardSEXP);
-    Rcpp::traits::input_parameter< int >::type bins(binsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(logit_calibration_error_impl(y, offset, logits, binary, T, a, b, hard, bins, weights, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
 // scaling_pass_impl
 SEXP scaling_pass_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt, double a, double b, SEXP weights, bool na_rm, int nthreads);
 RcppExport SEXP _xentropy_scaling_pass_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP plattSEXP, SEXP aSEXP, SEXP bSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
@@ -69,23 +29,6 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
     Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
     rcpp_result_gen = Rcpp::wrap(scaling_pass_impl(y, offset, logits, binary, platt, a, b, weights, na_rm, nthreads));
-    return rcpp_result_gen;
-END_RCPP
-}
-// scaling_fit_impl
-SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt, SEXP weights, bool na_rm, int nthreads);
-RcppExport SEXP _xentropy_scaling_fit_impl(SEXP ySEXP, SEXP offsetSEXP, SEXP logitsSEXP, SEXP binarySEXP, SEXP plattSEXP, SEXP weightsSEXP, SEXP na_rmSEXP, SEXP nthreadsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type y(ySEXP);
-    Rcpp::traits::input_parameter< int >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type logits(logitsSEXP);
-    Rcpp::traits::input_parameter< bool >::type binary(binarySEXP);
-    Rcpp::traits::input_parameter< bool >::type platt(plattSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< bool >::type na_rm(na_rmSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(scaling_fit_impl(y, offset, logits, binary, platt, weights, na_rm, nthreads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -329,6 +272,7 @@ RcppExport SEXP xentropy_loglik_categorical(SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_loglik_multinomial(SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_logsumexp(SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_mle_categorical(SEXP, SEXP, SEXP, SEXP);
+RcppExport SEXP xentropy_reliability_table(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_sigmoid(SEXP, SEXP);
 RcppExport SEXP xentropy_sigmoid_cross_entropy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_sigmoid_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -340,14 +284,12 @@ RcppExport SEXP xentropy_softmax_cross_entropy_grad(SEXP, SEXP, SEXP, SEXP, SEXP
 RcppExport SEXP xentropy_softmax_focal_loss(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_softmax_focal_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_softplus(SEXP, SEXP);
+RcppExport SEXP xentropy_temperature_scaling(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 RcppExport SEXP xentropy_thread_count();
 RcppExport SEXP xentropy_top_k_accuracy(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef CallEntries[] = {
-    {"_xentropy_calibration_bins_impl", (DL_FUNC) &_xentropy_calibration_bins_impl, 10},
-    {"_xentropy_logit_calibration_error_impl", (DL_FUNC) &_xentropy_logit_calibration_error_impl, 12},
     {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
-    {"_xentropy_scaling_fit_impl", (DL_FUNC) &_xentropy_scaling_fit_impl, 8},
     {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},
     {"_xentropy_first_nonfinite_impl", (DL_FUNC) &_xentropy_first_nonfinite_impl, 1},
     {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 11},
@@ -381,6 +323,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"xentropy_loglik_multinomial",         (DL_FUNC) &xentropy_loglik_multinomial,         4},
     {"xentropy_logsumexp",                  (DL_FUNC) &xentropy_logsumexp,                  5},
     {"xentropy_mle_categorical",            (DL_FUNC) &xentropy_mle_categorical,            4},
+    {"xentropy_reliability_table",          (DL_FUNC) &xentropy_reliability_table,          9},
     {"xentropy_sigmoid",                    (DL_FUNC) &xentropy_sigmoid,                    2},
     {"xentropy_sigmoid_cross_entropy",      (DL_FUNC) &xentropy_sigmoid_cross_entropy,      7},
     {"xentropy_sigmoid_cross_entropy_grad", (DL_FUNC) &xentropy_sigmoid_cross_entropy_grad, 7},
@@ -392,6 +335,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"xentropy_softmax_focal_loss",         (DL_FUNC) &xentropy_softmax_focal_loss,         8},
     {"xentropy_softmax_focal_loss_grad",    (DL_FUNC) &xentropy_softmax_focal_loss_grad,    8},
     {"xentropy_softplus",                   (DL_FUNC) &xentropy_softplus,                   2},
+    {"xentropy_temperature_scaling",        (DL_FUNC) &xentropy_temperature_scaling,        7},
     {"xentropy_thread_count",               (DL_FUNC) &xentropy_thread_count,               0},
     {"xentropy_top_k_accuracy",             (DL_FUNC) &xentropy_top_k_accuracy,             6},
     {NULL, NULL, 0}

@@ -3,8 +3,10 @@
 // report invalid values through glue::flag_invalid() (elements) and the
 // attribute "xentropy_bad_sum" (the 0-based row whose probabilities do not
 // sum to 1); an entry returns such a result as list(result) for R to report
-// (R/calibration.R). The glue functions still exported (reliability tables,
-// scaling) take arguments R has checked and shaped.
+// (R/calibration.R). The entries of reliability_table() and
+// temperature_scaling() answer with a named list of what the kernels found,
+// which R turns into the table or the fitted object. scaling_pass_impl(),
+// still exported, is for the tests (arguments R has checked and shaped).
 #include "entry.h"
 
 #include <climits>
@@ -81,7 +83,7 @@ cal::bin_sums bin_sums_of(SEXP y, int offset, SEXP prob, bool binary, int bins,
 }  // namespace
 
 // Per-bin sums and the three calibration errors.
-// [[Rcpp::export(rng = false)]]
+namespace {
 SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
                            bool classwise, bool equal_mass, SEXP weights,
                            bool na_rm, int nthreads) {
@@ -104,12 +106,13 @@ SEXP calibration_bins_impl(SEXP y, int offset, SEXP prob, bool binary, int bins,
       Rcpp::Named("errors") = errors);
   return flag_report(out, rep);
 }
+}  // namespace
 
 // Top-label calibration errors (L1, L2, max; equal-width bins) of the
 // probabilities formed from the logits: softmax(logits / T) of a matrix
 // (hard: T = 0), or sigmoid(a z + b) of a vector (hard: the limit of a ->
 // Inf with b = 0), without forming them.
-// [[Rcpp::export(rng = false)]]
+namespace {
 SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary,
                                   double T, double a, double b, bool hard, int bins,
                                   SEXP weights, bool na_rm, int nthreads) {
@@ -134,6 +137,7 @@ SEXP logit_calibration_error_impl(SEXP y, int offset, SEXP logits, bool binary,
       cal::calibration_error(s, cal::norm::max));
   return flag_report(errors, rep);
 }
+}  // namespace
 
 // One pass of the scaling loss at beta (temperature; binary: a = beta, b) or
 // (platt) at (a, b): c(total weight, loss, d/da, d/db, d2/da2, d2/dadb,
@@ -161,7 +165,7 @@ SEXP scaling_pass_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
 }
 
 // Fits beta = 1 / T (platt = false) or Platt's (a, b).
-// [[Rcpp::export(rng = false)]]
+namespace {
 SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
                       SEXP weights, bool na_rm, int nthreads) {
   const double* w = Rf_isNull(weights) ? nullptr : REAL(weights);
@@ -202,6 +206,7 @@ SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
       Rcpp::Named("na") = fit.na);
   return flag_report(out, rep);
 }
+}  // namespace
 
 namespace {
 
@@ -285,6 +290,80 @@ bool calibration_args(SEXP y, SEXP prob, bool second, calibration_call& c, int& 
   return TYPEOF(y) == REALSXP && same_dims(y, c.prob);
 }
 
+
+// The named list `a` with the elements of the named list `b` after its own.
+SEXP concat(SEXP a, SEXP b) {
+  PROTECT(a);
+  PROTECT(b);
+  const R_xlen_t na = XLENGTH(a), nb = XLENGTH(b);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, na + nb));
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, na + nb));
+  SEXP an = Rf_getAttrib(a, R_NamesSymbol), bn = Rf_getAttrib(b, R_NamesSymbol);
+  for (R_xlen_t i = 0; i < na; ++i) {
+    SET_VECTOR_ELT(out, i, VECTOR_ELT(a, i));
+    SET_STRING_ELT(nm, i, STRING_ELT(an, i));
+  }
+  for (R_xlen_t i = 0; i < nb; ++i) {
+    SET_VECTOR_ELT(out, na + i, VECTOR_ELT(b, i));
+    SET_STRING_ELT(nm, na + i, STRING_ELT(bn, i));
+  }
+  Rf_setAttrib(out, R_NamesSymbol, nm);
+  UNPROTECT(4);
+  return out;
+}
+
+// The settings of reliability_table(): type, binning (indices into the
+// choices: 0 is the default), bins and level (0 < level < 1). False when R
+// must check them.
+struct table_settings {
+  int type = 0, binning = 0, bins = 0;
+  double level = 0;
+};
+
+bool table_settings_of(SEXP bins, SEXP type, SEXP binning, SEXP level, table_settings& t) {
+  static const SEXP types[] = {cached("top-label"), cached("classwise")};
+  static const SEXP binnings[] = {cached("equal-width"), cached("equal-mass")};
+  t.type = option_of(type, types, 2);
+  t.binning = option_of(binning, binnings, 2);
+  double b;
+  if (t.type < 0 || t.binning < 0 || !number(bins, b) || !(b >= 1 && b <= INT_MAX) ||
+      b != std::floor(b) || !number(level, t.level) || !(t.level > 0 && t.level < 1)) {
+    return false;
+  }
+  t.bins = static_cast<int>(b);
+  return true;
+}
+
+// A fit's result with the top-label ECE before (T = 1) and after it, as
+// predict() forms the probabilities, straight from the logits (no n x K
+// matrix). Not for fits that end in an error (missing values: status 4; no
+// positive weight: 6), whose ECE R never reads.
+SEXP with_ece(SEXP fit, SEXP y, int offset, SEXP logits, bool binary, bool platt,
+              int bins, SEXP weights, bool na_rm, int nthreads) {
+  PROTECT(fit);
+  const Rcpp::List f(fit);
+  const int status = Rcpp::as<int>(f["status"]);
+  double before = NA_REAL, after = NA_REAL;
+  if (status != 4 && status != 6) {
+    const Rcpp::NumericVector par = f["par"];
+    const double beta = par[0];
+    Rcpp::NumericVector e0 = logit_calibration_error_impl(y, offset, logits, binary, 1.0, 1.0,
+                                                          0.0, false, bins, weights, na_rm,
+                                                          nthreads);
+    before = e0[0];
+    Rcpp::NumericVector e1 =
+        platt ? logit_calibration_error_impl(y, offset, logits, binary, 1.0, par[0], par[1],
+                                             false, bins, weights, na_rm, nthreads)
+              : logit_calibration_error_impl(y, offset, logits, binary, 1.0 / beta, beta,
+                                             0.0, beta == R_PosInf, bins, weights, na_rm,
+                                             nthreads);
+    after = e1[0];
+  }
+  SEXP out = concat(fit, Rcpp::List::create(
+                             Rcpp::Named("ece") = Rcpp::NumericVector::create(before, after)));
+  UNPROTECT(1);
+  return out;
+}
 }  // namespace
 
 extern "C" {
@@ -367,6 +446,78 @@ SEXP xentropy_top_k_accuracy(SEXP y, SEXP scores, SEXP k, SEXP weights, SEXP na_
         kk == std::floor(kk) && read_weights(weights, nrow(s), w, nprot)) {
       out = top_k_accuracy_impl(y, s, kk, w, rm, threads(XLENGTH(s)));
       if (flagged(out)) out = to_report(out);
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+
+SEXP xentropy_reliability_table(SEXP y, SEXP prob, SEXP bins, SEXP type, SEXP binning,
+                                SEXP weights, SEXP na_rm, SEXP level, SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    table_settings ts;
+    bool rm;
+    if (!table_settings_of(bins, type, binning, level, ts) || !flag(na_rm, rm))
+      return R_NilValue;
+    calibration_call c;
+    int nprot = 0;
+    SEXP out = R_NilValue;
+    SEXP w;
+    if (calibration_args(y, prob, second, c, nprot) && read_weights(weights, c.n, w, nprot)) {
+      out = PROTECT(calibration_bins_impl(y, c.offset, c.prob, c.binary, ts.bins, ts.type == 1,
+                                          ts.binning == 1, w, rm, threads(XLENGTH(c.prob))));
+      ++nprot;
+      if (reported(out)) {
+        out = to_report(out);
+      } else {
+        static const char* type_names[] = {"top-label", "classwise"};
+        static const char* binning_names[] = {"equal-width", "equal-mass"};
+        out = concat(out, Rcpp::List::create(Rcpp::Named("bins") = ts.bins,
+                                             Rcpp::Named("type") = type_names[ts.type],
+                                             Rcpp::Named("binning") = binning_names[ts.binning],
+                                             Rcpp::Named("level") = ts.level,
+                                             Rcpp::Named("binary") = c.binary));
+      }
+    }
+    UNPROTECT(nprot);
+    return out;
+  });
+}
+
+SEXP xentropy_temperature_scaling(SEXP y, SEXP logits, SEXP weights, SEXP method,
+                                  SEXP na_rm, SEXP bins, SEXP checked) {
+  return guarded(checked, [&](bool second) -> SEXP {
+    static const SEXP methods[] = {cached("temperature"), cached("platt")};
+    const int me = option_of(method, methods, 2);
+    double b;
+    bool rm;
+    if (me < 0 || !number(bins, b) || !(b >= 1 && b <= INT_MAX) || b != std::floor(b) ||
+        !flag(na_rm, rm)) {
+      return R_NilValue;
+    }
+    calibration_call c;
+    int nprot = 0;
+    SEXP out = R_NilValue;
+    SEXP w;
+    // Platt scaling of a matrix is an error R reports
+    if (calibration_args(y, logits, second, c, nprot) && (me == 0 || c.binary) &&
+        read_weights(weights, c.n, w, nprot)) {
+      const bool platt = me == 1;
+      const int nt = threads(XLENGTH(c.prob));
+      out = PROTECT(scaling_fit_impl(y, c.offset, c.prob, c.binary, platt, w, rm, nt));
+      ++nprot;
+      if (reported(out)) {
+        out = to_report(out);
+      } else {
+        out = PROTECT(with_ece(out, y, c.offset, c.prob, c.binary, platt,
+                               static_cast<int>(b), w, rm, nt));
+        ++nprot;
+        out = concat(out, Rcpp::List::create(
+                              Rcpp::Named("method") = platt ? "platt" : "temperature",
+                              Rcpp::Named("bins") = static_cast<int>(b),
+                              Rcpp::Named("binary") = c.binary));
+      }
     }
     UNPROTECT(nprot);
     return out;

@@ -519,3 +519,36 @@ test_that("short columns (margin = 2, few rows) agree with the row path, on ever
     expect_identical(logsumexp(matrix(c(3, -2, Inf, -Inf), 1), 2), c(3, -2, Inf, -Inf))
   })
 })
+
+test_that("short columns with terms below exp's normal range agree with the row path", {
+  # the short-column kernels take exp of a group of columns through a faster
+  # exp when every shifted score is above -708, the full one otherwise
+  set.seed(44)
+  m <- matrix(rnorm(7 * 203), 7)
+  m[3, 5] <- -720   # exp(-720) is subnormal
+  m[, 17] <- c(0, -744, -745.5, -800, -1, -2, -3)
+  m[1, 40] <- 1e308
+  m[2, 40] <- -1e308
+  # special values in the columns after the last full group of 8 as well
+  m[2, 202] <- NaN
+  m[5, 203] <- NA
+  m[, 201] <- -Inf
+  m[3:4, 200] <- Inf
+  m[, 55] <- NaN
+  tm <- t(m)
+  each_simd_path({
+    expect_identical(is.na(softmax(m, 2)), t(is.na(softmax(tm))))
+    expect_identical(is.nan(logsumexp(m, 2)), is.nan(logsumexp(tm)))
+    expect_equal(logsumexp(m, 2, na.rm = TRUE), logsumexp(tm, na.rm = TRUE), tolerance = 1e-15)
+    expect_equal(softmax(m, 2, temperature = 0.5), t(softmax(tm, temperature = 0.5)),
+                 tolerance = 1e-15)
+    expect_equal(softmax(m, 2), t(softmax(tm)), tolerance = 1e-15)
+    expect_identical(softmax(m, 2)[, 17] == 0, softmax(tm)[17, ] == 0)
+    expect_equal(softmax(m, 2)[2, 17], exp(-744), tolerance = 1e-15)
+    expect_equal(log_softmax(m, 2), t(log_softmax(tm)), tolerance = 1e-15)
+    expect_equal(logsumexp(m, 2), logsumexp(tm), tolerance = 1e-15)
+    expect_equal(logsumexp(m[c(1, 3), ], 2), logsumexp(tm[, c(1, 3)]), tolerance = 1e-15)
+  })
+  # log(1 + exp(-720)) is subnormal, kept to the last bit
+  expect_identical(logsumexp(matrix(c(0, -720, -720, 0), 2), 2), rep(exp(-720), 2))
+})

@@ -40,6 +40,7 @@
 #define XENTROPY_NORMALISE_HPP
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -477,134 +478,172 @@ inline void for_row_blocks(index_t nrow, index_t ncol, int nthreads, F f) {
 
 // --- Short columns (margin 2 with few rows) --------------------------------
 // One column at a time would spend its time in per-column set-up (10 rows:
-// 8x the memory floor). Instead columns are taken in blocks of about
-// short_block elements, contiguous in memory: the maxima column by column
-// (scalar, cheap), then exp over the whole block in one vectorised loop
-// against the maxima spread per element, then the sums column by column.
+// 8x the memory floor). Instead the columns are taken in groups of
+// short_lanes, the column index as the vector lane: a group is read once
+// (strided loads) into a small tile in row-major order, which then gives the
+// maxima, exp((x - m) / T) with the sums and counts, and the results, each
+// as a vectorised loop over the lanes, row after row. Each column's sum is
+// taken in row order, as a single column's would be. A NaN is not tested
+// for on its own: unless dropped (na_rm) it makes the column's sum NaN.
+// Columns with a NaN or an infinite maximum come out with a non-finite
+// log-sum-exp (or a NaN in their softmax) and are done again afterwards
+// (scalar).
 constexpr index_t short_col = 64;      // columns up to this long take this path
-constexpr index_t short_block = 4096;  // elements per block
+constexpr index_t short_block = 4096;  // elements per block of columns (a task)
+constexpr index_t short_lanes = 8;     // columns in a group
+constexpr index_t short_sub = 256;     // columns whose log1p are taken together
 
-// tmp[e] = exp((x[e] - mm[e]) / T) over a block.
-template <bool Unit>
-struct block_exp_k {
-  XENTROPY_VM_INLINE static void run(const double* x, const double* mm, index_t n,
-                                     double T, double* tmp) {
+
+// Reads the W columns of a group (nrow each, contiguous) into the tile
+// X[i * W + l] and returns their maxima m; returns whether every shifted
+// score (x - m) / T of the group's regular columns is at least
+// vm::exp_normal_min (then exp_normal() gives exp() for all of them).
+template <index_t W, bool Unit>
+XENTROPY_VM_INLINE bool short_tile(const double* xj, index_t nrow, double T, double* X,
+                                   double* m) {
+  double lo[W];
+  for (index_t l = 0; l < W; ++l) m[l] = neg_inf, lo[l] = inf();
+  for (index_t i = 0; i < nrow; ++i) {
     XENTROPY_VM_SIMD
-    for (index_t e = 0; e < n; ++e) tmp[e] = vm::exp(shift_of<Unit>(x[e], mm[e], T));
-  }
-};
-
-// Softmax: out[e] /= aa[e]; log-softmax: out[e] = (x[e] - mm[e]) / T - aa[e].
-template <bool Unit, bool Log>
-struct block_out_k {
-  XENTROPY_VM_INLINE static void run(const double* x, const double* mm,
-                                     const double* aa, index_t n, double T, double* out) {
-    XENTROPY_VM_SIMD
-    for (index_t e = 0; e < n; ++e)
-      out[e] = Log ? shift_of<Unit>(x[e], mm[e], T) - aa[e] : out[e] / aa[e];
-  }
-};
-
-// Maxima and NaN counts of nb short columns (of nrow entries each), with the
-// columns in the inner (vectorised, strided) loop.
-struct short_max_k {
-  XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
-                                     double* m, double* nc) {
-    // 16 columns at a time, their maxima kept in registers across the rows
-    constexpr index_t L = 16;
-    index_t j0 = 0;
-    for (; j0 + L <= nb; j0 += L) {
-      double mm[L], cc[L];
-      for (index_t l = 0; l < L; ++l) mm[l] = neg_inf, cc[l] = 0.0;
-      const double* xj = xb + j0 * nrow;
-      for (index_t i = 0; i < nrow; ++i) {
-        XENTROPY_VM_SIMD
-        for (index_t l = 0; l < L; ++l) {
-          const double v = xj[l * nrow + i];
-          cc[l] += v != v ? 1.0 : 0.0;
-          mm[l] = v > mm[l] ? v : mm[l];
-        }
-      }
-      for (index_t l = 0; l < L; ++l) m[j0 + l] = mm[l], nc[j0 + l] = cc[l];
-    }
-    for (index_t j = j0; j < nb; ++j) {
-      double mx = neg_inf, cn = 0.0;
-      for (index_t i = 0; i < nrow; ++i) {
-        const double v = xb[j * nrow + i];
-        cn += v != v ? 1.0 : 0.0;
-        mx = v > mx ? v : mx;
-      }
-      m[j] = mx;
-      nc[j] = cn;
+    for (index_t l = 0; l < W; ++l) {
+      const double v = xj[l * nrow + i];
+      X[i * W + l] = v;
+      m[l] = v > m[l] ? v : m[l];
+      lo[l] = v < lo[l] ? v : lo[l];
     }
   }
-};
-
-// Sums t[j] of tmp over entries below the maximum and counts c[j] of entries
-// equal to it, likewise.
-struct short_sum_k {
-  XENTROPY_VM_INLINE static void run(const double* xb, const double* tmp, index_t nrow,
-                                     index_t nb, const double* m, double* t, double* c) {
-    constexpr index_t L = 16;
-    index_t j0 = 0;
-    for (; j0 + L <= nb; j0 += L) {
-      double tt[L], cc[L], ml[L];
-      for (index_t l = 0; l < L; ++l) tt[l] = 0.0, cc[l] = 0.0, ml[l] = m[j0 + l];
-      const double* xj = xb + j0 * nrow;
-      const double* ej = tmp + j0 * nrow;
-      for (index_t i = 0; i < nrow; ++i) {
-        XENTROPY_VM_SIMD
-        for (index_t l = 0; l < L; ++l) {
-          // both loads unconditional: a load in one arm of a select is
-          // not if-converted (it could fault), and the loop stays scalar
-          const double v = xj[l * nrow + i], e = ej[l * nrow + i];
-          tt[l] += v < ml[l] ? e : 0.0;
-          cc[l] += v == ml[l] ? 1.0 : 0.0;
-        }
-      }
-      for (index_t l = 0; l < L; ++l) t[j0 + l] = tt[l], c[j0 + l] = cc[l];
-    }
-    for (index_t j = j0; j < nb; ++j) {
-      double ts = 0.0, cs = 0.0;
-      for (index_t i = 0; i < nrow; ++i) {
-        const double v = xb[j * nrow + i], e = tmp[j * nrow + i];
-        ts += v < m[j] ? e : 0.0;
-        cs += v == m[j] ? 1.0 : 0.0;
-      }
-      t[j] = ts;
-      c[j] = cs;
-    }
+  // a NaN (a column of NaN and -Inf, whose result is set afterwards) is
+  // never the minimum
+  double worst = inf();
+  for (index_t l = 0; l < W; ++l) {
+    const double s = shift_of<Unit>(lo[l], m[l], T);
+    worst = s < worst ? s : worst;
   }
-};
-
-// Statistics of the columns [j0, j1) (each nrow long) and exp of the block
-// into tmp; st[j - j0] gets m, t, c and the missing flags. `work` holds
-// 3 * short_block doubles.
-inline void short_stats(const double* x, index_t nrow, index_t j0, index_t j1,
-                        const scale& sc, lse_stats* st, double* mm, double* tmp,
-                        double* work) {
-  const index_t nb = j1 - j0;
-  const double* xb = x + j0 * nrow;
-  double* m = work;
-  double* nc = work + short_block;
-  double* t = work + 2 * short_block;
-  vm::dispatch<short_max_k>(xb, nrow, nb, m, nc);
-  for (index_t j = 0; j < nb; ++j) {
-    const double fill = m[j] > neg_inf && m[j] < inf() ? m[j] : 0.0;
-    double* mj = mm + j * nrow;
-    for (index_t i = 0; i < nrow; ++i) mj[i] = fill;
-  }
-  const index_t n = nb * nrow;
-  dispatch_flags<block_exp_k>(flags(sc.unit), xb, mm, n, sc.temperature, tmp);
-  // c in nc's place once the NaN counts are read
-  for (index_t j = 0; j < nb; ++j) {
-    st[j] = lse_stats();
-    st[j].m = m[j];
-    if (nc[j] > 0) missing_kind(xb + j * nrow, nrow, 1, st[j]);
-  }
-  vm::dispatch<short_sum_k>(xb, tmp, nrow, nb, m, t, nc);
-  for (index_t j = 0; j < nb; ++j) st[j].t = t[j], st[j].c = nc[j];
+  return worst >= vm::exp_normal_min;
 }
+
+// Sums t of exp((x - m) / T) over the entries below the maximum (and, unless
+// NaRm, the NaNs, which make it NaN) and counts c of the entries equal to
+// it; Keep: the tile gets exp (Log = false) or the shifted score (Log = true)
+// in place.
+template <index_t W, bool Unit, bool NaRm, bool Keep, bool Log, bool Normal>
+XENTROPY_VM_INLINE void short_sums(double* X, index_t nrow, double T, const double* m,
+                                   double* t, double* c) {
+  for (index_t l = 0; l < W; ++l) t[l] = 0.0, c[l] = 0.0;
+  for (index_t i = 0; i < nrow; ++i) {
+    XENTROPY_VM_SIMD
+    for (index_t l = 0; l < W; ++l) {
+      const double v = X[i * W + l];
+      const double s = shift_of<Unit>(v, m[l], T);
+      const double e = Normal ? vm::exp_normal(s) : vm::exp(s);
+      const bool below = NaRm ? v < m[l] : !(v >= m[l]);
+      t[l] += below ? e : 0.0;
+      c[l] += v == m[l] ? 1.0 : 0.0;
+      if (Keep) X[i * W + l] = Log ? s : e;
+    }
+  }
+}
+
+// Asks for the cache lines of the group short_ahead groups on (measured:
+// 12% off a 10 x 1e6 log-sum-exp, whose strided reads the hardware
+// prefetcher follows late). A prefetch never faults, so the address may
+// lie past the data; it is formed as an integer for that reason.
+constexpr index_t short_ahead = 16;
+XENTROPY_VM_INLINE void short_prefetch(const double* xj, index_t nrow) {
+#if defined(__GNUC__) || defined(__clang__)
+  const std::uintptr_t p = reinterpret_cast<std::uintptr_t>(xj) +
+                           sizeof(double) * static_cast<std::uintptr_t>(
+                                                short_ahead * short_lanes * nrow);
+  const std::uintptr_t bytes = sizeof(double) * static_cast<std::uintptr_t>(short_lanes * nrow);
+  for (std::uintptr_t b = 0; b < bytes; b += 64)
+    __builtin_prefetch(reinterpret_cast<const void*>(p + b));
+#else
+  (void)xj;
+  (void)nrow;
+#endif
+}
+
+// The maxima, sums and counts of a group.
+template <index_t W, bool Unit, bool NaRm, bool Keep, bool Log>
+XENTROPY_VM_INLINE void short_group(const double* xj, index_t nrow, double T, double* X,
+                                    double* m, double* t, double* c) {
+  if (short_tile<W, Unit>(xj, nrow, T, X, m))
+    short_sums<W, Unit, NaRm, Keep, Log, true>(X, nrow, T, m, t, c);
+  else
+    short_sums<W, Unit, NaRm, Keep, Log, false>(X, nrow, T, m, t, c);
+}
+
+// Log-sum-exp of the nb columns of a block (contiguous, nrow <= short_col
+// each) into out: groups of short_lanes columns (then the rest one at a
+// time), their log1p short_sub columns at a time.
+template <bool Unit, bool NaRm>
+struct short_lse_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
+                                     double T, double* out) {
+    constexpr index_t L = short_lanes;
+    alignas(64) double X[short_col * L];
+    double m[short_sub], t[short_sub], c[short_sub];
+    for (index_t j0 = 0; j0 < nb; j0 += short_sub) {
+      const index_t ns = nb - j0 < short_sub ? nb - j0 : short_sub;
+      const double* xs = xb + j0 * nrow;
+      index_t j = 0;
+      for (; j + L <= ns; j += L) {
+        short_prefetch(xs + j * nrow, nrow);
+        short_group<L, Unit, NaRm, false, false>(xs + j * nrow, nrow, T, X, m + j, t + j,
+                                                 c + j);
+      }
+      for (; j < ns; ++j)
+        short_group<1, Unit, NaRm, false, false>(xs + j * nrow, nrow, T, X, m + j, t + j,
+                                                 c + j);
+      double* o = out + j0;
+      XENTROPY_VM_SIMD
+      for (index_t k = 0; k < ns; ++k)
+        o[k] = (Unit ? m[k] : m[k] / T) + vm::log1p(t[k] + (c[k] - 1.0));
+    }
+  }
+};
+
+// Softmax (Log = false) or log-softmax (true) of W columns into o (the same
+// layout as xj); *sp counts the columns to do again (a NaN sum or an
+// infinite maximum).
+template <index_t W, bool Unit, bool Log>
+XENTROPY_VM_INLINE void short_softmax_group(const double* xj, index_t nrow, double T,
+                                            double* X, double* o, double* sp) {
+  double m[W], t[W], c[W], a[W];
+  short_group<W, Unit, false, true, Log>(xj, nrow, T, X, m, t, c);
+  double s = 0.0;
+  XENTROPY_VM_SIMD_REDUCTION(+ : s)
+  for (index_t l = 0; l < W; ++l) {
+    a[l] = Log ? vm::log1p(t[l] + (c[l] - 1.0)) : t[l] + c[l];
+    s += t[l] != t[l] || m[l] == neg_inf || m[l] == inf() ? 1.0 : 0.0;
+  }
+  *sp += s;
+  for (index_t i = 0; i < nrow; ++i) {
+    XENTROPY_VM_SIMD
+    for (index_t l = 0; l < W; ++l) {
+      const double v = X[i * W + l];
+      o[l * nrow + i] = Log ? v - a[l] : v / a[l];
+    }
+  }
+}
+
+template <bool Unit, bool Log>
+struct short_softmax_k {
+  XENTROPY_VM_INLINE static void run(const double* xb, index_t nrow, index_t nb,
+                                     double T, double* ob, double* nsp) {
+    constexpr index_t L = short_lanes;
+    alignas(64) double X[short_col * L];
+    double sp = 0.0;
+    index_t j = 0;
+    for (; j + L <= nb; j += L) {
+      short_prefetch(xb + j * nrow, nrow);
+      short_softmax_group<L, Unit, Log>(xb + j * nrow, nrow, T, X, ob + j * nrow, &sp);
+    }
+    for (; j < nb; ++j)
+      short_softmax_group<1, Unit, Log>(xb + j * nrow, nrow, T, X, ob + j * nrow, &sp);
+    *nsp = sp;
+  }
+};
 
 // Calls f(j0, j1) for blocks of short columns, in parallel.
 template <class F>
@@ -615,28 +654,31 @@ inline void for_short_blocks(index_t nrow, index_t ncol, int nthreads, F f,
                   per * (nrow > 0 ? nrow : 1));
 }
 
+// Whether column x[0..nrow) is one the short kernels leave to the scalar
+// path: a NaN, or a maximum of -Inf (all -Inf or NaN) or +Inf.
+inline bool short_flagged(const double* x, index_t nrow) {
+  double m = neg_inf;
+  bool nan = false;
+  for (index_t i = 0; i < nrow; ++i) {
+    const double v = x[i];
+    nan = nan || v != v;
+    m = v > m ? v : m;
+  }
+  return nan || m == neg_inf || m == inf();
+}
+
 inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
                             double* out, bool na_rm, int nthreads, const scale& sc) {
   for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
-    // heap, not stack: worker threads may have small stacks
-    // uninitialised (every element is written before it is read)
-    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
-    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
-    double* mm = buf.get();
-    double* tmp = mm + short_block;
-    double* work = buf.get() + 5 * short_block;
-    double* t = tmp + short_block;
-    double* c = t + short_block;
-    double* L = c + short_block;
-    const index_t nb = j1 - j0;
-    short_stats(x, nrow, j0, j1, sc, st.data(), mm, tmp, work);
-    for (index_t j = 0; j < nb; ++j) t[j] = st[j].t, c[j] = st[j].c;
-    vm::dispatch<log1p_k>(t, c, nb, L);
-    for (index_t j = 0; j < nb; ++j) {
-      const kind k = classify(st[j], na_rm);
-      out[j0 + j] = k == kind::regular
-                        ? (sc.unit ? st[j].m : st[j].m / sc.temperature) + L[j]
-                        : lse_value(st[j], k);
+    const double* xb = x + j0 * nrow;
+    dispatch_flags<short_lse_k>(flags(sc.unit, na_rm), xb, nrow, j1 - j0,
+                                sc.temperature, out + j0);
+    // a regular column's result is finite (but for m / T overflowing, which
+    // the scalar path gives again)
+    for (index_t j = j0; j < j1; ++j) {
+      if (std::isfinite(out[j])) continue;
+      const lse_stats s = column_stats(x + j * nrow, nrow, sc, 1);
+      out[j] = lse_value(s, classify(s, na_rm), sc.temperature);
     }
   });
 }
@@ -644,42 +686,18 @@ inline void logsumexp_short(const double* x, index_t nrow, index_t ncol,
 inline void softmax_short(const double* x, index_t nrow, index_t ncol, double* out,
                           bool log, int nthreads, const scale& sc) {
   for_short_blocks(nrow, ncol, nthreads, [&](index_t j0, index_t j1) {
-    // uninitialised (every element is written before it is read)
-    std::unique_ptr<double[]> buf(new double[8 * static_cast<std::size_t>(short_block)]);
-    std::vector<lse_stats> st(static_cast<std::size_t>(j1 - j0));
-    double* mm = buf.get();
-    double* aa = mm + short_block;
-    double* work = buf.get() + 5 * short_block;
-    double* t = aa + short_block;
-    double* c = t + short_block;
-    double* a = c + short_block;
-    const index_t nb = j1 - j0, n = nb * nrow;
-    double* ob = out + j0 * nrow;
     const double* xb = x + j0 * nrow;
-    // exp into the output itself (softmax divides it in place)
-    short_stats(x, nrow, j0, j1, sc, st.data(), mm, ob, work);
-    bool special = false;
-    for (index_t j = 0; j < nb; ++j) {
-      const bool regular = classify(st[j], false) == kind::regular;
-      special = special || !regular;
-      t[j] = regular ? st[j].t : 0.0;
-      c[j] = regular ? st[j].c : 1.0;
+    double* ob = out + j0 * nrow;
+    double nsp = 0.0;
+    dispatch_flags<short_softmax_k>(flags(sc.unit, log), xb, nrow, j1 - j0,
+                                    sc.temperature, ob, &nsp);
+    for (index_t j = 0; nsp > 0 && j < j1 - j0; ++j) {
+      const double* col = xb + j * nrow;
+      if (!short_flagged(col, nrow)) continue;
+      nsp -= 1.0;
+      const lse_stats s = column_stats(col, nrow, sc, 1);
+      normalise_stretch(col, ob + j * nrow, nrow, 1, sc, s, log);
     }
-    if (log) vm::dispatch<log1p_k>(t, c, nb, a);
-    else for (index_t j = 0; j < nb; ++j) a[j] = t[j] + c[j];
-    for (index_t j = 0; j < nb; ++j)
-      for (index_t i = 0; i < nrow; ++i) aa[j * nrow + i] = a[j];
-    const double T = sc.temperature;
-    if (log) {
-      if (sc.unit) vm::dispatch<block_out_k<true, true>>(xb, mm, aa, n, T, ob);
-      else vm::dispatch<block_out_k<false, true>>(xb, mm, aa, n, T, ob);
-    } else {
-      vm::dispatch<block_out_k<true, false>>(xb, mm, aa, n, T, ob);
-    }
-    if (!special) return;
-    for (index_t j = 0; j < nb; ++j)
-      if (classify(st[j], false) != kind::regular)
-        normalise_stretch(xb + j * nrow, ob + j * nrow, nrow, 1, sc, st[j], log);
   });
 }
 

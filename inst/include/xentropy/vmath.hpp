@@ -287,16 +287,11 @@ namespace detail {
 // rounded polynomial, lo (|lo| <= ulp/2 of the result, scaled with it; not
 // meaningful where the result is subnormal, 0 or Inf). vm::exp drops lo, and the
 // compiler drops its computation.
-XENTROPY_VM_INLINE double exp_split(double x, double& lo_out) {
-  // exp(-746) rounds to 0, so the lower clamp changes no result. The upper one
-  // is the largest x with a finite exp(x); above it the result is set to +Inf
-  // at the end (a clamp to 710 would let GCC thread a constant path that
-  // overflows, which it refuses to fold or to if-convert).
-  constexpr double xmax = 709.782712893384;  // 0x1.62e42fefa39efp+9
-  double xc = x < -746.0 ? -746.0 : x;       // NaN passes
-  xc = xc > xmax ? xmax : xc;
-  const double z = xc * inv_ln2 + shift;
-  const double kd = z - shift;                 // k = round(x / ln2), in [-1076, 1024]
+// e^(r + rl) as p + pl for x (clamped) = k ln2 + r + rl, with z = k + 1.5 * 2^52
+// and kd = k: the part of exp_split before the scaling by 2^k.
+XENTROPY_VM_INLINE double exp_reduced(double xc, double& z, double& kd, double& pl) {
+  z = xc * inv_ln2 + shift;
+  kd = z - shift;                              // k = round(x / ln2), in [-1076, 1024]
   const double rh = xc - kd * ln2_hi;          // exact
   const double t = kd * ln2_lo;
   const double r = rh - t;
@@ -325,7 +320,20 @@ XENTROPY_VM_INLINE double exp_split(double x, double& lo_out) {
   const double lo = (1.0 - hi) + r;            // exact (Fast2Sum, |r| < 1)
   const double tl = lo + s;
   const double p = hi + tl;                    // e^(r + rl), in [0.70, 1.42]
-  const double pl = (hi - p) + tl;             // p + pl = hi + tl (Fast2Sum)
+  pl = (hi - p) + tl;                          // p + pl = hi + tl (Fast2Sum)
+  return p;
+}
+
+XENTROPY_VM_INLINE double exp_split(double x, double& lo_out) {
+  // exp(-746) rounds to 0, so the lower clamp changes no result. The upper one
+  // is the largest x with a finite exp(x); above it the result is set to +Inf
+  // at the end (a clamp to 710 would let GCC thread a constant path that
+  // overflows, which it refuses to fold or to if-convert).
+  constexpr double xmax = 709.782712893384;  // 0x1.62e42fefa39efp+9
+  double xc = x < -746.0 ? -746.0 : x;       // NaN passes
+  xc = xc > xmax ? xmax : xc;
+  double z, kd, pl;
+  const double p = exp_reduced(xc, z, kd, pl);
   // 2^k = 2^k1 * 2^k2 with k1, k2 in [-538, 512]: p * 2^k1 is exact.
   const double z1 = kd * 0.5 + shift;          // k1 = round(k / 2)
   const double z2 = (kd - (z1 - shift)) + shift;
@@ -363,6 +371,20 @@ XENTROPY_VM_INLINE double log1p_dd(double x, double xl) {
 XENTROPY_VM_INLINE double exp(double x) {
   double lo;
   return detail::exp_split(x, lo);
+}
+
+// exp(x) for -708 <= x <= 0 (or NaN, giving NaN) only, where exp(x) is a
+// normal number: exp() without its clamps and its two-step scaling (which
+// are there for the subnormal and overflow ranges), about a quarter fewer
+// operations, for loops that can check the range. Same algorithm and error
+// (0.60 ulp measured against expl on [-708, 0]); with FMA the compiler may
+// contract it differently from exp(), so the two can differ in the last bit.
+constexpr double exp_normal_min = -708.0;
+XENTROPY_VM_INLINE double exp_normal(double x) {
+  double z, kd, pl;
+  const double p = detail::exp_reduced(x, z, kd, pl);
+  (void)pl;
+  return p * detail::pow2_shifted(z);
 }
 
 XENTROPY_VM_INLINE double log(double x) {
