@@ -358,7 +358,10 @@ class solver {
 
   // G_ for every feature (excluded ones: 0), threads over features
   void full_gradient() {
-    const int nt = threads_for(ctl_.nthreads, n_ * p_ * K_);
+    // threads only for work worth waking them (a region's start and its idle spin cost
+    // more than a small gradient)
+    const index_t work = n_ * p_ * K_;
+    const int nt = work < (index_t(1) << 20) ? 1 : threads_for(ctl_.nthreads, work);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16) if (nt > 1)
 #endif
@@ -483,8 +486,17 @@ class solver {
       const std::vector<double> a0_old = a0_;
       const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
       const double d_tol = ctl_.thresh * f0_;
-      passes += K == 1 ? cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes)
-                       : cd_softmax(ws, lam, V, g_tol, d_tol, passes);
+      if (K == 1) {
+        passes += cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes);
+        // the change of eta (uncentred part; the centring is in Cm), once per step
+        // rather than with every coordinate move
+        for (index_t j : ws) {
+          const double d = beta_[j] - beta_old[j];
+          if (d != 0.0) col_axpy(X_, j, d / s_[j], dX_.data());
+        }
+      } else {
+        passes += cd_softmax(ws, lam, V, g_tol, d_tol, passes);
+      }
       // --- direction and backtracking on F ---
       const double pen_old = penalty_ws(ws, beta_old.data(), lam);
       std::vector<double> dbeta(beta_.size());
@@ -574,7 +586,9 @@ class solver {
         for (index_t k = 0; k < K && !nz; ++k) nz = beta_[j * K + k] != 0.0;
         if (nz) act.push_back(j);
       }
-      settle(act, passes, limit, done);
+      // (when every coordinate of the set is active, settle() ends with a pass over the
+      // whole set that moved nothing beyond the tolerances: converged)
+      if (settle(act, passes, limit, done) && act.size() == ws.size()) break;
     }
     return passes;
   }
@@ -584,7 +598,6 @@ class solver {
          std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
          int passes_before) {
     double* mx = mx_.data();
-    double* dx = dX_.data();
     const double* v = v_.data();
     auto pass = [&](const std::vector<index_t>& set, double& dmax, double& gmax) {
       dmax = gmax = 0.0;
@@ -609,13 +622,13 @@ class solver {
         Smx[0] -= xv * st;
         Cm[0] -= c * st;
         b = bk;
-        col_move(X_, j, st, v, mx, dx);
+        col_move(X_, j, st, v, mx);
       }
     };
     // Once the active set and signs repeat, one exact solve of the model on them
     // replaces the many passes coordinate descent needs when columns are correlated
     auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
-                      const std::function<bool(double, double)>& done) {
+                      const std::function<bool(double, double)>& done) -> bool {
       const bool exact = !act.empty() && static_cast<index_t>(act.size()) <= ctl_.exact_max;
       std::vector<signed char> sig, sig_prev;
       std::vector<index_t> actk;
@@ -624,7 +637,7 @@ class solver {
       while (passes < limit) {
         pass(act, dmax, gmax);
         ++passes;
-        if (done(dmax, gmax)) break;
+        if (done(dmax, gmax)) return true;
         if (!exact) continue;
         sig.clear();
         actk.clear();
@@ -645,6 +658,7 @@ class solver {
           same = 0;
         }
       }
+      return false;
     };
     return descend(ws, g_tol, d_tol, passes_before, pass, settle);
   }
@@ -728,14 +742,14 @@ class solver {
     // As for the binary model: once the non-zero pattern repeats, an exact solve of the
     // model on it (when its cost, n d^2 / 2 for d coordinates, is that of a few passes)
     auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
-                      const std::function<bool(double, double)>& done) {
+                      const std::function<bool(double, double)>& done) -> bool {
       std::vector<signed char> sig, sig_prev;
       index_t same = 0;
       double dmax, gmax;
       while (passes < limit) {
         pass(act, dmax, gmax);
         ++passes;
-        if (done(dmax, gmax)) break;
+        if (done(dmax, gmax)) return true;
         sig.clear();
         index_t d = 0;
         for (index_t j : act)
@@ -757,6 +771,7 @@ class solver {
           same = 0;
         }
       }
+      return false;
     };
     return descend(ws, g_tol, d_tol, passes_before, pass, settle);
   }
@@ -897,14 +912,14 @@ class solver {
   }
 
   // Binary: moves coefficient j of the model by d (standardised scale), keeping the
-  // model residual and the eta change in step.
+  // model residual in step (the change of eta is rebuilt from the coefficients).
   void move(index_t j, double d, std::vector<double>& Cm, std::vector<double>& Smx) {
     if (d == 0.0) return;
     const double st = d / s_[j];
     Smx[0] -= xv_[j] * st;
     Cm[0] -= c_[j] * st;
     beta_[j] += d;
-    col_move(X_, j, st, v_.data(), mx_.data(), dX_.data());
+    col_move(X_, j, st, v_.data(), mx_.data());
   }
 
   // Binary: Newton step of the model on the active set A with its signs fixed:
