@@ -141,7 +141,7 @@ if ("ridge" %in% cases) {
   og <- binary_objective(as.matrix(coef(theirs)), X, y01, lam, 0, sx)
   # the old dense Newton fit, at the last lambda only (unstandardised columns
   # are what it penalises, so it solves a different problem: time only)
-  tn <- time_it(function() logistic_regression(X, y, lambda = n * lam[length(lam)]))
+  tn <- time_it(function() logistic_regression(x = X, y = y, lambda = n * lam[length(lam)]))
   add_row("ridge path", sprintf("%d x %d", n, p), tx, tg, max((og - ox) / abs(ox)),
           as.numeric(object.size(X)) / 2^20,
           sprintf("one Newton fit (logistic_regression, lambda = N x last): %.2f s", tn[["seconds"]]))

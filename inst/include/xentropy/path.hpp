@@ -66,6 +66,7 @@
 #endif
 
 #include <Eigen/Dense>
+#include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
@@ -110,9 +111,23 @@ class solver {
     full_gradient();
     const double a = std::max(pen_.alpha, 1e-3);
     double lmax = 0.0;
+    std::vector<double> gc(K_);
     for (index_t j = 0; j < p_; ++j) {
       if (excluded_[j] || pf_[j] == 0.0) continue;
-      lmax = std::max(lmax, Penalty::dual_norm(&G_[j * K_], K_) / (pf_[j] * a));
+      // the gradient of the centred column (as for dense x, whatever the solver's own
+      // centring), and zero when it is at the level of rounding, so that dense and
+      // sparse x (whose sums run in different orders) start from the same lambda
+      double ab = 0.0;
+      for (index_t k = 0; k < K_; ++k) {
+        gc[k] = G_[j * K_ + k] + (mean_[j] - c_[j]) * Rk_[k] / s_[j];
+        double sa = 0.0;
+        const double* r = &res_[k * n_];
+        for_col(X_, j, [&](index_t i, double x) { sa += std::fabs(x * r[i]); });
+        ab = std::max(ab, (sa + std::fabs(mean_[j] * Rk_[k])) / s_[j]);
+      }
+      const double gn = Penalty::dual_norm(gc.data(), K_);
+      if (gn <= 64.0 * std::numeric_limits<double>::epsilon() * ab) continue;
+      lmax = std::max(lmax, gn / (pf_[j] * a));
     }
     out.lambda_max = lmax;
     const bool user = !lambdas.empty();
@@ -201,12 +216,13 @@ class solver {
   index_t n_, p_, K_;
   double sumw_ = 0.0, f0_ = 1.0;
   bool interrupted_ = false;
-  std::vector<double> w_, y_, off_, pf_, c_, s_;
+  std::vector<double> w_, y_, off_, pf_, c_, s_, mean_;  // mean_: weighted means (intercept)
   std::vector<char> excluded_;
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // Per outer step; n x K arrays class-major. res: w (y - p); v: IRLS weights; binary:
   // mx the model residual, dX the change of eta; softmax: P, wp = w P, dX, t = sum_k P dX.
   std::vector<double> v_, res_, mx_, dX_, P_, wp_, t_, xv_, h_, G_, Rk_, scratch_n_;
+  double sparse_exact_cost_ = 0.0;  // operations of the last sparse exact step (0: none yet)
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -228,6 +244,7 @@ class solver {
     }
     // weighted column centres and scales, read from x once
     c_.assign(p_, 0.0);
+    mean_.assign(p_, 0.0);
     s_.assign(p_, 1.0);
     excluded_.assign(p_, 0);
     // softmax on sparse x: columns are not centred (the intercept absorbs it)
@@ -247,6 +264,7 @@ class solver {
       ss += (1.0 - wstored) * m * m;
       ss = std::max(ss, 0.0);
       const double var = ss;
+      if (pb_.intercept) mean_[j] = m;
       if (centre) c_[j] = m;
       if (pb_.standardize) s_[j] = std::sqrt(var);
       // a column constant over the rows with weight cannot enter the model (with an
@@ -629,7 +647,10 @@ class solver {
     // replaces the many passes coordinate descent needs when columns are correlated
     auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
                       const std::function<bool(double, double)>& done) -> bool {
-      const bool exact = !act.empty() && static_cast<index_t>(act.size()) <= ctl_.exact_max;
+      // dense x: a dense LDLT, for active sets up to exact_max; sparse x: a sparse one
+      const bool sparse = is_sparse(X_);
+      const bool exact = !act.empty() &&
+                         static_cast<index_t>(act.size()) <= (sparse ? 50 * ctl_.exact_max : ctl_.exact_max);
       std::vector<signed char> sig, sig_prev;
       std::vector<index_t> actk;
       index_t same = 0;
@@ -648,8 +669,19 @@ class solver {
         }
         // an exact solve costs about |A| / 2 passes: worth it once descent is slow
         if (sig == sig_prev && !actk.empty()) {
-          if (++same >= std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8)) {
-            exact_step(actk, lam, Cm, Smx, V);
+          // sparse: passes are cheap and a factorisation may not be, so descent runs for
+          // about as long as the last factorisation took before the next one (renting
+          // versus buying: at most about twice the better of the two)
+          index_t wait = std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8);
+          if (sparse) {
+            double pass_cost = 1.0;
+            for (index_t j : act) pass_cost += 2.0 * static_cast<double>(col_nnz(X_, j));
+            // (a pass's scattered reads cost about 16 times a factorisation's operation)
+            wait = std::max<index_t>(3, static_cast<index_t>(sparse_exact_cost_ / (16.0 * pass_cost)));
+          }
+          if (++same >= wait) {
+            if (sparse) exact_step_sparse(actk, lam, Cm, Smx, V);
+            else exact_step(actk, lam, Cm, Smx, V);
             sig_prev.clear();
             same = 0;
           }
@@ -782,134 +814,7 @@ class solver {
   // plus the penalty decreases. The active columns are standardised into an n x (m + 1)
   // scratch (m active features, and a column of ones for the intercepts); settle()
   // calls it only when that is cheap.
-  void exact_step_softmax(const std::vector<index_t>& act, double lam) {
-    const index_t K = K_, n = n_;
-    std::vector<index_t> feat;
-    std::vector<std::pair<index_t, index_t>> A;  // (column of Z, class)
-    for (index_t j : act) {
-      bool group_in = false;
-      for (index_t k = 0; k < K; ++k) group_in = group_in || beta_[j * K + k] != 0.0;
-      if (!group_in) continue;
-      feat.push_back(j);
-      for (index_t k = 0; k < K; ++k)
-        if (Penalty::grouped || beta_[j * K + k] != 0.0)
-          A.push_back({static_cast<index_t>(feat.size()) - 1, k});
-    }
-    const index_t m = static_cast<index_t>(feat.size()), nA = static_cast<index_t>(A.size());
-    if (pb_.intercept)
-      for (index_t k = 0; k < K; ++k) A.push_back({m, k});
-    const index_t d = static_cast<index_t>(A.size());
-    if (nA == 0) return;
-    Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(n, m + 1);
-    for (index_t q = 0; q < m; ++q) {
-      const index_t j = feat[q];
-      for_col(X_, j, [&](index_t i, double x) { Z(i, q) = x; });
-      Z.col(q).array() = (Z.col(q).array() - c_[j]) / s_[j];
-    }
-    Z.col(m).setOnes();
-    // blocks Z' diag(w p_k (delta_kl - p_l)) Z of the softmax Hessian
-    std::vector<Eigen::MatrixXd> B(static_cast<size_t>(K * K));
-    Eigen::VectorXd wt(n);
-    for (index_t k = 0; k < K; ++k)
-      for (index_t l = k; l < K; ++l) {
-        for (index_t i = 0; i < n; ++i)
-          wt(i) = wp_[k * n + i] * ((k == l ? 1.0 : 0.0) - P_[l * n + i]);
-        B[k * K + l] = Z.transpose() * (Z.array().colwise() * wt.array()).matrix();
-      }
-    Eigen::MatrixXd H(d, d);
-    for (index_t u = 0; u < d; ++u)
-      for (index_t v = u; v < d; ++v) {
-        const index_t k = std::min(A[u].second, A[v].second), l = std::max(A[u].second, A[v].second);
-        H(u, v) = H(v, u) = B[k * K + l](A[u].first, A[v].first);
-      }
-    // the model's minus gradient at the current point
-    Eigen::VectorXd g(d);
-    for (index_t u = 0; u < d; ++u) {
-      const index_t q = A[u].first, k = A[u].second;
-      const double* r = &res_[k * n];
-      const double* wp = &wp_[k * n];
-      const double* dx = &dX_[k * n];
-      if (q < m) {
-        g(u) = col_model_grad(X_, feat[q], c_[feat[q]], r, wp, dx, t_.data()) / s_[feat[q]];
-      } else {
-        double s = 0.0;
-        for (index_t i = 0; i < n; ++i) s += r[i] - wp[i] * (dx[i] - t_[i]);
-        g(u) = s;
-      }
-    }
-    const Eigen::MatrixXd Hm = H;  // the loss model alone
-    const double a = pen_.alpha;
-    Eigen::VectorXd rhs = g;
-    for (index_t u = 0; u < nA; ++u) {
-      const index_t j = feat[A[u].first], k = A[u].second;
-      const double b = beta_[j * K + k], lp = lam * pf_[j];
-      H(u, u) += lp * (1.0 - a);
-      rhs(u) -= lp * (1.0 - a) * b;
-      if (!Penalty::grouped) {
-        rhs(u) -= lp * a * ((b > 0) - (b < 0));
-        continue;
-      }
-      const double nb = group_lasso::norm2(&beta_[j * K], K);
-      rhs(u) -= lp * a * b / nb;
-      const index_t u0 = u - k;  // the group's K entries are consecutive
-      for (index_t l = 0; l < K; ++l)
-        H(u, u0 + l) += lp * a * ((l == k ? 1.0 : 0.0) / nb - b * beta_[j * K + l] / (nb * nb * nb));
-    }
-    // the over-parameterised classes make H singular: a ridge at the level of rounding
-    // selects the least-change solution
-    H.diagonal().array() += 1e-10 * std::max(1e-300, H.diagonal().cwiseAbs().maxCoeff());
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
-    if (ldlt.info() != Eigen::Success) return;
-    Eigen::VectorXd delta = ldlt.solve(rhs);
-    if (!delta.allFinite()) return;
-    // separable: stop at the first sign change (a coefficient reaching zero stays there)
-    double t = 1.0;
-    index_t cut = -1;
-    if (!Penalty::grouped && a > 0.0)
-      for (index_t u = 0; u < nA; ++u) {
-        const double b = beta_[feat[A[u].first] * K + A[u].second], du = delta(u);
-        if ((b + du) * b < 0.0 && -b / du < t) {
-          t = -b / du;
-          cut = u;
-        }
-      }
-    delta *= t;
-    if (cut >= 0) delta(cut) = -beta_[feat[A[cut].first] * K + A[cut].second];
-    // the change of the model plus the penalty; the step is taken only if it decreases
-    double pen0 = 0.0, pen1 = 0.0;
-    std::vector<double> bj(K);
-    for (index_t q = 0; q < m; ++q) {
-      const index_t j = feat[q];
-      pen0 += pen_.value(&beta_[j * K], K, lam * pf_[j]);
-    }
-    std::vector<double> nb(beta_.begin(), beta_.end());
-    for (index_t u = 0; u < nA; ++u) nb[feat[A[u].first] * K + A[u].second] += delta(u);
-    if (cut >= 0) nb[feat[A[cut].first] * K + A[cut].second] = 0.0;
-    for (index_t q = 0; q < m; ++q) {
-      const index_t j = feat[q];
-      pen1 += pen_.value(&nb[j * K], K, lam * pf_[j]);
-    }
-    const double change = -g.dot(delta) + 0.5 * delta.dot(Hm * delta) + pen1 - pen0;
-    if (!(change < 0.0)) return;
-    for (index_t u = 0; u < d; ++u) {
-      const index_t q = A[u].first, k = A[u].second;
-      const double du = delta(u);
-      if (du == 0.0) continue;
-      if (q < m) {
-        const index_t j = feat[q];
-        col_model_move(X_, j, c_[j], du / s_[j], &P_[k * n], &dX_[k * n], t_.data());
-        beta_[j * K + k] = u == cut ? 0.0 : beta_[j * K + k] + du;
-      } else {
-        a0_[k] += du;
-        double* dx = &dX_[k * n];
-        const double* p = &P_[k * n];
-        for (index_t i = 0; i < n; ++i) {
-          dx[i] += du;
-          t_[i] += p[i] * du;
-        }
-      }
-    }
-  }
+  void exact_step_softmax(const std::vector<index_t>& act, double lam);
 
   // Binary: moves coefficient j of the model by d (standardised scale), keeping the
   // model residual in step (the change of eta is rebuilt from the coefficients).
@@ -927,65 +832,23 @@ class solver {
   // cut at the first coefficient that would change sign (set to 0 there). The model
   // is quadratic on that segment, so the step cannot raise it.
   void exact_step(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                  std::vector<double>& Smx, const std::vector<double>& V) {
-    const index_t m = static_cast<index_t>(A.size());
-    const index_t off = pb_.intercept ? 1 : 0, d = m + off;
-    Eigen::MatrixXd H(d, d);
-    Eigen::VectorXd r(d);
-    const double a = pen_.alpha;
-    std::vector<double>& tmp = scratch_n_;
-    tmp.assign(static_cast<size_t>(n_), 0.0);
-    const double* v = v_.data();
-    const double* mx = mx_.data();
-    for (index_t q = 0; q < m; ++q) {
-      const index_t j = A[q];
-      for_col(X_, j, [&](index_t i, double x) { tmp[i] = v[i] * x; });
-      const double g0 = col_dot(X_, j, mx);
-      const double cj = c_[j], sj = s_[j], xvj = xv_[j];
-      for (index_t q2 = q; q2 < m; ++q2) {
-        const index_t l = A[q2];
-        const double sxx = col_dot(X_, l, tmp.data());
-        const double cl = c_[l], sl = s_[l], xvl = xv_[l];
-        const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[0]) / (sj * sl);
-        H(off + q, off + q2) = H(off + q2, off + q) = h;
-      }
-      for_col(X_, j, [&](index_t i, double) { tmp[i] = 0.0; });
-      const double b = beta_[j], lp = lam * pf_[j];
-      H(off + q, off + q) += lp * (1.0 - a);
-      const double g = (g0 - Cm[0] * xvj - cj * (Smx[0] - Cm[0] * V[0])) / sj;
-      r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
-      if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[0]) / sj;
-    }
-    if (off) {
-      H(0, 0) = V[0];
-      r(0) = Smx[0] - Cm[0] * V[0];
-    }
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
-    if (ldlt.info() != Eigen::Success || !ldlt.isPositive()) return;
-    const Eigen::VectorXd delta = ldlt.solve(r);
-    if (!delta.allFinite()) return;
-    double t = 1.0;
-    index_t cut = -1;
-    for (index_t q = 0; q < m; ++q) {
-      const double b = beta_[A[q]], dq = delta(off + q);
-      if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
-        t = -b / dq;
-        cut = q;
-      }
-    }
-    if (off) {
-      const double d0 = t * delta(0);
-      Cm[0] += d0;
-      a0_[0] += d0;
-    }
-    for (index_t q = 0; q < m; ++q) {
-      const index_t j = A[q];
-      const double dq = q == cut ? -beta_[j] : t * delta(off + q);
-      move(j, dq, Cm, Smx);
-      if (q == cut) beta_[j] = 0.0;
-    }
-  }
+                  std::vector<double>& Smx, const std::vector<double>& V);
+
+  // Binary, sparse x: the same Newton step with a sparse LDLT. In the uncentred
+  // coordinates (a, beta_A) the model's Hessian is X_A' diag(v) X_A (as sparse as x's rows)
+  // bordered by the intercept's row; the step in beta is the centred one's, and the
+  // centred intercept moves by delta_a + sum_j c_j delta_j / s_j.
+  void exact_step_sparse(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
+                         std::vector<double>& Smx, const std::vector<double>& V);
 };
+
+}  // namespace path
+}  // namespace xentropy
+
+#include "path_exact.hpp"  // the solver's exact steps (member definitions)
+
+namespace xentropy {
+namespace path {
 
 // Runs the path for one matrix type, choosing the penalty type from alpha and grouped.
 template <class Matrix>

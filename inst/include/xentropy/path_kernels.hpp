@@ -34,6 +34,10 @@ template <class F>
 inline void for_col(const SparseMap& X, index_t j, F f) {
   for (SparseMap::InnerIterator it(X, j); it; ++it) f(static_cast<index_t>(it.index()), it.value());
 }
+inline index_t col_nnz(const DenseMap& X, index_t) { return X.rows(); }
+inline index_t col_nnz(const SparseMap& X, index_t j) {
+  return X.outerIndexPtr()[j + 1] - X.outerIndexPtr()[j];
+}
 inline bool is_sparse(const DenseMap&) { return false; }
 inline bool is_sparse(const SparseMap&) { return true; }
 
