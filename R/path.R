@@ -20,9 +20,12 @@
 #' \eqn{|b_j|} by the Euclidean norm of feature j's K coefficients (the group
 #' lasso, glmnet's `type.multinomial = "grouped"`); `alpha = 0` is ridge.
 #'
-#' The solver is proximal Newton: a quadratic model of the loss (IRLS weights)
-#' minimised with the penalty by coordinate descent, warm starts along the path,
-#' the sequential strong rule and a working set. Every lambda is accepted only
+#' The solver is proximal Newton: a quadratic model of the loss (binary: IRLS
+#' weights; softmax: the full softmax Hessian, not glmnet's class-diagonal
+#' approximation) minimised with the penalty by coordinate descent, and solved
+#' exactly on the active set once it settles (a dense or, for sparse `x`, a
+#' sparse factorisation), with warm starts along the path, the sequential strong
+#' rule and a working set. Every lambda is accepted only
 #' after the KKT conditions have been checked over all features: the largest
 #' violation (distance of the negative gradient from the penalty's
 #' subdifferential, the intercepts' gradients included), divided by lambda, is
