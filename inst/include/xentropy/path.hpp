@@ -72,6 +72,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "common.hpp"
@@ -505,7 +506,8 @@ class solver {
       const double g_tol = std::max(0.05 * tol_kkt, 0.1 * viol);
       const double d_tol = ctl_.thresh * f0_;
       if (K == 1) {
-        passes += cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes);
+        passes += cd_binary(ws, lam, Cm, Smx, V, g_tol, d_tol, passes,
+                            std::integral_constant<bool, Penalty::grouped>());
         // the change of eta (uncentred part; the centring is in Cm), once per step
         // rather than with every coordinate move
         for (index_t j : ws) {
@@ -611,6 +613,27 @@ class solver {
     return passes;
   }
 
+  // Only the code a (matrix, penalty) pair can reach is compiled for it (the installed
+  // library stays small): the group lasso is softmax-only, each matrix type has its
+  // own exact step.
+  int cd_binary(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
+                std::vector<double>& Smx, const std::vector<double>& V, double g_tol,
+                double d_tol, int passes_before, std::false_type) {
+    return cd(ws, lam, Cm, Smx, V, g_tol, d_tol, passes_before);
+  }
+  int cd_binary(const std::vector<index_t>&, double, std::vector<double>&, std::vector<double>&,
+                const std::vector<double>&, double, double, int, std::true_type) {
+    return 0;  // not reached: fit_path() takes the group lasso only for K > 1
+  }
+  void exact_binary(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
+                    std::vector<double>& Smx, const std::vector<double>& V, std::true_type) {
+    exact_step_sparse(A, lam, Cm, Smx, V);
+  }
+  void exact_binary(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
+                    std::vector<double>& Smx, const std::vector<double>& V, std::false_type) {
+    exact_step(A, lam, Cm, Smx, V);
+  }
+
   // Binary: coordinate descent on the quadratic model over ws. Returns the passes made.
   int cd(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
          std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
@@ -680,8 +703,8 @@ class solver {
             wait = std::max<index_t>(3, static_cast<index_t>(sparse_exact_cost_ / (16.0 * pass_cost)));
           }
           if (++same >= wait) {
-            if (sparse) exact_step_sparse(actk, lam, Cm, Smx, V);
-            else exact_step(actk, lam, Cm, Smx, V);
+            exact_binary(actk, lam, Cm, Smx, V,
+                         std::integral_constant<bool, std::is_same<Matrix, SparseMap>::value>());
             sig_prev.clear();
             same = 0;
           }
