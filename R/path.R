@@ -23,14 +23,15 @@
 #' The solver is proximal Newton: a quadratic model of the loss (binary: IRLS
 #' weights; softmax: the full softmax Hessian, not glmnet's class-diagonal
 #' approximation) minimised with the penalty by coordinate descent, and solved
-#' exactly on the active set once it settles (a dense or, for sparse `x`, a
-#' sparse factorisation), with warm starts along the path, the sequential strong
-#' rule and a working set. Every lambda is accepted only
-#' after the KKT conditions have been checked over all features: the largest
+#' exactly on the active set once it settles (binary: conjugate gradients;
+#' softmax: a factorisation of the full Hessian), with warm starts along the
+#' path, the sequential strong rule and a working set. Every lambda is accepted
+#' only after the KKT conditions have been checked over all features: the largest
 #' violation (distance of the negative gradient from the penalty's
-#' subdifferential, the intercepts' gradients included), divided by lambda, is
-#' stored in `kkt`, and must be at most `control$kkt_tol`. A lambda that cannot
-#' reach it is reported with a warning of class `xentropy_warning_convergence`
+#' subdifferential), divided by lambda, is stored in `kkt`, and must be at most
+#' `control$kkt_tol`. The intercepts' gradients are included, divided by
+#' `min(lambda, 1)` (a mean residual, at most 1 in size: with unstandardised
+#' columns lambda can be far above 1). A lambda that cannot reach it is reported with a warning of class `xentropy_warning_convergence`
 #' and `converged` is `FALSE` for it.
 #'
 #' `x` may be a dense numeric matrix or a sparse `Matrix::dgCMatrix`, which is
@@ -358,6 +359,18 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
   if (!is.null(w) && sum(w) <= 0) {
     abort("`weights` must not all be zero.", where, class = "xentropy_error_value",
           argument = "weights")
+  }
+  if (!is.null(w) && any(w == 0)) {
+    # a class seen only on rows of weight zero has no finite fit (its intercept would
+    # go to -Inf): refuse it as the unweighted case is refused
+    Yw <- tg$y[w > 0, , drop = FALSE]
+    seen <- if (K > 1L) colSums(Yw) > 0 else c(any(Yw < 1), any(Yw > 0))
+    if (!all(seen)) {
+      lev <- if (K > 1L) tg$levels else tg$levels[1:2]
+      abort(sprintf("`y` must have every class on some row of positive weight; %s only on rows where `weights` is 0.",
+                    paste0("\"", lev[!seen], "\"", collapse = ", ")),
+            where, class = "xentropy_error_value", argument = "y")
+    }
   }
   off <- NULL
   if (!is.null(offset)) {

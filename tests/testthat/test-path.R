@@ -314,6 +314,12 @@ test_that("bad inputs get errors naming the argument", {
   expect_error(logistic_path(x, rep(1, 50)), "both classes", class = "xentropy_error_value")
   expect_error(logistic_path(x, factor(rep("a", 50), levels = c("a", "b"))), "both classes",
                class = "xentropy_error_value")
+  # a class seen only on rows of weight zero (its intercept would be infinite)
+  w0 <- ifelse(y == 1, 0, 1)
+  expect_error(logistic_path(x, y, weights = w0), "\"1\" only on rows", class = "xentropy_error_value")
+  yc <- factor(rep(c("a", "b", "c"), length.out = 50))
+  expect_error(softmax_path(x, yc, weights = as.numeric(yc != "c")), "\"c\" only on rows",
+               class = "xentropy_error_value")
   expect_error(logistic_path(x, y, family = "binomial"), "Unknown argument `family`",
                class = "xentropy_error")
   expect_error(logistic_path(x, y, lambda = c(0.1, -1)), "`lambda`", class = "xentropy_error_value")

@@ -18,9 +18,10 @@
 // coordinate descent over the working set; the step to the model's minimiser is damped by
 // backtracking on F itself, so F decreases at every outer step whatever the model.
 //  - Binary: the model's Hessian is Z' diag(v) Z with IRLS weights v_i = w_i p_i (1 - p_i),
-//    exact. Once the active set and signs settle, the model is solved exactly on them (an
-//    LDLT of the active set's weighted Gram matrix, the step cut at the first sign change),
-//    which replaces the many passes descent needs on correlated columns.
+//    exact. Once the active set and signs settle, the model is solved on them by conjugate
+//    gradients (the step cut at the first sign change), which replaces the many passes
+//    descent needs on correlated or ill-conditioned columns (CG's iterations grow with
+//    the square root of the condition number, descent's passes with the number itself).
 //  - Softmax: the model has the full softmax Hessian, sum_i w_i z_i z_i' (x) (diag p_i -
 //    p_i p_i'), not glmnet's class-diagonal approximation (which converges only linearly
 //    in the outer steps, far too slowly for a certificate). Coordinate (j, k) reads the
@@ -66,7 +67,6 @@
 #endif
 
 #include <Eigen/Dense>
-#include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <cmath>
@@ -116,9 +116,14 @@ class solver {
     for (index_t j = 0; j < p_; ++j) {
       if (excluded_[j] || pf_[j] == 0.0) continue;
       // the gradient of the centred column (as for dense x, whatever the solver's own
-      // centring), and zero when it is at the level of rounding, so that dense and
-      // sparse x (whose sums run in different orders) start from the same lambda
-      double ab = 0.0;
+      // centring), and zero when it is at the level of rounding, or of the residuals
+      // the starting fits leave (their gradients are at most aux_tol_: where the
+      // intercepts or unpenalised columns separate the data, the residuals are that
+      // small), so that dense and sparse x (whose sums run in different orders, to
+      // starting fits that differ at that level) start from the same lambda
+      double ab = 0.0, xa = 0.0;
+      for_col(X_, j, [&](index_t i, double x) { xa += w_[i] * std::fabs(x); });
+      xa = (xa + std::fabs(mean_[j])) / s_[j];
       for (index_t k = 0; k < K_; ++k) {
         gc[k] = G_[j * K_ + k] + (mean_[j] - c_[j]) * Rk_[k] / s_[j];
         double sa = 0.0;
@@ -127,7 +132,7 @@ class solver {
         ab = std::max(ab, (sa + std::fabs(mean_[j] * Rk_[k])) / s_[j]);
       }
       const double gn = Penalty::dual_norm(gc.data(), K_);
-      if (gn <= 64.0 * std::numeric_limits<double>::epsilon() * ab) continue;
+      if (gn <= 64.0 * std::numeric_limits<double>::epsilon() * ab + 100.0 * aux_tol_ * xa) continue;
       lmax = std::max(lmax, gn / (pf_[j] * a));
     }
     out.lambda_max = lmax;
@@ -223,7 +228,11 @@ class solver {
   // Per outer step; n x K arrays class-major. res: w (y - p); v: IRLS weights; binary:
   // mx the model residual, dX the change of eta; softmax: P, wp = w P, dX, t = sum_k P dX.
   std::vector<double> v_, res_, mx_, dX_, P_, wp_, t_, xv_, h_, G_, Rk_, scratch_n_;
-  double sparse_exact_cost_ = 0.0;  // operations of the last sparse exact step (0: none yet)
+  // auxiliary fits (null model, unpenalised features) start the path: well below any
+  // lambda's tolerance
+  static constexpr double aux_tol_ = 1e-12;
+  // binary: passes before the next exact step, an eighth of the last one's iterations
+  index_t cg_wait_ = 2;
 
   void setup() {
     const index_t n = n_, K = K_;
@@ -379,7 +388,7 @@ class solver {
   void full_gradient() {
     // threads only for work worth waking them (a region's start and its idle spin cost
     // more than a small gradient)
-    const index_t work = n_ * p_ * K_;
+    const index_t work = (static_cast<index_t>(X_.nonZeros()) + p_) * K_;  // dense: n p K
     const int nt = work < (index_t(1) << 20) ? 1 : threads_for(ctl_.nthreads, work);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16) if (nt > 1)
@@ -394,11 +403,15 @@ class solver {
     (void)nt;
   }
 
-  double intercept_violation() const {
+  // The intercepts' largest gradient, scaled to be compared with kkt_tol lambda as the
+  // features' violations are: an intercept's gradient is a mean residual (at most 1 in
+  // size), so its tolerance is kkt_tol min(lambda, 1). (With unstandardised columns of
+  // size 1e6, lambda can be 1e8: kkt_tol lambda alone would not constrain it at all.)
+  double intercept_violation(double lam) const {
     if (!pb_.intercept) return 0.0;
     double m = 0.0;
     for (index_t k = 0; k < K_; ++k) m = std::max(m, std::fabs(Rk_[k]));
-    return m;
+    return lam > 1.0 ? m * lam : m;
   }
 
   // Solves at lambda over the working set ws (extended by KKT violators), from the
@@ -410,14 +423,11 @@ class solver {
     working();
     std::vector<double> gtmp(K), beta_old, eta_new(n * K), Cm(K), Smx(K), V(K);
     const double tol_kkt = ctl_.kkt_tol * lam;
-    // auxiliary fits (null model, unpenalised features) start the path: well below any
-    // lambda's tolerance
-    const double aux_tol = 1e-12;
     int passes = 0;
     int code = converged;
     // violation over the working set and the intercepts at the current state
     auto ws_violation = [&]() {
-      double m = intercept_violation();
+      double m = intercept_violation(lam);
       for (index_t j : ws) {
         gradient_of(j, gtmp.data());
         m = std::max(m, pen_.violation(&beta_[j * K], gtmp.data(), K, lam * pf_[j]));
@@ -426,11 +436,11 @@ class solver {
     };
     double viol = ws_violation();
     for (int outer = 0;; ++outer) {
-      if (st == nullptr ? viol <= aux_tol : viol <= tol_kkt) {
+      if (st == nullptr ? viol <= aux_tol_ : viol <= tol_kkt) {
         if (st == nullptr) break;
         // certificate over all features
         full_gradient();
-        double m = intercept_violation();
+        double m = intercept_violation(lam);
         bool added = false;
         for (index_t j = 0; j < p_; ++j) {
           if (excluded_[j]) continue;
@@ -558,10 +568,20 @@ class solver {
       // softmax: move each feature's K coefficients together to where the penalty is
       // least; the loss (and eta's softmax) is unchanged, the objective does not rise,
       // and the loss-flat direction is resolved at once rather than by slow descent
+      // (unpenalised features: to mean zero, or they drift along that direction until
+      // x_ij beta_jk swamps the rest of eta in rounding)
       if (K > 1)
         for (index_t j : ws) {
-          if (pf_[j] == 0.0) continue;
-          const double cj = pen_.centre(&beta_[j * K], K);
+          double cj = 0.0;
+          if (pf_[j] == 0.0) {
+            for (index_t k = 0; k < K; ++k) cj += beta_[j * K + k];
+            cj /= static_cast<double>(K);
+            // and eta with them (a per-row shift common to the classes)
+            if (cj != 0.0)
+              for (index_t k = 0; k < K; ++k) col_axpy(X_, j, -cj / s_[j], &eta_[k * n]);
+          } else {
+            cj = pen_.centre(&beta_[j * K], K);
+          }
           if (cj != 0.0)
             for (index_t k = 0; k < K; ++k) beta_[j * K + k] -= cj;
         }
@@ -573,7 +593,7 @@ class solver {
       st->code = code;
       if (code != converged) {
         full_gradient();
-        double m = intercept_violation();
+        double m = intercept_violation(lam);
         for (index_t j = 0; j < p_; ++j)
           if (!excluded_[j])
             m = std::max(m, pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]));
@@ -625,15 +645,6 @@ class solver {
                 const std::vector<double>&, double, double, int, std::true_type) {
     return 0;  // not reached: fit_path() takes the group lasso only for K > 1
   }
-  void exact_binary(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                    std::vector<double>& Smx, const std::vector<double>& V, std::true_type) {
-    exact_step_sparse(A, lam, Cm, Smx, V);
-  }
-  void exact_binary(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                    std::vector<double>& Smx, const std::vector<double>& V, std::false_type) {
-    exact_step(A, lam, Cm, Smx, V);
-  }
-
   // Binary: coordinate descent on the quadratic model over ws. Returns the passes made.
   int cd(const std::vector<index_t>& ws, double lam, std::vector<double>& Cm,
          std::vector<double>& Smx, const std::vector<double>& V, double g_tol, double d_tol,
@@ -670,10 +681,7 @@ class solver {
     // replaces the many passes coordinate descent needs when columns are correlated
     auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
                       const std::function<bool(double, double)>& done) -> bool {
-      // dense x: a dense LDLT, for active sets up to exact_max; sparse x: a sparse one
-      const bool sparse = is_sparse(X_);
-      const bool exact = !act.empty() &&
-                         static_cast<index_t>(act.size()) <= (sparse ? 50 * ctl_.exact_max : ctl_.exact_max);
+      const bool exact = !act.empty();
       std::vector<signed char> sig, sig_prev;
       std::vector<index_t> actk;
       index_t same = 0;
@@ -690,21 +698,11 @@ class solver {
           sig.push_back(static_cast<signed char>((b > 0) - (b < 0)));
           if (b != 0.0) actk.push_back(j);
         }
-        // an exact solve costs about |A| / 2 passes: worth it once descent is slow
+        // an iteration of the exact step costs about a pass: once the signs repeat,
+        // descent waits an eighth of the last step's iterations before the next one
         if (sig == sig_prev && !actk.empty()) {
-          // sparse: passes are cheap and a factorisation may not be, so descent runs for
-          // about as long as the last factorisation took before the next one (renting
-          // versus buying: at most about twice the better of the two)
-          index_t wait = std::max<index_t>(2, static_cast<index_t>(actk.size()) / 8);
-          if (sparse) {
-            double pass_cost = 1.0;
-            for (index_t j : act) pass_cost += 2.0 * static_cast<double>(col_nnz(X_, j));
-            // (a pass's scattered reads cost about 16 times a factorisation's operation)
-            wait = std::max<index_t>(3, static_cast<index_t>(sparse_exact_cost_ / (16.0 * pass_cost)));
-          }
-          if (++same >= wait) {
-            exact_binary(actk, lam, Cm, Smx, V,
-                         std::integral_constant<bool, std::is_same<Matrix, SparseMap>::value>());
+          if (++same >= std::max<index_t>(2, cg_wait_)) {
+            cg_wait_ = exact_step_cg(actk, lam, Cm, Smx, V, 0.5 * g_tol, 1000) / 8;
             sig_prev.clear();
             same = 0;
           }
@@ -850,19 +848,11 @@ class solver {
     col_move(X_, j, st, v_.data(), mx_.data());
   }
 
-  // Binary: Newton step of the model on the active set A with its signs fixed:
-  // (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept;
-  // cut at the first coefficient that would change sign (set to 0 there). The model
-  // is quadratic on that segment, so the step cannot raise it.
-  void exact_step(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                  std::vector<double>& Smx, const std::vector<double>& V);
-
-  // Binary, sparse x: the same Newton step with a sparse LDLT. In the uncentred
-  // coordinates (a, beta_A) the model's Hessian is X_A' diag(v) X_A (as sparse as x's rows)
-  // bordered by the intercept's row; the step in beta is the centred one's, and the
-  // centred intercept moves by delta_a + sum_j c_j delta_j / s_j.
-  void exact_step_sparse(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                         std::vector<double>& Smx, const std::vector<double>& V);
+  // Binary: Newton step of the model on the active set A with its signs fixed, by
+  // conjugate gradients to a residual of tol; returns the iterations made.
+  index_t exact_step_cg(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
+                        std::vector<double>& Smx, const std::vector<double>& V, double tol,
+                        index_t maxit);
 };
 
 }  // namespace path

@@ -1,7 +1,7 @@
 // xentropy/path_exact.hpp -- the exact steps of the path solver (path.hpp): once the
 // active set and signs of coordinate descent settle, the second-order model is solved
-// on them directly (binary: a dense LDLT, or a sparse one for sparse x; softmax: the
-// full softmax Hessian on the non-zero coefficients). Included by path.hpp only.
+// on them directly (binary: conjugate gradients, dense or sparse x; softmax: an LDLT of
+// the full softmax Hessian on the non-zero coefficients). Included by path.hpp only.
 #ifndef XENTROPY_PATH_EXACT_HPP
 #define XENTROPY_PATH_EXACT_HPP
 
@@ -145,155 +145,113 @@ void solver<Matrix, Penalty>::exact_step_softmax(const std::vector<index_t>& act
 }
 
 
-// Binary: Newton step of the model on the active set A with its signs fixed:
-// (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept;
-// cut at the first coefficient that would change sign (set to 0 there). The model
-// is quadratic on that segment, so the step cannot raise it.
+// Binary: Newton step of the model on the active set A with its signs fixed,
+// (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept, by
+// conjugate gradients (Jacobi-preconditioned) in the uncentred coordinates (a, beta_A):
+// there the Hessian is [1 X_A]' diag(v) [1 X_A] (columns scaled by 1 / s_j), and the
+// centred intercept moves by delta_a + sum_j c_j delta_j / s_j. The step is cut at the
+// first coefficient that would change sign (set to 0 there); CG's iterate x satisfies
+// x' H x = r' x, so the model decreases all along the segment to it. A product with
+// the Hessian costs two reads of the active columns (about a descent pass), and the
+// iterations needed grow with the square root of the condition number where descent's
+// passes grow with the condition number itself; no d x d matrix is formed, so active
+// sets of any size qualify. Stops when the largest residual is below tol (or after
+// maxit iterations); returns the iterations made.
 template <class Matrix, class Penalty>
-void solver<Matrix, Penalty>::exact_step(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                std::vector<double>& Smx, const std::vector<double>& V) {
+index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, double lam,
+                                               std::vector<double>& Cm, std::vector<double>& Smx,
+                                               const std::vector<double>& V, double tol,
+                                               index_t maxit) {
   const index_t m = static_cast<index_t>(A.size());
   const index_t off = pb_.intercept ? 1 : 0, d = m + off;
-  Eigen::MatrixXd H(d, d);
-  Eigen::VectorXd r(d);
   const double a = pen_.alpha;
-  std::vector<double>& tmp = scratch_n_;
-  tmp.assign(static_cast<size_t>(n_), 0.0);
   const double* v = v_.data();
-  const double* mx = mx_.data();
-  for (index_t q = 0; q < m; ++q) {
-    const index_t j = A[q];
-    for_col(X_, j, [&](index_t i, double x) { tmp[i] = v[i] * x; });
-    const double g0 = col_dot(X_, j, mx);
-    const double cj = c_[j], sj = s_[j], xvj = xv_[j];
-    for (index_t q2 = q; q2 < m; ++q2) {
-      const index_t l = A[q2];
-      const double sxx = col_dot(X_, l, tmp.data());
-      const double cl = c_[l], sl = s_[l], xvl = xv_[l];
-      const double h = (sxx - cl * xvj - cj * xvl + cj * cl * V[0]) / (sj * sl);
-      H(off + q, off + q2) = H(off + q2, off + q) = h;
-    }
-    for_col(X_, j, [&](index_t i, double) { tmp[i] = 0.0; });
-    const double b = beta_[j], lp = lam * pf_[j];
-    H(off + q, off + q) += lp * (1.0 - a);
-    const double g = (g0 - Cm[0] * xvj - cj * (Smx[0] - Cm[0] * V[0])) / sj;
-    r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
-    if (off) H(0, off + q) = H(off + q, 0) = (xvj - cj * V[0]) / sj;
-  }
-  if (off) {
-    H(0, 0) = V[0];
-    r(0) = Smx[0] - Cm[0] * V[0];
-  }
-  // repeated columns make H singular: a ridge at the level of rounding (as below)
-  H.diagonal().array() += 1e-10 * std::max(1e-300, H.diagonal().cwiseAbs().maxCoeff());
-  Eigen::LDLT<Eigen::MatrixXd> ldlt(H);
-  if (ldlt.info() != Eigen::Success || !ldlt.isPositive()) return;
-  const Eigen::VectorXd delta = ldlt.solve(r);
-  if (!delta.allFinite()) return;
-  double t = 1.0;
-  index_t cut = -1;
-  for (index_t q = 0; q < m; ++q) {
-    const double b = beta_[A[q]], dq = delta(off + q);
-    if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
-      t = -b / dq;
-      cut = q;
-    }
-  }
-  if (off) {
-    const double d0 = t * delta(0);
-    Cm[0] += d0;
-    a0_[0] += d0;
-  }
-  for (index_t q = 0; q < m; ++q) {
-    const index_t j = A[q];
-    const double dq = q == cut ? -beta_[j] : t * delta(off + q);
-    move(j, dq, Cm, Smx);
-    if (q == cut) beta_[j] = 0.0;
-  }
-}
-
-
-// Binary, sparse x: the same Newton step with a sparse LDLT. In the uncentred
-// coordinates (a, beta_A) the model's Hessian is X_A' diag(v) X_A (as sparse as x's rows)
-// bordered by the intercept's row; the step in beta is the centred one's, and the
-// centred intercept moves by delta_a + sum_j c_j delta_j / s_j.
-template <class Matrix, class Penalty>
-void solver<Matrix, Penalty>::exact_step_sparse(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
-                       std::vector<double>& Smx, const std::vector<double>& V) {
-  using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
-  const index_t m = static_cast<index_t>(A.size());
-  const index_t off = pb_.intercept ? 1 : 0, d = m + off;
-  const double a = pen_.alpha;
-  std::vector<Eigen::Triplet<double>> tr;
-  for (index_t q = 0; q < m; ++q) {
-    const double sj = s_[A[q]];
-    for_col(X_, A[q], [&](index_t i, double x) {
-      tr.emplace_back(static_cast<int>(i), static_cast<int>(q), x / sj);
-    });
-  }
-  SpMat XA(static_cast<int>(n_), static_cast<int>(m));
-  XA.setFromTriplets(tr.begin(), tr.end());
-  const Eigen::Map<const Eigen::VectorXd> v(v_.data(), n_);
-  const SpMat G = SpMat(XA.transpose() * v.asDiagonal()) * XA;
-  tr.clear();
-  Eigen::VectorXd r(d);
-  for (index_t q = 0; q < m; ++q) {
-    const index_t j = A[q];
+  std::vector<double> r(d), z(d), pd(d), hp(d), x(d, 0.0), dg(d);
+  std::vector<double>& q = scratch_n_;
+  for (index_t k = 0; k < m; ++k) {
+    const index_t j = A[k];
     const double b = beta_[j], lp = lam * pf_[j], sj = s_[j];
-    tr.emplace_back(static_cast<int>(off + q), static_cast<int>(off + q), lp * (1.0 - a));
     const double g = (col_dot(X_, j, mx_.data()) - Cm[0] * xv_[j]) / sj;
-    r(off + q) = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
-    if (off) {
-      tr.emplace_back(0, static_cast<int>(off + q), xv_[j] / sj);
-      tr.emplace_back(static_cast<int>(off + q), 0, xv_[j] / sj);
-    }
+    r[off + k] = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
+    double xv, xxv;
+    col_wsums(X_, j, v, xv, xxv);
+    dg[off + k] = xxv / (sj * sj) + lp * (1.0 - a);
   }
-  for (int k = 0; k < G.outerSize(); ++k)
-    for (SpMat::InnerIterator it(G, k); it; ++it)
-      tr.emplace_back(static_cast<int>(off + it.row()), static_cast<int>(off + it.col()), it.value());
   if (off) {
-    tr.emplace_back(0, 0, V[0]);
-    r(0) = Smx[0] - Cm[0] * V[0];
+    r[0] = Smx[0] - Cm[0] * V[0];
+    dg[0] = V[0];
   }
-  SpMat H(static_cast<int>(d), static_cast<int>(d));
-  H.setFromTriplets(tr.begin(), tr.end());
-  // columns repeated (or alike on the rows that carry weight) make H singular: a ridge
-  // at the level of rounding selects the least-change step there
-  double hmax = 0.0;
-  for (int k = 0; k < H.outerSize(); ++k)
-    for (SpMat::InnerIterator it(H, k); it; ++it)
-      if (it.row() == it.col()) hmax = std::max(hmax, std::fabs(it.value()));
-  Eigen::SimplicialLDLT<SpMat> ldlt;
-  ldlt.setShift(1e-10 * std::max(hmax, 1e-300));
-  ldlt.compute(H);
-  {  // its cost, for the next decision (about the flops of the factorisation)
-    const double nl = static_cast<double>(ldlt.matrixL().nestedExpression().nonZeros());
-    sparse_exact_cost_ = static_cast<double>(H.nonZeros()) + nl * nl / std::max<double>(1.0, d);
+  for (index_t k = 0; k < d; ++k) dg[k] = dg[k] > 0.0 ? 1.0 / dg[k] : 0.0;
+  auto hess = [&](const std::vector<double>& u, std::vector<double>& out) {
+    q.assign(static_cast<size_t>(n_), off ? u[0] : 0.0);
+    for (index_t k = 0; k < m; ++k)
+      if (u[off + k] != 0.0) col_axpy(X_, A[k], u[off + k] / s_[A[k]], q.data());
+    double s0 = 0.0;
+    for (index_t i = 0; i < n_; ++i) {
+      q[i] *= v[i];
+      s0 += q[i];
+    }
+    if (off) out[0] = s0;
+    for (index_t k = 0; k < m; ++k) {
+      const index_t j = A[k];
+      out[off + k] = col_dot(X_, j, q.data()) / s_[j] + lam * pf_[j] * (1.0 - a) * u[off + k];
+    }
+  };
+  auto rmax = [&]() {
+    double e = 0.0;
+    for (index_t k = 0; k < d; ++k) e = std::max(e, std::fabs(r[k]));
+    return e;
+  };
+  double rz = 0.0;
+  for (index_t k = 0; k < d; ++k) {
+    z[k] = dg[k] * r[k];
+    pd[k] = z[k];
+    rz += r[k] * z[k];
   }
-  if (ldlt.info() != Eigen::Success || !(ldlt.vectorD().array() > 0.0).all()) return;
-  const Eigen::VectorXd delta = ldlt.solve(r);
-  if (ldlt.info() != Eigen::Success || !delta.allFinite()) return;
+  index_t it = 0;
+  while (it < maxit && rmax() > tol && rz > 0.0) {
+    ++it;
+    hess(pd, hp);
+    double php = 0.0;
+    for (index_t k = 0; k < d; ++k) php += pd[k] * hp[k];
+    if (!(php > 0.0)) break;
+    const double al = rz / php;
+    double rz1 = 0.0;
+    for (index_t k = 0; k < d; ++k) {
+      x[k] += al * pd[k];
+      r[k] -= al * hp[k];
+      z[k] = dg[k] * r[k];
+      rz1 += r[k] * z[k];
+    }
+    const double be = rz1 / rz;
+    rz = rz1;
+    for (index_t k = 0; k < d; ++k) pd[k] = z[k] + be * pd[k];
+  }
+  if (it == 0) return 0;
+  for (index_t k = 0; k < d; ++k)
+    if (!std::isfinite(x[k])) return it;
   double t = 1.0;
   index_t cut = -1;
-  for (index_t q = 0; q < m; ++q) {
-    const double b = beta_[A[q]], dq = delta(off + q);
+  for (index_t k = 0; k < m; ++k) {
+    const double b = beta_[A[k]], dq = x[off + k];
     if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
       t = -b / dq;
-      cut = q;
+      cut = k;
     }
   }
-  double d0 = off ? t * delta(0) : 0.0;
-  for (index_t q = 0; q < m; ++q) {
-    const index_t j = A[q];
-    const double dq = q == cut ? -beta_[j] : t * delta(off + q);
+  double d0 = off ? t * x[0] : 0.0;
+  for (index_t k = 0; k < m; ++k) {
+    const index_t j = A[k];
+    const double dq = k == cut ? -beta_[j] : t * x[off + k];
     d0 += c_[j] * dq / s_[j];
     move(j, dq, Cm, Smx);
-    if (q == cut) beta_[j] = 0.0;
+    if (k == cut) beta_[j] = 0.0;
   }
   if (off) {
     Cm[0] += d0;
     a0_[0] += d0;
   }
+  return it;
 }
 
 
