@@ -23,8 +23,8 @@
 #' The solver is proximal Newton: a quadratic model of the loss (binary: IRLS
 #' weights; softmax: the full softmax Hessian, not glmnet's class-diagonal
 #' approximation) minimised with the penalty by coordinate descent, and solved
-#' exactly on the active set once it settles (binary: conjugate gradients;
-#' softmax: a factorisation of the full Hessian), with warm starts along the
+#' exactly on the active set once it settles (conjugate gradients; for the
+#' group lasso a factorisation of the full Hessian), with warm starts along the
 #' path, the sequential strong rule and a working set. Every lambda is accepted
 #' only after the KKT conditions have been checked over all features: the largest
 #' violation (distance of the negative gradient from the penalty's

@@ -206,17 +206,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (rd.lambda.size() != rs.lambda.size()) fail("dense and sparse paths differ in length", n, p, K, alpha, -1, 0);
   if (rd.pf.size() != static_cast<size_t>(p)) fail("penalty factors not reported", n, p, K, alpha, -1, 0);
-  std::vector<ld> centre(static_cast<size_t>(p), 0.0L), scale(static_cast<size_t>(p), 1.0L);
-  if (pb.standardize) {
-    for (index_t j = 0; j < p; ++j) {
-      centre[j] = pb.intercept ? rd.centre[j] : 0.0;
-      scale[j] = rd.scale[j];
-    }
-  }
+  std::vector<ld> scale(static_cast<size_t>(p), 1.0L);
+  for (index_t j = 0; j < p; ++j)
+    if (pb.standardize) scale[j] = rd.scale[j];
   const int L = static_cast<int>(rd.lambda.size());
   // the certificate of a converged lambda of run r, recomputed
   auto certify = [&](const xp::result& r, int l) {
     const double lam = r.lambda[l];
+    // the certificate is on the run's own centred columns (with an intercept; sparse
+    // softmax runs do not centre): on other ones a feature's gradient also carries c_j
+    // times the intercept's, certified only to kkt_tol min(lambda, 1)
+    std::vector<ld> centre(static_cast<size_t>(p), 0.0L);
+    for (index_t j = 0; j < p; ++j) centre[j] = pb.intercept ? r.centre[j] : 0.0;
     if (!(r.kkt[l] <= ctl.kkt_tol)) fail("converged with a KKT violation above kkt_tol", n, p, K, alpha, l, r.kkt[l]);
     const std::vector<ld> g = gradient(X, pb, r, l, centre, scale);
     // the intercepts: a mean residual, held to kkt_tol min(lambda, 1)

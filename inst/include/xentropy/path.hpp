@@ -29,7 +29,8 @@
 //    and t_i = sum_k p_ik d_ik, both kept up to date, so a coordinate costs O(n) as in the
 //    binary case and proximal Newton converges quadratically. The group lasso moves a
 //    feature's K coefficients as a block under the majorant diag(p_i) of the class block
-//    of the Hessian, minimised exactly (penalty.hpp).
+//    of the Hessian, minimised exactly (penalty.hpp). Exact steps on the settled active
+//    set: conjugate gradients (separable penalties), an LDLT (the group lasso).
 // Penalties are small types with value(), update() (the proximal coordinate step),
 // violation() (distance of -gradient from the subdifferential) and dual_norm() (for
 // lambda_max and the strong rule).
@@ -273,7 +274,9 @@ class solver {
       for_col(X_, j, [&](index_t i, double) { wstored += w_[i]; });
       ss += (1.0 - wstored) * m * m;
       ss = std::max(ss, 0.0);
-      const double var = ss;
+      // a constant column's variance is rounding, about (eps m)^2: zero it
+      const double eps = std::numeric_limits<double>::epsilon();
+      const double var = ss <= 64.0 * eps * eps * sq ? 0.0 : ss;
       if (pb_.intercept) mean_[j] = m;
       if (centre) c_[j] = m;
       if (pb_.standardize) s_[j] = std::sqrt(var);
@@ -403,6 +406,21 @@ class solver {
     (void)nt;
   }
 
+  // eta = offset + a0 + sum_j (x_j - c_j) beta_j / s_j, afresh
+  void refresh_eta() {
+    const index_t n = n_, K = K_;
+    for (index_t k = 0; k < K; ++k) {
+      double a = a0_[k];
+      for (index_t j = 0; j < p_; ++j)
+        if (beta_[j * K + k] != 0.0) a -= c_[j] * beta_[j * K + k] / s_[j];
+      double* e = &eta_[k * n];
+      const double* o = &off_[k * n];
+      for (index_t i = 0; i < n; ++i) e[i] = o[i] + a;
+      for (index_t j = 0; j < p_; ++j)
+        if (beta_[j * K + k] != 0.0) col_axpy(X_, j, beta_[j * K + k] / s_[j], e);
+    }
+  }
+
   // The intercepts' largest gradient, scaled to be compared with kkt_tol lambda as the
   // features' violations are: an intercept's gradient is a mean residual (at most 1 in
   // size), so its tolerance is kkt_tol min(lambda, 1). (With unstandardised columns of
@@ -438,7 +456,11 @@ class solver {
     for (int outer = 0;; ++outer) {
       if (st == nullptr ? viol <= aux_tol_ : viol <= tol_kkt) {
         if (st == nullptr) break;
-        // certificate over all features
+        // certificate over all features, at eta recomputed from the coefficients (the
+        // ones returned), not the eta updated step by step, which carries the rounding
+        // of every move (large where columns of size 1e6 moved and moved back)
+        refresh_eta();
+        working();
         full_gradient();
         double m = intercept_violation(lam);
         bool added = false;
@@ -793,7 +815,7 @@ class solver {
       }
     };
     // As for the binary model: once the non-zero pattern repeats, an exact solve of the
-    // model on it (when its cost, n d^2 / 2 for d coordinates, is that of a few passes)
+    // model on it
     auto settle = [&](const std::vector<index_t>& act, int& passes, int limit,
                       const std::function<bool(double, double)>& done) -> bool {
       std::vector<signed char> sig, sig_prev;
@@ -812,10 +834,15 @@ class solver {
             d += b != 0.0;
           }
         const index_t na = static_cast<index_t>(act.size());
-        const bool cheap = d > 0 && d <= ctl_.exact_max && d * d <= 64 * na * K;
+        // separable penalties: conjugate gradients (no d x d matrix, any d); the group
+        // lasso (whose norm has a Hessian of its own): the LDLT, where that is cheap
+        const bool cg = !Penalty::grouped;
+        const bool cheap = d > 0 && (cg || (d <= ctl_.exact_max && d * d <= 64 * na * K));
         if (cheap && sig == sig_prev) {
-          if (++same >= std::max<index_t>(2, d / 8)) {
-            exact_step_softmax(act, lam);
+          if (++same >= std::max<index_t>(2, cg ? cg_wait_ : d / 8)) {
+            const index_t it = exact_softmax(act, lam, V, 0.5 * g_tol,
+                                             std::integral_constant<bool, Penalty::grouped>());
+            if (cg) cg_wait_ = it / 8;
             sig_prev.clear();
             same = 0;
           }
@@ -848,6 +875,22 @@ class solver {
     col_move(X_, j, st, v_.data(), mx_.data());
   }
 
+  // (only the one a penalty type uses is compiled for it)
+  index_t exact_softmax(const std::vector<index_t>& act, double lam, const std::vector<double>&,
+                        double, std::true_type) {
+    exact_step_softmax(act, lam);
+    return 0;
+  }
+  index_t exact_softmax(const std::vector<index_t>& act, double lam, const std::vector<double>& V,
+                        double tol, std::false_type) {
+    return exact_step_softmax_cg(act, lam, V, tol, 1000);
+  }
+
+  // Softmax, separable penalties: that step by conjugate gradients; returns the
+  // iterations made.
+  index_t exact_step_softmax_cg(const std::vector<index_t>& act, double lam,
+                                const std::vector<double>& V, double tol, index_t maxit);
+
   // Binary: Newton step of the model on the active set A with its signs fixed, by
   // conjugate gradients to a residual of tol; returns the iterations made.
   index_t exact_step_cg(const std::vector<index_t>& A, double lam, std::vector<double>& Cm,
@@ -868,18 +911,13 @@ template <class Matrix>
 inline result fit_path(const Matrix& X, const problem& pb, double alpha, bool grouped,
                        const std::vector<double>& lambdas, index_t nlambda, double ratio,
                        const control& ctl) {
-  if (alpha == 0.0) {
-    solver<Matrix, ridge> s(X, pb, ridge{}, ctl);
-    return s.run(lambdas, nlambda, ratio);
-  }
-  if (grouped && pb.K > 1) {
+  if (grouped && pb.K > 1 && alpha > 0.0) {  // (at alpha = 0 grouping changes nothing)
     solver<Matrix, group_lasso> s(X, pb, group_lasso(alpha), ctl);
     return s.run(lambdas, nlambda, ratio);
   }
-  if (alpha == 1.0) {
-    solver<Matrix, lasso> s(X, pb, lasso{}, ctl);
-    return s.run(lambdas, nlambda, ratio);
-  }
+  // ridge and the lasso are elastic_net at alpha = 0 and 1 with the same arithmetic (a
+  // soft threshold at 0 is the identity; h + 0 is h), so one instantiation serves all
+  // three and the installed library stays small
   solver<Matrix, elastic_net> s(X, pb, elastic_net(alpha), ctl);
   return s.run(lambdas, nlambda, ratio);
 }

@@ -1,7 +1,8 @@
 // xentropy/path_exact.hpp -- the exact steps of the path solver (path.hpp): once the
 // active set and signs of coordinate descent settle, the second-order model is solved
-// on them directly (binary: conjugate gradients, dense or sparse x; softmax: an LDLT of
-// the full softmax Hessian on the non-zero coefficients). Included by path.hpp only.
+// on them directly: by conjugate gradients (binary, and softmax with separable
+// penalties; dense or sparse x), or for the group lasso by an LDLT of the full softmax
+// Hessian on the non-zero groups. Included by path.hpp only.
 #ifndef XENTROPY_PATH_EXACT_HPP
 #define XENTROPY_PATH_EXACT_HPP
 
@@ -254,6 +255,153 @@ index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, do
   return it;
 }
 
+
+// Softmax, separable penalties: the same Newton step as exact_step_softmax (the non-zero
+// coefficients with their signs fixed, and the intercepts) by conjugate gradients, for
+// active sets where forming the d x d Hessian costs too much. A product with the
+// Hessian, q_ik = w_i p_ik (u_ik - sum_l p_il u_il) for u = Z delta, then Z' q, costs two
+// reads of the active columns per class (about two descent passes); the diagonal h_
+// (exact for the separable model) preconditions. The over-parameterised classes give
+// the Hessian a null space that the right-hand side is orthogonal to, which CG
+// respects. Returns the iterations made.
+template <class Matrix, class Penalty>
+index_t solver<Matrix, Penalty>::exact_step_softmax_cg(const std::vector<index_t>& act,
+                                                       double lam, const std::vector<double>& V,
+                                                       double tol, index_t maxit) {
+  const index_t K = K_, n = n_;
+  const double a = pen_.alpha;
+  std::vector<std::pair<index_t, index_t>> A;  // (feature, class); then (p_, k) intercepts
+  for (index_t j : act)
+    for (index_t k = 0; k < K; ++k)
+      if (beta_[j * K + k] != 0.0) A.push_back({j, k});
+  const index_t nA = static_cast<index_t>(A.size());
+  if (nA == 0) return 0;
+  if (pb_.intercept)
+    for (index_t k = 0; k < K; ++k) A.push_back({p_, k});
+  const index_t d = static_cast<index_t>(A.size());
+  std::vector<double> r(d), z(d), pd(d), hp(d), x(d, 0.0), dg(d), u(n * K), vs(n);
+  for (index_t q = 0; q < d; ++q) {
+    const index_t j = A[q].first, k = A[q].second;
+    const double* rk = &res_[k * n];
+    const double* wp = &wp_[k * n];
+    const double* dx = &dX_[k * n];
+    if (j < p_) {
+      const double b = beta_[j * K + k], lp = lam * pf_[j];
+      r[q] = col_model_grad(X_, j, c_[j], rk, wp, dx, t_.data()) / s_[j] - lp * (1.0 - a) * b -
+             lp * a * ((b > 0) - (b < 0));
+      dg[q] = h_[j * K + k] + lp * (1.0 - a);
+    } else {
+      double sm = 0.0;
+      for (index_t i = 0; i < n; ++i) sm += rk[i] - wp[i] * (dx[i] - t_[i]);
+      r[q] = sm;
+      dg[q] = V[k];
+    }
+    dg[q] = dg[q] > 0.0 ? 1.0 / dg[q] : 0.0;
+  }
+  auto hess = [&](const std::vector<double>& del, std::vector<double>& out) {
+    std::fill(u.begin(), u.end(), 0.0);
+    std::vector<double> shift(K, 0.0);  // the centring and the intercepts: per class
+    for (index_t q = 0; q < d; ++q) {
+      const index_t j = A[q].first, k = A[q].second;
+      if (del[q] == 0.0) continue;
+      if (j < p_) {
+        col_axpy(X_, j, del[q] / s_[j], &u[k * n]);
+        shift[k] -= c_[j] * del[q] / s_[j];
+      } else {
+        shift[k] += del[q];
+      }
+    }
+    std::fill(vs.begin(), vs.end(), 0.0);
+    for (index_t k = 0; k < K; ++k) {
+      double* uk = &u[k * n];
+      const double* pk = &P_[k * n];
+      for (index_t i = 0; i < n; ++i) {
+        uk[i] += shift[k];
+        vs[i] += pk[i] * uk[i];
+      }
+    }
+    std::vector<double> qs(K, 0.0);
+    for (index_t k = 0; k < K; ++k) {
+      double* uk = &u[k * n];
+      const double* wp = &wp_[k * n];
+      double sm = 0.0;
+      for (index_t i = 0; i < n; ++i) {
+        uk[i] = wp[i] * (uk[i] - vs[i]);  // q_ik
+        sm += uk[i];
+      }
+      qs[k] = sm;
+    }
+    for (index_t q = 0; q < d; ++q) {
+      const index_t j = A[q].first, k = A[q].second;
+      if (j < p_)
+        out[q] = (col_dot(X_, j, &u[k * n]) - c_[j] * qs[k]) / s_[j] +
+                 lam * pf_[j] * (1.0 - a) * del[q];
+      else
+        out[q] = qs[k];
+    }
+  };
+  auto rmax = [&]() {
+    double e = 0.0;
+    for (index_t q = 0; q < d; ++q) e = std::max(e, std::fabs(r[q]));
+    return e;
+  };
+  double rz = 0.0;
+  for (index_t q = 0; q < d; ++q) {
+    z[q] = dg[q] * r[q];
+    pd[q] = z[q];
+    rz += r[q] * z[q];
+  }
+  index_t it = 0;
+  while (it < maxit && rmax() > tol && rz > 0.0) {
+    ++it;
+    hess(pd, hp);
+    double php = 0.0;
+    for (index_t q = 0; q < d; ++q) php += pd[q] * hp[q];
+    if (!(php > 0.0)) break;
+    const double al = rz / php;
+    double rz1 = 0.0;
+    for (index_t q = 0; q < d; ++q) {
+      x[q] += al * pd[q];
+      r[q] -= al * hp[q];
+      z[q] = dg[q] * r[q];
+      rz1 += r[q] * z[q];
+    }
+    const double be = rz1 / rz;
+    rz = rz1;
+    for (index_t q = 0; q < d; ++q) pd[q] = z[q] + be * pd[q];
+  }
+  if (it == 0) return 0;
+  for (index_t q = 0; q < d; ++q)
+    if (!std::isfinite(x[q])) return it;
+  double t = 1.0;
+  index_t cut = -1;
+  if (a > 0.0)
+    for (index_t q = 0; q < nA; ++q) {
+      const double b = beta_[A[q].first * K + A[q].second], dq = x[q];
+      if ((b + dq) * b < 0.0 && -b / dq < t) {
+        t = -b / dq;
+        cut = q;
+      }
+    }
+  for (index_t q = 0; q < d; ++q) {
+    const index_t j = A[q].first, k = A[q].second;
+    const double dq = q == cut ? -beta_[j * K + k] : t * x[q];
+    if (dq == 0.0) continue;
+    if (j < p_) {
+      col_model_move(X_, j, c_[j], dq / s_[j], &P_[k * n], &dX_[k * n], t_.data());
+      beta_[j * K + k] = q == cut ? 0.0 : beta_[j * K + k] + dq;
+    } else {
+      a0_[k] += dq;
+      double* dx = &dX_[k * n];
+      const double* pk = &P_[k * n];
+      for (index_t i = 0; i < n; ++i) {
+        dx[i] += dq;
+        t_[i] += pk[i] * dq;
+      }
+    }
+  }
+  return it;
+}
 
 }  // namespace path
 }  // namespace xentropy
