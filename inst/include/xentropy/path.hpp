@@ -229,6 +229,7 @@ class solver {
   // Per outer step; n x K arrays class-major. res: w (y - p); v: IRLS weights; binary:
   // mx the model residual, dX the change of eta; softmax: P, wp = w P, dX, t = sum_k P dX.
   std::vector<double> v_, res_, mx_, dX_, P_, wp_, t_, xv_, h_, G_, Rk_, scratch_n_;
+  mutable std::vector<double> lterms_;  // loss_at()'s per-row terms
   // auxiliary fits (null model, unpenalised features) start the path: well below any
   // lambda's tolerance
   static constexpr double aux_tol_ = 1e-12;
@@ -306,35 +307,18 @@ class solver {
     h_.assign(p_ * K, 0.0);
     G_.assign(p_ * K, 0.0);
     Rk_.assign(K, 0.0);
+    lterms_.assign(n, 0.0);
   }
 
-  // sum_i w_i loss_i at eta (n x K, class-major)
+  // sum_i w_i loss_i at eta (n x K, class-major): the terms by the vectorised kernels,
+  // their sum compensated
   double loss_at(const double* eta) const {
-    compensated_sum f;
     const index_t n = n_, K = K_;
-    if (K == 1) {
-      for (index_t i = 0; i < n; ++i) {
-        if (w_[i] == 0.0) continue;
-        const double yi = y_[i], e = eta[i];
-        double li = 0.0;
-        if (yi != 0.0) li += yi * softplus(-e);
-        if (yi != 1.0) li += (1.0 - yi) * softplus(e);
-        f.add(w_[i] * li);
-      }
-    } else {
-      for (index_t i = 0; i < n; ++i) {
-        if (w_[i] == 0.0) continue;
-        double m = eta[i];
-        for (index_t k = 1; k < K; ++k) m = std::max(m, eta[k * n + i]);
-        double s = 0.0, ye = 0.0;
-        for (index_t k = 0; k < K; ++k) {
-          const double e = eta[k * n + i] - m;
-          s += std::exp(e);
-          if (y_[k * n + i] != 0.0) ye += y_[k * n + i] * e;
-        }
-        f.add(w_[i] * (std::log(s) - ye));
-      }
-    }
+    double* l = lterms_.data();
+    if (K == 1) vm::dispatch<kernels::binary_loss_k>(eta, y_.data(), w_.data(), n, l);
+    else vm::dispatch<kernels::softmax_loss_k>(eta, y_.data(), w_.data(), n, K, l);
+    compensated_sum f;
+    for (index_t i = 0; i < n; ++i) f.add(l[i]);
     return f.value();
   }
 
@@ -352,28 +336,13 @@ class solver {
   // residuals res = w (y - p), IRLS weights v, and their class sums, at eta_
   void working() {
     const index_t n = n_, K = K_;
-    std::fill(Rk_.begin(), Rk_.end(), 0.0);
-    if (K == 1) {
-      for (index_t i = 0; i < n; ++i) {
-        const double e = eta_[i], mu = sigmoid(e), mc = sigmoid(-e), yi = y_[i];
-        res_[i] = w_[i] * (yi * mc - (1.0 - yi) * mu);
-        v_[i] = w_[i] * std::max(mu * mc, ctl_.weight_floor);
-      }
-    } else {
-      for (index_t i = 0; i < n; ++i) {
-        double m = eta_[i];
-        for (index_t k = 1; k < K; ++k) m = std::max(m, eta_[k * n + i]);
-        double s = 0.0;
-        for (index_t k = 0; k < K; ++k) s += (P_[k * n + i] = std::exp(eta_[k * n + i] - m));
-        for (index_t k = 0; k < K; ++k) {
-          const double ek = P_[k * n + i], pk = ek / s, qk = (s - ek) / s;
-          P_[k * n + i] = pk;
-          wp_[k * n + i] = w_[i] * pk;
-          res_[k * n + i] = w_[i] * (y_[k * n + i] - pk);
-          v_[k * n + i] = w_[i] * std::max(pk * qk, ctl_.weight_floor);
-        }
-      }
-    }
+    if (K == 1)
+      vm::dispatch<kernels::binary_working_k>(eta_.data(), y_.data(), w_.data(),
+                                              ctl_.weight_floor, n, res_.data(), v_.data());
+    else
+      vm::dispatch<kernels::softmax_working_k>(eta_.data(), y_.data(), w_.data(),
+                                               ctl_.weight_floor, n, K, P_.data(), wp_.data(),
+                                               res_.data(), v_.data());
     for (index_t k = 0; k < K; ++k) {
       double r = 0.0;
       for (index_t i = 0; i < n; ++i) r += res_[k * n + i];

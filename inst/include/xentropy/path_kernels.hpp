@@ -9,6 +9,8 @@
 #include <Eigen/SparseCore>
 
 #include "common.hpp"
+#include "link.hpp"
+#include "vmath.hpp"
 
 // restrict-qualified pointers (no aliasing) let the compiler vectorise the updates
 #if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
@@ -42,24 +44,225 @@ inline bool is_sparse(const DenseMap&) { return false; }
 inline bool is_sparse(const SparseMap&) { return true; }
 
 // ------------------------------------------------------ column kernels --
-// The inner loops of coordinate descent, on contiguous per-row arrays. Dense ones keep
-// four partial sums (a single running sum is bound by the latency of one addition per
-// element); the order of the additions is fixed, so results do not depend on the run.
+// The inner loops of coordinate descent, on contiguous per-row arrays. Dense ones run
+// through vm::dispatch (AVX-512, AVX2 or the baseline, chosen at run time: the columns
+// and per-row arrays of a working set sit in cache, where wider vectors pay) and keep
+// `lanes` partial sums in a fixed order, so a result does not depend on the run or the
+// thread count (paths differ only in the rounding of fused multiply-adds).
+namespace kernels {
+constexpr index_t lanes = 8;
+XENTROPY_VM_INLINE double lane_total(const double* s) {
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+// out[0] = sum_i x_i r_i
+struct dot_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* r, index_t n, double* out) {
+    double s[lanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (index_t k = 0; k < lanes; ++k) s[k] += x[i + k] * r[i + k];
+    }
+    double t = 0.0;
+    for (; i < n; ++i) t += x[i] * r[i];
+    out[0] = lane_total(s) + t;
+  }
+};
+// out = (sum_i x_i v_i, sum_i x_i^2 v_i)
+struct wsums_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* v, index_t n, double* out) {
+    double a[lanes] = {0, 0, 0, 0, 0, 0, 0, 0}, b[lanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (index_t k = 0; k < lanes; ++k) {
+        const double t = x[i + k] * v[i + k];
+        a[k] += t;
+        b[k] += t * x[i + k];
+      }
+    }
+    double ta = 0.0, tb = 0.0;
+    for (; i < n; ++i) {
+      const double t = x[i] * v[i];
+      ta += t;
+      tb += t * x[i];
+    }
+    out[0] = lane_total(a) + ta;
+    out[1] = lane_total(b) + tb;
+  }
+};
+// mx_i -= v_i x_i st
+struct move_k {
+  XENTROPY_VM_INLINE static void run(const double* XENTROPY_RESTRICT x, double st,
+                                     const double* XENTROPY_RESTRICT v,
+                                     double* XENTROPY_RESTRICT mx, index_t n) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) mx[i] -= v[i] * (x[i] * st);
+  }
+};
+// y_i += x_i a
+struct axpy_k {
+  XENTROPY_VM_INLINE static void run(const double* XENTROPY_RESTRICT x, double a,
+                                     double* XENTROPY_RESTRICT y, index_t n) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) y[i] += x[i] * a;
+  }
+};
+// out = (sum_i x_i A_i, sum_i A_i), A_i = r_i - wp_i (d_i - t_i)
+struct model_grad_k {
+  XENTROPY_VM_INLINE static void run(const double* x, const double* r, const double* wp,
+                                     const double* d, const double* t, index_t n,
+                                     double* out) {
+    double s[lanes] = {0, 0, 0, 0, 0, 0, 0, 0}, a[lanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    index_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      XENTROPY_VM_SIMD
+      for (index_t k = 0; k < lanes; ++k) {
+        const double A = r[i + k] - wp[i + k] * (d[i + k] - t[i + k]);
+        s[k] += x[i + k] * A;
+        a[k] += A;
+      }
+    }
+    double ts = 0.0, ta = 0.0;
+    for (; i < n; ++i) {
+      const double A = r[i] - wp[i] * (d[i] - t[i]);
+      ts += x[i] * A;
+      ta += A;
+    }
+    out[0] = lane_total(s) + ts;
+    out[1] = lane_total(a) + ta;
+  }
+};
+// d_i += (x_i - c) st, t_i += p_i (x_i - c) st
+struct model_move_k {
+  XENTROPY_VM_INLINE static void run(const double* XENTROPY_RESTRICT x, double c, double st,
+                                     const double* XENTROPY_RESTRICT p,
+                                     double* XENTROPY_RESTRICT d, double* XENTROPY_RESTRICT t,
+                                     index_t n) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double z = (x[i] - c) * st;
+      d[i] += z;
+      t[i] += p[i] * z;
+    }
+  }
+};
+
+// --- per-row kernels of the loss (class-major n x K arrays) ---
+// Binary: res_i = w_i (y_i sigmoid(-e_i) - (1 - y_i) sigmoid(e_i)) and the IRLS weight
+// v_i = w_i max(p_i (1 - p_i), floor).
+struct binary_working_k {
+  XENTROPY_VM_INLINE static void run(const double* eta, const double* y, const double* w,
+                                     double floor, index_t n, double* res, double* v) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double e = eta[i], mu = sigmoid(e), mc = sigmoid(-e), yi = y[i];
+      res[i] = w[i] * (yi * mc - (1.0 - yi) * mu);
+      const double pq = mu * mc;
+      v[i] = w[i] * (pq < floor ? floor : pq);
+    }
+  }
+};
+// Binary: l_i = w_i (y_i softplus(-e_i) + (1 - y_i) softplus(e_i)) (a term with a zero
+// factor is left out, so that an infinite softplus does not make it NaN), 0 where w_i = 0.
+struct binary_loss_k {
+  XENTROPY_VM_INLINE static void run(const double* eta, const double* y, const double* w,
+                                     index_t n, double* l) {
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < n; ++i) {
+      const double e = eta[i], yi = y[i];
+      const double a = yi != 0.0 ? yi * softplus(-e) : 0.0;
+      const double b = yi != 1.0 ? (1.0 - yi) * softplus(e) : 0.0;
+      l[i] = w[i] == 0.0 ? 0.0 : w[i] * (a + b);
+    }
+  }
+};
+// Softmax rows are taken a block at a time (their maxima and sums stay in L1).
+constexpr index_t row_block = 256;
+// m_i = max_k e_ik and S_i = sum_k exp(e_ik - m_i) over rows [0, nb) of a block whose
+// class k starts at e + k n; exp(e_ik - m_i) into E (same layout) when E is not null.
+XENTROPY_VM_INLINE void softmax_rows(const double* e, index_t n, index_t K, index_t nb,
+                                     double* m, double* S, double* E) {
+  XENTROPY_VM_SIMD
+  for (index_t i = 0; i < nb; ++i) {
+    m[i] = e[i];
+    S[i] = 0.0;
+  }
+  for (index_t k = 1; k < K; ++k) {
+    const double* ek = e + k * n;
+    XENTROPY_VM_SIMD
+    for (index_t i = 0; i < nb; ++i) m[i] = m[i] < ek[i] ? ek[i] : m[i];
+  }
+  for (index_t k = 0; k < K; ++k) {
+    const double* ek = e + k * n;
+    if (E) {
+      double* Ek = E + k * n;
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) {
+        const double x = vm::exp(ek[i] - m[i]);
+        S[i] += x;
+        Ek[i] = x;
+      }
+    } else {
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) S[i] += vm::exp(ek[i] - m[i]);
+    }
+  }
+}
+// Softmax: l_i = w_i (log sum_k exp(e_ik) - sum_k y_ik e_ik), 0 where w_i = 0.
+struct softmax_loss_k {
+  XENTROPY_VM_INLINE static void run(const double* eta, const double* y, const double* w,
+                                     index_t n, index_t K, double* l) {
+    double m[row_block], S[row_block], ye[row_block];
+    for (index_t i0 = 0; i0 < n; i0 += row_block) {
+      const index_t nb = n - i0 < row_block ? n - i0 : row_block;
+      softmax_rows(eta + i0, n, K, nb, m, S, nullptr);
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i) ye[i] = 0.0;
+      for (index_t k = 0; k < K; ++k) {
+        const double* ek = eta + k * n + i0;
+        const double* yk = y + k * n + i0;
+        XENTROPY_VM_SIMD
+        for (index_t i = 0; i < nb; ++i) ye[i] += yk[i] != 0.0 ? yk[i] * (ek[i] - m[i]) : 0.0;
+      }
+      XENTROPY_VM_SIMD
+      for (index_t i = 0; i < nb; ++i)
+        l[i0 + i] = w[i0 + i] == 0.0 ? 0.0 : w[i0 + i] * (vm::log(S[i]) - ye[i]);
+    }
+  }
+};
+// Softmax: P = softmax(eta) by rows, wp = w P, res = w (y - P), v = w max(P (1 - P), floor).
+struct softmax_working_k {
+  XENTROPY_VM_INLINE static void run(const double* eta, const double* y, const double* w,
+                                     double floor, index_t n, index_t K, double* P, double* wp,
+                                     double* res, double* v) {
+    double m[row_block], S[row_block];
+    for (index_t i0 = 0; i0 < n; i0 += row_block) {
+      const index_t nb = n - i0 < row_block ? n - i0 : row_block;
+      softmax_rows(eta + i0, n, K, nb, m, S, P + i0);
+      for (index_t k = 0; k < K; ++k) {
+        const index_t o = k * n + i0;
+        XENTROPY_VM_SIMD
+        for (index_t i = 0; i < nb; ++i) {
+          const double ek = P[o + i], pk = ek / S[i], qk = (S[i] - ek) / S[i];
+          const double wi = w[i0 + i], pq = pk * qk;
+          P[o + i] = pk;
+          wp[o + i] = wi * pk;
+          res[o + i] = wi * (y[o + i] - pk);
+          v[o + i] = wi * (pq < floor ? floor : pq);
+        }
+      }
+    }
+  }
+};
+}  // namespace kernels
 
 // sum_i x_ij r_i
 inline double col_dot(const DenseMap& X, index_t j, const double* r) {
   const index_t n = X.rows();
-  const double* x = X.data() + j * n;
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  index_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += x[i] * r[i];
-    s1 += x[i + 1] * r[i + 1];
-    s2 += x[i + 2] * r[i + 2];
-    s3 += x[i + 3] * r[i + 3];
-  }
-  for (; i < n; ++i) s0 += x[i] * r[i];
-  return (s0 + s1) + (s2 + s3);
+  double s;
+  vm::dispatch<kernels::dot_k>(X.data() + j * n, r, n, &s);
+  return s;
 }
 inline double col_dot(const SparseMap& X, index_t j, const double* r) {
   const int* o = X.outerIndexPtr();
@@ -79,23 +282,10 @@ inline double col_dot(const SparseMap& X, index_t j, const double* r) {
 // sum_i x_ij v_i and sum_i x_ij^2 v_i
 inline void col_wsums(const DenseMap& X, index_t j, const double* v, double& xv, double& xxv) {
   const index_t n = X.rows();
-  const double* x = X.data() + j * n;
-  double a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0;
-  index_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const double t0 = x[i] * v[i], t1 = x[i + 1] * v[i + 1];
-    a0 += t0;
-    a1 += t1;
-    b0 += t0 * x[i];
-    b1 += t1 * x[i + 1];
-  }
-  if (i < n) {
-    const double t0 = x[i] * v[i];
-    a0 += t0;
-    b0 += t0 * x[i];
-  }
-  xv = a0 + a1;
-  xxv = b0 + b1;
+  double o[2];
+  vm::dispatch<kernels::wsums_k>(X.data() + j * n, v, n, static_cast<double*>(o));
+  xv = o[0];
+  xxv = o[1];
 }
 inline void col_wsums(const SparseMap& X, index_t j, const double* v, double& xv, double& xxv) {
   double a = 0.0, b = 0.0;
@@ -109,28 +299,18 @@ inline void col_wsums(const SparseMap& X, index_t j, const double* v, double& xv
 }
 
 // binary model: mx_i -= v_i x_ij st
-inline void col_move(const DenseMap& X, index_t j, double st, const double* XENTROPY_RESTRICT v,
-                     double* XENTROPY_RESTRICT mx) {
+inline void col_move(const DenseMap& X, index_t j, double st, const double* v, double* mx) {
   const index_t n = X.rows();
-  const double* XENTROPY_RESTRICT x = X.data() + j * n;
-  index_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    mx[i] -= v[i] * (x[i] * st);
-    mx[i + 1] -= v[i + 1] * (x[i + 1] * st);
-    mx[i + 2] -= v[i + 2] * (x[i + 2] * st);
-    mx[i + 3] -= v[i + 3] * (x[i + 3] * st);
-  }
-  for (; i < n; ++i) mx[i] -= v[i] * (x[i] * st);
+  vm::dispatch<kernels::move_k>(X.data() + j * n, st, v, mx, n);
 }
 inline void col_move(const SparseMap& X, index_t j, double st, const double* v, double* mx) {
   for_col(X, j, [&](index_t i, double x) { mx[i] -= v[i] * (x * st); });
 }
 
 // y_i += x_ij a
-inline void col_axpy(const DenseMap& X, index_t j, double a, double* XENTROPY_RESTRICT y) {
+inline void col_axpy(const DenseMap& X, index_t j, double a, double* y) {
   const index_t n = X.rows();
-  const double* XENTROPY_RESTRICT x = X.data() + j * n;
-  for (index_t i = 0; i < n; ++i) y[i] += x[i] * a;
+  vm::dispatch<kernels::axpy_k>(X.data() + j * n, a, y, n);
 }
 inline void col_axpy(const SparseMap& X, index_t j, double a, double* y) {
   for_col(X, j, [&](index_t i, double x) { y[i] += x * a; });
@@ -142,23 +322,9 @@ inline void col_axpy(const SparseMap& X, index_t j, double a, double* y) {
 inline double col_model_grad(const DenseMap& X, index_t j, double c, const double* r,
                              const double* wp, const double* d, const double* t) {
   const index_t n = X.rows();
-  const double* x = X.data() + j * n;
-  double s0 = 0.0, s1 = 0.0, a0 = 0.0, a1 = 0.0;
-  index_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const double A0 = r[i] - wp[i] * (d[i] - t[i]);
-    const double A1 = r[i + 1] - wp[i + 1] * (d[i + 1] - t[i + 1]);
-    s0 += x[i] * A0;
-    s1 += x[i + 1] * A1;
-    a0 += A0;
-    a1 += A1;
-  }
-  if (i < n) {
-    const double A0 = r[i] - wp[i] * (d[i] - t[i]);
-    s0 += x[i] * A0;
-    a0 += A0;
-  }
-  return (s0 + s1) - c * (a0 + a1);
+  double o[2];
+  vm::dispatch<kernels::model_grad_k>(X.data() + j * n, r, wp, d, t, n, static_cast<double*>(o));
+  return o[0] - c * o[1];
 }
 inline double col_model_grad(const SparseMap& X, index_t j, double, const double* r,
                              const double* wp, const double* d, const double* t) {
@@ -167,24 +333,10 @@ inline double col_model_grad(const SparseMap& X, index_t j, double, const double
   return s;
 }
 // d_i += (x_ij - c) st, t_i += p_i (x_ij - c) st
-inline void col_model_move(const DenseMap& X, index_t j, double c, double st,
-                           const double* XENTROPY_RESTRICT p, double* XENTROPY_RESTRICT d,
-                           double* XENTROPY_RESTRICT t) {
+inline void col_model_move(const DenseMap& X, index_t j, double c, double st, const double* p,
+                           double* d, double* t) {
   const index_t n = X.rows();
-  const double* XENTROPY_RESTRICT x = X.data() + j * n;
-  index_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const double z0 = (x[i] - c) * st, z1 = (x[i + 1] - c) * st;
-    d[i] += z0;
-    d[i + 1] += z1;
-    t[i] += p[i] * z0;
-    t[i + 1] += p[i + 1] * z1;
-  }
-  if (i < n) {
-    const double z = (x[i] - c) * st;
-    d[i] += z;
-    t[i] += p[i] * z;
-  }
+  vm::dispatch<kernels::model_move_k>(X.data() + j * n, c, st, p, d, t, n);
 }
 inline void col_model_move(const SparseMap& X, index_t j, double, double st, const double* p,
                            double* d, double* t) {
