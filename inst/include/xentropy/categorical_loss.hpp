@@ -240,6 +240,34 @@ inline bool categorical_block(const P& pol, const categorical_targets& y,
   return true;
 }
 
+// out[0] = the number of entries of p[0, n) that are not in [0, 1] (NaN included).
+struct outside_unit_k {
+  XENTROPY_VM_INLINE static void run(const double* p, index_t n, double* out) {
+    double c = 0.0;
+    XENTROPY_VM_SIMD_REDUCTION(+ : c)
+    for (index_t i = 0; i < n; ++i) c += ((p[i] >= 0.0) & (p[i] <= 1.0)) ? 0.0 : 1.0;
+    out[0] = c;
+  }
+};
+
+// Whether every entry of the block's rows of P is a probability: one vectorised
+// sweep per class (a shared distribution, P.so = 0: its K entries).
+inline bool block_all_unit(view P, index_t K, index_t o0, index_t nb) {
+  if (P.so == 0) {
+    for (index_t k = 0; k < K; ++k)
+      if (!is_unit(P(0, k))) return false;
+    return true;
+  }
+  if (P.so != 1) return false;
+  double c = 0.0;
+  for (index_t k = 0; k < K; ++k) {
+    double ck;
+    vm::dispatch<outside_unit_k>(P.data + P.at(o0, k), nb, &ck);
+    c += ck;
+  }
+  return c == 0.0;
+}
+
 // The same from probabilities: every entry is read and checked.
 inline bool categorical_block(const ce_prob_policy& pol, const categorical_targets& y,
                               view P, index_t K, const categorical_options& opts,
@@ -251,7 +279,15 @@ inline bool categorical_block(const ce_prob_policy& pol, const categorical_targe
   missing miss[blocks::categorical];
   block_labels(y, o0, nb, K, lab, miss, bad);
   for (index_t i = 0; i < nb; ++i) l[i] = 0.0;
-  for (index_t k = 0; k < K; ++k) {
+  // labels, every entry a probability (the common case): each row's term from its
+  // label's entry; otherwise entry by entry below, which finds what is missing or wrong
+  const bool labels_valid = !y.is_matrix() && block_all_unit(P, K, o0, nb);
+  for (index_t i = 0; labels_valid && i < nb; ++i) {
+    if (miss[i] != missing::none || lab[i] < 0) continue;
+    const double tw = copt.class_weights ? copt.class_weights[lab[i]] : 1.0;
+    if (tw > 0.0) l[i] = pol.term(tw, P(o0 + i, lab[i]));
+  }
+  for (index_t k = 0; k < K && !labels_valid; ++k) {
     for (index_t i = 0; i < nb; ++i) {
       const index_t o = o0 + i;
       const double p = P(o, k);

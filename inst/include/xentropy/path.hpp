@@ -413,8 +413,28 @@ class solver {
     int passes = 0;
     int code = converged;
     // violation over the working set and the intercepts at the current state
+    // (when the working set holds most of x's entries, every feature is checked at
+    // each outer step for about the same cost, and violators join at once rather than
+    // after the working set has been solved to the certificate's tolerance)
+    index_t nnz_ws = 0, nnz_all = 0;
+    for (index_t j : ws) nnz_ws += col_nnz(X_, j);
+    for (index_t j = 0; j < p_; ++j) nnz_all += excluded_[j] ? 0 : col_nnz(X_, j);
+    const bool check_all = st != nullptr && 2 * nnz_ws >= nnz_all;
     auto ws_violation = [&]() {
       double m = intercept_violation(lam);
+      if (check_all) {
+        full_gradient();
+        for (index_t j = 0; j < p_; ++j) {
+          if (excluded_[j]) continue;
+          const double e = pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]);
+          m = std::max(m, e);
+          if (e > tol_kkt && !in_ws[j]) {
+            in_ws[j] = 1;
+            ws.push_back(j);
+          }
+        }
+        return m;
+      }
       for (index_t j : ws) {
         gradient_of(j, gtmp.data());
         m = std::max(m, pen_.violation(&beta_[j * K], gtmp.data(), K, lam * pf_[j]));

@@ -150,61 +150,69 @@ void solver<Matrix, Penalty>::exact_step_softmax(const std::vector<index_t>& act
 // (H_AA + ridge) delta = model gradient - penalty subgradient, with the intercept, by
 // conjugate gradients (Jacobi-preconditioned) in the uncentred coordinates (a, beta_A):
 // there the Hessian is [1 X_A]' diag(v) [1 X_A] (columns scaled by 1 / s_j), and the
-// centred intercept moves by delta_a + sum_j c_j delta_j / s_j. The step is cut at the
-// first coefficient that would change sign (set to 0 there); CG's iterate x satisfies
-// x' H x = r' x, so the model decreases all along the segment to it. A product with
-// the Hessian costs two reads of the active columns (about a descent pass), and the
-// iterations needed grow with the square root of the condition number where descent's
-// passes grow with the condition number itself; no d x d matrix is formed, so active
-// sets of any size qualify. Stops when the largest residual is below tol (or after
-// maxit iterations); returns the iterations made.
+// centred intercept moves by delta_a + sum_j c_j delta_j / s_j. The intercept is
+// eliminated exactly (its row is V0 delta_a + sum_j H_0j delta_j = r_0): CG runs on the
+// Schur complement H_AA - H_A0 H_0A / V0, i.e. on the columns centred by their
+// v-weighted means, which the intercept's direction leaves orthogonal; in raw
+// coordinates that direction is nearly a combination of the columns wherever the active
+// columns cover the rows (sparse binary features: a thousand columns of a few entries
+// each), and CG stalled on it for hundreds of iterations. The product costs the same
+// (one more sum over the rows). The step is cut at the first coefficient that would
+// change sign (set to 0 there), and the intercept then moves to its minimiser given the
+// coefficients' moves; CG's iterate x satisfies x' H x = r' x, so the model decreases
+// all along the segment to it. A product with the Hessian costs two reads of the active
+// columns (about a descent pass), and the iterations needed grow with the square root
+// of the condition number where descent's passes grow with the condition number itself;
+// no d x d matrix is formed, so active sets of any size qualify. Stops when the largest
+// residual is below tol (or after maxit iterations); returns the iterations made.
 template <class Matrix, class Penalty>
 index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, double lam,
                                                std::vector<double>& Cm, std::vector<double>& Smx,
                                                const std::vector<double>& V, double tol,
                                                index_t maxit) {
   const index_t m = static_cast<index_t>(A.size());
-  const index_t off = pb_.intercept ? 1 : 0, d = m + off;
+  const bool icpt = pb_.intercept;
   const double a = pen_.alpha;
   const double* v = v_.data();
-  std::vector<double> r(d), z(d), pd(d), hp(d), x(d, 0.0), dg(d);
+  const double V0 = V[0];
+  // r: the reduced right-hand side; h0: H_0k = sum_i v_i x_ik / s_k
+  std::vector<double> r(m), z(m), pd(m), hp(m), x(m, 0.0), dg(m), h0(m, 0.0);
   std::vector<double>& q = scratch_n_;
+  const double r0 = icpt ? Smx[0] - Cm[0] * V0 : 0.0;
   for (index_t k = 0; k < m; ++k) {
     const index_t j = A[k];
     const double b = beta_[j], lp = lam * pf_[j], sj = s_[j];
     const double g = (col_dot(X_, j, mx_.data()) - Cm[0] * xv_[j]) / sj;
-    r[off + k] = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0));
     double xv, xxv;
     col_wsums(X_, j, v, xv, xxv);
-    dg[off + k] = xxv / (sj * sj) + lp * (1.0 - a);
+    if (icpt) h0[k] = xv / sj;
+    r[k] = g - lp * (1.0 - a) * b - lp * a * ((b > 0) - (b < 0)) - (icpt ? h0[k] * r0 / V0 : 0.0);
+    const double dk = xxv / (sj * sj) - (icpt ? h0[k] * h0[k] / V0 : 0.0);
+    dg[k] = dk > 0.0 ? 1.0 / (dk + lp * (1.0 - a)) : (lp * (1.0 - a) > 0.0 ? 1.0 / (lp * (1.0 - a)) : 0.0);
   }
-  if (off) {
-    r[0] = Smx[0] - Cm[0] * V[0];
-    dg[0] = V[0];
-  }
-  for (index_t k = 0; k < d; ++k) dg[k] = dg[k] > 0.0 ? 1.0 / dg[k] : 0.0;
   auto hess = [&](const std::vector<double>& u, std::vector<double>& out) {
-    q.assign(static_cast<size_t>(n_), off ? u[0] : 0.0);
+    q.assign(static_cast<size_t>(n_), 0.0);
     for (index_t k = 0; k < m; ++k)
-      if (u[off + k] != 0.0) col_axpy(X_, A[k], u[off + k] / s_[A[k]], q.data());
+      if (u[k] != 0.0) col_axpy(X_, A[k], u[k] / s_[A[k]], q.data());
     double s0 = 0.0;
     for (index_t i = 0; i < n_; ++i) {
       q[i] *= v[i];
       s0 += q[i];
     }
-    if (off) out[0] = s0;
+    const double c0 = icpt ? s0 / V0 : 0.0;
     for (index_t k = 0; k < m; ++k) {
       const index_t j = A[k];
-      out[off + k] = col_dot(X_, j, q.data()) / s_[j] + lam * pf_[j] * (1.0 - a) * u[off + k];
+      out[k] = col_dot(X_, j, q.data()) / s_[j] - h0[k] * c0 +
+               lam * pf_[j] * (1.0 - a) * u[k];
     }
   };
   auto rmax = [&]() {
     double e = 0.0;
-    for (index_t k = 0; k < d; ++k) e = std::max(e, std::fabs(r[k]));
+    for (index_t k = 0; k < m; ++k) e = std::max(e, std::fabs(r[k]));
     return e;
   };
   double rz = 0.0;
-  for (index_t k = 0; k < d; ++k) {
+  for (index_t k = 0; k < m; ++k) {
     z[k] = dg[k] * r[k];
     pd[k] = z[k];
     rz += r[k] * z[k];
@@ -214,11 +222,11 @@ index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, do
     ++it;
     hess(pd, hp);
     double php = 0.0;
-    for (index_t k = 0; k < d; ++k) php += pd[k] * hp[k];
+    for (index_t k = 0; k < m; ++k) php += pd[k] * hp[k];
     if (!(php > 0.0)) break;
     const double al = rz / php;
     double rz1 = 0.0;
-    for (index_t k = 0; k < d; ++k) {
+    for (index_t k = 0; k < m; ++k) {
       x[k] += al * pd[k];
       r[k] -= al * hp[k];
       z[k] = dg[k] * r[k];
@@ -226,29 +234,33 @@ index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, do
     }
     const double be = rz1 / rz;
     rz = rz1;
-    for (index_t k = 0; k < d; ++k) pd[k] = z[k] + be * pd[k];
+    for (index_t k = 0; k < m; ++k) pd[k] = z[k] + be * pd[k];
   }
   if (it == 0) return 0;
-  for (index_t k = 0; k < d; ++k)
+  for (index_t k = 0; k < m; ++k)
     if (!std::isfinite(x[k])) return it;
   double t = 1.0;
   index_t cut = -1;
   for (index_t k = 0; k < m; ++k) {
-    const double b = beta_[A[k]], dq = x[off + k];
+    const double b = beta_[A[k]], dq = x[k];
     if (a > 0.0 && b != 0.0 && (b + dq) * b < 0.0 && -b / dq < t) {
       t = -b / dq;
       cut = k;
     }
   }
-  double d0 = off ? t * x[0] : 0.0;
+  // the coefficients' moves, then the (uncentred) intercept to its minimiser given them:
+  // delta_a = (r_0 - sum_k H_0k delta_k) / V0
+  double d0 = 0.0, hd = 0.0;
   for (index_t k = 0; k < m; ++k) {
     const index_t j = A[k];
-    const double dq = k == cut ? -beta_[j] : t * x[off + k];
+    const double dq = k == cut ? -beta_[j] : t * x[k];
     d0 += c_[j] * dq / s_[j];
+    hd += h0[k] * dq;
     move(j, dq, Cm, Smx);
     if (k == cut) beta_[j] = 0.0;
   }
-  if (off) {
+  if (icpt) {
+    d0 += (r0 - hd) / V0;
     Cm[0] += d0;
     a0_[0] += d0;
   }
