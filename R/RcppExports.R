@@ -13,20 +13,20 @@ first_nonfinite_impl <- function(x) {
     .Call(`_xentropy_first_nonfinite_impl`, x)
 }
 
-fit_binary_impl <- function(x, y, w, offset, pen, lambda, start, tol, maxit, hessian, nthreads) {
-    .Call(`_xentropy_fit_binary_impl`, x, y, w, offset, pen, lambda, start, tol, maxit, hessian, nthreads)
+fit_binary_impl <- function(x, y, w, offset, pen, lambda, start, tol, maxit, hessian) {
+    .Call(`_xentropy_fit_binary_impl`, x, y, w, offset, pen, lambda, start, tol, maxit, hessian)
 }
 
-fit_softmax_impl <- function(x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads) {
-    .Call(`_xentropy_fit_softmax_impl`, x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads)
+fit_softmax_impl <- function(x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian) {
+    .Call(`_xentropy_fit_softmax_impl`, x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian)
 }
 
-binary_hessian_impl <- function(x, y, w, offset, pen, lambda, beta, nthreads) {
-    .Call(`_xentropy_binary_hessian_impl`, x, y, w, offset, pen, lambda, beta, nthreads)
+binary_hessian_impl <- function(x, y, w, offset, pen, lambda, beta) {
+    .Call(`_xentropy_binary_hessian_impl`, x, y, w, offset, pen, lambda, beta)
 }
 
-softmax_hessian_impl <- function(x, t, w, offset, free, pen, lambda, W, nthreads) {
-    .Call(`_xentropy_softmax_hessian_impl`, x, t, w, offset, free, pen, lambda, W, nthreads)
+softmax_hessian_impl <- function(x, t, w, offset, free, pen, lambda, W) {
+    .Call(`_xentropy_softmax_hessian_impl`, x, t, w, offset, free, pen, lambda, W)
 }
 
 weighted_r_impl <- function(x, w) {

@@ -195,7 +195,7 @@ rao_score <- function(object, X, small_cols, beta_small) {
   keep <- !aliased_columns(X, object$weights, object$control$tol, 0)
   X <- X[, keep, drop = FALSE]
   b <- b[keep]
-  e <- binary_eval_impl(X, object$y, object$weights, object$offset, b, TRUE, thread_count())
+  e <- binary_eval_impl(X, object$y, object$weights, object$offset, b, TRUE, 0L)
   g <- e$gradient
   H <- e$hessian
   s <- tryCatch(solve(H, g), error = function(err) MASS_ginv(H) %*% g)

@@ -230,7 +230,7 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   }
   keep_h <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
   res <- fit_binary_impl(Xe, tg$y, w, off, pen, lambda, start, ctl$tol,
-                         ctl$maxit, keep_h, thread_count())
+                         ctl$maxit, keep_h)
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
   cne <- cn[!al]
@@ -334,8 +334,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
   res <- fit_softmax_impl(Xe, Tm, w, off, free, pen, lambda, start, ctl$tol,
-                          ctl$maxit, as.integer(ctl$newton_max_dim), hessian,
-                          thread_count())
+                          ctl$maxit, as.integer(ctl$newton_max_dim), hessian)
   cn_all <- colnames(X)
   if (is.null(cn_all)) cn_all <- paste0("x", seq_len(ncol(X)))
   cn <- cn_all[!al]
@@ -569,7 +568,7 @@ binary_null_deviance <- function(y, w, wt, off, intercept, sat, ctl) {
   }
   one <- matrix(1, length(y), 1L)
   r <- fit_binary_impl(one, y, w, off, 0, 0, stats::qlogis(ybar) - sum(wt * off) / sum(wt),
-                       ctl$tol, ctl$maxit, FALSE, thread_count())
+                       ctl$tol, ctl$maxit, FALSE)
   2 * (r$loss - sat)
 }
 
@@ -588,7 +587,7 @@ softmax_null_deviance <- function(Tm, w, wt, off, intercept, sat, ctl) {
   free <- matrix(c(0, rep(1, K - 1L)), 1L, K)
   start <- matrix(log(pmax(pbar, 1e-10)) - log(pmax(pbar[1], 1e-10)), 1L, K)
   r <- fit_softmax_impl(one, Tm, w, off, free, 0, 0, start, ctl$tol, ctl$maxit,
-                        as.integer(ctl$newton_max_dim), FALSE, thread_count())
+                        as.integer(ctl$newton_max_dim), FALSE)
   2 * (r$loss - sat)
 }
 
@@ -1120,14 +1119,14 @@ fit_hessian <- function(object) {
     W <- full_coef(object)[!object$aliased, , drop = FALSE]
     H <- softmax_hessian_impl(X, object$targets, object$weights, object$offset,
                               1 * object$free, object$pen, object$lambda,
-                              W, thread_count())
+                              W)
     nm <- object$param_names[if (object$lambda == 0) seq_len(nrow(H)) else
       which(object$free)]
     dimnames(H) <- list(nm, nm)
   } else {
     beta <- object$coefficients[!object$aliased]
     H <- binary_hessian_impl(X, object$y, object$weights, object$offset, object$pen,
-                             object$lambda, beta, thread_count())
+                             object$lambda, beta)
     nm <- names(beta)
     dimnames(H) <- list(nm, nm)
   }

@@ -57,8 +57,8 @@ xentropy_threads <- function(n = NULL) {
 
 # The thread count the kernels are given: the option (or the default),
 # capped by the processors and OMP_THREAD_LIMIT as read at load time or at
-# the last xentropy_threads() call (src/threads.cpp). Called by every
-# wrapper, so it evaluates no R code.
+# the last xentropy_threads() call (src/threads.cpp). Only xentropy_threads()
+# calls it: the C entries read the same setting themselves (glue::thread_count()).
 thread_count <- function() .Call(xentropy_thread_count)
 
 # Instruction-set paths of the vectorised kernels (vmath.hpp): the one in use

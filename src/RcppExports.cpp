@@ -53,8 +53,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // fit_binary_impl
-Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda, SEXP start, double tol, int maxit, bool hessian, int nthreads);
-RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP hessianSEXP, SEXP nthreadsSEXP) {
+Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda, SEXP start, double tol, int maxit, bool hessian);
+RcppExport SEXP _xentropy_fit_binary_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP hessianSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
@@ -67,14 +67,13 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
     Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
     Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_binary_impl(x, y, w, offset, pen, lambda, start, tol, maxit, hessian, nthreads));
+    rcpp_result_gen = Rcpp::wrap(fit_binary_impl(x, y, w, offset, pen, lambda, start, tol, maxit, hessian));
     return rcpp_result_gen;
 END_RCPP
 }
 // fit_softmax_impl
-Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen, double lambda, SEXP start, double tol, int maxit, int newton_max_dim, bool hessian, int nthreads);
-RcppExport SEXP _xentropy_fit_softmax_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP newton_max_dimSEXP, SEXP hessianSEXP, SEXP nthreadsSEXP) {
+Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen, double lambda, SEXP start, double tol, int maxit, int newton_max_dim, bool hessian);
+RcppExport SEXP _xentropy_fit_softmax_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP startSEXP, SEXP tolSEXP, SEXP maxitSEXP, SEXP newton_max_dimSEXP, SEXP hessianSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
@@ -89,14 +88,13 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type maxit(maxitSEXP);
     Rcpp::traits::input_parameter< int >::type newton_max_dim(newton_max_dimSEXP);
     Rcpp::traits::input_parameter< bool >::type hessian(hessianSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_softmax_impl(x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian, nthreads));
+    rcpp_result_gen = Rcpp::wrap(fit_softmax_impl(x, t, w, offset, free, pen, lambda, start, tol, maxit, newton_max_dim, hessian));
     return rcpp_result_gen;
 END_RCPP
 }
 // binary_hessian_impl
-Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda, SEXP beta, int nthreads);
-RcppExport SEXP _xentropy_binary_hessian_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP betaSEXP, SEXP nthreadsSEXP) {
+Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda, SEXP beta);
+RcppExport SEXP _xentropy_binary_hessian_impl(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP betaSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
@@ -106,14 +104,13 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
     Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
     Rcpp::traits::input_parameter< SEXP >::type beta(betaSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(binary_hessian_impl(x, y, w, offset, pen, lambda, beta, nthreads));
+    rcpp_result_gen = Rcpp::wrap(binary_hessian_impl(x, y, w, offset, pen, lambda, beta));
     return rcpp_result_gen;
 END_RCPP
 }
 // softmax_hessian_impl
-Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen, double lambda, SEXP W, int nthreads);
-RcppExport SEXP _xentropy_softmax_hessian_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP WSEXP, SEXP nthreadsSEXP) {
+Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen, double lambda, SEXP W);
+RcppExport SEXP _xentropy_softmax_hessian_impl(SEXP xSEXP, SEXP tSEXP, SEXP wSEXP, SEXP offsetSEXP, SEXP freeSEXP, SEXP penSEXP, SEXP lambdaSEXP, SEXP WSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
@@ -124,8 +121,7 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type pen(penSEXP);
     Rcpp::traits::input_parameter< double >::type lambda(lambdaSEXP);
     Rcpp::traits::input_parameter< SEXP >::type W(WSEXP);
-    Rcpp::traits::input_parameter< int >::type nthreads(nthreadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(softmax_hessian_impl(x, t, w, offset, free, pen, lambda, W, nthreads));
+    rcpp_result_gen = Rcpp::wrap(softmax_hessian_impl(x, t, w, offset, free, pen, lambda, W));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -292,10 +288,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_xentropy_scaling_pass_impl", (DL_FUNC) &_xentropy_scaling_pass_impl, 10},
     {"_xentropy_ones_columns_impl", (DL_FUNC) &_xentropy_ones_columns_impl, 1},
     {"_xentropy_first_nonfinite_impl", (DL_FUNC) &_xentropy_first_nonfinite_impl, 1},
-    {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 11},
-    {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 13},
-    {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 8},
-    {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 9},
+    {"_xentropy_fit_binary_impl", (DL_FUNC) &_xentropy_fit_binary_impl, 10},
+    {"_xentropy_fit_softmax_impl", (DL_FUNC) &_xentropy_fit_softmax_impl, 12},
+    {"_xentropy_binary_hessian_impl", (DL_FUNC) &_xentropy_binary_hessian_impl, 7},
+    {"_xentropy_softmax_hessian_impl", (DL_FUNC) &_xentropy_softmax_hessian_impl, 8},
     {"_xentropy_weighted_r_impl", (DL_FUNC) &_xentropy_weighted_r_impl, 2},
     {"_xentropy_binary_eval_impl", (DL_FUNC) &_xentropy_binary_eval_impl, 7},
     {"_xentropy_softmax_eval_impl", (DL_FUNC) &_xentropy_softmax_eval_impl, 7},

@@ -72,7 +72,8 @@ double first_nonfinite_impl(SEXP x) {
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double lambda,
-                           SEXP start, double tol, int maxit, bool hessian, int nthreads) {
+                           SEXP start, double tol, int maxit, bool hessian) {
+  const int nthreads = glue::thread_count();  // the package setting (xentropy_threads())
   const glue::shape s = glue::shape_of(x);
   xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
                         offset_of(offset)};
@@ -89,7 +90,8 @@ Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double
 // [[Rcpp::export(rng = false)]]
 Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP pen,
                             double lambda, SEXP start, double tol, int maxit,
-                            int newton_max_dim, bool hessian, int nthreads) {
+                            int newton_max_dim, bool hessian) {
+  const int nthreads = glue::thread_count();  // the package setting (xentropy_threads())
   const glue::shape s = glue::shape_of(x);
   const glue::shape st = glue::shape_of(t);
   xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
@@ -109,7 +111,8 @@ Rcpp::List fit_softmax_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free, SEXP
 // free entries), for vcov() of a fit that did not keep it.
 // [[Rcpp::export(rng = false)]]
 Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen,
-                                        double lambda, SEXP beta, int nthreads) {
+                                        double lambda, SEXP beta) {
+  const int nthreads = glue::thread_count();  // the package setting (xentropy_threads())
   const glue::shape s = glue::shape_of(x);
   xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
                         offset_of(offset)};
@@ -119,7 +122,8 @@ Rcpp::NumericMatrix binary_hessian_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEX
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::NumericMatrix softmax_hessian_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP free,
-                                         SEXP pen, double lambda, SEXP W, int nthreads) {
+                                         SEXP pen, double lambda, SEXP W) {
+  const int nthreads = glue::thread_count();  // the package setting (xentropy_threads())
   const glue::shape s = glue::shape_of(x);
   const glue::shape st = glue::shape_of(t);
   xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
@@ -144,6 +148,7 @@ Rcpp::NumericMatrix weighted_r_impl(SEXP x, SEXP w) {
 // [[Rcpp::export(rng = false)]]
 Rcpp::List binary_eval_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP beta, bool hessian,
                             int nthreads) {
+  if (nthreads <= 0) nthreads = glue::thread_count();  // 0: the package setting
   const glue::shape s = glue::shape_of(x);
   xf::binary_problem pb{REAL(x), s.nrow, s.ncol, REAL(y), weights_of(w), nthreads,
                         offset_of(offset)};
@@ -158,6 +163,7 @@ Rcpp::List binary_eval_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP beta, bool
 // [[Rcpp::export(rng = false)]]
 Rcpp::List softmax_eval_impl(SEXP x, SEXP t, SEXP w, SEXP offset, SEXP W, bool hessian,
                              int nthreads) {
+  if (nthreads <= 0) nthreads = glue::thread_count();  // 0: the package setting
   const glue::shape s = glue::shape_of(x);
   const glue::shape st = glue::shape_of(t);
   xf::softmax_problem pb{REAL(x), s.nrow, s.ncol, st.ncol, REAL(t), weights_of(w), nthreads,
