@@ -671,22 +671,39 @@ class solver {
         dmax = std::max(dmax, V[0] * d0 * d0);
         gmax = std::max(gmax, V[0] * std::fabs(d0));
       }
-      for (index_t j : set) {
+      // the coefficient's step given its column's sum_i x_ij mx_i; returns the move of
+      // the model residual (0: none)
+      auto step = [&](index_t j, double xm) {
         const double c = c_[j], s = s_[j], xv = xv_[j], h = h_[j];
         double& b = beta_[j];
-        const double g = (col_dot(X_, j, mx) - Cm[0] * xv - c * (Smx[0] - Cm[0] * V[0])) / s;
+        const double g = (xm - Cm[0] * xv - c * (Smx[0] - Cm[0] * V[0])) / s;
         double uk = g + h * b, bk = b;
         pen_.update(&bk, &uk, &h, 1, lam * pf_[j]);
         const double d = bk - b;
-        if (d == 0.0) continue;
+        if (d == 0.0) return 0.0;
         dmax = std::max(dmax, h * d * d);
         gmax = std::max(gmax, h * std::fabs(d));
         const double st = d / s;
         Smx[0] -= xv * st;
         Cm[0] -= c * st;
         b = bk;
-        col_move(X_, j, st, v, mx);
+        return st;
+      };
+      if (is_sparse(X_)) {
+        for (index_t j : set) {
+          const double st = step(j, col_dot(X_, j, mx));
+          if (st != 0.0) col_move(X_, j, st, v, mx);
+        }
+        return;
       }
+      // dense: rows in blocks, shared among threads on long columns
+      blocked_pass(
+          static_cast<index_t>(set.size()), n_, cd_threads(ctl_.nthreads, n_),
+          [&](index_t q, index_t i0, index_t i1, double* o) { col_dot_rows(X_, set[q], mx, i0, i1, o); },
+          [&](index_t q, double s0, double) { return step(set[q], s0); },
+          [&](index_t q, double st, index_t i0, index_t i1) {
+            col_move_rows(X_, set[q], st, v, mx, i0, i1);
+          });
     };
     // Once the active set and signs repeat, one exact solve of the model on them
     // replaces the many passes coordinate descent needs when columns are correlated
@@ -741,8 +758,33 @@ class solver {
     auto move = [&](index_t j, index_t k, double d) {
       col_model_move(X_, j, c_[j], d / s_[j], &P_[k * n], &dX_[k * n], t);
     };
+    double dmax_ = 0.0, gmax_ = 0.0;
+    // coordinate (j, k)'s step given its model gradient g; returns the move d of the
+    // coefficient (0: none). After a feature's last class, its K coefficients move
+    // together to where the penalty is least: the model does not change when they do
+    // (its gradient sums to zero over the classes, its Hessian has that null space, and
+    // eta's rows shift by a constant the softmax ignores), and the coordinate steps
+    // would reach that point only slowly.
+    auto step = [&](index_t j, index_t k, double g) {
+      double* b = &beta_[j * K];
+      const double* h = &h_[j * K];
+      double uk = g + h[k] * b[k], bk = b[k];
+      pen_.update(&bk, &uk, h + k, 1, lam * pf_[j]);
+      const double d = bk - b[k];
+      if (d != 0.0) {
+        dmax_ = std::max(dmax_, h[k] * d * d);
+        gmax_ = std::max(gmax_, h[k] * std::fabs(d));
+        b[k] = bk;
+      }
+      if (k == K - 1 && pf_[j] > 0.0) {
+        const double cj = pen_.centre(b, K);
+        if (cj != 0.0)
+          for (index_t l = 0; l < K; ++l) b[l] -= cj;
+      }
+      return d;
+    };
     auto pass = [&](const std::vector<index_t>& set, double& dmax, double& gmax) {
-      dmax = gmax = 0.0;
+      dmax_ = gmax_ = 0.0;
       if (pb_.intercept) {
         for (index_t k = 0; k < K; ++k) {
           const double* r = &res_[k * n];
@@ -758,50 +800,54 @@ class solver {
             d[i] += d0;
             t[i] += p[i] * d0;
           }
-          dmax = std::max(dmax, V[k] * d0 * d0);
-          gmax = std::max(gmax, V[k] * std::fabs(d0));
+          dmax_ = std::max(dmax_, V[k] * d0 * d0);
+          gmax_ = std::max(gmax_, V[k] * std::fabs(d0));
         }
       }
-      for (index_t j : set) {
-        double* b = &beta_[j * K];
-        const double* h = &h_[j * K];
-        const double lp = lam * pf_[j];
-        if (Penalty::grouped) {
+      if (Penalty::grouped) {
+        for (index_t j : set) {
+          double* b = &beta_[j * K];
+          const double* h = &h_[j * K];
           for (index_t k = 0; k < K; ++k) {
             u[k] = grad(j, k) + h[k] * b[k];
             bnew[k] = b[k];
           }
-          pen_.update(bnew.data(), u.data(), h, K, lp);
+          pen_.update(bnew.data(), u.data(), h, K, lam * pf_[j]);
           for (index_t k = 0; k < K; ++k) {
             const double d = bnew[k] - b[k];
             if (d == 0.0) continue;
-            dmax = std::max(dmax, h[k] * d * d);
-            gmax = std::max(gmax, h[k] * std::fabs(d));
+            dmax_ = std::max(dmax_, h[k] * d * d);
+            gmax_ = std::max(gmax_, h[k] * std::fabs(d));
             b[k] = bnew[k];
             move(j, k, d);
           }
-          continue;
         }
-        for (index_t k = 0; k < K; ++k) {
-          double uk = grad(j, k) + h[k] * b[k], bk = b[k];
-          pen_.update(&bk, &uk, h + k, 1, lp);
-          const double d = bk - b[k];
-          if (d == 0.0) continue;
-          dmax = std::max(dmax, h[k] * d * d);
-          gmax = std::max(gmax, h[k] * std::fabs(d));
-          b[k] = bk;
-          move(j, k, d);
-        }
-        // the model does not change when the K coefficients move together (its gradient
-        // sums to zero over the classes, its Hessian has that null space, and eta's
-        // rows shift by a constant the softmax ignores): move them to where the
-        // penalty is least, which the coordinate steps would reach only slowly
-        if (pf_[j] > 0.0) {
-          const double cj = pen_.centre(b, K);
-          if (cj != 0.0)
-            for (index_t k = 0; k < K; ++k) b[k] -= cj;
-        }
+      } else if (is_sparse(X_)) {
+        for (index_t j : set)
+          for (index_t k = 0; k < K; ++k) {
+            const double d = step(j, k, grad(j, k));
+            if (d != 0.0) move(j, k, d);
+          }
+      } else {
+        // dense: coordinate (j, k) = (set[q / K], q % K), rows in blocks, shared among
+        // threads on long columns
+        blocked_pass(
+            static_cast<index_t>(set.size()) * K, n, cd_threads(ctl_.nthreads, n),
+            [&](index_t q, index_t i0, index_t i1, double* o) {
+              const index_t j = set[q / K], k = q % K;
+              col_model_grad_rows(X_, j, &res_[k * n], &wp_[k * n], &dX_[k * n], t, i0, i1, o);
+            },
+            [&](index_t q, double s0, double s1) {
+              const index_t j = set[q / K], k = q % K;
+              return step(j, k, (s0 - c_[j] * s1) / s_[j]) / s_[j];
+            },
+            [&](index_t q, double st, index_t i0, index_t i1) {
+              const index_t j = set[q / K], k = q % K;
+              col_model_move_rows(X_, j, c_[j], st, &P_[k * n], &dX_[k * n], t, i0, i1);
+            });
       }
+      dmax = dmax_;
+      gmax = gmax_;
     };
     // As for the binary model: once the non-zero pattern repeats, an exact solve of the
     // model on it

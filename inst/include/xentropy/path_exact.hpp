@@ -190,20 +190,16 @@ index_t solver<Matrix, Penalty>::exact_step_cg(const std::vector<index_t>& A, do
     const double dk = xxv / (sj * sj) - (icpt ? h0[k] * h0[k] / V0 : 0.0);
     dg[k] = dk > 0.0 ? 1.0 / (dk + lp * (1.0 - a)) : (lp * (1.0 - a) > 0.0 ? 1.0 / (lp * (1.0 - a)) : 0.0);
   }
+  std::vector<double> su(m), part;
+  const int nt = cd_threads(ctl_.nthreads, n_);
   auto hess = [&](const std::vector<double>& u, std::vector<double>& out) {
-    q.assign(static_cast<size_t>(n_), 0.0);
-    for (index_t k = 0; k < m; ++k)
-      if (u[k] != 0.0) col_axpy(X_, A[k], u[k] / s_[A[k]], q.data());
-    double s0 = 0.0;
-    for (index_t i = 0; i < n_; ++i) {
-      q[i] *= v[i];
-      s0 += q[i];
-    }
+    for (index_t k = 0; k < m; ++k) su[k] = u[k] / s_[A[k]];
+    double s0;
+    hess_product(X_, A, su.data(), v, nt, part, q, out.data(), s0);
     const double c0 = icpt ? s0 / V0 : 0.0;
     for (index_t k = 0; k < m; ++k) {
       const index_t j = A[k];
-      out[k] = col_dot(X_, j, q.data()) / s_[j] - h0[k] * c0 +
-               lam * pf_[j] * (1.0 - a) * u[k];
+      out[k] = out[k] / s_[j] - h0[k] * c0 + lam * pf_[j] * (1.0 - a) * u[k];
     }
   };
   auto rmax = [&]() {

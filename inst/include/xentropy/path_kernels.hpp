@@ -7,6 +7,8 @@
 
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
+#include <algorithm>
+#include <vector>
 
 #include "common.hpp"
 #include "link.hpp"
@@ -345,6 +347,199 @@ inline void col_model_move(const SparseMap& X, index_t j, double, double st, con
     d[i] += z;
     t[i] += p[i] * z;
   });
+}
+
+// ------------------------------------------------ row-blocked passes --
+// A coordinate-descent pass over dense columns with the rows in fixed blocks of
+// cd_block: each coordinate's sums are formed block by block and added in block order,
+// so the result is the same for any number of threads; with nt > 1 each coordinate's
+// blocks are shared among the threads (the scalar update between them runs once, on one
+// thread; a coordinate costs two or three barriers, so threads pay only on long columns).
+// No R here: the threads call only these kernels and the caller's scalar update.
+constexpr index_t cd_block = 1024;
+
+// Threads for a blocked pass over n rows: none below 8 blocks.
+inline int cd_threads(int nthreads, index_t n) {
+  return n < 8 * cd_block ? 1 : threads_for(nthreads, n * 8);
+}
+
+// For coordinates q = 0..ncoord-1 in order: sums(q, i0, i1, out) writes the two sums of
+// rows [i0, i1); step(q, s0, s1) takes the totals, updates the coefficient and returns
+// the move of the per-row arrays (0: none); move(q, delta, i0, i1) applies it to rows
+// [i0, i1).
+template <class Sums, class Step, class Move>
+inline void blocked_pass(index_t ncoord, index_t n, int nt, Sums sums, Step step, Move move) {
+  const index_t nb = n == 0 ? 0 : (n - 1) / cd_block + 1;
+  std::vector<double> part(2 * static_cast<size_t>(nb) + 2, 0.0);
+  auto block = [&](index_t b, index_t& i0, index_t& i1) {
+    i0 = b * cd_block;
+    i1 = std::min(n, i0 + cd_block);
+  };
+  auto total = [&](index_t q) {
+    double s0 = 0.0, s1 = 0.0;
+    for (index_t b = 0; b < nb; ++b) {
+      s0 += part[2 * b];
+      s1 += part[2 * b + 1];
+    }
+    return step(q, s0, s1);
+  };
+#ifdef _OPENMP
+  if (nt > 1 && nb > 1) {
+    double delta = 0.0;
+#pragma omp parallel num_threads(nt)
+    {
+      for (index_t q = 0; q < ncoord; ++q) {
+#pragma omp for schedule(static)
+        for (index_t b = 0; b < nb; ++b) {
+          index_t i0, i1;
+          block(b, i0, i1);
+          sums(q, i0, i1, &part[2 * b]);
+        }
+#pragma omp single
+        delta = total(q);
+        // (every thread reads delta after the single's barrier, and before the next
+        // coordinate's first barrier, so the next write cannot overtake the read)
+        if (delta != 0.0) {
+#pragma omp for schedule(static)
+          for (index_t b = 0; b < nb; ++b) {
+            index_t i0, i1;
+            block(b, i0, i1);
+            move(q, delta, i0, i1);
+          }
+        }
+      }
+    }
+    return;
+  }
+#else
+  (void)nt;
+#endif
+  for (index_t q = 0; q < ncoord; ++q) {
+    for (index_t b = 0; b < nb; ++b) {
+      index_t i0, i1;
+      block(b, i0, i1);
+      sums(q, i0, i1, &part[2 * b]);
+    }
+    const double delta = total(q);
+    if (delta != 0.0) move(q, delta, 0, n);
+  }
+}
+
+// The kernels on rows [i0, i1) of dense column j (for blocked_pass).
+inline void col_dot_rows(const DenseMap& X, index_t j, const double* r, index_t i0,
+                         index_t i1, double* out) {
+  vm::dispatch<kernels::dot_k>(X.data() + j * X.rows() + i0, r + i0, i1 - i0, out);
+  out[1] = 0.0;
+}
+inline void col_move_rows(const DenseMap& X, index_t j, double st, const double* v, double* mx,
+                          index_t i0, index_t i1) {
+  vm::dispatch<kernels::move_k>(X.data() + j * X.rows() + i0, st, v + i0, mx + i0, i1 - i0);
+}
+inline void col_model_grad_rows(const DenseMap& X, index_t j, const double* r, const double* wp,
+                                const double* d, const double* t, index_t i0, index_t i1,
+                                double* out) {
+  vm::dispatch<kernels::model_grad_k>(X.data() + j * X.rows() + i0, r + i0, wp + i0, d + i0,
+                                      t + i0, i1 - i0, out);
+}
+inline void col_model_move_rows(const DenseMap& X, index_t j, double c, double st,
+                                const double* p, double* d, double* t, index_t i0, index_t i1) {
+  vm::dispatch<kernels::model_move_k>(X.data() + j * X.rows() + i0, c, st, p + i0, d + i0,
+                                      t + i0, i1 - i0);
+}
+
+// Sparse columns: the entries of column j with rows in [i0, i1) (for completeness: the
+// solver takes blocked passes over dense columns only).
+template <class F>
+inline void for_col_rows(const SparseMap& X, index_t j, index_t i0, index_t i1, F f) {
+  const int* o = X.outerIndexPtr();
+  const int* ri = X.innerIndexPtr();
+  const double* xv = X.valuePtr();
+  const int* b = std::lower_bound(ri + o[j], ri + o[j + 1], static_cast<int>(i0));
+  const int* e = std::lower_bound(b, ri + o[j + 1], static_cast<int>(i1));
+  for (const int* q = b; q < e; ++q) f(static_cast<index_t>(*q), xv[q - ri]);
+}
+inline void col_dot_rows(const SparseMap& X, index_t j, const double* r, index_t i0,
+                         index_t i1, double* out) {
+  double s = 0.0;
+  for_col_rows(X, j, i0, i1, [&](index_t i, double x) { s += x * r[i]; });
+  out[0] = s;
+  out[1] = 0.0;
+}
+inline void col_move_rows(const SparseMap& X, index_t j, double st, const double* v, double* mx,
+                          index_t i0, index_t i1) {
+  for_col_rows(X, j, i0, i1, [&](index_t i, double x) { mx[i] -= v[i] * (x * st); });
+}
+inline void col_model_grad_rows(const SparseMap& X, index_t j, const double* r, const double* wp,
+                                const double* d, const double* t, index_t i0, index_t i1,
+                                double* out) {
+  double s = 0.0;
+  for_col_rows(X, j, i0, i1,
+               [&](index_t i, double x) { s += x * (r[i] - wp[i] * (d[i] - t[i])); });
+  out[0] = s;
+  out[1] = 0.0;
+}
+inline void col_model_move_rows(const SparseMap& X, index_t j, double, double st,
+                                const double* p, double* d, double* t, index_t i0, index_t i1) {
+  for_col_rows(X, j, i0, i1, [&](index_t i, double x) {
+    const double z = x * st;
+    d[i] += z;
+    t[i] += p[i] * z;
+  });
+}
+
+// The binary model's Hessian product on columns A: with q = diag(v) X_A su,
+// out[k] = x_{A_k}' q and s0 = sum_i q_i. Dense: by row blocks (q a block at a time, in
+// L1), blocks shared among threads, the block sums added in block order (the result
+// does not depend on the thread count); part is scratch. Sparse: q over all rows in qs.
+inline void hess_product(const DenseMap& X, const std::vector<index_t>& A, const double* su,
+                         const double* v, int nt, std::vector<double>& part, std::vector<double>&,
+                         double* out, double& s0) {
+  const index_t n = X.rows(), m = static_cast<index_t>(A.size());
+  const index_t nb = n == 0 ? 0 : (n - 1) / cd_block + 1;
+  part.assign(static_cast<size_t>((m + 1) * nb), 0.0);
+  const double* x = X.data();
+  auto body = [&](index_t b) {
+    double q[cd_block];
+    const index_t i0 = b * cd_block, len = std::min(cd_block, n - i0);
+    for (index_t i = 0; i < len; ++i) q[i] = 0.0;
+    for (index_t k = 0; k < m; ++k)
+      if (su[k] != 0.0) vm::dispatch<kernels::axpy_k>(x + A[k] * n + i0, su[k], q, len);
+    double s = 0.0;
+    for (index_t i = 0; i < len; ++i) {
+      q[i] *= v[i0 + i];
+      s += q[i];
+    }
+    part[m * nb + b] = s;
+    for (index_t k = 0; k < m; ++k)
+      vm::dispatch<kernels::dot_k>(x + A[k] * n + i0, static_cast<const double*>(q), len,
+                                   &part[k * nb + b]);
+  };
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && nb > 1)
+#endif
+  for (index_t b = 0; b < nb; ++b) body(b);
+  (void)nt;
+  for (index_t k = 0; k <= m; ++k) {
+    double t = 0.0;
+    for (index_t b = 0; b < nb; ++b) t += part[k * nb + b];
+    if (k < m) out[k] = t;
+    else s0 = t;
+  }
+}
+inline void hess_product(const SparseMap& X, const std::vector<index_t>& A, const double* su,
+                         const double* v, int, std::vector<double>&, std::vector<double>& qs,
+                         double* out, double& s0) {
+  const index_t n = X.rows(), m = static_cast<index_t>(A.size());
+  qs.assign(static_cast<size_t>(n), 0.0);
+  for (index_t k = 0; k < m; ++k)
+    if (su[k] != 0.0) col_axpy(X, A[k], su[k], qs.data());
+  double s = 0.0;
+  for (index_t i = 0; i < n; ++i) {
+    qs[i] *= v[i];
+    s += qs[i];
+  }
+  s0 = s;
+  for (index_t k = 0; k < m; ++k) out[k] = col_dot(X, A[k], qs.data());
 }
 
 }  // namespace path
