@@ -420,21 +420,30 @@ class solver {
     for (index_t j : ws) nnz_ws += col_nnz(X_, j);
     for (index_t j = 0; j < p_; ++j) nnz_all += excluded_[j] ? 0 : col_nnz(X_, j);
     const bool check_all = st != nullptr && 2 * nnz_ws >= nnz_all;
-    auto ws_violation = [&]() {
+    // the largest violation over all features and the intercepts, from a fresh full
+    // gradient; violators join the working set (`added` says whether any did)
+    auto all_violations = [&](bool& added) {
+      full_gradient();
       double m = intercept_violation(lam);
-      if (check_all) {
-        full_gradient();
-        for (index_t j = 0; j < p_; ++j) {
-          if (excluded_[j]) continue;
-          const double e = pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]);
-          m = std::max(m, e);
-          if (e > tol_kkt && !in_ws[j]) {
-            in_ws[j] = 1;
-            ws.push_back(j);
-          }
+      added = false;
+      for (index_t j = 0; j < p_; ++j) {
+        if (excluded_[j]) continue;
+        const double e = pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]);
+        m = std::max(m, e);
+        if (e > tol_kkt && !in_ws[j]) {
+          in_ws[j] = 1;
+          ws.push_back(j);
+          added = true;
         }
-        return m;
       }
+      return m;
+    };
+    auto ws_violation = [&]() {
+      if (check_all) {
+        bool added;
+        return all_violations(added);
+      }
+      double m = intercept_violation(lam);
       for (index_t j : ws) {
         gradient_of(j, gtmp.data());
         m = std::max(m, pen_.violation(&beta_[j * K], gtmp.data(), K, lam * pf_[j]));
@@ -450,19 +459,8 @@ class solver {
         // of every move (large where columns of size 1e6 moved and moved back)
         refresh_eta();
         working();
-        full_gradient();
-        double m = intercept_violation(lam);
-        bool added = false;
-        for (index_t j = 0; j < p_; ++j) {
-          if (excluded_[j]) continue;
-          const double e = pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]);
-          m = std::max(m, e);
-          if (e > tol_kkt && !in_ws[j]) {
-            in_ws[j] = 1;
-            ws.push_back(j);
-            added = true;
-          }
-        }
+        bool added;
+        const double m = all_violations(added);
         st->kkt = m;
         if (m <= tol_kkt) break;
         if (!added) {  // cannot happen unless rounding: report it
