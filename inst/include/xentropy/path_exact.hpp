@@ -153,11 +153,10 @@ void solver<Matrix, Penalty>::exact_step_softmax(const std::vector<index_t>& act
 // centred intercept moves by delta_a + sum_j c_j delta_j / s_j. The intercept is
 // eliminated exactly (its row is V0 delta_a + sum_j H_0j delta_j = r_0): CG runs on the
 // Schur complement H_AA - H_A0 H_0A / V0, i.e. on the columns centred by their
-// v-weighted means, which the intercept's direction leaves orthogonal; in raw
+// v-weighted means, which the intercept's direction leaves orthogonal (in raw
 // coordinates that direction is nearly a combination of the columns wherever the active
-// columns cover the rows (sparse binary features: a thousand columns of a few entries
-// each), and CG stalled on it for hundreds of iterations. The product costs the same
-// (one more sum over the rows). The step is cut at the first coefficient that would
+// columns cover the rows, as sparse binary features do, which worsens the conditioning
+// CG sees). The product costs the same (one more sum over the rows). The step is cut at the first coefficient that would
 // change sign (set to 0 there), and the intercept then moves to its minimiser given the
 // coefficients' moves; CG's iterate x satisfies x' H x = r' x, so the model decreases
 // all along the segment to it. A product with the Hessian costs two reads of the active
