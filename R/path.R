@@ -28,10 +28,13 @@
 #' path, the sequential strong rule and a working set. Every lambda is accepted
 #' only after the KKT conditions have been checked over all features: the largest
 #' violation (distance of the negative gradient from the penalty's
-#' subdifferential), divided by lambda, is stored in `kkt`, and must be at most
-#' `control$kkt_tol`. The intercepts' gradients are included, divided by
-#' `min(lambda, 1)` (a mean residual, at most 1 in size: with unstandardised
-#' columns lambda can be far above 1). A lambda that cannot reach it is reported with a warning of class `xentropy_warning_convergence`
+#' subdifferential), divided by `S = min(lambda, g0)`, is stored in `kkt`, and
+#' must be at most `control$kkt_tol`; `g0 = lambda_max * max(alpha, 1e-3)` is the
+#' null model's largest penalised gradient, so for the lasso `S` is lambda, and a
+#' ridge path, which starts at `1000 * g0`, is held to the size of the gradient
+#' rather than of lambda. The intercepts' gradients are included, divided by
+#' `min(S, 1)` (a mean residual, at most 1 in size: with unstandardised columns
+#' `S` can be far above 1). A lambda that cannot reach it is reported with a warning of class `xentropy_warning_convergence`
 #' and `converged` is `FALSE` for it.
 #'
 #' `x` may be a dense numeric matrix or a sparse `Matrix::dgCMatrix`, which is
@@ -56,12 +59,16 @@
 #' @param weights `NULL` or n non-negative observation weights.
 #' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
 #' @param penalty_factor `NULL` or p non-negative factors (0: not penalised).
+#'   Unpenalised columns that, with the intercepts, separate the classes leave
+#'   the objective without a minimum at any lambda (as for [glm()]): their
+#'   coefficients grow until the gradient is below the tolerance, and the
+#'   values returned are where that happened.
 #' @param standardize Whether to penalise standardised columns.
 #' @param intercept Whether to fit an intercept (per class for softmax).
 #' @param control A list: `thresh` (1e-7, coordinate descent stops when no
 #'   coefficient update changes the model's objective by more than `thresh`
 #'   times the null loss), `kkt_tol` (1e-6, the largest KKT violation allowed,
-#'   relative to lambda), `maxit` (100000 coordinate-descent passes per lambda)
+#'   relative to `min(lambda, g0)`, see Details), `maxit` (100000 coordinate-descent passes per lambda)
 #'   and `max_outer` (200 proximal Newton steps per lambda). Any other name is
 #'   an error.
 #' @param grouped `softmax_path()`: penalise each feature's K coefficients as a
@@ -72,7 +79,7 @@
 #'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
 #'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
 #'   deviance explained), `deviance`, `null_deviance`, `kkt` (certified largest
-#'   KKT violation / lambda), `passes` (coordinate-descent passes), `converged`,
+#'   KKT violation relative to `min(lambda, g0)`), `passes` (coordinate-descent passes), `converged`,
 #'   `a0` and `beta` (intercepts and coefficients on the original scale: for
 #'   softmax a K x L matrix and a list of K p x L matrices), and what `cv_path()`
 #'   needs to refit. Methods: `print()`, `coef()`, `predict()`, `plot()`,
@@ -86,7 +93,7 @@
 #' fit
 #' # the first features to enter are the ones that matter
 #' coef(fit, s = 0.05)
-#' max(fit$kkt)  # the certified KKT violation, relative to lambda
+#' max(fit$kkt)  # the certified KKT violation, relative to lambda (lasso)
 #'
 #' # sparse input, read in place
 #' if (requireNamespace("Matrix", quietly = TRUE)) {
@@ -450,7 +457,7 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
                   ifelse(res$code[bad] == 7L, "no step decreased the objective",
                          "the KKT tolerance was not reached"))
     warn(sprintf(paste0("%s(): %.0f of %.0f lambdas did not reach the KKT tolerance %s ",
-                        "(largest violation / lambda %s at lambda = %s: %s); see `$kkt` and `$converged`, ",
+                        "(largest relative violation %s at lambda = %s: %s); see `$kkt` and `$converged`, ",
                         "or raise `control$maxit`."),
                  if (softmax) "softmax_path" else "logistic_path", length(bad), L,
                  format(ctl$kkt_tol), format(max(res$kkt[bad]), digits = 3),
@@ -467,7 +474,7 @@ print.xentropy_path <- function(x, digits = max(3L, getOption("digits") - 3L), .
                     Lambda = signif(x$lambda, digits), check.names = FALSE)
   if (!all(x$converged)) tab$Converged <- x$converged
   print(tab)
-  cat(sprintf("\nLargest KKT violation / lambda: %s\n", format(max(x$kkt), digits = 3)))
+  cat(sprintf("\nLargest relative KKT violation: %s\n", format(max(x$kkt), digits = 3)))
   invisible(x)
 }
 

@@ -205,7 +205,7 @@ if (requireNamespace("MASS", quietly = TRUE) && exists("logistic_path", mode = "
                     "bare_nuclei", "chromatin", "nucleoli", "mitoses")
   lasso <- logistic_path(xb, bio$class, nlambda = 30)
   show("features in the model as lambda falls (df):", lasso$df)
-  show("largest certified KKT violation / lambda:", signif(max(lasso$kkt), 3))
+  show("largest certified KKT violation / lambda (lasso):", signif(max(lasso$kkt), 3))
   at <- which(lasso$df > 0)[1]
   show(sprintf("the first features to enter (lambda = %.4f):", lasso$lambda[at]),
        rownames(coef(lasso))[-1][coef(lasso)[-1, at] != 0])

@@ -482,3 +482,52 @@ test_that("ill-conditioned softmax paths (forensic glass) are certified at every
     expect_true(all(fit$kkt <= 1e-6))
   }
 })
+
+test_that("a constant column stays out when the normalised weights do not sum to 1 exactly", {
+  # with these weights, sum(w / sum(w)) is 1 - 1.1e-16 in double: the variance of the
+  # constant column, inferred from the unstored weight 1 - sum, was 1.1e-16 * 25 and
+  # the column entered the model (the binary ridge path gave it -0.25)
+  x <- cbind(c(0.3, -1.2, 0.8, 2.1, -0.4, 1.5, -0.9), 5)
+  w <- c(2, 3, 1, 3, 3, 1, 1)
+  y <- c(1, 0, 1, 1, 0, 0, 1)
+  for (alpha in c(0, 0.5, 1)) {
+    f <- logistic_path(x, y, weights = w, alpha = alpha, nlambda = 5)
+    expect_equal(unname(f$beta[2, ]), rep(0, length(f$lambda)), tolerance = 0)
+    s <- softmax_path(x, factor(y), weights = w, alpha = alpha, nlambda = 5)
+    for (k in 1:2) expect_equal(unname(s$beta[[k]][2, ]), rep(0, length(s$lambda)), tolerance = 0)
+  }
+  skip_if_not_installed("Matrix")
+  xs <- methods::as(Matrix::Matrix(x, sparse = TRUE), "generalMatrix")
+  s <- softmax_path(xs, factor(y), weights = w, alpha = 0, nlambda = 5)
+  for (k in 1:2) expect_equal(unname(s$beta[[k]][2, ]), rep(0, length(s$lambda)), tolerance = 0)
+  # and the remaining column's fit is the one without the constant column
+  f <- logistic_path(x, y, weights = w, alpha = 0, nlambda = 5)
+  f1 <- logistic_path(x[, 1, drop = FALSE], y, weights = w, alpha = 0, lambda = f$lambda)
+  expect_equal(unname(f$beta[1, ]), unname(f1$beta[1, ]), tolerance = 1e-8)
+})
+
+test_that("a ridge path's certificate is relative to the gradient, not to lambda = 1000 ||g(0)||", {
+  # unstandardised x of size 1e6, two rows: at the top of a ridge path lambda is 4.8e8
+  # and a KKT violation of 1e-6 lambda allowed an objective 1e-4 above the optimum
+  y <- factor(c("a", "b"))
+  off <- cbind(c(-1.2364654550328726, 1.9999916553533694), c(1.4666666665579982, -2))
+  lam <- 483077972.33169305
+  x <- cbind(c(-1e6, 0), 0)
+  obj <- function(th) {
+    softmax_objective(c(-th[1], th[1]), cbind(c(-th[2], 0), c(th[2], 0)), lam, 0, x,
+                      diag(2), c(1, 1), off, c(1, 1), FALSE)
+  }
+  # the optimum, found independently (two free parameters: the problem is symmetric)
+  o <- stats::optim(c(4.4, 8.2e-6), obj, method = "BFGS",
+                    control = list(reltol = 1e-16, parscale = c(1, 1e-6), maxit = 1000))
+  skip_if_not_installed("Matrix")
+  xs <- Matrix::sparseMatrix(i = 1, j = 1, x = -1e6, dims = c(2, 2))
+  for (xx in list(x, xs)) {
+    s <- softmax_path(xx, y, offset = off, alpha = 0, standardize = FALSE, lambda = lam)
+    expect_true(s$converged)
+    B <- cbind(s$beta[[1]][, 1], s$beta[[2]][, 1])
+    f <- softmax_objective(s$a0[, 1], B, lam, 0, x, diag(2), c(1, 1), off, c(1, 1), FALSE)
+    expect_lte(f, o$value * (1 + 1e-9))
+    expect_equal(f, o$value, tolerance = 1e-9)
+  }
+})

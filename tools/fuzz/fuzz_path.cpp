@@ -17,7 +17,8 @@
 //     for each column, the loss gradient g_j is within lambda pf_j alpha of
 //     -lambda pf_j (1 - alpha) b_j (zero coefficient) or equals
 //     -lambda pf_j (alpha sign(b_j) + (1 - alpha) b_j), up to the solver's own
-//     tolerance (kkt_tol lambda) plus rounding;
+//     tolerance (kkt_tol min(lambda, g0), g0 the null model's largest penalised
+//     gradient) plus rounding;
 //   * the dense and the sparse runs agree: the same lambdas, the same objective (within
 //     1e-6 relative) where both are certified, and the sparse run's certificate holds
 //     too (their coefficients may differ where the optimum is not unique: the two
@@ -51,11 +52,47 @@ double draw(FuzzedDataProvider& fd) {
   }
 }
 
+// the problem being fuzzed, printed by fail() so that a failure can be replayed in R
+struct dump_t {
+  const std::vector<double>* X = nullptr;
+  const xentropy::path::problem* pb = nullptr;
+  const xentropy::path::result* rd = nullptr;
+  const xentropy::path::result* rs = nullptr;
+  bool grouped = false;
+} dump;
+
+void print_vec(const char* name, const double* v, size_t m) {
+  std::fprintf(stderr, "%s <- c(", name);
+  for (size_t i = 0; i < m; ++i) std::fprintf(stderr, "%s%.17g", i ? ", " : "", v[i]);
+  std::fprintf(stderr, ")\n");
+}
+
 [[noreturn]] void fail(const char* what, index_t n, index_t p, index_t K, double alpha, int l,
                        double value) {
   std::fprintf(stderr, "path fuzz: %s (n %ld, p %ld, K %ld, alpha %.17g, lambda #%d: %.17g)\n",
                what, static_cast<long>(n), static_cast<long>(p), static_cast<long>(K), alpha, l,
                value);
+  if (dump.X && dump.pb) {
+    const auto& pb = *dump.pb;
+    std::fprintf(stderr, "# the problem, column-major (R):\n");
+    print_vec("x", dump.X->data(), dump.X->size());
+    print_vec("y", pb.y, static_cast<size_t>(pb.n * pb.K));
+    if (pb.w) print_vec("w", pb.w, static_cast<size_t>(pb.n));
+    if (pb.offset) print_vec("offset", pb.offset, static_cast<size_t>(pb.n * pb.K));
+    if (pb.pf) print_vec("pf", pb.pf, static_cast<size_t>(pb.p));
+    std::fprintf(stderr, "intercept <- %d; standardize <- %d; grouped <- %d\n", pb.intercept,
+                 pb.standardize, dump.grouped);
+    for (const auto* r : {dump.rd, dump.rs}) {
+      if (!r) continue;
+      std::fprintf(stderr, "# %s run\n", r == dump.rd ? "dense" : "sparse");
+      print_vec("lambda", r->lambda.data(), r->lambda.size());
+      print_vec("beta", r->beta.data(), r->beta.size());
+      print_vec("a0", r->a0.data(), r->a0.size());
+      print_vec("loss", r->loss.data(), r->loss.size());
+      print_vec("penalty", r->penalty.data(), r->penalty.size());
+      print_vec("kkt", r->kkt.data(), r->kkt.size());
+    }
+  }
   std::abort();
 }
 
@@ -190,8 +227,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const index_t nlambda = fd.ConsumeIntegralInRange<int>(1, 8);
   const double ratio = fd.ConsumeBool() ? 0.01 : 0.1;
 
+  dump = dump_t{};
+  dump.X = &X;
+  dump.pb = &pb;
+  dump.grouped = grouped;
   xp::DenseMap Xd(X.data(), n, p);
   const xp::result rd = xp::fit_path(Xd, pb, alpha, grouped, {}, nlambda, ratio, ctl);
+  dump.rd = &rd;
 
   std::vector<Eigen::Triplet<double>> trip;
   for (index_t j = 0; j < p; ++j)
@@ -203,6 +245,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   xp::SparseMap Xs(S.rows(), S.cols(), S.nonZeros(), S.outerIndexPtr(), S.innerIndexPtr(),
                    S.valuePtr());
   const xp::result rs = xp::fit_path(Xs, pb, alpha, grouped, {}, nlambda, ratio, ctl);
+  dump.rs = &rs;
 
   if (rd.lambda.size() != rs.lambda.size()) fail("dense and sparse paths differ in length", n, p, K, alpha, -1, 0);
   if (rd.pf.size() != static_cast<size_t>(p)) fail("penalty factors not reported", n, p, K, alpha, -1, 0);
@@ -213,6 +256,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // the certificate of a converged lambda of run r, recomputed
   auto certify = [&](const xp::result& r, int l) {
     const double lam = r.lambda[l];
+    // the certificate's scale: min(lambda, g0), g0 = lambda_max max(alpha, 1e-3), the
+    // null model's largest penalised gradient (lambda itself for the lasso)
+    const double g0 = r.lambda_max * std::max(alpha, 1e-3);
+    const double S = g0 > 0 ? std::min(lam, g0) : lam;
     // the certificate is on the run's own centred columns (with an intercept; sparse
     // softmax runs do not centre): on other ones a feature's gradient also carries c_j
     // times the intercept's, certified only to kkt_tol min(lambda, 1)
@@ -220,13 +267,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (index_t j = 0; j < p; ++j) centre[j] = pb.intercept ? r.centre[j] : 0.0;
     if (!(r.kkt[l] <= ctl.kkt_tol)) fail("converged with a KKT violation above kkt_tol", n, p, K, alpha, l, r.kkt[l]);
     const std::vector<ld> g = gradient(X, pb, r, l, centre, scale);
-    // the intercepts: a mean residual, held to kkt_tol min(lambda, 1)
+    // the intercepts: a mean residual, held to kkt_tol min(S, 1)
     ld worst_int = 0;
     for (index_t k = 0; k < K; ++k) {
       if (pb.intercept) worst_int = std::max(worst_int, std::fabs(g[k * (p + 1) + p]));
     }
     const ld slack = rounding_slack(X, pb, r, l, centre, scale);
-    if (worst_int > ctl.kkt_tol * std::min(lam, 1.0) * 1.01L + 1e-12L + slack)
+    if (worst_int > ctl.kkt_tol * std::min(S, 1.0) * 1.01L + 1e-12L + slack)
       fail("KKT conditions fail for an intercept at a converged lambda", n, p, K, alpha, l,
            static_cast<double>(worst_int));
     ld worst = 0;
@@ -275,9 +322,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     // the solver's tolerance plus rounding of a sum of n terms of size |x| <= 1e6
-    const ld allowance = ctl.kkt_tol * lam * 1.01L + 1e-12L + slack;
+    const ld allowance = ctl.kkt_tol * S * 1.01L + 1e-12L + slack;
     if (worst > allowance) fail("KKT conditions fail at a converged lambda", n, p, K, alpha, l,
-                                static_cast<double>(worst / lam));
+                                static_cast<double>(worst / S));
   };
   bool any_unpenalised = false;
   for (index_t j = 0; j < p; ++j) any_unpenalised = any_unpenalised || rd.pf[j] == 0.0;
@@ -322,7 +369,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // another order; softmax centres dense columns only), so where the optimum is not
     // unique (repeated columns) their coefficients may differ: both are certified above,
     // and their objectives agree (two certified points of a convex function).
-    if (rd.code[l] == xentropy::converged && rs.code[l] == xentropy::converged &&
+    // (Not where unpenalised columns take part: where they separate the classes, as in
+    // the starting fit above, the objective has no minimum, only an infimum approached
+    // as their coefficients grow, and two runs stop, each certified, at points where
+    // the gradient is below tolerance but the objectives differ.)
+    if (!any_unpenalised && rd.code[l] == xentropy::converged &&
+        rs.code[l] == xentropy::converged &&
         std::fabs(rd.lambda[l] - rs.lambda[l]) <= 1e-12 * rd.lambda[l]) {
       const double fd = rd.loss[l] + rd.penalty[l], fs = rs.loss[l] + rs.penalty[l];
       if (std::fabs(fd - fs) > 1e-6 * (1.0 + std::fabs(fd)))

@@ -44,8 +44,9 @@
 //
 // Certificate: a lambda is accepted only after the gradient of the loss at the final
 // iterate has been computed afresh over ALL features and the largest KKT violation
-// (including the intercepts' gradients) is at most kkt_tol * lambda; it is stored per
-// lambda. Otherwise the lambda's status says why (max_iterations, stalled).
+// (including the intercepts' gradients) is at most kkt_tol * min(lambda, ||g(0)||), with
+// ||g(0)|| = lambda_max max(alpha, 1e-3) the null model's largest gradient (for the
+// lasso: kkt_tol * lambda); it is stored per lambda, relative to that scale. Otherwise the lambda's status says why (max_iterations, stalled).
 //
 // Sequential strong rule (Tibshirani et al. 2012): a feature enters the working set at
 // lambda_l when ||grad_j||_* >= alpha pf_j (2 lambda_l - lambda_{l-1}); features with
@@ -137,6 +138,7 @@ class solver {
       lmax = std::max(lmax, gn / (pf_[j] * a));
     }
     out.lambda_max = lmax;
+    gscale_ = lmax * a;
     const bool user = !lambdas.empty();
     if (!user) {
       const double top = lmax > 0 ? lmax : 1.0;  // nothing can enter: any sequence
@@ -198,7 +200,7 @@ class solver {
       out.dev_ratio.push_back(out.null_dev > 0 ? 1.0 - dev / out.null_dev : 0.0);
       out.df.push_back(df);
       out.passes.push_back(st.passes);
-      out.kkt.push_back(st.kkt / lam);
+      out.kkt.push_back(st.kkt / kkt_scale(lam));
       out.code.push_back(st.code);
       if (ctl_.early_stop && !user && l >= 4) {
         const size_t m = out.dev_ratio.size();
@@ -225,6 +227,8 @@ class solver {
   bool interrupted_ = false;
   std::vector<double> w_, y_, off_, pf_, c_, s_, mean_;  // mean_: weighted means (intercept)
   std::vector<char> excluded_;
+  double gscale_ = 0.0;  // ||g(0)||: lambda_max max(alpha, 1e-3) (0 until known)
+  index_t npos_ = 0;   // rows of positive weight
   std::vector<double> beta_, a0_, tmp_a0_, eta_;
   // Per outer step; n x K arrays class-major. res: w (y - p); v: IRLS weights; binary:
   // mx the model residual, dX the change of eta; softmax: P, wp = w P, dX, t = sum_k P dX.
@@ -244,6 +248,8 @@ class solver {
     sumw_ = 0.0;
     for (index_t i = 0; i < n; ++i) sumw_ += w_[i];
     for (index_t i = 0; i < n; ++i) w_[i] /= sumw_;
+    npos_ = 0;
+    for (index_t i = 0; i < n; ++i) npos_ += w_[i] > 0.0;
     y_.assign(pb_.y, pb_.y + n * K);
     if (pb_.offset) off_.assign(pb_.offset, pb_.offset + n * K);
     else off_.assign(n * K, 0.0);
@@ -270,10 +276,16 @@ class solver {
         ss += w_[i] * d * d;
         sq += w_[i] * x * x;
       });
-      // rows not stored (sparse zeros) contribute w_i m^2
+      // rows not stored (sparse zeros) contribute w_i m^2; counted, not inferred from
+      // 1 - (weight stored), which is rounding (about eps m^2, far above a constant
+      // column's variance) when every row of positive weight is stored
       double wstored = 0.0;
-      for_col(X_, j, [&](index_t i, double) { wstored += w_[i]; });
-      ss += (1.0 - wstored) * m * m;
+      index_t npos = 0;
+      for_col(X_, j, [&](index_t i, double) {
+        wstored += w_[i];
+        npos += w_[i] > 0.0;
+      });
+      if (npos < npos_) ss += std::max(1.0 - wstored, 0.0) * m * m;
       ss = std::max(ss, 0.0);
       // a constant column's variance is rounding, about (eps m)^2: zero it
       const double eps = std::numeric_limits<double>::epsilon();
@@ -390,15 +402,23 @@ class solver {
     }
   }
 
-  // The intercepts' largest gradient, scaled to be compared with kkt_tol lambda as the
-  // features' violations are: an intercept's gradient is a mean residual (at most 1 in
-  // size), so its tolerance is kkt_tol min(lambda, 1). (With unstandardised columns of
-  // size 1e6, lambda can be 1e8: kkt_tol lambda alone would not constrain it at all.)
-  double intercept_violation(double lam) const {
+  // The scale of the KKT tolerance at lambda: kkt_tol times min(lambda, the largest
+  // gradient of the null model, ||g(0)|| = lambda_max max(alpha, 1e-3)). For the lasso
+  // that is lambda (lambda <= lambda_max); a ridge path starts at 1000 ||g(0)||, where
+  // kkt_tol lambda would allow a gradient error of 0.1% of the gradient itself and,
+  // on ill-conditioned problems, objectives off by 1e-4 relative.
+  double kkt_scale(double lam) const { return gscale_ > 0.0 ? std::min(lam, gscale_) : lam; }
+
+  // The intercepts' largest gradient, scaled to be compared with kkt_tol S (S =
+  // kkt_scale(lambda)) as the features' violations are: an intercept's gradient is a
+  // mean residual (at most 1 in size), so its tolerance is kkt_tol min(S, 1). (With
+  // unstandardised columns of size 1e6, S can be 1e8: kkt_tol S alone would not
+  // constrain it at all.)
+  double intercept_violation(double S) const {
     if (!pb_.intercept) return 0.0;
     double m = 0.0;
     for (index_t k = 0; k < K_; ++k) m = std::max(m, std::fabs(Rk_[k]));
-    return lam > 1.0 ? m * lam : m;
+    return S > 1.0 ? m * S : m;
   }
 
   // Solves at lambda over the working set ws (extended by KKT violators), from the
@@ -409,7 +429,8 @@ class solver {
     for (index_t j : ws) in_ws[j] = 1;
     working();
     std::vector<double> gtmp(K), beta_old, eta_new(n * K), Cm(K), Smx(K), V(K);
-    const double tol_kkt = ctl_.kkt_tol * lam;
+    const double S = st == nullptr ? 1.0 : kkt_scale(lam);
+    const double tol_kkt = ctl_.kkt_tol * S;
     int passes = 0;
     int code = converged;
     // violation over the working set and the intercepts at the current state
@@ -424,7 +445,7 @@ class solver {
     // gradient; violators join the working set (`added` says whether any did)
     auto all_violations = [&](bool& added) {
       full_gradient();
-      double m = intercept_violation(lam);
+      double m = intercept_violation(S);
       added = false;
       for (index_t j = 0; j < p_; ++j) {
         if (excluded_[j]) continue;
@@ -443,7 +464,7 @@ class solver {
         bool added;
         return all_violations(added);
       }
-      double m = intercept_violation(lam);
+      double m = intercept_violation(S);
       for (index_t j : ws) {
         gradient_of(j, gtmp.data());
         m = std::max(m, pen_.violation(&beta_[j * K], gtmp.data(), K, lam * pf_[j]));
@@ -602,7 +623,7 @@ class solver {
       st->code = code;
       if (code != converged) {
         full_gradient();
-        double m = intercept_violation(lam);
+        double m = intercept_violation(S);
         for (index_t j = 0; j < p_; ++j)
           if (!excluded_[j])
             m = std::max(m, pen_.violation(&beta_[j * K], &G_[j * K], K, lam * pf_[j]));

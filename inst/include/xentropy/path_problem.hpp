@@ -12,7 +12,7 @@ namespace path {
 
 struct control {
   double thresh = 1e-7;    // coordinate descent: max_j h_j delta_j^2 <= thresh * null loss
-  double kkt_tol = 1e-6;   // accept a lambda when max KKT violation <= kkt_tol * lambda
+  double kkt_tol = 1e-6;   // accept a lambda when max KKT violation <= kkt_tol * min(lambda, g0)
   int maxit = 100000;      // coordinate-descent passes per lambda
   int max_outer = 200;     // proximal Newton steps per lambda
   double weight_floor = 1e-10;  // IRLS weight floor, relative to w_i (near-separable data)
