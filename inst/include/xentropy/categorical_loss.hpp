@@ -32,10 +32,10 @@ struct softmax_row {
     const double v = vm::exp(z - m) / S;
     return pos_inf ? (z == inf() ? 1.0 / S : 0.0) : v;
   }
-  // log(1 - softmax(z)), without cancellation (see the top of the file)
-  XENTROPY_VM_INLINE double log1m_prob(double z) const {
-    const double q = z == m ? Sm1 / S : 1.0 - vm::exp(z - m) / S;
-    return vm::log(q);
+  // 1 - softmax(z), without cancellation (see loss.hpp): for the row's
+  // largest entry the sum of the others over the sum, else p <= 1/2
+  XENTROPY_VM_INLINE double one_minus_prob(double z) const {
+    return z == m ? Sm1 / S : 1.0 - vm::exp(z - m) / S;
   }
 };
 
@@ -50,29 +50,36 @@ struct softmax_ce_policy {
 
 // -alpha t (1 - p)^gamma log p. Its gradient coefficient is
 // a = alpha t (1 - p)^gamma (1 + gamma p (-log p) / (1 - p)).
-struct softmax_focal_policy {
+// Square = true (gamma = 2, the default): (1 - p)^2 as one product, which is also
+// more accurate than exp(2 log(1 - p)) (whose rounding grows with |log(1 - p)|);
+// otherwise exp(gamma log(1 - p)).
+template <bool Square>
+struct softmax_focal_policy_t {
   double gamma = 2.0;
   double alpha = 1.0;
   static constexpr bool logits = true;
   static constexpr bool row_sum = true;
-  XENTROPY_VM_INLINE double factor(const softmax_row& r, double z) const {
-    const double f = vm::exp(gamma * r.log1m_prob(z));
+  XENTROPY_VM_INLINE double power(double q) const {
+    if (Square) return q * q;
+    const double f = vm::exp(gamma * vm::log(q));
     return gamma == 0.0 ? 1.0 : f;
+  }
+  XENTROPY_VM_INLINE double factor(const softmax_row& r, double z) const {
+    return power(r.one_minus_prob(z));
   }
   XENTROPY_VM_INLINE double term(double t, const softmax_row& r, double z) const {
     return alpha * t * factor(r, z) * r.nll(z);
   }
-  // (one exponential for p and 1 - p: q is formed as log1m_prob() forms it,
-  // not taken back from its logarithm)
+  // (one exponential for p and 1 - p: q is formed as one_minus_prob() forms it)
   XENTROPY_VM_INLINE double coef(double t, const softmax_row& r, double z) const {
     const double p = r.prob(z), nll = r.nll(z);
-    const double q = z == r.m ? r.Sm1 / r.S : 1.0 - vm::exp(z - r.m) / r.S;
-    const double lq = vm::log(q);
-    const double f = gamma == 0.0 ? 1.0 : vm::exp(gamma * lq);
+    const double q = r.one_minus_prob(z);
+    const double f = power(q);
     const double extra = gamma == 0.0 || p == 0.0 || q == 0.0 ? 0.0 : gamma * p * nll / q;
     return alpha * t * f * (1.0 + extra);
   }
 };
+using softmax_focal_policy = softmax_focal_policy_t<false>;
 
 struct ce_prob_policy {
   static constexpr bool logits = false;
@@ -344,10 +351,14 @@ struct softmax_grad_kernels {
           zt[i] = has ? z[kl * n + o0 + i] : 0.0;
           tw[i] = has ? (CW ? cw[kl] : 1.0) : 0.0;
         }
+        // AS = A / S: p_k A = exp(z_k - m) (A / S), a product per entry rather
+        // than a division (the same rounding bound: two roundings after exp)
+        double AS[blocks::categorical];
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
           const double a = pol.coef(tw[i], softmax_row{m[i], S[i], Sm1[i], L[i], false}, zt[i]);
           A[i] = lab[i] >= 0.0 ? a : 0.0;
+          AS[i] = A[i] / S[i];
         }
         for (index_t k = 0; k < K; ++k) {
           const double* zc = z + k * n + o0;
@@ -355,9 +366,8 @@ struct softmax_grad_kernels {
           const double kd = static_cast<double>(k);
           XENTROPY_VM_SIMD
           for (index_t i = 0; i < nb; ++i) {
-            const double p = vm::exp(zc[i] - m[i]) / S[i];
             const double a = lab[i] == kd ? A[i] : 0.0;
-            oc[i] = (p * A[i] - a) * scale[i];
+            oc[i] = (vm::exp(zc[i] - m[i]) * AS[i] - a) * scale[i];
           }
         }
         return;
@@ -378,6 +388,9 @@ struct softmax_grad_kernels {
           }
         }
       }
+      // p = exp(z - m) (1 / S): a product per entry rather than a division
+      double invS[blocks::categorical];
+      for (index_t i = 0; i < nb; ++i) invS[i] = 1.0 / S[i];
       for (index_t k = 0; k < K; ++k) {
         const double* zc = z + k * n + o0;
         const double* tc = Matrix ? T + k * n + o0 : nullptr;
@@ -385,7 +398,7 @@ struct softmax_grad_kernels {
         const double kd = static_cast<double>(k), c = CW ? cw[k] : 1.0;
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
-          const double p = vm::exp(zc[i] - m[i]) / S[i];
+          const double p = vm::exp(zc[i] - m[i]) * invS[i];
           const double a = Sum ? oc[i]
                                : pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                           softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
@@ -541,6 +554,11 @@ inline double softmax_focal_loss(const categorical_targets& y, const double* log
                                  index_t n, index_t K, double gamma, double alpha,
                                  const loss_options& opt, double* out,
                                  first_invalid& bad) {
+  if (gamma == 2.0)
+    return detail::reduced_value(
+        categorical_loss_total(softmax_focal_policy_t<true>{gamma, alpha}, y, logits, n, K,
+                               categorical_options{}, opt, out, bad),
+        opt);
   return detail::reduced_value(
       categorical_loss_total(softmax_focal_policy{gamma, alpha}, y, logits, n, K,
                              categorical_options{}, opt, out, bad),
@@ -551,8 +569,12 @@ inline void softmax_focal_loss_grad(const categorical_targets& y, const double* 
                                     index_t n, index_t K, double gamma, double alpha,
                                     const loss_options& opt, double* out,
                                     first_invalid& bad) {
-  categorical_loss_grad(softmax_focal_policy{gamma, alpha}, y, logits, n, K,
-                        categorical_options{}, opt, out, bad);
+  if (gamma == 2.0)
+    categorical_loss_grad(softmax_focal_policy_t<true>{gamma, alpha}, y, logits, n, K,
+                          categorical_options{}, opt, out, bad);
+  else
+    categorical_loss_grad(softmax_focal_policy{gamma, alpha}, y, logits, n, K,
+                          categorical_options{}, opt, out, bad);
 }
 
 }  // namespace xentropy
