@@ -496,6 +496,13 @@ test_that("a constant column stays out when the normalised weights do not sum to
     s <- softmax_path(x, factor(y), weights = w, alpha = alpha, nlambda = 5)
     for (k in 1:2) expect_equal(unname(s$beta[[k]][2, ]), rep(0, length(s$lambda)), tolerance = 0)
   }
+  # no weights at all: seven times 1/7 is not 1 in double either (a column of ones
+  # beside the intercept got -19 on the ridge path)
+  x1 <- cbind(x[, 1], 1)
+  for (alpha in c(0, 0.5)) {
+    f <- logistic_path(x1, y, alpha = alpha, nlambda = 5)
+    expect_equal(unname(f$beta[2, ]), rep(0, length(f$lambda)), tolerance = 0)
+  }
   skip_if_not_installed("Matrix")
   xs <- methods::as(Matrix::Matrix(x, sparse = TRUE), "generalMatrix")
   s <- softmax_path(xs, factor(y), weights = w, alpha = 0, nlambda = 5)
