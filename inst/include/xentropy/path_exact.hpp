@@ -286,7 +286,7 @@ index_t solver<Matrix, Penalty>::exact_step_softmax_cg(const std::vector<index_t
   if (pb_.intercept)
     for (index_t k = 0; k < K; ++k) A.push_back({p_, k});
   const index_t d = static_cast<index_t>(A.size());
-  std::vector<double> r(d), z(d), pd(d), hp(d), x(d, 0.0), dg(d), u(n * K), vs(n);
+  std::vector<double> r(d), z(d), pd(d), hp(d), x(d, 0.0), dg(d), u, vs;
   for (index_t q = 0; q < d; ++q) {
     const index_t j = A[q].first, k = A[q].second;
     const double* rk = &res_[k * n];
@@ -305,44 +305,31 @@ index_t solver<Matrix, Penalty>::exact_step_softmax_cg(const std::vector<index_t
     }
     dg[q] = dg[q] > 0.0 ? 1.0 / dg[q] : 0.0;
   }
+  // the product by the Hessian (path_kernels.hpp: by row blocks and threads for dense x)
+  std::vector<index_t> hcols, hcls;
+  for (index_t q = 0; q < nA; ++q) {
+    hcols.push_back(A[q].first);
+    hcls.push_back(A[q].second);
+  }
+  std::vector<double> su(nA), shift(K), hout(nA), qs(K), hpart;
+  const int nt = cd_threads(ctl_.nthreads, n);
   auto hess = [&](const std::vector<double>& del, std::vector<double>& out) {
-    std::fill(u.begin(), u.end(), 0.0);
-    std::vector<double> shift(K, 0.0);  // the centring and the intercepts: per class
+    std::fill(shift.begin(), shift.end(), 0.0);  // the centring and the intercepts: per class
     for (index_t q = 0; q < d; ++q) {
       const index_t j = A[q].first, k = A[q].second;
-      if (del[q] == 0.0) continue;
       if (j < p_) {
-        col_axpy(X_, j, del[q] / s_[j], &u[k * n]);
-        shift[k] -= c_[j] * del[q] / s_[j];
+        su[q] = del[q] / s_[j];
+        if (del[q] != 0.0) shift[k] -= c_[j] * su[q];
       } else {
         shift[k] += del[q];
       }
     }
-    std::fill(vs.begin(), vs.end(), 0.0);
-    for (index_t k = 0; k < K; ++k) {
-      double* uk = &u[k * n];
-      const double* pk = &P_[k * n];
-      for (index_t i = 0; i < n; ++i) {
-        uk[i] += shift[k];
-        vs[i] += pk[i] * uk[i];
-      }
-    }
-    std::vector<double> qs(K, 0.0);
-    for (index_t k = 0; k < K; ++k) {
-      double* uk = &u[k * n];
-      const double* wp = &wp_[k * n];
-      double sm = 0.0;
-      for (index_t i = 0; i < n; ++i) {
-        uk[i] = wp[i] * (uk[i] - vs[i]);  // q_ik
-        sm += uk[i];
-      }
-      qs[k] = sm;
-    }
+    softmax_hess_product(X_, K, hcols, hcls, su.data(), shift.data(), P_.data(), wp_.data(), nt,
+                         hpart, u, vs, hout.data(), qs.data());
     for (index_t q = 0; q < d; ++q) {
       const index_t j = A[q].first, k = A[q].second;
       if (j < p_)
-        out[q] = (col_dot(X_, j, &u[k * n]) - c_[j] * qs[k]) / s_[j] +
-                 lam * pf_[j] * (1.0 - a) * del[q];
+        out[q] = (hout[q] - c_[j] * qs[k]) / s_[j] + lam * pf_[j] * (1.0 - a) * del[q];
       else
         out[q] = qs[k];
     }

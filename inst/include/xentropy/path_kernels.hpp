@@ -542,6 +542,106 @@ inline void hess_product(const SparseMap& X, const std::vector<index_t>& A, cons
   for (index_t k = 0; k < m; ++k) out[k] = col_dot(X, A[k], qs.data());
 }
 
+// The softmax Hessian's product for conjugate gradients: with u_k = sum over the
+// entries e of class k of su_e x_{cols_e} + shift_k (the centring and the intercepts),
+// v = sum_k p_k u_k and q_k = wp_k (u_k - v), writes out[e] = x_{cols_e}' q_{cls_e} and
+// qs[k] = sum_i q_ik. Dense: by row blocks (u and q a block at a time, in cache), blocks
+// shared among threads, the block sums added in block order (the result does not depend
+// on the thread count); part and u are scratch. Sparse: over all rows in u (n x K).
+constexpr index_t softmax_hess_block = 256;
+
+inline void softmax_hess_product(const DenseMap& X, index_t K, const std::vector<index_t>& cols,
+                                 const std::vector<index_t>& cls, const double* su,
+                                 const double* shift, const double* P, const double* wp, int nt,
+                                 std::vector<double>& part, std::vector<double>& u,
+                                 std::vector<double>& vs, double* out, double* qs) {
+  const index_t n = X.rows(), m = static_cast<index_t>(cols.size());
+  const index_t B = softmax_hess_block;
+  const index_t nb = n == 0 ? 0 : (n - 1) / B + 1;
+  const int T = nt > 1 && nb > 1 ? nt : 1;
+  part.assign(static_cast<size_t>((m + K) * nb), 0.0);
+  u.assign(static_cast<size_t>(T * K * B), 0.0);
+  vs.assign(static_cast<size_t>(T * B), 0.0);
+  const double* x = X.data();
+  auto body = [&](index_t b, int tid) {
+    double* ub = &u[static_cast<size_t>(tid * K * B)];
+    double* v = &vs[static_cast<size_t>(tid * B)];
+    const index_t i0 = b * B, len = std::min(B, n - i0);
+    for (index_t q = 0; q < K * B; ++q) ub[q] = 0.0;
+    for (index_t e = 0; e < m; ++e)
+      if (su[e] != 0.0)
+        vm::dispatch<kernels::axpy_k>(x + cols[e] * n + i0, su[e], ub + cls[e] * B, len);
+    for (index_t i = 0; i < len; ++i) v[i] = 0.0;
+    for (index_t k = 0; k < K; ++k) {
+      double* uk = ub + k * B;
+      const double* pk = P + k * n + i0;
+      for (index_t i = 0; i < len; ++i) {
+        uk[i] += shift[k];
+        v[i] += pk[i] * uk[i];
+      }
+    }
+    for (index_t k = 0; k < K; ++k) {
+      double* uk = ub + k * B;
+      const double* wk = wp + k * n + i0;
+      double sm = 0.0;
+      for (index_t i = 0; i < len; ++i) {
+        uk[i] = wk[i] * (uk[i] - v[i]);
+        sm += uk[i];
+      }
+      part[(m + k) * nb + b] = sm;
+    }
+    for (index_t e = 0; e < m; ++e)
+      vm::dispatch<kernels::dot_k>(x + cols[e] * n + i0, static_cast<const double*>(ub + cls[e] * B),
+                                   len, &part[e * nb + b]);
+  };
+#ifdef _OPENMP
+#pragma omp parallel num_threads(T) if (T > 1)
+  {
+    const int tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (index_t b = 0; b < nb; ++b) body(b, tid);
+  }
+#else
+  for (index_t b = 0; b < nb; ++b) body(b, 0);
+#endif
+  for (index_t e = 0; e < m + K; ++e) {
+    double t = 0.0;
+    for (index_t b = 0; b < nb; ++b) t += part[e * nb + b];
+    if (e < m) out[e] = t;
+    else qs[e - m] = t;
+  }
+}
+inline void softmax_hess_product(const SparseMap& X, index_t K, const std::vector<index_t>& cols,
+                                 const std::vector<index_t>& cls, const double* su,
+                                 const double* shift, const double* P, const double* wp, int,
+                                 std::vector<double>&, std::vector<double>& u,
+                                 std::vector<double>& vs, double* out, double* qs) {
+  const index_t n = X.rows(), m = static_cast<index_t>(cols.size());
+  u.assign(static_cast<size_t>(n * K), 0.0);
+  vs.assign(static_cast<size_t>(n), 0.0);
+  for (index_t e = 0; e < m; ++e)
+    if (su[e] != 0.0) col_axpy(X, cols[e], su[e], &u[cls[e] * n]);
+  for (index_t k = 0; k < K; ++k) {
+    double* uk = &u[k * n];
+    const double* pk = P + k * n;
+    for (index_t i = 0; i < n; ++i) {
+      uk[i] += shift[k];
+      vs[i] += pk[i] * uk[i];
+    }
+  }
+  for (index_t k = 0; k < K; ++k) {
+    double* uk = &u[k * n];
+    const double* wk = wp + k * n;
+    double sm = 0.0;
+    for (index_t i = 0; i < n; ++i) {
+      uk[i] = wk[i] * (uk[i] - vs[i]);
+      sm += uk[i];
+    }
+    qs[k] = sm;
+  }
+  for (index_t e = 0; e < m; ++e) out[e] = col_dot(X, cols[e], &u[cls[e] * n]);
+}
+
 }  // namespace path
 }  // namespace xentropy
 
