@@ -46,7 +46,8 @@
 // iterate has been computed afresh over ALL features and the largest KKT violation
 // (including the intercepts' gradients) is at most kkt_tol * min(lambda, ||g(0)||), with
 // ||g(0)|| = lambda_max max(alpha, 1e-3) the null model's largest gradient (for the
-// lasso: kkt_tol * lambda); it is stored per lambda, relative to that scale. Otherwise the lambda's status says why (max_iterations, stalled).
+// lasso: kkt_tol * lambda); it is stored per lambda, relative to that scale. Otherwise
+// the lambda's status says why (max_iterations, stalled).
 //
 // Sequential strong rule (Tibshirani et al. 2012): a feature enters the working set at
 // lambda_l when ||grad_j||_* >= alpha pf_j (2 lambda_l - lambda_{l-1}); features with
