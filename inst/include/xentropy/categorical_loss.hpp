@@ -351,14 +351,14 @@ struct softmax_grad_kernels {
           zt[i] = has ? z[kl * n + o0 + i] : 0.0;
           tw[i] = has ? (CW ? cw[kl] : 1.0) : 0.0;
         }
-        // AS = A / S: p_k A = exp(z_k - m) (A / S), a product per entry rather
-        // than a division (the same rounding bound: two roundings after exp)
-        double AS[blocks::categorical];
+        // (p = exp(z - m) / S, divided rather than multiplied by 1 / S: a
+        // product could be contracted with the subtraction into an FMA in one
+        // loop and not in another, and gamma = 0 would no longer give the
+        // cross-entropy's gradient to the bit)
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
           const double a = pol.coef(tw[i], softmax_row{m[i], S[i], Sm1[i], L[i], false}, zt[i]);
           A[i] = lab[i] >= 0.0 ? a : 0.0;
-          AS[i] = A[i] / S[i];
         }
         for (index_t k = 0; k < K; ++k) {
           const double* zc = z + k * n + o0;
@@ -366,8 +366,9 @@ struct softmax_grad_kernels {
           const double kd = static_cast<double>(k);
           XENTROPY_VM_SIMD
           for (index_t i = 0; i < nb; ++i) {
+            const double p = vm::exp(zc[i] - m[i]) / S[i];
             const double a = lab[i] == kd ? A[i] : 0.0;
-            oc[i] = (vm::exp(zc[i] - m[i]) * AS[i] - a) * scale[i];
+            oc[i] = (p * A[i] - a) * scale[i];
           }
         }
         return;
@@ -388,9 +389,6 @@ struct softmax_grad_kernels {
           }
         }
       }
-      // p = exp(z - m) (1 / S): a product per entry rather than a division
-      double invS[blocks::categorical];
-      for (index_t i = 0; i < nb; ++i) invS[i] = 1.0 / S[i];
       for (index_t k = 0; k < K; ++k) {
         const double* zc = z + k * n + o0;
         const double* tc = Matrix ? T + k * n + o0 : nullptr;
@@ -398,7 +396,7 @@ struct softmax_grad_kernels {
         const double kd = static_cast<double>(k), c = CW ? cw[k] : 1.0;
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
-          const double p = vm::exp(zc[i] - m[i]) * invS[i];
+          const double p = vm::exp(zc[i] - m[i]) / S[i];
           const double a = Sum ? oc[i]
                                : pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                           softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
