@@ -107,8 +107,9 @@ warned <- function(out, call) {
 #'   \item{`xentropy_warning_convergence`}{A fit stopped at its iteration
 #'     limit before its convergence test passed.}
 #'   \item{`xentropy_warning_separation`}{The classes are separated: fitted
-#'     probabilities numerically 0 or 1, or a calibration map with no
-#'     finite optimum.}
+#'     probabilities numerically 0 or 1, a regularisation path whose
+#'     unpenalised columns separate the classes, or a calibration map with
+#'     no finite optimum.}
 #'   \item{`xentropy_warning_degenerate`}{The data carry no information
 #'     for a fit (temperature scaling's best temperature is infinite).}
 #'   \item{`xentropy_warning_test`}{A test was requested that glm() also

@@ -62,7 +62,10 @@
 #'   Unpenalised columns that, with the intercepts, separate the classes leave
 #'   the objective without a minimum at any lambda (as for [glm()]): their
 #'   coefficients grow until the gradient is below the tolerance, and the
-#'   values returned are where that happened.
+#'   values returned are where that happened. This is detected as [glm()]
+#'   detects it (the fit of the intercepts and unpenalised columns alone has
+#'   fitted probabilities numerically 0 or 1) and reported with a warning of
+#'   class `xentropy_warning_separation`.
 #' @param standardize Whether to penalise standardised columns.
 #' @param intercept Whether to fit an intercept (per class for softmax).
 #' @param control A list: `thresh` (1e-7, coordinate descent stops when no
@@ -451,6 +454,16 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
                     alpha = alpha, grouped = grouped, softmax = softmax)
   )
   class(out) <- c(if (softmax) "softmax_path" else "logistic_path", "xentropy_path")
+  if (res$separated) {
+    free <- c(if (intercept) if (softmax) "the intercepts" else "the intercept",
+              if (any(pf == 0)) "the unpenalised columns (`penalty_factor` 0)")
+    warn(sprintf(paste0("%s(): fitted probabilities numerically 0 or 1 occurred in the fit of %s ",
+                        "alone: they separate the classes, so the objective has no minimum at any ",
+                        "lambda, and the unpenalised coefficients returned are where the KKT ",
+                        "tolerance stopped them."),
+                 if (softmax) "softmax_path" else "logistic_path", paste(free, collapse = " and ")),
+         where, class = "xentropy_warning_separation")
+  }
   if (!all(converged)) {
     bad <- which(!converged)
     why <- ifelse(res$code[bad] == 3L, "the iteration limit was reached",

@@ -75,5 +75,5 @@ Rcpp::List path_fit_impl(SEXP x, bool sparse, SEXP y, SEXP w, SEXP offset, SEXP 
       Rcpp::Named("code") = Rcpp::IntegerVector(r.code.begin(), r.code.end()),
       Rcpp::Named("null_dev") = r.null_dev, Rcpp::Named("lambda_max") = r.lambda_max,
       Rcpp::Named("centre") = num(r.centre), Rcpp::Named("scale") = num(r.scale),
-      Rcpp::Named("pf") = num(r.pf));
+      Rcpp::Named("pf") = num(r.pf), Rcpp::Named("separated") = r.separated);
 }

@@ -538,3 +538,51 @@ test_that("a ridge path's certificate is relative to the gradient, not to lambda
     expect_equal(f, o$value, tolerance = 1e-9)
   }
 })
+
+test_that("unpenalised columns that separate the classes give glm's separation warning", {
+  # the classes of the warnings a call raises (it also warns that the iteration limit was
+  # reached: the coefficients grow until the gradient is below the tolerance)
+  warnings_of <- function(expr) {
+    got <- list()
+    withCallingHandlers(expr, warning = function(w) {
+      got[[length(got) + 1L]] <<- w
+      invokeRestart("muffleWarning")
+    })
+    got
+  }
+  has <- function(ws, cls) any(vapply(ws, inherits, logical(1), cls))
+  set.seed(11)
+  n <- 60
+  x1 <- rnorm(n)
+  x <- cbind(x1, matrix(rnorm(n * 3), n))
+  pf <- c(0, 1, 1, 1)
+  y <- as.integer(x1 > 0)
+  # glm itself warns on the unpenalised part alone
+  g <- warnings_of(stats::glm(y ~ x1, family = stats::binomial()))
+  expect_true(any(grepl("numerically 0 or 1", vapply(g, conditionMessage, ""))))
+  w <- warnings_of(logistic_path(x, y, penalty_factor = pf, nlambda = 5))
+  expect_true(has(w, "xentropy_warning_separation"))
+  sep <- w[vapply(w, inherits, logical(1), "xentropy_warning_separation")][[1]]
+  expect_match(conditionMessage(sep), "the intercept and the unpenalised columns")
+  cls <- cut(x1, c(-Inf, -0.5, 0.5, Inf))
+  expect_true(has(warnings_of(softmax_path(x, cls, penalty_factor = pf, nlambda = 5)),
+                  "xentropy_warning_separation"))
+  skip_if_not_installed("Matrix")
+  xs <- methods::as(Matrix::Matrix(x, sparse = TRUE), "generalMatrix")
+  expect_true(has(warnings_of(logistic_path(xs, y, penalty_factor = pf, nlambda = 5)),
+                  "xentropy_warning_separation"))
+})
+
+test_that("no separation warning where the minimum exists", {
+  set.seed(12)
+  n <- 200
+  x1 <- rnorm(n)
+  x <- cbind(x1, matrix(rnorm(n * 3), n))
+  y <- rbinom(n, 1, stats::plogis(2 * x1))
+  # overlapping classes with an unpenalised column
+  expect_no_warning(logistic_path(x, y, penalty_factor = c(0, 1, 1, 1), nlambda = 10))
+  # classes separated by penalised columns only: the penalty bounds them
+  expect_no_warning(logistic_path(x, as.integer(x1 > 0), nlambda = 10))
+  # no free parameter: an extreme offset alone is not separation
+  expect_no_warning(logistic_path(x, y, offset = rep(50, n), intercept = FALSE, nlambda = 5))
+})

@@ -112,6 +112,9 @@ class solver {
     for (index_t j = 0; j < p_; ++j)
       if (!excluded_[j] && pf_[j] == 0.0) ws.push_back(j);
     if (!ws.empty()) solve(1.0, ws, nullptr);
+    // glm's test on the fit without penalised columns: probabilities numerically 0 or 1
+    // mean the intercepts and unpenalised columns separate the classes (no minimum)
+    if (pb_.intercept || !ws.empty()) out.separated = extreme_fit(eta_.data(), w_.data(), n_, K_);
     full_gradient();
     const double a = std::max(pen_.alpha, 1e-3);
     double lmax = 0.0;

@@ -8,6 +8,8 @@
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common.hpp"
@@ -260,6 +262,25 @@ struct softmax_working_k {
 }  // namespace kernels
 
 // sum_i x_ij r_i
+// Whether a row of positive weight has a fitted probability within 10 eps of 0 or 1
+// (softmax: of 1), glm's test; eta is n x K, class-major.
+inline bool extreme_fit(const double* eta, const double* w, index_t n, index_t K) {
+  const double e = 10.0 * std::numeric_limits<double>::epsilon();
+  for (index_t i = 0; i < n; ++i) {
+    if (!(w[i] > 0.0)) continue;
+    if (K == 1) {
+      const double mu = 1.0 / (1.0 + std::exp(-eta[i]));
+      if (mu < e || mu > 1.0 - e) return true;
+      continue;
+    }
+    double m = -inf(), s = 0.0;
+    for (index_t k = 0; k < K; ++k) m = std::max(m, eta[k * n + i]);
+    for (index_t k = 0; k < K; ++k) s += std::exp(eta[k * n + i] - m);
+    if (1.0 / s > 1.0 - e) return true;
+  }
+  return false;
+}
+
 inline double col_dot(const DenseMap& X, index_t j, const double* r) {
   const index_t n = X.rows();
   double s;

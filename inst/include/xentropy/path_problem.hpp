@@ -42,6 +42,7 @@ struct result {
   double lambda_max = 0.0;
   std::vector<double> centre, scale;  // c_j, s_j
   std::vector<double> pf;             // penalty factors as used (rescaled to sum to p)
+  bool separated = false;  // the fit without penalised columns: probabilities 0 or 1
   bool interrupted = false;
 };
 
