@@ -15,7 +15,7 @@
 #' fold's [calibration_error()]. With \eqn{W_f} the fold's total weight,
 #' `cvm` is \eqn{\sum_f W_f c_f / \sum_f W_f} and `cvsd` is
 #' \eqn{\sqrt{\sum_f W_f (c_f - cvm)^2 / \sum_f W_f / (F - 1)}} (cv.glmnet's
-#' formulas), so with the same folds the cross-entropy curve is cv.glmnet's
+#' formulas), so with the same folds and 0/1 targets the cross-entropy curve is cv.glmnet's
 #' binomial or multinomial deviance / 2 (cv.glmnet clips probabilities to
 #' \[1e-5, 1 - 1e-5\]; this does not). `lambda_min` is the lambda of the smallest
 #' `cvm`; `lambda_1se` the largest lambda whose `cvm` is within one `cvsd` of it.

@@ -81,12 +81,14 @@
 #' @return An object of class `c("logistic_path", "xentropy_path")` or
 #'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
 #'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
-#'   deviance explained), `deviance`, `null_deviance`, `kkt` (certified largest
+#'   deviance explained), `deviance` and `null_deviance` (glm's and glmnet's:
+#'   twice the weighted loss less the saturated model's, which is 0 for 0/1
+#'   targets), `kkt` (certified largest
 #'   KKT violation relative to `min(lambda, g0)`), `passes` (coordinate-descent passes), `converged`,
 #'   `a0` and `beta` (intercepts and coefficients on the original scale: for
 #'   softmax a K x L matrix and a list of K p x L matrices), and what `cv_path()`
 #'   needs to refit. Methods: `print()`, `coef()`, `predict()`, `plot()`,
-#'   `autoplot()`.
+#'   `autoplot()`, `deviance()` (one per lambda) and `nobs()`.
 #' @family regularisation paths
 #' @examples
 #' set.seed(1)
@@ -459,8 +461,8 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
               if (any(pf == 0)) "the unpenalised columns (`penalty_factor` 0)")
     warn(sprintf(paste0("%s(): fitted probabilities numerically 0 or 1 occurred in the fit of %s ",
                         "alone: they separate the classes, so the objective has no minimum at any ",
-                        "lambda, and the unpenalised coefficients returned are where the KKT ",
-                        "tolerance stopped them."),
+                        "lambda, and the unpenalised coefficients returned are where the iterations ",
+                        "stopped (finite, possibly large)."),
                  if (softmax) "softmax_path" else "logistic_path", paste(free, collapse = " and ")),
          where, class = "xentropy_warning_separation")
   }
@@ -479,6 +481,14 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
   }
   out
 }
+
+#' @export
+deviance.xentropy_path <- function(object, ...) {
+  stats::setNames(object$deviance, paste0("s", seq_along(object$lambda) - 1L))
+}
+
+#' @export
+nobs.xentropy_path <- function(object, ...) object$nobs
 
 #' @export
 print.xentropy_path <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {

@@ -586,3 +586,36 @@ test_that("no separation warning where the minimum exists", {
   # no free parameter: an extreme offset alone is not separation
   expect_no_warning(logistic_path(x, y, offset = rep(50, n), intercept = FALSE, nlambda = 5))
 })
+
+test_that("deviances are glm's for proportions: from the saturated model, as glmnet's", {
+  set.seed(3)
+  n <- 100
+  x <- matrix(rnorm(n * 4), n)
+  pr <- c(0, 1, runif(n - 2))
+  w <- rep(c(1, 2, 0.5, 3), length.out = n)
+  fit <- logistic_path(x, pr, weights = w, nlambda = 5)
+  # the null model is the weighted mean; the saturated model fits each row exactly
+  xlogx <- function(a, b) ifelse(a > 0, a * log(a / b), 0)
+  ybar <- sum(w * pr) / sum(w)
+  null_dev <- 2 * sum(w * (xlogx(pr, ybar) + xlogx(1 - pr, 1 - ybar)))
+  expect_equal(fit$null_deviance, null_dev, tolerance = 1e-12)
+  for (l in seq_along(fit$lambda)) {
+    mu <- plogis(fit$a0[l] + drop(x %*% fit$beta[, l]))
+    expect_equal(fit$deviance[l], 2 * sum(w * (xlogx(pr, mu) + xlogx(1 - pr, 1 - mu))),
+                 tolerance = 1e-12)
+  }
+  expect_equal(fit$dev_ratio, 1 - fit$deviance / fit$null_deviance, tolerance = 1e-14)
+  expect_equal(unname(deviance(fit)), fit$deviance, tolerance = 0)
+  expect_named(deviance(fit), paste0("s", seq_along(fit$lambda) - 1L))
+  expect_equal(nobs(fit), n)
+  # and glm's deviance for the unpenalised fit (a lambda far below lambda_max)
+  g <- suppressWarnings(stats::glm(pr ~ x, family = stats::binomial(), weights = w))
+  f0 <- logistic_path(x, pr, weights = w, lambda = 1e-7, standardize = FALSE)
+  expect_equal(f0$null_deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(f0$deviance, g$deviance, tolerance = 1e-6)
+  skip_if_not_installed("glmnet")
+  gn <- glmnet::glmnet(x, cbind(1 - pr, pr), family = "binomial", weights = w,
+                       lambda = fit$lambda, thresh = 1e-14)
+  expect_equal(fit$null_deviance, gn$nulldev, tolerance = 1e-10)
+  expect_equal(fit$dev_ratio, gn$dev.ratio, tolerance = 1e-6)
+})

@@ -106,7 +106,9 @@ class solver {
     std::vector<index_t> ws;
     solve(1.0, ws, nullptr);
     const double null_loss = loss_at(eta_.data());
-    out.null_dev = 2.0 * sumw_ * null_loss;
+    // deviances as glm's and glmnet's: from the saturated model's loss (0 for 0/1 targets)
+    const double sat = saturated_loss(y_.data(), w_.data(), n_, K_);
+    out.null_dev = 2.0 * sumw_ * (null_loss - sat);
     f0_ = std::max(null_loss, 1e-300);
     // unpenalised features join the starting fit
     for (index_t j = 0; j < p_; ++j)
@@ -196,7 +198,7 @@ class solver {
         df += nz;
       }
       const double loss = loss_at(eta_.data());
-      const double dev = 2.0 * sumw_ * loss;
+      const double dev = 2.0 * sumw_ * (loss - sat);
       out.lambda.push_back(lam);
       out.loss.push_back(loss);
       out.penalty.push_back(penalty_all(lam));

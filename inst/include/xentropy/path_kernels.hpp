@@ -281,6 +281,24 @@ inline bool extreme_fit(const double* eta, const double* w, index_t n, index_t K
   return false;
 }
 
+// The saturated model's loss, sum_i w_i sum_k -t_ik log t_ik (binary: the two classes
+// y_i and 1 - y_i); 0 for 0/1 targets. y is n x K, class-major.
+inline double saturated_loss(const double* y, const double* w, index_t n, index_t K) {
+  auto xlogx = [](double t, double logt) { return t > 0.0 && t < 1.0 ? t * logt : 0.0; };
+  compensated_sum s;
+  for (index_t i = 0; i < n; ++i) {
+    if (!(w[i] > 0.0)) continue;
+    double h = 0.0;
+    if (K == 1) {
+      h = xlogx(y[i], std::log(y[i])) + xlogx(1.0 - y[i], std::log1p(-y[i]));
+    } else {
+      for (index_t k = 0; k < K; ++k) h += xlogx(y[k * n + i], std::log(y[k * n + i]));
+    }
+    if (h != 0.0) s.add(-w[i] * h);
+  }
+  return s.value();
+}
+
 inline double col_dot(const DenseMap& X, index_t j, const double* r) {
   const index_t n = X.rows();
   double s;
