@@ -137,10 +137,11 @@ struct softmax_block {
   softmax_row rows[blocks::categorical];
   kind kinds[blocks::categorical];
 
+  // ex: see row_stats()
   void compute(const double* z, index_t n, index_t K, index_t o0, index_t o1,
-               missing* miss) {
+               missing* miss, double* ex = nullptr) {
     lse_stats st[blocks::categorical];
-    row_stats(z, n, K, o0, o1, scale(1.0), st);
+    row_stats(z, n, K, o0, o1, scale(1.0), st, ex);
     // L = log1p(t + c - 1) of the block's rows in one vectorised loop, as
     // logsumexp() and log_softmax() form it
     const index_t nb = o1 - o0;
@@ -361,12 +362,11 @@ struct softmax_grad_kernels {
           A[i] = lab[i] >= 0.0 ? a : 0.0;
         }
         for (index_t k = 0; k < K; ++k) {
-          const double* zc = z + k * n + o0;
-          double* oc = out + k * n + o0;
+          double* oc = out + k * n + o0;  // exp(z - m), stored by the caller
           const double kd = static_cast<double>(k);
           XENTROPY_VM_SIMD
           for (index_t i = 0; i < nb; ++i) {
-            const double p = vm::exp(zc[i] - m[i]) / S[i];
+            const double p = oc[i] / S[i];
             const double a = lab[i] == kd ? A[i] : 0.0;
             oc[i] = (p * A[i] - a) * scale[i];
           }
@@ -396,7 +396,8 @@ struct softmax_grad_kernels {
         const double kd = static_cast<double>(k), c = CW ? cw[k] : 1.0;
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
-          const double p = vm::exp(zc[i] - m[i]) / S[i];
+          // without Sum, out holds exp(z - m), stored by the caller
+          const double p = (Sum ? vm::exp(zc[i] - m[i]) : oc[i]) / S[i];
           const double a = Sum ? oc[i]
                                : pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                           softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);
@@ -440,7 +441,7 @@ inline accumulator categorical_loss_total(const ce_prob_policy& pol,
 // d loss / d logits of a categorical loss, written to out (n x K): p_j A - a_j
 // per row (softmax(z_i) - t'_i for the cross-entropy) times w_i, divided by
 // the total weight for "mean". Missing observations give NA (NaN) rows, or 0
-// rows with na_rm.
+// rows with na_rm. out may not alias logits (it holds exp(z - m) on the way).
 template <class P>
 inline void categorical_loss_grad(const P& pol, const categorical_targets& y,
                                   const double* logits, index_t n, index_t K,
@@ -452,6 +453,7 @@ inline void categorical_loss_grad(const P& pol, const categorical_targets& y,
   const bool later = opt.red == reduction::mean && (opt.na_rm || labels_cw);
   const double denom = detail::mean_denominator(n, opt, later);
   const bool row_sum = P::row_sum || copt.class_weights;
+  const bool reuse = !row_sum || (!y.is_matrix() && copt.label_smoothing == 0.0);
   const accumulator kept = sum_blocks(
       n, blocks::categorical, n * K, opt.nthreads,
       [&](index_t o0, index_t o1, accumulator& acc) {
@@ -460,8 +462,10 @@ inline void categorical_loss_grad(const P& pol, const categorical_targets& y,
         missing miss[blocks::categorical];
         invalid_at first;
         detail::block_labels(y, o0, nb, K, lab, miss, first);
+        // the exponentials go to out where the kernel reads them back (it computes
+        // them again where out holds the coefficients a_k)
         detail::softmax_block sb;
-        sb.compute(logits, n, K, o0, o1, miss);
+        sb.compute(logits, n, K, o0, o1, miss, reuse ? out : nullptr);
         if (y.is_matrix()) {
           // a missing target anywhere in the row makes the row missing
           for (index_t k = 0; k < K; ++k)

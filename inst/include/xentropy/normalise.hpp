@@ -216,17 +216,22 @@ struct rows_max_k {
   }
 };
 
-template <bool Unit>
+// Store: the exponentials are also written to e (nrow x ncol, as x), for a
+// caller that needs them again (the softmax gradients).
+template <bool Unit, bool Store>
 struct rows_sum_k {
   XENTROPY_VM_INLINE static void run(const double* x, index_t nrow, index_t j0,
                                      index_t j1, index_t r0, index_t nb, double T,
-                                     const double* m, double* t, double* k, double* c) {
+                                     const double* m, double* t, double* k, double* c,
+                                     double* ex) {
     for (index_t j = j0; j < j1; ++j) {
       const double* col = x + j * nrow + r0;
+      double* ecol = Store ? ex + j * nrow + r0 : nullptr;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
         const double v = col[i];
         const double e = vm::exp(shift_of<Unit>(v, m[i], T));
+        if (Store) ecol[i] = e;
         // compensated (Kahan; terms >= 0; t - k is the sum): a row of 1e8
         // columns summed in sequence was off by 1.3e-10 relative
         const double y = (v < m[i] ? e : 0.0) - k[i];
@@ -314,9 +319,11 @@ inline void scan_sum(const double* x, index_t n, const scale& sc, double m,
   c += res[1];
 }
 
-// Statistics of every row in [r0, r1) of an nrow x ncol matrix.
+// Statistics of every row in [r0, r1) of an nrow x ncol matrix; ex, when not
+// null, receives exp((x - m) / T) of those rows (an nrow x ncol matrix that
+// does not alias x).
 inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
-                      index_t r1, const scale& sc, lse_stats* st) {
+                      index_t r1, const scale& sc, lse_stats* st, double* ex = nullptr) {
   const index_t nb = r1 - r0;
   double m[row_block], nc[row_block], t[row_block], c[row_block], k[row_block];
   for (index_t i = 0; i < nb; ++i)
@@ -330,7 +337,8 @@ inline void row_stats(const double* x, index_t nrow, index_t ncol, index_t r0,
   for (index_t j0 = 0; j0 < ncol; j0 += w) {
     const index_t j1 = j0 + w < ncol ? j0 + w : ncol;
     const double T = sc.temperature;
-    dispatch_flags<rows_sum_k>(flags(sc.unit), x, nrow, j0, j1, r0, nb, T, m, t, k, c);
+    dispatch_flags<rows_sum_k>(flags(sc.unit, ex != nullptr), x, nrow, j0, j1, r0, nb, T, m, t,
+                               k, c, ex);
     if (interrupted((j1 - j0) * nb)) break;
   }
   for (index_t i = 0; i < nb; ++i) t[i] -= k[i];
