@@ -285,17 +285,26 @@ class solver {
       // rows not stored (sparse zeros) contribute w_i m^2; counted, not inferred from
       // 1 - (weight stored), which is rounding (about eps m^2, far above a constant
       // column's variance) when every row of positive weight is stored
-      double wstored = 0.0;
+      double wstored = 0.0, v0 = 0.0;
       index_t npos = 0;
-      for_col(X_, j, [&](index_t i, double) {
+      bool constant = true;  // over the rows of positive weight, tested exactly
+      for_col(X_, j, [&](index_t i, double x) {
         wstored += w_[i];
-        npos += w_[i] > 0.0;
+        if (w_[i] > 0.0) {
+          if (npos == 0) v0 = x;
+          else constant = constant && x == v0;
+          ++npos;
+        }
       });
-      if (npos < npos_) ss += std::max(1.0 - wstored, 0.0) * m * m;
+      if (npos < npos_) {
+        ss += std::max(1.0 - wstored, 0.0) * m * m;
+        constant = constant && (npos == 0 || v0 == 0.0);  // the unstored rows are zeros
+      }
       ss = std::max(ss, 0.0);
-      // a constant column's variance is rounding, about (eps m)^2: zero it
+      // a constant column's computed variance is the rounding of its mean, which grows
+      // with n (150 rows of ones: (20 eps)^2): zero it, and a variance at that level
       const double eps = std::numeric_limits<double>::epsilon();
-      const double var = ss <= 64.0 * eps * eps * sq ? 0.0 : ss;
+      const double var = constant || ss <= 64.0 * eps * eps * sq ? 0.0 : ss;
       if (pb_.intercept) mean_[j] = m;
       if (centre) c_[j] = m;
       if (pb_.standardize) s_[j] = std::sqrt(var);
