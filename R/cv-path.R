@@ -10,7 +10,9 @@
 #'
 #' For each fold f the held-out score \eqn{c_f(\lambda)} is the weighted mean of
 #' the per-observation measure (`"cross_entropy"`: \eqn{-\log p_{i,y_i}};
-#' `"misclassification"`: whether the most probable class is wrong; `"brier"`:
+#' `"misclassification"`: whether the most probable class is wrong, for
+#' proportions \eqn{y_i} the expected error, \eqn{y_i} when class 0 is predicted
+#' and \eqn{1 - y_i} when class 1 is, as cv.glmnet's `"class"`; `"brier"`:
 #' [brier_score()]'s per-observation score), or, for `"calibration_error"`, the
 #' fold's [calibration_error()]. With \eqn{W_f} the fold's total weight,
 #' `cvm` is \eqn{\sum_f W_f c_f / \sum_f W_f} and `cvsd` is
@@ -88,8 +90,12 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
   }
   cvraw <- do.call(rbind, scores)              # folds x lambda
   Wf <- vapply(folds, function(f) sum(w[foldid == f]), 0)
-  cvm <- colSums(cvraw * Wf) / sum(Wf)
-  cvsd <- sqrt(colSums(Wf * sweep(cvraw, 2, cvm)^2) / sum(Wf) / (length(folds) - 1))
+  # a fold of weight 0 has no score (0 / 0) and counts for nothing in cvm and cvsd (as in
+  # cv.glmnet, whose F still counts it)
+  pos <- Wf > 0
+  cvm <- colSums(cvraw[pos, , drop = FALSE] * Wf[pos]) / sum(Wf)
+  cvsd <- sqrt(colSums(Wf[pos] * sweep(cvraw[pos, , drop = FALSE], 2, cvm)^2) / sum(Wf) /
+                 (length(folds) - 1))
   imin <- which(cvm <= min(cvm))
   lambda_min <- max(lambda[imin])
   i_min <- match(lambda_min, lambda)
@@ -130,7 +136,8 @@ score_fold <- function(fit, x, y, w, off, measure) {
       e <- eta[, l]
       per <- switch(measure,
                     cross_entropy = yb * softplus(-e) + (1 - yb) * softplus(e),
-                    misclassification = as.double((e > 0) != (yb > 0.5)),
+                    # the expected error: y if class 0 is predicted, 1 - y if class 1
+                    misclassification = ifelse(e > 0, 1 - yb, yb),
                     brier = (yb - sigmoid(e))^2,
                     calibration_error = return(calibration_error(yb, sigmoid(e), weights = w)))
     }

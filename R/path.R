@@ -54,7 +54,7 @@
 #'   lambda at which all penalised coefficients are zero, divided by
 #'   `max(alpha, 1e-3)`) down to `lambda_min_ratio * lambda_max`, log-spaced.
 #'   The default sequence stops early, as glmnet's does, once the fraction of
-#'   deviance explained reaches 0.999 or changes by less than 1e-5 relative.
+#'   deviance explained reaches 0.999 or grows by less than 1e-5 (absolute).
 #' @param lambda_min_ratio `NULL` (0.01 when n < p, else 1e-4) or a number in (0, 1).
 #' @param weights `NULL` or n non-negative observation weights.
 #' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
@@ -513,7 +513,7 @@ interpolate_path <- function(m, lambda, s) {
     f * m[, l] + (1 - f) * m[, l + 1L]
   }, numeric(nrow(m)))
   out <- matrix(out, nrow(m), length(s))
-  dimnames(out) <- list(rownames(m), paste0("s", seq_along(s) - 1L))
+  dimnames(out) <- list(rownames(m), paste0("s", seq_along(s)))  # glmnet's names for s
   out
 }
 
@@ -543,8 +543,10 @@ check_s <- function(s, where) {
 #' @param newx New rows: a numeric matrix or `dgCMatrix` with the columns of `x`,
 #'   or a data frame for a path fitted by formula.
 #' @param type `"link"`, `"prob"` or `"class"`.
-#' @param newoffset The offsets of the new rows, required when the path was fitted
-#'   with an offset.
+#' @param newoffset The offsets of the new rows (a vector, or an n x K matrix for
+#'   softmax), required when the path was fitted with an offset. It is added to the
+#'   linear predictor whenever it is given (glmnet ignores it for a path fitted
+#'   without an offset).
 #' @param ... Not used.
 #' @return See Description.
 #' @family regularisation paths
@@ -604,6 +606,19 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
   if (object$offset && is.null(newoffset)) {
     abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
           where, class = "xentropy_error_value", argument = "newoffset")
+  }
+  if (!is.null(newoffset)) {
+    softmax <- inherits(object, "softmax_path")
+    K <- length(object$classes)
+    ok <- is.numeric(newoffset) && !anyNA(newoffset) && all(is.finite(newoffset)) &&
+      (if (softmax) is.matrix(newoffset) && identical(dim(newoffset), c(n, K))
+       else length(newoffset) == n && (!is.matrix(newoffset) || ncol(newoffset) == 1L))
+    if (!ok) {
+      abort(sprintf("`newoffset` must be %s of finite numbers (one per new row%s), not %s.",
+                    if (softmax) sprintf("a %.0f x %.0f matrix", n, K) else sprintf("a vector of %.0f", n),
+                    if (softmax) " and class" else "", given_value(newoffset)),
+            where, class = "xentropy_error_value", argument = "newoffset")
+    }
   }
   cf <- coef.xentropy_path(object, s = s)
   link <- function(m) {

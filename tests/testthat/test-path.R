@@ -648,3 +648,70 @@ test_that("a constant column is found exactly, whatever the rounding of its mean
     }
   }
 })
+
+test_that("the default sequence stops where glmnet's does (deviance ratio gain < 1e-5)", {
+  skip_if_not_installed("glmnet")
+  set.seed(1)
+  n <- 150
+  x <- matrix(rnorm(n * 6), n, 6)
+  y <- rbinom(n, 1, plogis(x[, 1]))
+  g <- glmnet::glmnet(x, y, family = "binomial", thresh = 1e-14)
+  f <- logistic_path(x, y)
+  expect_equal(length(f$lambda), length(g$lambda))
+  expect_equal(f$lambda, g$lambda, tolerance = 1e-8)
+  k <- cut(x[, 1] + x[, 2] + rnorm(n), 3)
+  g <- glmnet::glmnet(x, k, family = "multinomial", thresh = 1e-14)
+  f <- softmax_path(x, k)
+  expect_equal(length(f$lambda), length(g$lambda))
+})
+
+test_that("cv_path: a fold of weight 0 counts for nothing; proportions score the expected error", {
+  skip_if_not_installed("glmnet")
+  set.seed(1)
+  n <- 60
+  x <- matrix(rnorm(n * 3), n, 3)
+  y <- rbinom(n, 1, plogis(x[, 1]))
+  fid <- rep(1:4, length.out = n)
+  w <- ifelse(fid == 4, 0, 1)
+  fit <- logistic_path(x, y, weights = w, nlambda = 10)
+  cv <- cv_path(fit, foldid = fid)
+  expect_true(all(is.finite(cv$cvm)) && all(is.finite(cv$cvsd)))
+  g <- glmnet::cv.glmnet(x, y, weights = w, foldid = fid, lambda = fit$lambda,
+                         family = "binomial", thresh = 1e-14)
+  expect_equal(cv$cvm, g$cvm / 2, tolerance = 1e-6)
+  expect_equal(cv$cvsd, g$cvsd / 2, tolerance = 1e-5)
+  expect_equal(cv$lambda_min, g$lambda.min)
+  expect_equal(cv$lambda_1se, g$lambda.1se)
+  # proportions: misclassification is cv.glmnet's "class", y1 (p > 1/2) + y2 (p <= 1/2)
+  set.seed(6)
+  n <- 200
+  x <- matrix(rnorm(n * 8), n, 8)
+  pr <- plogis(x[, 1] + rnorm(n))
+  fid <- sample(rep(1:5, length.out = n))
+  fit <- logistic_path(x, pr, nlambda = 30)
+  cv <- cv_path(fit, foldid = fid, measure = "misclassification")
+  g <- glmnet::cv.glmnet(x, cbind(1 - pr, pr), family = "binomial", lambda = fit$lambda,
+                         foldid = fid, type.measure = "class", thresh = 1e-14)
+  expect_equal(cv$cvm, g$cvm, tolerance = 1e-8)
+  # coef() and predict() at given s name their columns as glmnet does
+  expect_identical(colnames(coef(fit, s = c(0.1, 0.01))), c("s1", "s2"))
+  expect_identical(colnames(coef(fit))[1:2], c("s0", "s1"))
+})
+
+test_that("predict(newoffset =) must have one offset per new row (and class)", {
+  set.seed(1)
+  x <- matrix(rnorm(200), 40, 5)
+  y <- rbinom(40, 1, 0.5)
+  f <- logistic_path(x, y, nlambda = 5)
+  expect_error(predict(f, x[1:2, ], s = 0.01, newoffset = c(5, 5, 5)),
+               class = "xentropy_error_value", regexp = "`newoffset` must be a vector of 2")
+  expect_error(predict(f, x[1:2, ], s = 0.01, newoffset = c(5, NA)), "`newoffset`")
+  # given, it is added (glmnet would ignore it on a path fitted without an offset)
+  expect_equal(predict(f, x[1:2, ], s = 0.01, newoffset = c(5, 5)),
+               predict(f, x[1:2, ], s = 0.01) + 5, tolerance = 1e-15)
+  k <- factor(rep(c("a", "b", "c"), length.out = 40))
+  fs <- softmax_path(x, k, nlambda = 5)
+  expect_error(predict(fs, x[1:2, ], s = 0.01, newoffset = c(1, 2)),
+               class = "xentropy_error_value", regexp = "a 2 x 3 matrix")
+  expect_equal(dim(predict(fs, x[1:2, ], s = 0.01, newoffset = matrix(0, 2, 3))), c(2L, 3L, 1L))
+})

@@ -211,7 +211,7 @@ class solver {
       if (ctl_.early_stop && !user && l >= 4) {
         const size_t m = out.dev_ratio.size();
         const double d1 = out.dev_ratio[m - 1], d0 = out.dev_ratio[m - 2];
-        if (d1 >= 0.999 || (d1 - d0) < 1e-5 * d1) break;
+        if (d1 >= 0.999 || d1 - d0 < 1e-5) break;  // glmnet's rule (absolute)
       }
     }
     return out;
