@@ -12,7 +12,10 @@
 #' where \eqn{\ell_i} is the binary cross-entropy (`logistic_path()`) or the
 #' categorical cross-entropy over all K classes (`softmax_path()`, glmnet's
 #' over-parameterised multinomial model: the penalty identifies the
-#' coefficients; the intercepts are reported centred to mean zero). With
+#' coefficients, except for the lasso with an even number of classes, where a
+#' feature's K coefficients can shift together within their median interval at
+#' no cost and, as glmnet does, are reported at its midpoint; the intercepts are
+#' reported centred to mean zero). With
 #' `standardize = TRUE` the penalty applies to the coefficients of the columns
 #' scaled to unit weighted standard deviation, and coefficients are reported on
 #' the original scale. Intercepts are not penalised; `penalty_factor` is rescaled

@@ -715,3 +715,23 @@ test_that("predict(newoffset =) must have one offset per new row (and class)", {
                class = "xentropy_error_value", regexp = "a 2 x 3 matrix")
   expect_equal(dim(predict(fs, x[1:2, ], s = 0.01, newoffset = matrix(0, 2, 3))), c(2L, 3L, 1L))
 })
+
+test_that("softmax lasso with an even K reports glmnet's coefficients (median interval midpoint)", {
+  set.seed(3)
+  n <- 300
+  x <- matrix(rnorm(n * 6), n, 6)
+  y <- factor(apply(exp(x %*% matrix(rnorm(24), 6, 4)), 1,
+                    function(p) sample(letters[1:4], 1, prob = p)))
+  fx <- softmax_path(x, y, nlambda = 30)
+  # each feature's 4 coefficients have their two middle values symmetric about 0
+  for (l in seq_along(fx$lambda)) {
+    B <- sapply(fx$beta, function(M) M[, l])
+    mid <- apply(B, 1, function(b) mean(sort(b)[2:3]))
+    expect_equal(unname(mid), rep(0, nrow(B)), tolerance = 1e-12)
+  }
+  skip_if_not_installed("glmnet")
+  fg <- glmnet::glmnet(x, y, family = "multinomial", lambda = fx$lambda, thresh = 1e-14)
+  for (k in levels(y)) {
+    expect_equal(unname(coef(fx)[[k]]), unname(as.matrix(coef(fg)[[k]])), tolerance = 1e-5)
+  }
+})

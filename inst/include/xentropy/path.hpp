@@ -11,7 +11,7 @@
 // Binary loss: y softplus(-eta) + (1 - y) softplus(eta) (PRML 4.90, via link.hpp's softplus,
 // never the log of a rounded probability); softmax: logsumexp(eta_i) - sum_k y_ik eta_ik
 // (PRML 4.108), all K classes free (glmnet's over-parameterisation; the penalty identifies
-// the coefficients, the intercepts are centred to mean zero when reported).
+// the coefficients but for the lasso's even K, the intercepts are centred when reported).
 //
 // Solver (one for every penalty): proximal Newton. At the current eta the loss is replaced
 // by its second-order model and the model plus the penalty is minimised by cyclic
@@ -114,8 +114,7 @@ class solver {
     for (index_t j = 0; j < p_; ++j)
       if (!excluded_[j] && pf_[j] == 0.0) ws.push_back(j);
     if (!ws.empty()) solve(1.0, ws, nullptr);
-    // glm's test on the fit without penalised columns: probabilities numerically 0 or 1
-    // mean the intercepts and unpenalised columns separate the classes (no minimum)
+    // glm's test for separation (no minimum) on the fit without penalised columns
     if (pb_.intercept || !ws.empty()) out.separated = extreme_fit(eta_.data(), w_.data(), n_, K_);
     full_gradient();
     const double a = std::max(pen_.alpha, 1e-3);
@@ -174,11 +173,15 @@ class solver {
         break;
       }
       prev = lam;
-      // record on the original scale
+      // record on the original scale (the lasso with an even K: see median_midpoint())
+      std::vector<double> mid(p_, 0.0);
+      for (index_t j = 0; K_ % 2 == 0 && !Penalty::grouped && pen_.alpha == 1.0 && j < p_; ++j)
+        mid[j] = median_midpoint(&beta_[j * K_], K_);
       for (index_t k = 0; k < K_; ++k) {
         double a0 = a0_[k];
         for (index_t j = 0; j < p_; ++j) {
-          const double b = beta_[j * K_ + k] == 0.0 ? 0.0 : beta_[j * K_ + k] / s_[j];
+          const double bj = beta_[j * K_ + k] - mid[j];
+          const double b = bj == 0.0 ? 0.0 : bj / s_[j];
           out.beta.push_back(b);
           a0 -= c_[j] * b;
         }
@@ -301,8 +304,7 @@ class solver {
         constant = constant && (npos == 0 || v0 == 0.0);  // the unstored rows are zeros
       }
       ss = std::max(ss, 0.0);
-      // a constant column's computed variance is the rounding of its mean, which grows
-      // with n (150 rows of ones: (20 eps)^2): zero it, and a variance at that level
+      // zero a constant column's variance (the rounding of its mean: 150 ones, (20 eps)^2)
       const double eps = std::numeric_limits<double>::epsilon();
       const double var = constant || ss <= 64.0 * eps * eps * sq ? 0.0 : ss;
       if (pb_.intercept) mean_[j] = m;

@@ -25,6 +25,15 @@
 namespace xentropy {
 namespace path {
 
+// The midpoint of the median interval of b[0, K): for the lasso with an even K, a
+// softmax feature's coefficients may shift together anywhere in that interval at no
+// cost; glmnet reports the midpoint (its elc()), and so do the paths.
+inline double median_midpoint(const double* b, index_t K) {
+  std::vector<double> v(b, b + K);
+  std::sort(v.begin(), v.end());
+  return K % 2 == 1 ? v[K / 2] : 0.5 * (v[K / 2 - 1] + v[K / 2]);
+}
+
 inline double soft(double u, double t) {
   return u > t ? u - t : (u < -t ? u + t : 0.0);
 }
