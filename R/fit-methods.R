@@ -291,17 +291,18 @@ anova.xentropy_fit <- function(object, ..., test = NULL) {
                   if (softmax) "softmax (multinomial logit)" else "binomial, link: logit",
                   "\n\nResponse: ", deparse(object$terms[[2L]]),
                   "\n\nTerms added sequentially (first to last)\n\n")
-  anova_finish(table, title, test, where)
+  anova_finish(table, title, test, where, NROW(object$fitted.values))
 }
 
-anova_finish <- function(table, title, test, where) {
+# n: the rows of the model matrix (glm's, for Mallows' Cp)
+anova_finish <- function(table, title, test, where, n) {
   if (test != "none") {
     if (test == "F") {
       warn("using F test with a 'binomial' family is inappropriate", NULL,
            class = "xentropy_warning_test")
     }
     table <- stats::stat.anova(table = table, test = test, scale = 1,
-                               df.scale = Inf, n = NA)
+                               df.scale = Inf, n = n)
   }
   structure(table, heading = title, class = c("anova", "data.frame"))
 }
@@ -377,7 +378,7 @@ anova_list <- function(fits, test, where) {
   }
   title <- "Analysis of Deviance Table\n"
   topnote <- paste0("Model ", format(seq_along(fits)), ": ", variables, collapse = "\n")
-  anova_finish(table, c(title, topnote), test, where)
+  anova_finish(table, c(title, topnote), test, where, NROW(fits[[1L]]$fitted.values))
 }
 
 #' @rdname anova.xentropy_fit

@@ -105,8 +105,8 @@
 #'   glm's methods do, or the matrix given to the matrix interface).
 #' @param offset Optional known part of the linear predictor, as [glm()]'s:
 #'   one number per observation (logistic), or for `softmax_regression()` an
-#'   n x K matrix (one column per class, matched by name when named) or one
-#'   number per observation added to every class. With the formula interface
+#'   n x K matrix (one column per class, matched by name when named; a vector
+#'   is an error, since added to every class it would change nothing). With the formula interface
 #'   it is evaluated in `data`, and `offset()` terms in the formula (several
 #'   allowed) are added to it. It is used in the fit, the null deviance (the
 #'   intercept-only model fitted with the offset, glm's rule), `predict()` on
@@ -246,7 +246,9 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   # the saturated model's loss (0 for 0/1 targets) and the null model's
   soft <- tg$soft && any(tg$y > 0 & tg$y < 1)
   sat <- if (soft) sum(wt * binary_entropy(tg$y)) else 0
-  intercept <- any(ones)
+  # glm's rule: the formula says whether there is an intercept (a column of ones in a
+  # model without one is a covariate); the matrix interface has only the column
+  intercept <- if (is.null(prep$terms)) any(ones) else attr(prep$terms, "intercept") == 1L
   null_dev <- binary_null_deviance(tg$y, w, wt, off, intercept, sat, ctl)
   rank <- sum(!al)
   nobs <- sum(wt > 0)
@@ -369,7 +371,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   dimnames(eta) <- list(rownames(X), lev)
   P <- matrix(res$fitted, n, K, dimnames = list(rownames(X), lev))
   sat <- if (tg$soft || label_smoothing > 0) sum(wt * entropy(Tm)) else 0
-  intercept <- any(ones_all)
+  intercept <- if (is.null(prep$terms)) any(ones_all) else attr(prep$terms, "intercept") == 1L
   null_dev <- softmax_null_deviance(Tm, w, wt, off, intercept, sat, ctl)
   grad <- matrix(res$gradient, p, K, dimnames = list(cn, lev))
   nobs <- sum(wt > 0)
@@ -519,12 +521,12 @@ check_offset <- function(offset, n, levels, where) {
         offset <- offset[, levels, drop = FALSE]
       }
     } else {
-      offset <- as.vector(offset)
-      if (length(offset) != n) {
-        abort(sprintf("`offset` has length %.0f but there are %.0f observations.",
-                      length(offset), n), where, argument = "offset", class = "xentropy_error_length")
-      }
-      offset <- matrix(offset, n, K)
+      # added to every class, a vector would change no probability: a silent no-op
+      abort(paste0("`offset` for softmax_regression() must be an n x K matrix (one column per ",
+                   "class): a vector added to every class changes no probability. For VGAM's ",
+                   "convention (the offset on every class but the first, the reference) give ",
+                   "`cbind(0, o, ..., o)`."),
+            where, argument = "offset", class = "xentropy_error_shape")
     }
     dimnames(offset) <- list(NULL, levels)
   }
@@ -1086,7 +1088,8 @@ check_offset_values <- function(off, n, levels, where) {
 coef.xentropy_fit <- function(object, ...) object$coefficients
 
 #' @export
-vcov.xentropy_fit <- function(object, complete = TRUE, ...) {
+vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
+  dispersion <- check_dispersion(dispersion, sys.call())
   H <- fit_hessian(object)
   V <- tryCatch(chol2inv(chol(H)), error = function(e) {
     tryCatch(solve(H), error = function(e) {
@@ -1100,6 +1103,7 @@ vcov.xentropy_fit <- function(object, complete = TRUE, ...) {
   } else {
     dimnames(V) <- dimnames(H)
   }
+  V <- V * dispersion
   if (isTRUE(complete) && any(object$aliased)) {
     nm <- names(coef_vector(object))
     Vc <- matrix(NA_real_, length(nm), length(nm), dimnames = list(nm, nm))
@@ -1107,6 +1111,18 @@ vcov.xentropy_fit <- function(object, complete = TRUE, ...) {
     V <- Vc
   }
   V
+}
+
+# summary.glm()'s `dispersion` (1 for the binomial and multinomial families): the
+# covariance is scaled by it, e.g. for a quasi-binomial estimate of overdispersion.
+check_dispersion <- function(dispersion, where) {
+  if (!is.numeric(dispersion) || length(dispersion) != 1L || !is.finite(dispersion) ||
+      dispersion <= 0) {
+    abort(sprintf("`dispersion` must be a single positive number, not %s.",
+                  given_value(dispersion)), where, class = "xentropy_error_value",
+          argument = "dispersion")
+  }
+  as.double(dispersion)
 }
 
 # The penalised Hessian at the optimum over the estimable parameters: kept in
@@ -1224,9 +1240,11 @@ print.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ..
 }
 
 #' @export
-summary.xentropy_fit <- function(object, ...) {
+summary.xentropy_fit <- function(object, dispersion = 1, ...) {
+  dispersion <- check_dispersion(dispersion, sys.call())
   cf <- coef_vector(object)
-  V <- tryCatch(stats::vcov(object, complete = TRUE), error = function(e) NULL)
+  V <- tryCatch(stats::vcov(object, complete = TRUE, dispersion = dispersion),
+                error = function(e) NULL)
   se <- if (is.null(V)) rep(NA_real_, length(cf)) else sqrt(pmax(diag(V), 0))
   z <- cf / se
   table <- cbind(Estimate = cf, `Std. Error` = se, `z value` = z,
@@ -1241,7 +1259,13 @@ summary.xentropy_fit <- function(object, ...) {
               aic = -2 * object$loglik + 2 * object$df, iter = object$iter,
               converged = object$converged, lambda = object$lambda,
               levels = object$levels, softmax = inherits(object, "softmax_regression"),
-              method = object$method)
+              method = object$method, dispersion = dispersion,
+              # glm's components: the unscaled and scaled covariances of the
+              # estimable coefficients, the deviance residuals
+              cov.unscaled = if (!is.null(V)) V[est, est, drop = FALSE] / dispersion,
+              cov.scaled = if (!is.null(V)) V[est, est, drop = FALSE],
+              deviance.resid = tryCatch(stats::residuals(object, type = "deviance"),
+                                        error = function(e) NULL))
   if (out$softmax) {
     out$standard.errors <- matrix(se, nrow(object$coefficients), byrow = TRUE,
                                   dimnames = dimnames(object$coefficients))
@@ -1262,6 +1286,9 @@ print.summary.xentropy_fit <- function(x, digits = max(3L, getOption("digits") -
   alias_note(x)
   if (x$lambda > 0) {
     cat("(Standard errors from the inverse of the penalised Hessian.)\n")
+  }
+  if (!is.null(x$dispersion) && x$dispersion != 1) {
+    cat(sprintf("(Dispersion parameter taken to be %s.)\n", format(x$dispersion, digits = digits)))
   }
   cat(sprintf("\nClasses: %s%s\n", paste(x$levels, collapse = ", "),
               if (x$softmax && x$lambda == 0) sprintf(" (reference: %s)", x$levels[1]) else ""))

@@ -277,10 +277,12 @@ test_that("softmax: offsets, aliasing and anova compare with nnet::multinom", {
                control = list(reltol = 1e-15, maxit = 1000))
   expect_lte(f$loglik, -nll(as.vector(t(coef(f)))) + 1e-9)
   expect_gte(f$loglik, -opt$value - 1e-7)
-  # a vector offset is added to every class, which changes no probability
-  fv <- softmax_regression(Species ~ Sepal.Width, data = ir, offset = o)
+  # a vector offset, added to every class, would change no probability: an error
+  expect_error(softmax_regression(Species ~ Sepal.Width, data = ir, offset = o),
+               class = "xentropy_error_shape", regexp = "n x K matrix")
+  expect_error(softmax_regression(Species ~ Sepal.Width + offset(o), data = ir),
+               class = "xentropy_error_shape")
   f0 <- softmax_regression(Species ~ Sepal.Width, data = ir)
-  expect_equal(coef(fv), coef(f0), tolerance = 1e-8)
   # aliasing: NA for every class's coefficient of the aliased column
   ir$PW2 <- 3 * ir$Sepal.Width
   fa <- softmax_regression(Species ~ Sepal.Width + PW2, data = ir)
@@ -351,4 +353,44 @@ test_that("printed output of the glm workflow", {
     print(anova(f, test = "Chisq"), digits = 5)
     print(drop1(f, test = "LRT"), digits = 5)
   })
+})
+
+test_that("summary() and vcov() take glm's dispersion; summary has glm's components", {
+  fit <- logistic_regression(am ~ wt, data = mtcars)
+  g <- glm(am ~ wt, binomial, mtcars, control = glm.control(epsilon = 1e-12))
+  for (disp in c(1, 4)) {
+    expect_equal(vcov(fit, dispersion = disp), vcov(g, dispersion = disp), tolerance = 1e-6)
+    s <- summary(fit, dispersion = disp)
+    sg <- summary(g, dispersion = disp)
+    expect_equal(unname(s$coefficients), unname(coef(sg)), tolerance = 1e-6)
+    expect_equal(s$dispersion, disp)
+    expect_equal(s$cov.unscaled, sg$cov.unscaled, tolerance = 1e-6)
+    expect_equal(s$cov.scaled, sg$cov.scaled, tolerance = 1e-6)
+  }
+  expect_equal(unname(s$deviance.resid), unname(sg$deviance.resid), tolerance = 1e-6)
+  expect_output(print(s), "Dispersion parameter taken to be 4")
+  expect_error(summary(fit, dispersion = -1), class = "xentropy_error_value",
+               regexp = "`dispersion`")
+  expect_error(vcov(fit, dispersion = c(1, 2)), "`dispersion`")
+})
+
+test_that("anova(test = \"Cp\") is glm's (Mallows' Cp needs the number of rows)", {
+  fit <- logistic_regression(am ~ wt + hp, data = mtcars)
+  g <- glm(am ~ wt + hp, binomial, mtcars, control = glm.control(epsilon = 1e-12))
+  expect_equal(anova(fit, test = "Cp")$Cp, anova(g, test = "Cp")$Cp, tolerance = 1e-6)
+  small <- logistic_regression(am ~ wt, data = mtcars)
+  gs <- glm(am ~ wt, binomial, mtcars, control = glm.control(epsilon = 1e-12))
+  expect_equal(anova(small, fit, test = "Cp")$Cp, anova(gs, g, test = "Cp")$Cp, tolerance = 1e-6)
+})
+
+test_that("the null deviance follows the formula's intercept, as glm's", {
+  mt <- transform(mtcars, one = 1)
+  fit <- logistic_regression(am ~ 0 + one + wt, data = mt)
+  g <- glm(am ~ 0 + one + wt, binomial, mt, control = glm.control(epsilon = 1e-12))
+  expect_equal(fit$null.deviance, g$null.deviance, tolerance = 1e-10)
+  expect_equal(fit$df.null, g$df.null)
+  expect_equal(anova(fit)[1, "Resid. Dev"], fit$null.deviance, tolerance = 1e-10)
+  # with the intercept in the formula nothing changes
+  fit1 <- logistic_regression(am ~ wt, data = mt)
+  expect_equal(fit1$null.deviance, glm(am ~ wt, binomial, mt)$null.deviance, tolerance = 1e-10)
 })
