@@ -30,9 +30,52 @@ chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
   eval(cl, environment(spec$formula))
 }
 
+# Terms computed from the data (poly()'s orthogonal basis, ns(), bs(), scale(),
+# means, quantiles, cut() into k intervals, ranks) would be computed again on each
+# chunk, each chunk with its own basis or centre: refused. model.frame() records the
+# ones with a makepredictcall() method in the terms' "predvars"; the others are
+# found by name.
+check_chunk_terms <- function(formula, mt, where) {
+  pv <- attr(mt, "predvars")
+  vars <- attr(mt, "variables")
+  bad <- character()
+  if (!is.null(pv) && !is.null(vars)) {
+    for (i in seq_along(vars)[-1L]) {
+      if (!identical(pv[[i]], vars[[i]])) bad <- c(bad, deparse1(vars[[i]]))
+    }
+  }
+  summaries <- c("mean", "median", "quantile", "sd", "var", "min", "max", "range", "IQR",
+                 "mad", "rank", "order", "sort", "rev", "cumsum", "cumprod", "cummax", "cummin",
+                 "diff", "ecdf", "scale", "poly", "ns", "bs", "splineDesign")
+  walk <- function(e) {
+    if (!is.call(e)) return()
+    f <- e[[1L]]
+    fn <- if (is.symbol(f)) as.character(f) else if (is.call(f) && identical(f[[1L]], as.name("::"))) as.character(f[[3L]]) else ""
+    raw_poly <- fn == "poly" && isTRUE(tryCatch(eval(e$raw, baseenv()), error = function(err) FALSE))
+    cut_k <- fn == "cut" && length(e) >= 3L && {
+      b <- if (!is.null(e$breaks)) e$breaks else e[[3L]]
+      is.numeric(b) && length(b) == 1L
+    }
+    if ((fn %in% summaries && !raw_poly) || cut_k) bad <<- c(bad, deparse1(e))
+    for (a in as.list(e)[-1L]) walk(a)
+  }
+  walk(formula[[3L]])
+  bad <- unique(bad)
+  if (length(bad)) {
+    abort(sprintf(paste0("%s %s computed from the data, which over chunks would be computed ",
+                         "again on each chunk (each with its own basis, centre or breaks). Add such ",
+                         "columns to the data once beforehand (or use `poly(x, k, raw = TRUE)`, `cut()` ",
+                         "with explicit breaks), or fit in memory."),
+                  paste0("`", bad, "`", collapse = ", "), if (length(bad) > 1L) "are" else "is"),
+          where, class = "xentropy_error_unsupported", argument = "formula")
+  }
+}
+
 # Pass 1 per chunk: the levels of factors and character variables, and of
 # the response.
 chunk_levels <- function(d, i, spec) {
+  # a chunk without rows (a header-only file, an empty query) has no levels
+  if (NROW(d) == 0L) return(list(levels = list(), all = list(), factor = logical(), nrow = 0L))
   mf <- chunk_frame(spec, d, drop = FALSE)  # factors keep their levels attribute
   lv <- lapply(mf, function(v) {
     if (is.factor(v)) levels(droplevels(v)) else if (is.character(v)) sort(unique(v)) else
@@ -40,7 +83,9 @@ chunk_levels <- function(d, i, spec) {
   })
   keep <- !vapply(lv, is.null, logical(1))
   list(levels = lv[keep], all = lapply(mf[keep], function(v) if (is.factor(v)) levels(v)),
-       factor = vapply(mf, is.factor, logical(1)), nrow = nrow(mf))
+       factor = vapply(mf, is.factor, logical(1)),
+       logical = vapply(mf, function(v) is.logical(v) && is.null(dim(v)), logical(1)),
+       nrow = nrow(mf))
 }
 
 # The levels of all the chunks, in the order the whole data would have: a
@@ -52,11 +97,13 @@ merge_levels <- function(parts) {
   used <- list()
   order <- list()
   is_factor <- list()
+  logicals <- character()
   for (p in parts) {
     for (v in names(p$levels)) {
       used[[v]] <- union(used[[v]], p$levels[[v]])
       order[[v]] <- union(order[[v]], p$all[[v]])
       is_factor[[v]] <- isTRUE(is_factor[[v]]) || isTRUE(p$factor[[v]])
+      if (isTRUE(p$logical[[v]])) logicals <- union(logicals, v)
     }
   }
   for (v in names(used)) {
@@ -66,12 +113,21 @@ merge_levels <- function(parts) {
       sort(used[[v]])
     }
   }
+  # logical variables: model.matrix() gives them their TRUE column whatever a chunk
+  # holds, and model.frame() warns when given levels for them
+  attr(used, "logical") <- logicals
   used
 }
 
 # The model matrix, targets, weights and offset of one chunk, on the global
 # levels.
 chunk_design <- function(d, spec) {
+  if (NROW(d) == 0L) {  # no rows: its columns' types (e.g. all-NA logicals) do not matter
+    K <- length(spec$classes)
+    return(list(x = matrix(0, 0L, length(spec$xnames), dimnames = list(NULL, spec$xnames)),
+                y = if (spec$softmax) matrix(0, 0L, K, dimnames = list(NULL, spec$classes)) else double(),
+                w = NULL, off = NULL, trials = NULL))
+  }
   mf <- chunk_frame(spec, d, spec$xlev_all)
   X <- stats::model.matrix(spec$terms, mf, contrasts.arg = spec$contrasts)
   if (!identical(colnames(X), spec$xnames)) {
@@ -112,9 +168,27 @@ chunk_design <- function(d, spec) {
   }
   if (!is.null(w)) w <- as.double(w)
   if (!is.null(off)) {
-    off <- if (spec$softmax && is.null(dim(off))) matrix(as.double(off), n, length(spec$classes)) else
-      as.double(off)
-    if (spec$softmax) off <- matrix(off, n, length(spec$classes))
+    if (spec$softmax) {
+      # as in memory (check_offset()): an n x K matrix, its columns matched to the
+      # classes by name when named
+      if (is.null(dim(off)) || ncol(off) != length(spec$classes)) {
+        abort(sprintf("a softmax offset must be an n x K matrix with one column per class (%.0f); a vector added to every class changes no probability",
+                      length(spec$classes)), NULL, class = "xentropy_error_chunk", argument = "offset")
+      }
+      cn <- colnames(off)
+      if (!is.null(cn) && all(nzchar(cn))) {
+        if (!setequal(cn, spec$classes)) {
+          abort(sprintf("the column names of the offset (%s) must be the classes (%s)",
+                        paste0("\"", cn, "\"", collapse = ", "),
+                        paste0("\"", spec$classes, "\"", collapse = ", ")),
+                NULL, class = "xentropy_error_chunk", argument = "offset")
+        }
+        off <- off[, spec$classes, drop = FALSE]
+      }
+      off <- matrix(as.double(off), n, length(spec$classes))
+    } else {
+      off <- as.double(off)
+    }
   }
   list(x = X, y = y, w = w, off = off, trials = trials)
 }
@@ -139,7 +213,9 @@ chunk_stats <- function(d, i, spec) {
   }
   list(R = R, sw = sum(wt), ty = ty, sat = sat, soft = soft, lcoef = lcoef,
        nobs = sum(wt > 0), swo = if (!is.null(ds$off) && !spec$softmax) sum(wt * ds$off) else 0,
-       ones = ones_columns_impl(ds$x), n = nrow(ds$x), has_off = !is.null(ds$off))
+       # no rows: every column is vacuously all ones (the neutral element of the `&` below)
+       ones = if (nrow(ds$x)) ones_columns_impl(ds$x) else rep(TRUE, ncol(ds$x)),
+       n = nrow(ds$x), has_off = !is.null(ds$off))
 }
 
 # One Newton pass per chunk: loss, gradient and (when asked) Hessian at
@@ -321,14 +397,18 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
                offset = call$offset, subset = call$subset, vars = vars,
                env_vars = env_vars, softmax = softmax, contrasts = contrasts,
                label_smoothing = label_smoothing)
+  check_chunk_terms(formula, NULL, where)
   # pass 1: levels
   lv <- merge_levels(chunk_map(src, chunk_levels, spec = spec))
-  resp <- deparse(formula[[2L]])
-  spec$xlev_all <- lv
-  spec$xlev_all[[resp]] <- NULL
+  # the response's name as model.frame() writes it (one line, however long)
+  resp <- paste(deparse(formula[[2L]], width.cutoff = 500L,
+                        backtick = !is.symbol(formula[[2L]]) && is.language(formula[[2L]])),
+                collapse = " ")
+  spec$xlev_all <- lv[setdiff(names(lv), c(resp, attr(lv, "logical")))]
   # one chunk gives the terms, columns, contrasts
   mf1 <- chunk_frame(spec, d1, spec$xlev_all)
   mt <- attr(mf1, "terms")
+  check_chunk_terms(formula, mt, where)
   spec$terms <- mt
   attr(mt, ".Environment") <- fenv  # the fit's terms: the caller's, as in memory
   X1 <- stats::model.matrix(mt, mf1, contrasts.arg = contrasts)
@@ -387,13 +467,15 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   pen <- as.double(!ones)
   sw <- sum(vapply(st, `[[`, 0, "sw"))
   ty <- Reduce(`+`, lapply(st, `[[`, "ty"))
+  # as in memory: a response with one class on the rows of positive weight is an error
+  if (!softmax && sw > 0 && (ty <= 0 || ty >= sw)) one_class(spec$classes[1L + (ty > 0)], where)
   sat_sum <- sum(vapply(st, `[[`, 0, "sat"))
   soft <- any(vapply(st, `[[`, FALSE, "soft"))
   nobs <- sum(vapply(st, function(s) as.double(s$nobs), 0))
   # an integer as in memory, unless the rows outnumber R's integers
   if (nobs <= .Machine$integer.max) nobs <- as.integer(nobs)
   has_off <- any(vapply(st, `[[`, FALSE, "has_off"))
-  intercept <- any(ones_all)
+  intercept <- attr(mt, "intercept") == 1L  # the formula decides, as in memory
   p <- sum(keep)
   cn_all <- spec$xnames
   cn <- cn_all[keep]

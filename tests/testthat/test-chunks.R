@@ -404,3 +404,55 @@ test_that("print() of a data_chunks object says what it is", {
   DBI::dbWriteTable(con, "fixture", fixture[1:10, ])
   expect_snapshot(data_chunks(con, chunk_rows = 4, table = "fixture"))
 })
+
+test_that("terms computed from the data are refused over chunks; raw ones agree", {
+  set.seed(1)
+  n <- 600
+  d <- data.frame(x = rnorm(n), z = runif(n))
+  d$y <- rbinom(n, 1, plogis(-0.3 + d$x - d$z))
+  ch <- data_chunks(unname(split(d, rep(1:4, each = 150))))
+  for (f in list(y ~ poly(x, 2) + z, y ~ scale(x) + z, y ~ cut(x, 3), y ~ I(x - mean(x)),
+                 y ~ z + I(x > stats::median(x)))) {
+    expect_error(logistic_regression(f, data = ch), class = "xentropy_error_unsupported",
+                 regexp = "computed from the data")
+  }
+  f <- y ~ poly(x, 2, raw = TRUE) + z + cut(x, c(-Inf, 0, Inf))
+  expect_same_fit(logistic_regression(f, data = ch), logistic_regression(f, data = d))
+})
+
+test_that("softmax offsets over chunks are matched to the classes by name, as in memory", {
+  set.seed(1)
+  n <- 300
+  d <- data.frame(x = rnorm(n), a = rnorm(n), b = rnorm(n),
+                  y = factor(sample(c("p", "q", "r"), n, TRUE)))
+  ch <- data_chunks(unname(split(d, rep(1:3, each = 100))))
+  m <- softmax_regression(y ~ x, data = d, offset = cbind(r = b, p = a, q = 0))
+  expect_same_fit(softmax_regression(y ~ x, data = ch, offset = cbind(r = b, p = a, q = 0)), m)
+  expect_error(softmax_regression(y ~ x, data = ch, offset = a), "n x K matrix")
+})
+
+test_that("chunks without rows count for nothing; a one-class response is an error", {
+  set.seed(1)
+  d <- data.frame(x = rnorm(400), g = sample(c("a", "b"), 400, TRUE))
+  d$y <- rbinom(400, 1, plogis(d$x))
+  parts <- unname(split(d, rep(1:4, each = 100)))
+  m <- logistic_regression(y ~ x + g, data = d)
+  expect_same_fit(logistic_regression(y ~ x + g, data = data_chunks(c(parts, list(d[0, ])))), m)
+  dn <- d
+  dn$x[101:200] <- NA
+  expect_same_fit(logistic_regression(y ~ x + g, data = data_chunks(unname(split(dn, rep(1:4, each = 100))))),
+                  logistic_regression(y ~ x + g, data = dn))
+  f <- file.path(tempdir(), c("xentropy-a.csv", "xentropy-h.csv"))
+  on.exit(unlink(f))
+  utils::write.csv(d, f[1], row.names = FALSE)
+  utils::write.csv(d[0, ], f[2], row.names = FALSE)
+  expect_same_fit(logistic_regression(y ~ x + g, data = data_chunks(f)), m)
+  d$y0 <- 0
+  expect_error(logistic_regression(y0 ~ x, data = data_chunks(unname(split(d, rep(1:4, each = 100))))),
+               class = "xentropy_error_data", regexp = "only one class")
+  # a response expression longer than one deparsed line
+  d$outcome_of_the_treatment <- d$y
+  f2 <- factor(outcome_of_the_treatment, levels = 0:1, labels = c("no", "yes")) ~ x
+  expect_same_fit(logistic_regression(f2, data = data_chunks(parts2 <- unname(split(d, rep(1:4, each = 100))))),
+                  logistic_regression(f2, data = d))
+})
