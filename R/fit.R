@@ -1038,7 +1038,13 @@ newdata_design <- function(object, newdata, offset, where) {
       o2 <- eval(off_call, newdata, env)
       off <- if (is.null(off)) o2 else off + o2
     }
-    if (!is.null(off)) off <- newdata_offset(object, off, nrow(X), where)
+    if (!is.null(off)) {
+      # an NA offset gives an NA prediction for its row, as an NA predictor does (glm)
+      na_off <- if (is.matrix(off)) !stats::complete.cases(off) else is.na(off)
+      if (is.matrix(off)) off[na_off, ] <- 0 else off[na_off] <- 0
+      off <- newdata_offset(object, off, nrow(X), where)
+      if (is.matrix(off)) off[na_off, ] <- NA else off[na_off] <- NA
+    }
     return(list(x = X[, !object$aliased, drop = FALSE], offset = off))
   }
   if (is.data.frame(newdata)) newdata <- as.matrix(newdata)

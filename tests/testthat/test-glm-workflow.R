@@ -394,3 +394,16 @@ test_that("the null deviance follows the formula's intercept, as glm's", {
   fit1 <- logistic_regression(am ~ wt, data = mt)
   expect_equal(fit1$null.deviance, glm(am ~ wt, binomial, mt)$null.deviance, tolerance = 1e-10)
 })
+
+test_that("predict() gives NA for a new row whose offset is NA, as glm's", {
+  mt <- mtcars
+  mt$lo <- log(mt$disp / 100)
+  fit <- logistic_regression(am ~ wt + offset(lo), data = mt)
+  g <- glm(am ~ wt + offset(lo), binomial, mt, control = glm.control(epsilon = 1e-12))
+  nd <- data.frame(wt = c(2, 3, NA), lo = c(0, NA, 0))
+  for (type in c("link", "response")) {
+    expect_equal(unname(predict(fit, nd, type = type)), unname(predict(g, nd, type = type)),
+                 tolerance = 1e-6)
+  }
+  expect_true(is.na(predict(fit, nd, type = "class")[2]))
+})
