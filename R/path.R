@@ -80,7 +80,12 @@
 #' @param grouped `softmax_path()`: penalise each feature's K coefficients as a
 #'   group.
 #' @param data A data frame for the formula interface.
-#' @param ... For the formula methods, the arguments of the default method.
+#' @param ... For the formula methods, the arguments of the default method, and
+#'   `subset` and `na.action` (`na.omit` by default, `getOption("na.action")`).
+#'   As for [glm()], `weights`, `offset` and `subset` are evaluated in `data`,
+#'   `offset()` terms of the formula are added to the offset (and `predict()`
+#'   takes them from `newx`), a formula without an intercept (`0 +` or `- 1`)
+#'   fits none, and `predict()` on a data frame uses the fit's contrasts.
 #' @return An object of class `c("logistic_path", "xentropy_path")` or
 #'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
 #'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
@@ -132,13 +137,7 @@ logistic_path.default <- function(x, y, alpha = 1, lambda = NULL, nlambda = 100,
 #' @rdname logistic_path
 #' @export
 logistic_path.formula <- function(x, data, ...) {
-  where <- sys.call()
-  mf <- path_model_frame(x, data, where)
-  fit <- logistic_path.default(mf$x, mf$y, ...)
-  fit$terms <- mf$terms
-  fit$xlevels <- mf$xlevels
-  fit$call <- match.call()
-  fit
+  path_formula(match.call(expand.dots = FALSE), parent.frame(), sys.call(), "logistic_path")
 }
 
 #' @rdname logistic_path
@@ -170,30 +169,67 @@ generic_call <- function(call, name) {
 #' @rdname logistic_path
 #' @export
 softmax_path.formula <- function(x, data, ...) {
-  where <- sys.call()
-  mf <- path_model_frame(x, data, where)
-  fit <- softmax_path.default(mf$x, mf$y, ...)
+  path_formula(match.call(expand.dots = FALSE), parent.frame(), sys.call(), "softmax_path")
+}
+
+# The formula methods, as glm builds its model frame: `weights`, `offset`,
+# `subset` and `na.action` (na.omit by default, getOption("na.action")) are
+# evaluated in `data`, offset() terms are added to the offset, and a formula
+# without an intercept fits none; the other arguments go to the default method,
+# evaluated in the caller's frame.
+path_formula <- function(mc, env, where, name) {
+  formula <- eval(mc$x, env)
+  if (is.null(mc$data)) {
+    abort("`data` must be a data frame holding the variables of the formula, not missing.",
+          where, class = "xentropy_error_type", argument = "data")
+  }
+  data <- eval(mc$data, env)
+  dots <- mc$...
+  mf_args <- dots[intersect(names(dots), c("weights", "offset", "subset", "na.action"))]
+  rest <- dots[setdiff(names(dots), names(mf_args))]
+  mf <- path_model_frame(formula, data, where, mf_args, env)
+  args <- lapply(rest, eval, env)
+  if (!mf$intercept) {
+    if (isTRUE(args$intercept)) {
+      abort("The formula has no intercept (`- 1` or `0 +`) but `intercept = TRUE`: say which.",
+            where, class = "xentropy_error_argument", argument = "intercept")
+    }
+    args$intercept <- FALSE
+  }
+  fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
+  fit <- do.call(fun, c(list(mf$x, mf$y, weights = mf$weights, offset = mf$offset), args))
   fit$terms <- mf$terms
   fit$xlevels <- mf$xlevels
-  fit$call <- match.call()
+  fit$contrasts <- mf$contrasts
+  fit$offset_terms <- !is.null(attr(mf$terms, "offset"))
+  fit$offset_arg <- !is.null(mf_args$offset)
+  fit$na.action <- mf$na.action
+  call <- mc
+  call[[1L]] <- as.name(name)
+  call$... <- NULL
+  fit$call <- as.call(c(as.list(call), dots))
   fit
 }
 
 # The model matrix (without its intercept column) and response of a formula.
-path_model_frame <- function(formula, data, where) {
-  if (missing(data) || !is.data.frame(data)) {
+path_model_frame <- function(formula, data, where, mf_args = list(), env = parent.frame()) {
+  if (!is.data.frame(data)) {
     abort(sprintf("`data` must be a data frame holding the variables of the formula, not %s.",
-                  if (missing(data)) "missing" else friendly_type(data)), where, class = "xentropy_error_type", argument = "data")
+                  friendly_type(data)), where, class = "xentropy_error_type", argument = "data")
   }
   if (length(formula) != 3L) {
     abort("`x` must have a response on its left-hand side (`y ~ x1 + x2`).", where, class = "xentropy_error_argument")
   }
-  mf <- stats::model.frame(formula, data, na.action = stats::na.fail)
+  if (is.null(mf_args$na.action)) mf_args$na.action <- getOption("na.action", "na.omit")
+  cl <- as.call(c(list(quote(stats::model.frame), formula = formula, data = quote(data)), mf_args))
+  mf <- eval(cl, list(data = data), env)
   tt <- stats::terms(mf)
   X <- stats::model.matrix(tt, mf)
   keep <- colnames(X) != "(Intercept)"
   list(x = X[, keep, drop = FALSE], y = stats::model.response(mf), terms = tt,
-       xlevels = stats::.getXlevels(tt, mf))
+       xlevels = stats::.getXlevels(tt, mf), contrasts = attr(X, "contrasts"),
+       weights = stats::model.weights(mf), offset = stats::model.offset(mf),
+       intercept = attr(tt, "intercept") == 1L, na.action = attr(mf, "na.action"))
 }
 
 path_controls <- list(thresh = 1e-7, kkt_tol = 1e-6, maxit = 100000L, max_outer = 200L)
@@ -586,8 +622,16 @@ path_newx <- function(object, newx, where) {
     }
     tt <- stats::delete.response(object$terms)
     mf <- stats::model.frame(tt, newx, xlev = object$xlevels, na.action = stats::na.pass)
-    X <- stats::model.matrix(tt, mf)
-    return(X[, colnames(X) != "(Intercept)", drop = FALSE])
+    X <- stats::model.matrix(tt, mf, contrasts.arg = object$contrasts)
+    X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+    if (!identical(colnames(X), object$xnames)) {
+      abort(sprintf("`newx` gives the model matrix columns %s, not the fit's %s (factor levels or contrasts that differ).",
+                    paste0("\"", utils::head(colnames(X), 6), "\"", collapse = ", "),
+                    paste0("\"", utils::head(object$xnames, 6), "\"", collapse = ", ")),
+            where, class = "xentropy_error_value", argument = "newx")
+    }
+    attr(X, "offset") <- stats::model.offset(mf)  # the formula's offset() terms
+    return(X)
   }
   cx <- check_path_x(newx, where)
   if (ncol(cx$x) != object$nvars) {
@@ -606,7 +650,12 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
   s <- check_s(s, where)
   X <- path_newx(object, newx, where)
   n <- nrow(X)
-  if (object$offset && is.null(newoffset)) {
+  # a formula fit's offset() terms come from `newx`; an offset given otherwise is
+  # needed again as `newoffset`
+  term_off <- attr(X, "offset")
+  attr(X, "offset") <- NULL
+  needs <- object$offset && (!isTRUE(object$offset_terms) || isTRUE(object$offset_arg))
+  if (needs && is.null(newoffset)) {
     abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
           where, class = "xentropy_error_value", argument = "newoffset")
   }
@@ -622,6 +671,10 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
                     if (softmax) " and class" else "", given_value(newoffset)),
             where, class = "xentropy_error_value", argument = "newoffset")
     }
+  }
+  if (!is.null(term_off)) {
+    if (inherits(object, "softmax_path")) term_off <- matrix(term_off, n, length(object$classes))
+    newoffset <- if (is.null(newoffset)) term_off else newoffset + term_off
   }
   cf <- coef.xentropy_path(object, s = s)
   link <- function(m) {
@@ -641,7 +694,7 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
       for (l in seq_len(dim(eta)[3L])) eta[, , l] <- softmax(eta[, , l, drop = TRUE], margin = 1)
       return(eta)
     }
-    cls <- apply(eta, c(1L, 3L), which.max)
+    cls <- apply(eta, c(1L, 3L), function(v) if (anyNA(v)) NA_integer_ else which.max(v))
     out <- matrix(object$classes[cls], n, dim(eta)[3L], dimnames = dimnames(eta)[c(1L, 3L)])
     return(out)
   }

@@ -735,3 +735,51 @@ test_that("softmax lasso with an even K reports glmnet's coefficients (median in
     expect_equal(unname(coef(fx)[[k]]), unname(as.matrix(coef(fg)[[k]])), tolerance = 1e-5)
   }
 })
+
+test_that("the formula interface builds its model frame as glm does", {
+  set.seed(1)
+  n <- 200
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n), o = rnorm(n),
+                  g = factor(sample(c("a", "b", "c"), n, TRUE)),
+                  k = factor(sample(c("p", "q", "r"), n, TRUE)))
+  d$y <- rbinom(n, 1, plogis(d$x1 + d$o + (d$g == "b")))
+  X <- as.matrix(d[c("x1", "x2")])
+  # offset() terms are used, and taken from the new data by predict()
+  f <- logistic_path(y ~ x1 + x2 + offset(o), data = d, lambda = c(0.05, 0.01))
+  m <- logistic_path(X, d$y, offset = d$o, lambda = c(0.05, 0.01))
+  expect_equal(coef(f), coef(m), tolerance = 1e-10)
+  expect_equal(unname(predict(f, d[1:3, ], s = 0.01)),
+               unname(predict(m, X[1:3, ], s = 0.01, newoffset = d$o[1:3])), tolerance = 1e-12)
+  expect_identical(f$call[[1L]], as.name("logistic_path"))
+  # weights are evaluated in `data`, as glm's
+  d$wt <- ifelse(d$g == "a", 5, 1)
+  wt <- rep(1, n)
+  fw <- logistic_path(y ~ x1, data = d, weights = wt, lambda = 0.01)
+  expect_equal(coef(fw), coef(logistic_path(as.matrix(d[, "x1", drop = FALSE]), d$y, weights = d$wt,
+                                            lambda = 0.01)), tolerance = 1e-10)
+  # na.omit by default, and subset
+  dn <- d
+  dn$x1[3] <- NA
+  expect_equal(logistic_path(y ~ x1 + x2, data = dn, nlambda = 5)$nobs, n - 1L)
+  fs <- logistic_path(y ~ x1 + x2, data = d, subset = x1 > 0, lambda = 0.01)
+  expect_equal(coef(fs), coef(logistic_path(X[d$x1 > 0, ], d$y[d$x1 > 0], lambda = 0.01)),
+               tolerance = 1e-10)
+  # a formula without an intercept fits none
+  f0 <- logistic_path(y ~ 0 + x1 + g, data = d, lambda = 0.01)
+  expect_equal(unname(coef(f0)[1, 1]), 0)
+  expect_identical(rownames(coef(f0))[-1], c("x1", "ga", "gb", "gc"))
+  expect_error(logistic_path(y ~ 0 + x1, data = d, intercept = TRUE), class = "xentropy_error_argument")
+  # predict() on a data frame uses the fit's contrasts
+  d2 <- d
+  contrasts(d2$g) <- contr.sum(3)
+  fc <- logistic_path(y ~ x1 + g, data = d2, lambda = c(0.05, 0.001))
+  Xc <- model.matrix(y ~ x1 + g, d2)[, -1]
+  expect_equal(suppressWarnings(predict(fc, d2[1:4, ], s = 0.001)), predict(fc, Xc[1:4, ], s = 0.001),
+               tolerance = 1e-12)
+  # softmax: a class prediction is NA for a row with an NA predictor
+  sp <- softmax_path(k ~ x1 + g, data = d, lambda = c(0.05, 0.01))
+  nd <- d[1:3, ]
+  nd$x1[2] <- NA
+  cl <- predict(sp, nd, s = 0.01, type = "class")
+  expect_true(is.na(cl[2, 1]) && !anyNA(cl[-2, 1]))
+})
