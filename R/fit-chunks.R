@@ -30,6 +30,29 @@ chunk_frame <- function(spec, d, xlev = NULL, drop = is.null(xlev)) {
   eval(cl, environment(spec$formula))
 }
 
+# The workers get a small environment instead of the formula's (which future
+# would otherwise serialise, with everything in it, on every pass): the
+# variables the expressions take from `fenv` rather than from the data's
+# columns (`data_names`), and the caller's own functions they call.
+worker_env <- function(exprs, fenv, data_names) {
+  exprs <- Filter(Negate(is.null), exprs)
+  vars <- unique(unlist(lapply(exprs, all.vars)))
+  env_vars <- setdiff(vars, data_names)
+  env_vars <- env_vars[vapply(env_vars, exists, logical(1), envir = fenv)]
+  wenv <- new.env(parent = asNamespace("stats"))
+  for (v in env_vars) assign(v, get(v, envir = fenv), envir = wenv)
+  fns <- setdiff(unique(unlist(lapply(exprs, all.names))), vars)
+  for (f in fns) {
+    if (!exists(f, envir = fenv, mode = "function")) next
+    fun <- get(f, envir = fenv, mode = "function")
+    fe <- environment(fun)
+    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) {
+      assign(f, portable_function(fun), envir = wenv)
+    }
+  }
+  list(env = wenv, vars = env_vars)
+}
+
 # Terms computed from the data (poly()'s orthogonal basis, ns(), bs(), scale(),
 # means, quantiles, cut() into k intervals, ranks) would be computed again on each
 # chunk, each chunk with its own basis or centre: refused. model.frame() records the
@@ -374,23 +397,9 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   # Variables come from the chunks; only those the first chunk lacks may come
   # from the formula's environment (as constants), so that a chunk missing a
   # column is an error, not silently filled from the caller's workspace.
-  env_vars <- setdiff(vars, names(d1))
-  env_vars <- env_vars[vapply(env_vars, exists, logical(1), envir = fenv)]
-  # The workers get a small environment instead of the formula's (which
-  # future would otherwise serialise, with everything in it, on every pass):
-  # those variables, and the caller's own functions the formula calls.
-  wenv <- new.env(parent = asNamespace("stats"))
-  for (v in env_vars) assign(v, get(v, envir = fenv), envir = wenv)
-  fns <- setdiff(unique(c(all.names(formula), all.names(call$weights), all.names(call$offset),
-                          all.names(call$subset))), vars)
-  for (f in fns) {
-    if (!exists(f, envir = fenv, mode = "function")) next
-    fun <- get(f, envir = fenv, mode = "function")
-    fe <- environment(fun)
-    if (!is.null(fe) && !isNamespace(fe) && !identical(fe, baseenv())) {
-      assign(f, portable_function(fun), envir = wenv)
-    }
-  }
+  we <- worker_env(list(formula, call$weights, call$offset, call$subset), fenv, names(d1))
+  env_vars <- we$vars
+  wenv <- we$env
   formula_w <- formula
   environment(formula_w) <- wenv
   spec <- list(formula = formula_w, na.action = na_action, weights = call$weights,

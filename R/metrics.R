@@ -42,6 +42,12 @@ model_metrics <- function(object, newdata,
     data_chunks(list(newdata)) else
       abort(sprintf("`newdata` must be a data frame or data_chunks(), not %s.",
                     friendly_type(newdata)), where, class = "xentropy_error_type", argument = "newdata")
+  # the workers get the variables and functions the formula takes from its
+  # environment (constants, the caller's functions), as the chunked fits' workers do
+  d1 <- read_chunk(src, 1L)
+  we <- worker_env(list(object$terms, object$call$offset), environment(object$terms),
+                   names(d1))
+  environment(object$terms) <- we$env
   parts <- chunk_map(src, chunk_scores, object = object)
   n <- sum(vapply(parts, `[[`, 0, "n"))
   if (n == 0) abort("`newdata` has no rows to score.", where, class = "xentropy_error_data", argument = "newdata")

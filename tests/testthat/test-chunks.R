@@ -456,3 +456,24 @@ test_that("chunks without rows count for nothing; a one-class response is an err
   expect_same_fit(logistic_regression(f2, data = data_chunks(parts2 <- unname(split(d, rep(1:4, each = 100))))),
                   logistic_regression(f2, data = d))
 })
+
+test_that("model_metrics() on a multisession plan finds the formula's constants and functions", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  set.seed(1)
+  d <- data.frame(x = rnorm(200))
+  d$y <- rbinom(200, 1, plogis(d$x))
+  parts <- unname(split(d, rep(1:2, each = 100)))
+  # a constant and a function in the global environment, which future does not send
+  assign("xentropy_test_k", 2, envir = globalenv())
+  assign("xentropy_test_sq", eval(quote(function(z) z^2), globalenv()), envir = globalenv())
+  on.exit(rm("xentropy_test_k", "xentropy_test_sq", envir = globalenv()), add = TRUE)
+  f <- eval(quote(y ~ I(xentropy_test_k * x) + xentropy_test_sq(x)), globalenv())
+  fit <- logistic_regression(f, data = data_chunks(parts))
+  m0 <- model_metrics(fit, d)
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  expect_equal(model_metrics(fit, d), m0, tolerance = 1e-12)
+  expect_equal(model_metrics(fit, data_chunks(parts))$value, m0$value, tolerance = 1e-12)
+})
