@@ -389,6 +389,11 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   }
   tt <- stats::terms(formula)
   if (attr(tt, "response") == 0L) abort("`formula` must have a response on its left-hand side (`y ~ x`).", where, class = "xentropy_error_argument")
+  # the null deviance over chunks is the intercept-only model's: said before any pass
+  if (attr(tt, "intercept") != 1L) {
+    abort("A chunked fit needs an intercept (the null deviance): remove `- 1` / `0 +` from the formula, or fit in memory.",
+          where, class = "xentropy_error_unsupported", argument = "formula")
+  }
   vars <- unique(c(all.vars(formula), all.vars(call$weights), all.vars(call$offset),
                    all.vars(call$subset)))
   fenv <- environment(formula)

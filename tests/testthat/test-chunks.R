@@ -418,6 +418,15 @@ test_that("terms computed from the data are refused over chunks; raw ones agree"
   }
   f <- y ~ poly(x, 2, raw = TRUE) + z + cut(x, c(-Inf, 0, Inf))
   expect_same_fit(logistic_regression(f, data = ch), logistic_regression(f, data = d))
+  # a model without an intercept is refused before any pass over the chunks
+  calls <- 0
+  counted <- data_chunks(function(i) {
+    calls <<- calls + 1
+    if (i <= 2L) d[(150 * (i - 1) + 1):(150 * i), ] else NULL
+  })
+  expect_error(logistic_regression(y ~ 0 + x, data = counted), class = "xentropy_error_unsupported",
+               regexp = "needs an intercept")
+  expect_lte(calls, 1)
 })
 
 test_that("softmax offsets over chunks are matched to the classes by name, as in memory", {
