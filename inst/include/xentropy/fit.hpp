@@ -62,6 +62,7 @@
 #include "common.hpp"
 #include "link.hpp"
 #include "normalise.hpp"
+#include "penalty.hpp"
 
 namespace xentropy {
 namespace fit {
@@ -101,6 +102,31 @@ struct result {
   int iter = 0;
   int code = converged;
   int method = 0;              // 0 Newton, 1 Newton-CG
+};
+
+// The ridge penalty lambda / 2 sum pen b^2 of the Newton fits, through penalty.hpp's
+// ridge: the type the path solver takes (one source for the penalty's formulas). lp holds
+// lambda times the penalty weight of each parameter (0: unpenalised or not free), in
+// the shape of the parameters (a vector, or p x K for softmax).
+template <class T>
+struct ridge_terms {
+  path::ridge pen;
+  T lp;
+  double value(const T& b) const {
+    double s = 0.0;
+    for (index_t q = 0; q < b.size(); ++q) s += pen.value(b.data() + q, 1, lp.data()[q]);
+    return s;
+  }
+  T gradient(const T& b) const {  // of the penalty
+    T g(b.rows(), b.cols());
+    for (index_t q = 0; q < b.size(); ++q) g.data()[q] = pen.smooth_gradient(b.data()[q], lp.data()[q]);
+    return g;
+  }
+  T curvature() const {  // the diagonal of the penalty's Hessian
+    T h(lp.rows(), lp.cols());
+    for (index_t q = 0; q < lp.size(); ++q) h.data()[q] = pen.smooth_curvature(lp.data()[q]);
+    return h;
+  }
 };
 
 namespace detail {
@@ -343,9 +369,10 @@ struct binary_problem {
 inline result fit_binary(const binary_problem& pb, const double* pen, double lambda, Vec beta,
                          const control& ctl) {
   const index_t p = pb.p;
-  const Vec P = Eigen::Map<const Vec>(pen, p) * lambda;
+  const ridge_terms<Vec> rt{path::ridge(), Eigen::Map<const Vec>(pen, p) * lambda};
+  const Vec P = rt.curvature();
   result res;
-  auto penalty = [&](const Vec& b) { return 0.5 * (P.array() * b.array().square()).sum(); };
+  auto penalty = [&](const Vec& b) { return rt.value(b); };
   Vec g, gn;
   Mat H, Hn;
   Vec mu(pb.n), mun(pb.n);  // fitted probabilities at beta and at the trial point
@@ -356,7 +383,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   bool was_small = false, have_h = true;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
-    const Vec G = g + P.cwiseProduct(beta);
+    const Vec G = g + rt.gradient(beta);
     Mat A = H;
     A.diagonal() += P;
     Vec d;
@@ -394,7 +421,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     f = fn;
     F = Fn;
     res.trace.push_back(F);
-    if (small && (was_small || (g + P.cwiseProduct(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
+    if (small && (was_small || (g + rt.gradient(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
       have_h = false;
       ++it;
@@ -412,7 +439,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   res.fitted.swap(mu);
   res.loss = f;
   res.penalty = penalty(beta);
-  res.grad = g + P.cwiseProduct(beta);
+  res.grad = g + rt.gradient(beta);
   if (ctl.hessian || have_h) {
     res.hess = H;
     res.hess.diagonal() += P;
@@ -629,7 +656,9 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
                           double lambda, Mat W, const control& ctl) {
   const index_t p = pb.p, K = pb.K, n = pb.n;
   const Vec Pv = Eigen::Map<const Vec>(pen, p) * lambda;
-  const Mat Pm = Pv.replicate(1, K).cwiseProduct(free);  // penalty weight per free entry
+  // lambda times the penalty weight per free entry
+  const ridge_terms<Mat> rt{path::ridge(), Pv.replicate(1, K).cwiseProduct(free)};
+  const Mat Pm = rt.curvature();
   std::vector<index_t> active;
   for (index_t k = 0; k < K; ++k)
     if (free.col(k).sum() > 0) active.push_back(k);
@@ -646,7 +675,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   const bool newton = m <= ctl.newton_max_dim;
   result res;
   res.method = newton ? 0 : 1;
-  auto penalty = [&](const Mat& B) { return 0.5 * (Pm.array() * B.array().square()).sum(); };
+  auto penalty = [&](const Mat& B) { return rt.value(B); };
   auto gather = [&](const Mat& M) {
     Vec v(m);
     for (index_t i = 0; i < m; ++i) v[i] = M.data()[widx[i]];
@@ -683,7 +712,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   bool was_small = false, have_h = newton;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
-    const Vec Gv = gather(G + Pm.cwiseProduct(W));
+    const Vec Gv = gather(G + rt.gradient(W));
     Vec d;
     if (newton) {
       Mat A = reduce_hess(Hf);
@@ -749,7 +778,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
     F = Fn;
     res.trace.push_back(F);
     if (small &&
-        (was_small || gather(G + Pm.cwiseProduct(W)).cwiseAbs().maxCoeff() <= ctl.tol)) {
+        (was_small || gather(G + rt.gradient(W)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
       have_h = false;
       ++it;
@@ -770,7 +799,7 @@ inline result fit_softmax(const softmax_problem& pb, const Mat& free, const doub
   res.fitted.swap(Pcur);
   res.loss = f;
   res.penalty = penalty(W);
-  const Mat Gp = G + Pm.cwiseProduct(W);
+  const Mat Gp = G + rt.gradient(W);
   res.grad = Eigen::Map<const Vec>(Gp.data(), p * K);
   if (want_h) {
     res.hess = reduce_hess(Hf);
@@ -787,7 +816,7 @@ inline Mat binary_hessian(const binary_problem& pb, const double* pen, double la
   Vec g;
   Mat H;
   pb.eval(beta, g, &H);
-  H.diagonal() += Eigen::Map<const Vec>(pen, pb.p) * lambda;
+  H.diagonal() += ridge_terms<Vec>{path::ridge(), Eigen::Map<const Vec>(pen, pb.p) * lambda}.curvature();
   return H;
 }
 
@@ -802,7 +831,7 @@ inline Mat softmax_hessian(const softmax_problem& pb, const Mat& free, const dou
     for (index_t j = 0; j < p; ++j)
       if (free(j, active[a]) != 0) {
         fidx.push_back(a * p + j);
-        pv.push_back(pen[j] * lambda);
+        pv.push_back(path::ridge().smooth_curvature(pen[j] * lambda));
       }
   Mat G, Hf;
   pb.eval(W, G, &Hf, active);

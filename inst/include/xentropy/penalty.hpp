@@ -1,7 +1,8 @@
-// xentropy/penalty.hpp -- the penalties of the regularisation paths
-// (path.hpp): ridge, lasso, elastic net and the group lasso over a feature's
-// K softmax coefficients. Each is a small type the path solver takes as a
-// template argument:
+// xentropy/penalty.hpp -- the penalties of the fits: ridge, lasso, elastic net
+// and the group lasso over a feature's K softmax coefficients. Each is a small
+// type the path solver (path.hpp) takes as a template argument; the Newton fits
+// (fit.hpp: logistic_regression(lambda =), softmax_regression(lambda =) and their
+// chunked forms) take the ridge through the same type:
 //   value(b, K, lp)          the penalty of a feature's K coefficients,
 //                            lp = lambda times the feature's penalty factor;
 //   update(b, u, h, K, lp)   the proximal coordinate step;
@@ -10,7 +11,11 @@
 //   dual_norm(G, K)          for lambda_max and the strong rule;
 //   centre(b, K)             (softmax) the shift of the K coefficients that
 //                            minimises the penalty; the loss does not change;
-//   grouped                  whether the K coefficients move as one block.
+//   grouped                  whether the K coefficients move as one block;
+//   smooth_gradient(b, lp),  (separable penalties) the derivatives of the smooth
+//   smooth_curvature(lp)     part lp (1 - alpha) / 2 b^2, all of the ridge: the
+//                            Newton fits add them to the loss's gradient and
+//                            Hessian, and take the value from value().
 // A new penalty is a new type here and one line in path::fit_path().
 // Nothing here calls R or needs Eigen.
 #ifndef XENTROPY_PENALTY_HPP
@@ -67,6 +72,12 @@ struct separable {
     double m = 0.0;
     for (index_t k = 0; k < K; ++k) m = std::max(m, std::fabs(G[k]));
     return m;
+  }
+  double smooth_gradient(double b, double lp) const {
+    return lp * (1.0 - static_cast<const Self&>(*this).alpha) * b;
+  }
+  double smooth_curvature(double lp) const {
+    return lp * (1.0 - static_cast<const Self&>(*this).alpha);
   }
   // The shift c minimising sum_k (1 - a)/2 (b_k - c)^2 + a |b_k - c| (glmnet's elc()):
   // the softmax loss does not change when a feature's K coefficients move together, so
