@@ -158,6 +158,11 @@ chunk_design <- function(d, spec) {
   }
   y <- stats::model.response(mf)
   w <- stats::model.weights(mf)
+  if (!is.null(w) && (!is.numeric(w) || anyNA(w) || any(w < 0 | w == Inf))) {
+    bad <- if (is.numeric(w)) which(is.na(w) | w < 0 | w == Inf)[1] else 1L
+    abort(sprintf("`weights` must be non-negative and finite; found %s in row %.0f of the chunk",
+                  format(w[bad]), bad), NULL, class = "xentropy_error_chunk", argument = "weights")
+  }
   off <- stats::model.offset(mf)
   n <- nrow(X)
   trials <- NULL
@@ -181,6 +186,10 @@ chunk_design <- function(d, spec) {
     } else if (is.logical(y)) {
       storage.mode(y) <- "double"
     } else if (is.matrix(y) && ncol(y) == 2L) {
+      if (anyNA(y) || any(y < 0 | y == Inf)) {
+        abort("the counts in the response `cbind(successes, failures)` must be non-negative and finite",
+              NULL, class = "xentropy_error_chunk")
+      }
       trials <- as.double(y[, 1] + y[, 2])
       y <- ifelse(trials == 0, 0, y[, 1] / trials)
     } else {

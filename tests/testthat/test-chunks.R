@@ -486,3 +486,21 @@ test_that("model_metrics() on a multisession plan finds the formula's constants 
   expect_equal(model_metrics(fit, d), m0, tolerance = 1e-12)
   expect_equal(model_metrics(fit, data_chunks(parts))$value, m0$value, tolerance = 1e-12)
 })
+
+test_that("negative weights or counts over chunks are refused by name, as in memory", {
+  set.seed(2)
+  d <- data.frame(x = rnorm(100), w = runif(100), s = rpois(100, 3), f = rpois(100, 3))
+  d$y <- rbinom(100, 1, plogis(d$x))
+  d$w[57] <- -1
+  parts <- unname(split(d, rep(1:4, each = 25)))
+  expect_error(logistic_regression(y ~ x, data = d, weights = w),
+               class = "xentropy_error_invalid_value", regexp = "`weights`")
+  expect_error(logistic_regression(y ~ x, data = data_chunks(parts), weights = w),
+               class = "xentropy_error_chunk", regexp = "`weights` must be non-negative.*row 7 of the chunk")
+  d$w[57] <- 1
+  d$s[3] <- -2
+  parts <- unname(split(d, rep(1:4, each = 25)))
+  expect_error(logistic_regression(cbind(s, f) ~ x, data = d), regexp = "non-negative")
+  expect_error(logistic_regression(cbind(s, f) ~ x, data = data_chunks(parts)),
+               class = "xentropy_error_chunk", regexp = "non-negative")
+})
