@@ -568,6 +568,18 @@ inline double multinomial_one(view counts, view q, index_t o, index_t nclass,
     bad.note(acc.bad / 2, static_cast<int>(acc.bad % 2));
     return nan_real();
   }
+  // a total that overflows (finite q summing past the largest double): sum q / 2^64
+  // (exact) and add 64 log 2 to its log
+  double shift = 0.0;
+  if (rescale && !acc.na && !acc.nan && !(thi < inf())) {
+    thi = tlo = 0.0;
+    for (index_t k = 0; k < nclass; ++k) {
+      double e;
+      thi = two_sum(thi, std::ldexp(q(o, k), -64), e);
+      tlo += e;
+    }
+    shift = 64.0;
+  }
   const double T = thi + tlo;
   if (rescale && T == 0.0) zero_total = true;
   if (acc.na) return na_real();
@@ -581,7 +593,13 @@ inline double multinomial_one(view counts, view q, index_t o, index_t nclass,
   }
   const double tl = tlo - (T - thi);
   double ll;
-  const double l = vm::log_dd_split(T, tl, ll);
+  double l = vm::log_dd_split(T, tl, ll);
+  if (shift != 0.0) {  // log 2 = ln2_hi + ln2_lo as a double-double; shift * ln2_hi is exact
+    constexpr double ln2_hi = 0.6931471805599453, ln2_lo = 2.3190468138462996e-17;
+    double e;
+    l = two_sum(l, shift * ln2_hi, e);
+    ll += e + shift * ln2_lo;
+  }
   const double a = N * l;
   const double ae = std::fma(N, l, -a);
   double fl = 0.0, fh = 0.0;

@@ -313,7 +313,9 @@ inline void logsumexp_weighted_short(const double* x, const double* w, index_t w
       lse_stats s;
       s.t = t[j];
       s.c = c[j];
-      s.m = c[j] > 0.0 || t[j] > 0.0 ? m[j] : neg_inf;
+      // (a column whose largest positive-weight entry is +Inf has no finite shift: its
+      // sums are empty and it is +Inf)
+      s.m = m[j] == inf() || c[j] > 0.0 || t[j] > 0.0 ? m[j] : neg_inf;
       if (nc[j] > 0) weighted_missing(xb + j * nrow, wb + j * nrow, nrow, 1, 1, s);
       const kind k = classify(s, na_rm);
       out[j0 + j] = k == kind::regular ? s.m + L[j] : lse_value(s, k);
