@@ -256,6 +256,7 @@ chunk_stats <- function(d, i, spec) {
 chunk_eval <- function(d, i, spec, par, keep, hessian = TRUE, null = FALSE) {
   ds <- if (inherits(d, "xentropy_design")) d else chunk_design(d, spec)
   X <- if (null) matrix(1, nrow(ds$x), 1L) else ds$x[, keep, drop = FALSE]
+  if (!null && !is.null(spec$basis)) X <- X %*% spec$basis  # fit_basis()
   r <- if (spec$softmax) {
     softmax_eval_impl(X, ds$y, ds$w, ds$off, par, hessian, 1L)
   } else {
@@ -480,9 +481,13 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     }
   }
   al <- logical(p_all)
+  basis <- NULL
   if (lambda == 0 && p_all > 0) {
     q <- qr(Racc, tol = min(1e-7, ctl$tol / 1000), LAPACK = FALSE)
     if (q$rank < p_all) al[q$pivot[seq.int(q$rank + 1L, p_all)]] <- TRUE
+    # a badly conditioned design is fitted on a better basis, as in memory
+    basis <- fit_basis(qr.R(q)[seq_len(q$rank), seq_len(q$rank), drop = FALSE])
+    spec$basis <- basis$T
   }
   keep <- !al
   ones_all <- Reduce(`&`, lapply(st, `[[`, "ones"))
@@ -506,7 +511,16 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     start <- double(p)
     if (any(ones)) start[which(ones)[1]] <- stats::qlogis(ty / sw) -
         sum(vapply(st, `[[`, 0, "swo")) / sw
-    res <- chunk_newton(src, spec, start, rep(TRUE, p), pen, lambda, ctl, keep)
+    res <- chunk_newton(src, spec, if (is.null(basis)) start else drop(basis$R %*% start),
+                        rep(TRUE, p), pen, lambda, ctl, keep)
+    H_basis <- NULL
+    if (!is.null(basis)) {
+      H_basis <- res$hessian
+      dimnames(H_basis) <- list(cn, cn)
+      res$par <- drop(basis$T %*% res$par)
+      res$gradient <- drop(crossprod(basis$R, res$gradient))
+      res$hessian <- crossprod(basis$R, H_basis %*% basis$R)
+    }
     sat <- if (soft) sat_sum else 0
     null_dev <- if (!intercept) {
       abort("A chunked fit needs an intercept (the null deviance).", where, class = "xentropy_error_unsupported")
@@ -529,6 +543,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
       deviance = 2 * (res$loss - sat), null.deviance = null_dev,
       objective = res$loss + res$penalty,
       gradient = stats::setNames(res$gradient, cn), hessian = H,
+      basis = if (!is.null(basis)) list(T = basis$T, hessian = H_basis),
       iter = res$iter, converged = res$converged, trace = res$trace,
       lambda = lambda, penalised = stats::setNames(pen == 1, cn),
       df = if (lambda > 0) effective_df(H, pen * lambda) else rank, rank = rank,
@@ -553,7 +568,16 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
   penm <- matrix(pen, p, K)
-  res <- chunk_newton(src, spec, start, free, penm, lambda, ctl, keep)
+  res <- chunk_newton(src, spec, if (is.null(basis)) start else basis$R %*% start, free, penm,
+                      lambda, ctl, keep)
+  H_basis <- NULL
+  if (!is.null(basis)) {  # (lambda = 0: the free entries are classes 2..K)
+    H_basis <- res$hessian
+    Rk <- kronecker(diag(K - 1L), basis$R)
+    res$par <- basis$T %*% res$par
+    res$gradient <- drop(crossprod(Rk, res$gradient))
+    res$hessian <- crossprod(Rk, H_basis %*% Rk)
+  }
   sat <- if (soft || label_smoothing > 0) sat_sum else 0
   null_dev <- if (!intercept) {
     abort("A chunked fit needs an intercept (the null deviance).", where, class = "xentropy_error_unsupported")
@@ -586,6 +610,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   pnames <- paste(rep(lev, each = p), rep(cn, K), sep = ":")
   H <- res$hessian
   dimnames(H) <- list(pnames[free_idx], pnames[free_idx])
+  if (!is.null(H_basis)) dimnames(H_basis) <- dimnames(H)
   coefs <- matrix(NA_real_, K, p_all, dimnames = list(lev, cn_all))
   coefs[, keep] <- t(W)
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
@@ -599,6 +624,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     objective = res$loss + res$penalty,
     gradient = grad, free = matrix(free, p, K, dimnames = list(cn, lev)),
     hessian = H, transform = A, param_names = pnames[rep_idx],
+    basis = if (!is.null(basis)) list(T = kronecker(diag(K - 1L), basis$T), hessian = H_basis),
     iter = res$iter, converged = res$converged, trace = res$trace,
     lambda = lambda, label_smoothing = label_smoothing,
     penalised = stats::setNames(pen == 1, cn),

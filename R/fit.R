@@ -219,7 +219,8 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   check_enough_rows(X, w, where)
   wt <- if (is.null(w)) rep(1, n) else w
   ones <- ones_columns_impl(X)
-  al <- aliased_columns(X, w, ctl$tol, lambda)
+  dq <- design_qr(X, w, ctl$tol, lambda)
+  al <- dq$aliased
   Xe <- if (any(al)) X[, !al, drop = FALSE] else X
   pen <- as.double(!ones[!al])
   # start from the intercept-only fit (the null model's estimate)
@@ -228,15 +229,26 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
     start[which(ones[!al])[1]] <- stats::qlogis(sum(wt * tg$y) / sum(wt)) -
       if (is.null(off)) 0 else sum(wt * off) / sum(wt)
   }
-  keep_h <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
-  res <- fit_binary_impl(Xe, tg$y, w, off, pen, lambda, start, ctl$tol,
+  basis <- fit_basis(dq$R)
+  keep_h <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis)  # the effective df needs it
+  Xf <- if (is.null(basis)) Xe else Xe %*% basis$T
+  res <- fit_binary_impl(Xf, tg$y, w, off, pen, lambda,
+                         if (is.null(basis)) start else drop(basis$R %*% start), ctl$tol,
                          ctl$maxit, keep_h)
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
   cne <- cn[!al]
   beta <- stats::setNames(rep(NA_real_, ncol(X)), cn)
+  eta <- drop(Xf %*% res$coefficients)
+  H_basis <- NULL
+  if (!is.null(basis)) {
+    H_basis <- res$hessian
+    res$coefficients <- drop(basis$T %*% res$coefficients)
+    res$gradient <- drop(crossprod(basis$R, res$gradient))
+    res$hessian <- crossprod(basis$R, H_basis %*% basis$R)
+    dimnames(H_basis) <- list(cne, cne)
+  }
   beta[!al] <- res$coefficients
-  eta <- drop(Xe %*% res$coefficients)
   if (!is.null(off)) eta <- eta + off
   names(eta) <- rownames(X)
   mu <- res$fitted
@@ -258,6 +270,7 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
     deviance = 2 * (res$loss - sat), null.deviance = null_dev,
     objective = res$loss + res$penalty,
     gradient = stats::setNames(res$gradient, cne), hessian = H,
+    basis = if (!is.null(basis)) list(T = basis$T, hessian = H_basis),
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
     lambda = lambda, penalised = stats::setNames(pen == 1, cne),
     df = if (is.null(H)) rank else effective_df(H, pen * lambda), rank = rank,
@@ -319,7 +332,8 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   check_enough_rows(X, w, where)
   wt <- if (is.null(w)) rep(1, n) else w
   ones_all <- ones_columns_impl(X)
-  al <- aliased_columns(X, w, ctl$tol, lambda)
+  dq <- design_qr(X, w, ctl$tol, lambda)
+  al <- dq$aliased
   Xe <- if (any(al)) X[, !al, drop = FALSE] else X
   p <- ncol(Xe)
   ones <- ones_all[!al]
@@ -327,7 +341,8 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   free <- matrix(1, p, K)
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
   nfree <- sum(free)
-  hessian <- lambda > 0 || isTRUE(ctl$hessian)  # the effective df needs it
+  basis <- fit_basis(dq$R)  # (lambda = 0 only: every class but the first is free)
+  hessian <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis)  # the effective df needs it
   # start from the intercept-only fit (the null model's estimate): every row
   # then has the same probabilities, and the first Hessian is one Gram matrix
   start <- matrix(0, p, K)
@@ -335,13 +350,24 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
     pbar <- pmax(colSums(wt * Tm) / sum(wt), 1e-10)
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
-  res <- fit_softmax_impl(Xe, Tm, w, off, free, pen, lambda, start, ctl$tol,
+  Xf <- if (is.null(basis)) Xe else Xe %*% basis$T
+  res <- fit_softmax_impl(Xf, Tm, w, off, free, pen, lambda,
+                          if (is.null(basis)) start else basis$R %*% start, ctl$tol,
                           ctl$maxit, as.integer(ctl$newton_max_dim), hessian)
   cn_all <- colnames(X)
   if (is.null(cn_all)) cn_all <- paste0("x", seq_len(ncol(X)))
   cn <- cn_all[!al]
   lev <- tg$levels
   W <- matrix(res$coefficients, p, K, dimnames = list(cn, lev))
+  eta <- Xf %*% W
+  H_basis <- NULL
+  if (!is.null(basis)) {
+    H_basis <- res$hessian
+    W[] <- basis$T %*% W
+    res$gradient <- crossprod(basis$R, matrix(res$gradient, p, K))
+    Rk <- kronecker(diag(K - 1L), basis$R)
+    res$hessian <- crossprod(Rk, H_basis %*% Rk)
+  }
   # the reported parametrisation: reference class dropped (lambda = 0), or
   # all classes with centred intercepts (lambda > 0); A maps the free
   # parameters to it
@@ -363,10 +389,10 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   pnames <- paste(rep(lev, each = p), rep(cn, K), sep = ":")
   H <- res$hessian
   if (!is.null(H)) dimnames(H) <- list(pnames[free_idx], pnames[free_idx])
+  if (!is.null(H_basis)) dimnames(H_basis) <- dimnames(H)
   coefs <- matrix(NA_real_, K, length(cn_all), dimnames = list(lev, cn_all))
   coefs[, !al] <- t(W)
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
-  eta <- Xe %*% W
   if (!is.null(off)) eta <- eta + off
   dimnames(eta) <- list(rownames(X), lev)
   P <- matrix(res$fitted, n, K, dimnames = list(rownames(X), lev))
@@ -382,6 +408,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
     objective = res$loss + res$penalty,
     gradient = grad, free = matrix(free == 1, p, K, dimnames = list(cn, lev)),
     hessian = H, transform = A, param_names = pnames[rep_idx],
+    basis = if (!is.null(basis)) list(T = kronecker(diag(K - 1L), basis$T), hessian = H_basis),
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
     lambda = lambda, label_smoothing = label_smoothing,
     penalised = stats::setNames(pen == 1, cn),
@@ -545,14 +572,37 @@ check_offset <- function(offset, n, levels, where) {
 # the p x p triangular factor of diag(sqrt(w)) X, which has the column norms
 # and linear dependencies of X (formed block by block in C++, no copy of X).
 # With a ridge penalty every column is estimable.
-aliased_columns <- function(X, w, tol, lambda) {
+aliased_columns <- function(X, w, tol, lambda) design_qr(X, w, tol, lambda)$aliased
+
+# The same, with the triangular factor of the estimable columns (in their order; R of
+# the QR decomposition of diag(sqrt(w)) X[, !aliased], up to the signs of its rows).
+design_qr <- function(X, w, tol, lambda) {
   p <- ncol(X)
-  if (lambda > 0 || p == 0L) return(logical(p))
+  if (lambda > 0 || p == 0L) return(list(aliased = logical(p), R = NULL))
   R <- weighted_r_impl(X, w)
   q <- qr(R, tol = min(1e-7, tol / 1000), LAPACK = FALSE)
   out <- logical(p)
   if (q$rank < p) out[q$pivot[seq.int(q$rank + 1L, p)]] <- TRUE
-  out
+  # dqrdc2 moves only the aliased columns (to the end): the leading block of its R is
+  # the factor of the estimable columns in their order
+  list(aliased = out, R = qr.R(q)[seq_len(q$rank), seq_len(q$rank), drop = FALSE])
+}
+
+# Badly conditioned designs (e.g. raw polynomials of a calendar year): Newton's
+# equations X'WX d = -g square the condition number of X, and past about 1e8 their
+# solution is noise, so the fit would stop short of the optimum. When the condition
+# number of X with its columns scaled to unit norm exceeds 1e4, the fit runs on
+# Z = X T with T = R^-1 (Z'WZ = I at the prior weights), as glm's QR of sqrt(W) X
+# works on Q; coefficients, gradient, Hessian and covariance are mapped back
+# (beta = T gamma, g_beta = R' g_gamma, H_beta = R' H_gamma R, V_beta = T V_gamma T').
+fit_basis <- function(R) {
+  p <- NCOL(R)
+  if (is.null(R) || p < 2L) return(NULL)
+  d <- sqrt(colSums(R^2))
+  if (!all(is.finite(d) & d > 0)) return(NULL)
+  k <- 1 / rcond(R / rep(d, each = p), triangular = TRUE)  # 1-norm estimate (LAPACK dtrcon)
+  if (is.finite(k) && k <= 1e4) return(NULL)
+  list(T = backsolve(R, diag(p)), R = R)
 }
 
 # glm's null deviance: the intercept-only model's (fitted with the offset),
@@ -1097,11 +1147,14 @@ coef.xentropy_fit <- function(object, ...) object$coefficients
 vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
   dispersion <- check_dispersion(dispersion, sys.call())
   H <- fit_hessian(object)
-  V <- tryCatch(chol2inv(chol(H)), error = function(e) {
-    tryCatch(solve(H), error = function(e) {
-      matrix(Inf, nrow(H), ncol(H))
+  B <- object$basis  # a badly conditioned design, fitted on a better basis (fit_basis())
+  Hi <- if (is.null(B)) H else B$hessian
+  V <- tryCatch(chol2inv(chol(Hi)), error = function(e) {
+    tryCatch(solve(Hi), error = function(e) {
+      matrix(Inf, nrow(Hi), ncol(Hi))
     })
   })
+  if (!is.null(B)) V <- B$T %*% V %*% t(B$T)
   if (inherits(object, "softmax_regression")) {
     A <- object$transform
     V <- A %*% V %*% t(A)
