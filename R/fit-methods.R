@@ -84,7 +84,10 @@ match_choice <- function(x, choices, arg, where) {
 #' @export
 model.frame.xentropy_fit <- function(formula, ...) {
   object <- formula
-  if (!is.null(object$model)) return(object$model)
+  # as model.frame.glm(): `data`, `na.action` and `subset` rebuild the frame with them
+  dots <- list(...)
+  nargs <- dots[match(c("data", "na.action", "subset"), names(dots), 0L)]
+  if (!length(nargs) && !is.null(object$model)) return(object$model)
   if (is.null(object$terms)) {
     abort("This model was fitted with the matrix interface (`x`, `y`): it has no model frame.",
           sys.call(), class = "xentropy_error_unsupported")
@@ -100,13 +103,14 @@ model.frame.xentropy_fit <- function(formula, ...) {
   fcall$formula <- object$terms
   env <- environment(object$terms)
   if (!is.null(object$data)) fcall$data <- object$data
+  fcall[names(nargs)] <- nargs
   eval(fcall, env)
 }
 
 #' @export
 model.matrix.xentropy_fit <- function(object, ...) {
   if (!is.null(object$x)) return(object$x)
-  mf <- stats::model.frame(object)
+  mf <- stats::model.frame(object, ...)
   X <- stats::model.matrix(object$terms, mf, contrasts.arg = object$contrasts)
   X
 }
@@ -184,7 +188,9 @@ saturated_loss <- function(object) {
 
 # Rao's score statistic for adding the columns of X not in `small_cols` to the
 # model fitted on `small_cols` (coefficients `beta_small`): g' H^- g at the
-# smaller model's estimate, over the estimable columns (binary models).
+# smaller model's estimate, over the estimable columns of X (binary models). The
+# linear predictor is the smaller model's, from all its columns (one of them may be
+# aliased in X); a badly conditioned X is scored on the basis fit_basis() gives.
 rao_score <- function(object, X, small_cols, beta_small) {
   b <- double(ncol(X))
   if (length(small_cols)) {
@@ -192,10 +198,13 @@ rao_score <- function(object, X, small_cols, beta_small) {
     bs[is.na(bs)] <- 0
     b[small_cols] <- bs
   }
-  keep <- !aliased_columns(X, object$weights, object$control$tol, 0)
-  X <- X[, keep, drop = FALSE]
-  b <- b[keep]
-  e <- binary_eval_impl(X, object$y, object$weights, object$offset, b, TRUE, 0L)
+  eta <- drop(X %*% b)
+  if (!is.null(object$offset)) eta <- eta + object$offset
+  dq <- design_qr(X, object$weights, object$control$tol, 0)
+  X <- X[, !dq$aliased, drop = FALSE]
+  basis <- fit_basis(dq$R)
+  if (!is.null(basis)) X <- X %*% basis$T
+  e <- binary_eval_impl(X, object$y, object$weights, eta, double(ncol(X)), TRUE, 0L)
   g <- e$gradient
   H <- e$hessian
   s <- tryCatch(solve(H, g), error = function(err) MASS_ginv(H) %*% g)
@@ -478,7 +487,7 @@ drop1_table <- function(object, rn, dfs, devs, score, test, k, added) {
   if (test %in% c("Chisq", "LRT")) {
     dev <- if (added) devs[1] - devs else devs - devs[1]
     dev[1] <- NA
-    nas <- !is.na(dev)
+    nas <- !is.na(dev) & aod$Df > 0  # no test on 0 df (an aliased term), as glm's
     lr <- dev
     aod[, "LRT"] <- lr
     p <- rep(NA_real_, length(lr))
@@ -489,7 +498,7 @@ drop1_table <- function(object, rn, dfs, devs, score, test, k, added) {
     sc[1] <- NA
     aod[, "Rao score"] <- sc
     p <- rep(NA_real_, length(sc))
-    nas <- !is.na(sc)
+    nas <- !is.na(sc) & aod$Df > 0
     p[nas] <- stats::pchisq(sc[nas], aod$Df[nas], lower.tail = FALSE)
     aod[, "Pr(>Chi)"] <- p
   } else if (test == "F") {
@@ -500,6 +509,7 @@ drop1_table <- function(object, rn, dfs, devs, score, test, k, added) {
     rdfs <- if (added) rdf - aod$Df else rdf + aod$Df
     rms <- if (added) devs / rdfs else devs[1] / rdf
     Fs <- dev / aod$Df / rms
+    Fs[!is.na(aod$Df) & aod$Df < 1e-4] <- NA
     aod[, "F value"] <- Fs
     p <- rep(NA_real_, length(Fs))
     nas <- !is.na(Fs)

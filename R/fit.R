@@ -230,7 +230,11 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
       if (is.null(off)) 0 else sum(wt * off) / sum(wt)
   }
   basis <- fit_basis(dq$R)
-  keep_h <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis)  # the effective df needs it
+  # the effective df needs the Hessian; so do vcov() and summary() when the fit keeps
+  # neither its model frame nor x (rebuilt from the caller's workspace, the data might
+  # have changed since)
+  keep_h <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis) ||
+    (is.null(prep$model) && !prep$keep_x)
   Xf <- if (is.null(basis)) Xe else Xe %*% basis$T
   res <- fit_binary_impl(Xf, tg$y, w, off, pen, lambda,
                          if (is.null(basis)) start else drop(basis$R %*% start), ctl$tol,
@@ -342,7 +346,8 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
   nfree <- sum(free)
   basis <- fit_basis(dq$R)  # (lambda = 0 only: every class but the first is free)
-  hessian <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis)  # the effective df needs it
+  hessian <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis) ||
+    (is.null(prep$model) && !prep$keep_x)  # as in logistic_regression()
   # start from the intercept-only fit (the null model's estimate): every row
   # then has the same probabilities, and the first Hessian is one Gram matrix
   start <- matrix(0, p, K)
@@ -1004,10 +1009,14 @@ prediction_se <- function(object, X, prob, type) {
   # softmax: the reported parameters of class k are the block of columns of V
   # named "k:..."; eta_k = x' b_k (0 for a reference class)
   lev <- object$levels
-  cls <- sub(":.*$", "", colnames(V))
   K <- length(lev)
   n <- nrow(X)
-  blocks <- lapply(lev, function(k) which(cls == k))
+  # by position, not by name (a class label may contain ":"): the reported classes
+  # (all but the reference with lambda = 0) in order, ncol(X) parameters each
+  shown <- if (object$lambda == 0) seq_len(K)[-1L] else seq_len(K)
+  blocks <- rep(list(integer()), K)
+  for (b in seq_along(shown)) blocks[[shown[b]]] <- (b - 1L) * ncol(X) + seq_len(ncol(X))
+  stopifnot(ncol(V) == length(shown) * ncol(X))
   Q <- array(0, c(n, K, K))  # Q[i, l, m] = x_i' V_lm x_i
   for (l in seq_len(K)) for (m in seq_len(K)) {
     if (!length(blocks[[l]]) || !length(blocks[[m]]) || m < l) next

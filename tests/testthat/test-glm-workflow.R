@@ -443,3 +443,62 @@ test_that("badly conditioned designs reach the optimum (raw polynomials of a cal
   sc <- softmax_regression(k ~ x + year + I(year^2) + I(year^3) + I(year^4), data = ch)
   expect_equal(deviance(sc), deviance(so), tolerance = 1e-7)
 })
+
+test_that("Rao tests score at the smaller model's linear predictor when a column is aliased", {
+  set.seed(1)
+  n <- 200
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n), f = factor(sample(c("a", "b", "c"), n, TRUE)))
+  d$x3 <- d$x1 + d$x2
+  d$y <- rbinom(n, 1, plogis(-0.3 + 0.8 * d$x1 - d$x2))
+  small <- logistic_regression(y ~ x3 + f, data = d)
+  big <- logistic_regression(y ~ x1 + x2 + x3 + f, data = d)
+  gs <- glm(y ~ x3 + f, binomial, d)
+  gb <- glm(y ~ x1 + x2 + x3 + f, binomial, d)
+  # x3 is aliased in the bigger model; the score was taken without its coefficient (29.65)
+  expect_equal(anova(small, big, test = "Rao")[2, "Rao"], anova(gs, gb, test = "Rao")[2, "Rao"],
+               tolerance = 1e-6)
+  # terms that remove nothing (0 df) get no test, as in glm
+  full <- logistic_regression(y ~ x1 + x2 + x3, data = d)
+  for (test in c("Rao", "Chisq", "F")) {
+    a <- suppressWarnings(drop1(full, test = test))
+    expect_true(all(is.na(a[a$Df %in% 0, ncol(a)])))
+  }
+  expect_equal(drop1(full, test = "Rao")[["Rao score"]][-1], c(0, 0, 0), tolerance = 1e-10)
+})
+
+test_that("softmax se.fit does not depend on the class labels (labels with ':')", {
+  a <- softmax_regression(Species ~ Sepal.Length, data = iris)
+  ir <- iris
+  ir$Species <- factor(ir$Species, labels = c("set:1", "ver:2", "vir:3"))
+  b <- softmax_regression(Species ~ Sepal.Length, data = ir)
+  nd <- data.frame(Sepal.Length = c(5, 6, 7))
+  for (type in c("link", "prob")) {
+    expect_equal(unname(predict(b, nd, type = type, se.fit = TRUE)$se.fit),
+                 unname(predict(a, nd, type = type, se.fit = TRUE)$se.fit), tolerance = 1e-12)
+  }
+  expect_true(all(predict(b, nd, type = "link", se.fit = TRUE)$se.fit[, -1] > 0.4))
+})
+
+test_that("model.frame()/model.matrix() take data, na.action and subset as glm's do", {
+  fit <- logistic_regression(am ~ wt + factor(cyl), data = mtcars)
+  g <- glm(am ~ wt + factor(cyl), binomial, mtcars)
+  nd <- mtcars[c("Valiant", "Fiat 128"), ]
+  # (the fit's factor levels, as predict() uses them: glm drops the unused level 8)
+  expect_equal(model.matrix(fit, data = nd)[, 1:3], model.matrix(g, data = nd), ignore_attr = TRUE)
+  expect_equal(colnames(model.matrix(fit, data = nd)), names(coef(fit)))
+  expect_equal(nrow(model.frame(fit, data = nd)), 2L)
+  expect_equal(model.frame(fit, subset = mtcars$cyl == 4), model.frame(g, subset = mtcars$cyl == 4),
+               ignore_attr = TRUE)
+})
+
+test_that("with model = FALSE the covariance does not follow later changes of the data", {
+  set.seed(4)
+  xg <- rnorm(60)
+  yg <- rbinom(60, 1, plogis(xg))
+  fit <- logistic_regression(yg ~ xg, model = FALSE)
+  v <- vcov(fit)
+  xg <- xg * 3
+  expect_equal(vcov(fit), v, tolerance = 1e-14)
+  expect_equal(unname(sqrt(diag(v))), unname(sqrt(diag(vcov(glm(yg ~ I(xg / 3), binomial))))),
+               tolerance = 1e-5)
+})
