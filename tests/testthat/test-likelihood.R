@@ -120,3 +120,16 @@ test_that("loglik_*: NaN observations give NaN, NA gives NA, and labels are read
   expect_s3_class(e, "xentropy_error_invalid_value")
   expect_identical(list(e$argument, e$position, e$value), list("y", 5, 5L))
 })
+
+test_that("loglik_multinomial() rescales probabilities whose total overflows", {
+  expect_equal(loglik_multinomial(c(1, 2), c(1e308, 1e308)),
+               dmultinom(c(1, 2), prob = c(0.5, 0.5), log = TRUE), tolerance = 1e-15)
+  expect_equal(loglik_multinomial(c(1, 2), c(1e308, 1e308), full = FALSE), 3 * log(0.5),
+               tolerance = 1e-15)
+  q <- c(1e308, 1e308, 5e307)
+  expect_equal(loglik_multinomial(c(3, 1, 4), q),
+               dmultinom(c(3, 1, 4), prob = q / 1e300 / sum(q / 1e300), log = TRUE), tolerance = 1e-14)
+  expect_equal(loglik_multinomial(rbind(c(3, 1, 4), c(1, 1, 1)), rbind(q, q)),
+               c(loglik_multinomial(c(3, 1, 4), q / 1e10), loglik_multinomial(c(1, 1, 1), q / 1e10)),
+               tolerance = 1e-14)
+})

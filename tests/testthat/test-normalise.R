@@ -552,3 +552,14 @@ test_that("short columns with terms below exp's normal range agree with the row 
   # log(1 + exp(-720)) is subnormal, kept to the last bit
   expect_identical(logsumexp(matrix(c(0, -720, -720, 0), 2), 2), rep(exp(-720), 2))
 })
+
+test_that("weighted logsumexp over short columns: a +Inf entry of positive weight gives +Inf", {
+  M <- matrix(c(1, Inf, 2, 3), 2)
+  expect_identical(logsumexp(M, margin = 2, weights = c(1, 1)), c(Inf, log(exp(2) + exp(3))))
+  expect_equal(logsumexp(M, margin = 2, weights = c(1, 1)), logsumexp(t(M), margin = 1, weights = c(1, 1)),
+               tolerance = 1e-15)
+  M2 <- matrix(c(0.5, Inf, 2, 1, 3, 4), 3)
+  expect_identical(logsumexp(M2, margin = 2, weights = matrix(1, 3, 2))[1], Inf)
+  # a zero weight removes it
+  expect_equal(logsumexp(M, margin = 2, weights = c(1, 0)), c(1, 2), tolerance = 1e-15)
+})
