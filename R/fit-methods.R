@@ -543,3 +543,19 @@ check_test <- function(object, test, where) {
                   test), where, argument = "test", class = "xentropy_error_unsupported")
   }
 }
+
+# lm's variable.names() and case.names(): the estimable coefficients' columns (all of
+# them with full = TRUE), and the rows (those of non-zero prior weight unless full).
+#' @export
+variable.names.xentropy_fit <- function(object, full = FALSE, ...) {
+  nm <- object$xnames
+  if (isTRUE(full)) nm else nm[!object$aliased]
+}
+
+#' @export
+case.names.xentropy_fit <- function(object, full = FALSE, ...) {
+  eta <- object$linear.predictors
+  dn <- if (is.matrix(eta)) rownames(eta) else names(eta)
+  w <- object$prior.weights
+  if (isTRUE(full) || is.null(w) || is.null(dn)) dn else dn[w != 0]
+}

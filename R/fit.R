@@ -1308,7 +1308,8 @@ print.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ..
 }
 
 #' @export
-summary.xentropy_fit <- function(object, dispersion = 1, ...) {
+summary.xentropy_fit <- function(object, dispersion = 1, correlation = FALSE,
+                                 symbolic.cor = FALSE, ...) {
   dispersion <- check_dispersion(dispersion, sys.call())
   cf <- coef_vector(object)
   V <- tryCatch(stats::vcov(object, complete = TRUE, dispersion = dispersion),
@@ -1337,6 +1338,10 @@ summary.xentropy_fit <- function(object, dispersion = 1, ...) {
   if (out$softmax) {
     out$standard.errors <- matrix(se, nrow(object$coefficients), byrow = TRUE,
                                   dimnames = dimnames(object$coefficients))
+  }
+  if (isTRUE(correlation) && !is.null(V)) {  # as summary.glm()
+    out$correlation <- stats::cov2cor(V[est, est, drop = FALSE])
+    out$symbolic.cor <- isTRUE(symbolic.cor)
   }
   class(out) <- "summary.xentropy_fit"
   out
@@ -1368,6 +1373,18 @@ print.summary.xentropy_fit <- function(x, digits = max(3L, getOption("digits") -
               format(x$aic, digits = digits + 3L)))
   cat(sprintf("\nNumber of Newton iterations: %s (%s)%s\n", x$iter, x$method,
               if (x$converged) "" else ", NOT converged"))
+  correl <- x$correlation
+  if (!is.null(correl) && NCOL(correl) > 1L) {  # as print.summary.glm()
+    p <- NCOL(correl)
+    cat("\nCorrelation of Coefficients:\n")
+    if (isTRUE(x$symbolic.cor)) {
+      print(stats::symnum(correl, abbr.colnames = NULL))
+    } else {
+      correl <- format(round(correl, 2L), nsmall = 2L, digits = digits)
+      correl[!lower.tri(correl)] <- ""
+      print(correl[-1L, -p, drop = FALSE], quote = FALSE)
+    }
+  }
   invisible(x)
 }
 

@@ -502,3 +502,23 @@ test_that("with model = FALSE the covariance does not follow later changes of th
   expect_equal(unname(sqrt(diag(v))), unname(sqrt(diag(vcov(glm(yg ~ I(xg / 3), binomial))))),
                tolerance = 1e-5)
 })
+
+test_that("summary(correlation = TRUE), variable.names() and case.names() are glm's", {
+  d <- mtcars
+  d$w <- c(0, rep(1, 31))
+  f <- logistic_regression(am ~ wt + hp, d, weights = w)
+  g <- glm(am ~ wt + hp, binomial, d, weights = w, control = glm.control(epsilon = 1e-12))
+  s <- summary(f, correlation = TRUE)
+  expect_equal(s$correlation, summary(g, correlation = TRUE)$correlation, tolerance = 1e-6)
+  expect_equal(diag(s$correlation), c(`(Intercept)` = 1, wt = 1, hp = 1))
+  expect_output(print(s), "Correlation of Coefficients")
+  expect_output(print(summary(f, correlation = TRUE, symbolic.cor = TRUE)), "legend")
+  expect_null(summary(f)$correlation)
+  expect_identical(variable.names(f), variable.names(g))
+  expect_identical(case.names(f), case.names(g))
+  expect_identical(case.names(f, full = TRUE), case.names(g, full = TRUE))
+  d$wt2 <- 2 * d$wt
+  fa <- logistic_regression(am ~ wt + wt2 + hp, d)
+  expect_identical(variable.names(fa), c("(Intercept)", "wt", "hp"))
+  expect_identical(variable.names(fa, full = TRUE), c("(Intercept)", "wt", "wt2", "hp"))
+})
