@@ -29,7 +29,7 @@ struct softmax_row {
     return pos_inf ? (z == inf() ? std::log(S) : inf()) : v;
   }
   XENTROPY_VM_INLINE double prob(double z) const {
-    const double v = vm::exp(z - m) / S;
+    const double v = detail::exp_shift<true>(z, m, 1.0) / S;  // (normalise.hpp)
     return pos_inf ? (z == inf() ? 1.0 / S : 0.0) : v;
   }
   // 1 - softmax(z), without cancellation (see loss.hpp): for the row's
@@ -397,7 +397,7 @@ struct softmax_grad_kernels {
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
           // without Sum, out holds exp(z - m), stored by the caller
-          const double p = (Sum ? vm::exp(zc[i] - m[i]) : oc[i]) / S[i];
+          const double p = (Sum ? detail::exp_shift<true>(zc[i], m[i], 1.0) : oc[i]) / S[i];
           const double a = Sum ? oc[i]
                                : pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                           softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);

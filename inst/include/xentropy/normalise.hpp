@@ -86,6 +86,43 @@ XENTROPY_VM_INLINE double shifted(double x, double m, double T) {
              : d / T;
 }
 
+// exp(s) for the shift s = (x - m) / T of an entry x <= m (s is written), with the
+// rounding error of s carried into it to first order, exp(s + c) = exp(s) (1 + c): exact
+// to about an ulp however far x lies below m. exp of the rounded shift alone is off by
+// up to |s| 2^-53 relative: 180 ulp for a softmax probability of 1e-150 (s = -345).
+// The error of x - m is exact (two-sum); that of the division by T comes from the exact
+// product s T, from the halves of s and T cut by masking their significands (integer
+// operations: the compiler's FMA contraction, which breaks Veltkamp's splitting, cannot
+// touch them; the last partial product is rounded, far below what c needs). Entries
+// whose exp is 0 (or NaN) are returned as they are.
+template <bool Unit, bool Normal = false>
+XENTROPY_VM_INLINE double exp_shift(double x, double m, double T, double& s) {
+  const double d = x - m;
+  const double bb = d - x;
+  const double cs = (x - (d - bb)) - (m + bb);  // x - m = d + cs exactly
+  double c;
+  if (Unit) {
+    s = d;
+    c = cs;
+  } else {
+    s = shifted(x, m, T);
+    constexpr std::uint64_t top26 = ~((std::uint64_t(1) << 27) - 1);
+    const double pr = s * T;
+    const double sh = vm::detail::from_bits(vm::detail::bits(s) & top26), sl = s - sh;
+    const double th = vm::detail::from_bits(vm::detail::bits(T) & top26), tl = T - th;
+    const double pe = ((sh * th - pr) + sh * tl + sl * th) + sl * tl;  // s T = pr + pe
+    c = (((d - pr) - pe) + cs) / T;
+  }
+  const double e = Normal ? vm::exp_normal(s) : vm::exp(s);
+  // (c is NaN where x - m overflowed and shifted() took the halves: no correction)
+  return e > 0.0 && c == c ? e + e * c : e;
+}
+template <bool Unit>
+XENTROPY_VM_INLINE double exp_shift(double x, double m, double T) {
+  double s;
+  return exp_shift<Unit>(x, m, T, s);
+}
+
 // The row or column outcome once the maximum and flags are known.
 enum class kind { regular, na, nan, all_neg_inf, pos_inf };
 
@@ -167,7 +204,7 @@ struct stretch_sum_k {
       XENTROPY_VM_SIMD
       for (int l = 0; l < lanes; ++l) {
         const double v = x[i + l];
-        const double e = vm::exp(shift_of<Unit>(v, m, T));
+        const double e = exp_shift<Unit>(v, m, T);
         const double y = (v < m ? e : 0.0) - k[l];
         const double s = t[l] + y;
         k[l] = (s - t[l]) - y;
@@ -177,7 +214,7 @@ struct stretch_sum_k {
     }
     for (; i < n; ++i) {
       const double v = x[i];
-      const double e = vm::exp(shift_of<Unit>(v, m, T));
+      const double e = exp_shift<Unit>(v, m, T);
       const double y = (v < m ? e : 0.0) - k[0];
       const double s = t[0] + y;
       k[0] = (s - t[0]) - y;
@@ -230,7 +267,7 @@ struct rows_sum_k {
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
         const double v = col[i];
-        const double e = vm::exp(shift_of<Unit>(v, m[i], T));
+        const double e = exp_shift<Unit>(v, m[i], T);
         if (Store) ecol[i] = e;
         // compensated (Kahan; terms >= 0; t - k is the sum): a row of 1e8
         // columns summed in sequence was off by 1.3e-10 relative
@@ -271,8 +308,11 @@ struct rows_out_k {
       double* o = out + j * nrow + r0;
       XENTROPY_VM_SIMD
       for (index_t i = 0; i < nb; ++i) {
-        const double v = shift_of<Unit>(col[i], m[i], T);
-        o[i] = Log ? v - a[i] : vm::exp(v) / a[i];
+        if (Log) {
+          o[i] = shift_of<Unit>(col[i], m[i], T) - a[i];
+        } else {
+          o[i] = exp_shift<Unit>(col[i], m[i], T) / a[i];
+        }
       }
     }
   }
@@ -285,8 +325,11 @@ struct stretch_out_k {
                                      double a, double* out) {
     XENTROPY_VM_SIMD
     for (index_t i = 0; i < n; ++i) {
-      const double v = shift_of<Unit>(x[i], m, T);
-      out[i] = Log ? v - a : vm::exp(v) / a;
+      if (Log) {
+        out[i] = shift_of<Unit>(x[i], m, T) - a;
+      } else {
+        out[i] = exp_shift<Unit>(x[i], m, T) / a;
+      }
     }
   }
 };
@@ -542,8 +585,8 @@ XENTROPY_VM_INLINE void short_sums(double* X, index_t nrow, double T, const doub
     XENTROPY_VM_SIMD
     for (index_t l = 0; l < W; ++l) {
       const double v = X[i * W + l];
-      const double s = shift_of<Unit>(v, m[l], T);
-      const double e = Normal ? vm::exp_normal(s) : vm::exp(s);
+      double s;
+      const double e = exp_shift<Unit, Normal>(v, m[l], T, s);
       const bool below = NaRm ? v < m[l] : !(v >= m[l]);
       t[l] += below ? e : 0.0;
       c[l] += v == m[l] ? 1.0 : 0.0;

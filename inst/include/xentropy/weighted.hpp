@@ -60,7 +60,7 @@ struct wrows_sum_k {
       for (index_t i = 0; i < nb; ++i) {
         const double v = col[i], b = wc[WRow ? i : 0];
         const bool on = b > 0.0;
-        const double e = b * vm::exp(v - m[i]);
+        const double e = b * exp_shift<true>(v, m[i], 1.0);
         const double y = (on && v < m[i] ? e : 0.0) - k[i];
         const double s = t[i] + y;
         k[i] = (s - t[i]) - y;
@@ -140,7 +140,7 @@ struct wstretch_sum_k {
       for (int l = 0; l < lanes; ++l) {
         const double v = x[i + l], b = w[i + l];
         const bool on = b > 0.0;
-        const double e = b * vm::exp(v - m);
+        const double e = b * exp_shift<true>(v, m, 1.0);
         const double y = (on && v < m ? e : 0.0) - k[l];
         const double s = t[l] + y;
         k[l] = (s - t[l]) - y;
@@ -151,7 +151,7 @@ struct wstretch_sum_k {
     for (; i < n; ++i) {
       const double v = x[i], b = w[i];
       const bool on = b > 0.0;
-      const double e = b * vm::exp(v - m);
+      const double e = b * exp_shift<true>(v, m, 1.0);
       const double y = (on && v < m ? e : 0.0) - k[0];
       const double s = t[0] + y;
       k[0] = (s - t[0]) - y;
@@ -219,7 +219,7 @@ struct wblock_k {
     for (index_t e = 0; e < n; ++e) {
       const double v = x[e], b = w[e], m = mm[e];
       const bool on = b > 0.0;
-      const double t = b * vm::exp(v - m);
+      const double t = b * exp_shift<true>(v, m, 1.0);
       tmp[e] = on && v < m ? t : 0.0;
       cb[e] = on && v == m ? b : 0.0;
     }
