@@ -59,9 +59,16 @@ struct softmax_focal_policy_t {
   double alpha = 1.0;
   static constexpr bool logits = true;
   static constexpr bool row_sum = true;
+  // q^gamma: log q and its product by gamma as double-doubles (exp of the rounded
+  // product alone is off by up to |gamma log q| 2^-53 relative)
   XENTROPY_VM_INLINE double power(double q) const {
     if (Square) return q * q;
-    const double f = vm::exp(gamma * vm::log(q));
+    const bool pos = q > 0.0 && q < std::numeric_limits<double>::infinity();
+    double ql;
+    const double lq = vm::log_dd_split(pos ? q : 1.0, 0.0, ql);
+    double yl;
+    const double y = vm::two_prod(gamma, lq, yl);
+    const double f = pos ? vm::exp_dd(y, yl + gamma * ql) : vm::exp(gamma * vm::log(q));
     return gamma == 0.0 ? 1.0 : f;
   }
   XENTROPY_VM_INLINE double factor(const softmax_row& r, double z) const {

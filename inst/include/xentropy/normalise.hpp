@@ -90,11 +90,9 @@ XENTROPY_VM_INLINE double shifted(double x, double m, double T) {
 // rounding error of s carried into it to first order, exp(s + c) = exp(s) (1 + c): exact
 // to about an ulp however far x lies below m. exp of the rounded shift alone is off by
 // up to |s| 2^-53 relative: 180 ulp for a softmax probability of 1e-150 (s = -345).
-// The error of x - m is exact (two-sum); that of the division by T comes from the exact
-// product s T, from the halves of s and T cut by masking their significands (integer
-// operations: the compiler's FMA contraction, which breaks Veltkamp's splitting, cannot
-// touch them; the last partial product is rounded, far below what c needs). Entries
-// whose exp is 0 (or NaN) are returned as they are.
+// The error of x - m is exact (two-sum); that of the division by T comes from the
+// product s T as an unevaluated sum (vm::two_prod). Entries whose exp is 0 (or NaN) are
+// returned as they are.
 template <bool Unit, bool Normal = false>
 XENTROPY_VM_INLINE double exp_shift(double x, double m, double T, double& s) {
   const double d = x - m;
@@ -106,11 +104,8 @@ XENTROPY_VM_INLINE double exp_shift(double x, double m, double T, double& s) {
     c = cs;
   } else {
     s = shifted(x, m, T);
-    constexpr std::uint64_t top26 = ~((std::uint64_t(1) << 27) - 1);
-    const double pr = s * T;
-    const double sh = vm::detail::from_bits(vm::detail::bits(s) & top26), sl = s - sh;
-    const double th = vm::detail::from_bits(vm::detail::bits(T) & top26), tl = T - th;
-    const double pe = ((sh * th - pr) + sh * tl + sl * th) + sl * tl;  // s T = pr + pe
+    double pe;
+    const double pr = vm::two_prod(s, T, pe);  // s T = pr + pe
     c = (((d - pr) - pe) + cs) / T;
   }
   const double e = Normal ? vm::exp_normal(s) : vm::exp(s);

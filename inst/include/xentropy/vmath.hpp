@@ -387,6 +387,28 @@ XENTROPY_VM_INLINE double exp_normal(double x) {
   return p * detail::pow2_shifted(z);
 }
 
+// a b = p + lo exactly (p = a b rounded, returned) for finite a, b whose product
+// neither overflows nor underflows: Dekker's product from halves of a and b cut by
+// masking their significands (26 leading bits and the rest). Integer masking, not
+// Veltkamp's splitting, which the compiler's FMA contraction breaks; the last partial
+// product al bl is rounded (an error 2^-106 of a b), so lo is exact to about 2^-52 of
+// itself: ample for a first-order correction.
+XENTROPY_VM_INLINE double two_prod(double a, double b, double& lo) {
+  constexpr std::uint64_t top26 = ~((std::uint64_t(1) << 27) - 1);
+  const double p = a * b;
+  const double ah = detail::from_bits(detail::bits(a) & top26), al = a - ah;
+  const double bh = detail::from_bits(detail::bits(b) & top26), bl = b - bh;
+  lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  return p;
+}
+
+// exp(y + yl) for |yl| about ulp(y) or less: exp(y) (1 + yl) (first order; the
+// correction is skipped where exp(y) is 0 or yl is NaN).
+XENTROPY_VM_INLINE double exp_dd(double y, double yl) {
+  const double e = exp(y);
+  return e > 0.0 && yl == yl ? e + e * yl : e;
+}
+
 XENTROPY_VM_INLINE double log(double x) {
   using namespace detail;
   const bool sub = x < 2.2250738585072014e-308;     // subnormal (or 0, < 0)
