@@ -119,7 +119,7 @@ score_fold <- function(fit, x, y, w, off, measure) {
     Y <- matrix(0, length(yi), length(fit$classes))
     Y[cbind(seq_along(yi), yi)] <- 1
   } else {
-    yb <- path_targets(y, length(y), FALSE, NULL)$y[, 1]
+    yb <- path_targets(y, length(y), FALSE, NULL, held_out = TRUE)$y[, 1]
   }
   vapply(seq_len(L), function(l) {
     if (softmax) {

@@ -306,8 +306,15 @@ sum_passes <- function(parts) {
 # free parameters at the result.
 chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = FALSE) {
   fi <- which(free)
-  P <- lambda * pen * free  # penalty weight per entry (fixed entries: none)
-  penalty <- function(par) 0.5 * sum(P * par^2)
+  # a square matrix `pen` (binary): the penalty lambda / 2 par' pen par of another basis
+  Qm <- if (is.matrix(pen) && length(start) > 1L && all(dim(pen) == length(start))) lambda * pen
+  P <- if (is.null(Qm)) lambda * pen * free else 0  # penalty weight per entry (fixed: none)
+  pgrad <- function(par) if (is.null(Qm)) P * par else drop(Qm %*% par)
+  padd <- function(A) {
+    if (is.null(Qm)) diag(A) <- diag(A) + P[fi] else A <- A + Qm[fi, fi, drop = FALSE]
+    A
+  }
+  penalty <- function(par) if (is.null(Qm)) 0.5 * sum(P * par^2) else 0.5 * sum(par * pgrad(par))
   evaluate <- function(par, hessian) {
     s <- sum_passes(chunk_map(src, chunk_eval, spec = spec, par = par, keep = keep,
                               .cache = spec$cache,
@@ -315,12 +322,8 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
     s$F <- s$loss + penalty(par)
     s
   }
-  grad_free <- function(s, par) (as.vector(s$gradient) + P * par)[fi]
-  hess_free <- function(s) {
-    A <- as.matrix(s$hessian)[fi, fi, drop = FALSE]
-    diag(A) <- diag(A) + P[fi]
-    A
-  }
+  grad_free <- function(s, par) (as.vector(s$gradient) + pgrad(par))[fi]
+  hess_free <- function(s) padd(as.matrix(s$hessian)[fi, fi, drop = FALSE])
   show <- isTRUE(ctl$trace) && !null
   par <- start
   cur <- evaluate(par, TRUE)
@@ -333,8 +336,7 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
   it <- 0L
   while (it < ctl$maxit) {
     G <- grad_free(cur, par)
-    A <- as.matrix(H)[fi, fi, drop = FALSE]
-    diag(A) <- diag(A) + P[fi]
+    A <- padd(as.matrix(H)[fi, fi, drop = FALSE])
     d <- newton_direction_impl(A, G)
     if (is.null(d)) {
       code <- "stalled"
@@ -513,6 +515,17 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
         sum(vapply(st, `[[`, 0, "swo")) / sw
     res <- chunk_newton(src, spec, if (is.null(basis)) start else drop(basis$R %*% start),
                         rep(TRUE, p), pen, lambda, ctl, keep)
+    Qb <- NULL
+    if (is.null(basis) && lambda > 0 && ill_conditioned(res$hessian)) {
+      # a ridge fit on a badly conditioned design: again on a better basis, as in memory
+      basis <- square_basis(Racc)
+      if (!is.null(basis)) {
+        spec$basis <- basis$T
+        Qb <- crossprod(basis$T, pen * basis$T)
+        res <- chunk_newton(src, spec, drop(basis$R %*% res$par), rep(TRUE, p), Qb, lambda,
+                            ctl, keep)
+      }
+    }
     H_basis <- NULL
     if (!is.null(basis)) {
       H_basis <- res$hessian
@@ -546,7 +559,8 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
       basis = if (!is.null(basis)) list(T = basis$T, hessian = H_basis),
       iter = res$iter, converged = res$converged, trace = res$trace,
       lambda = lambda, penalised = stats::setNames(pen == 1, cn),
-      df = if (lambda > 0) effective_df(H, pen * lambda) else rank, rank = rank,
+      df = if (!is.null(Qb)) basis_df(H_basis, lambda * Qb) else
+        if (lambda > 0) effective_df(H, pen * lambda) else rank, rank = rank,
       aliased = stats::setNames(al, cn_all),
       nobs = nobs, df.residual = nobs - rank, df.null = nobs - as.integer(intercept),
       prior.weights = NULL, y = NULL, offset = NULL, weights = NULL, pen = pen,
@@ -567,6 +581,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     pbar <- pmax(ty / sw, 1e-10)
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
+  if (lambda > 0) refuse_ill_conditioned_ridge(Racc, where)
   penm <- matrix(pen, p, K)
   res <- chunk_newton(src, spec, if (is.null(basis)) start else basis$R %*% start, free, penm,
                       lambda, ctl, keep)

@@ -239,6 +239,18 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   res <- fit_binary_impl(Xf, tg$y, w, off, pen, lambda,
                          if (is.null(basis)) start else drop(basis$R %*% start), ctl$tol,
                          ctl$maxit, keep_h)
+  Qb <- NULL
+  if (is.null(basis) && lambda > 0 && ill_conditioned(res$hessian)) {
+    # a ridge fit on a badly conditioned design: again on the basis Z = X R^-1, where the
+    # penalty lambda / 2 beta' diag(pen) beta is lambda / 2 gamma' T' diag(pen) T gamma
+    basis <- square_basis(weighted_r_impl(Xe, w))
+    if (!is.null(basis)) {
+      Xf <- Xe %*% basis$T
+      Qb <- crossprod(basis$T, pen * basis$T)
+      res <- fit_binary_impl(Xf, tg$y, w, off, Qb, lambda, drop(basis$R %*% res$coefficients),
+                             ctl$tol, ctl$maxit, TRUE)
+    }
+  }
   cn <- colnames(X)
   if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
   cne <- cn[!al]
@@ -277,7 +289,8 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
     basis = if (!is.null(basis)) list(T = basis$T, hessian = H_basis),
     iter = res$iter, converged = res$code == 0L, trace = res$trace,
     lambda = lambda, penalised = stats::setNames(pen == 1, cne),
-    df = if (is.null(H)) rank else effective_df(H, pen * lambda), rank = rank,
+    df = if (!is.null(Qb)) basis_df(H_basis, lambda * Qb) else
+      if (is.null(H)) rank else effective_df(H, pen * lambda), rank = rank,
     aliased = stats::setNames(al, cn),
     nobs = nobs, df.residual = nobs - rank, df.null = nobs - as.integer(intercept),
     prior.weights = wt, y = tg$y, offset = off, weights = w, pen = pen,
@@ -345,6 +358,7 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   free <- matrix(1, p, K)
   if (lambda == 0) free[, 1] <- 0 else free[ones, 1] <- 0
   nfree <- sum(free)
+  if (lambda > 0) refuse_ill_conditioned_ridge(weighted_r_impl(Xe, w), where)
   basis <- fit_basis(dq$R)  # (lambda = 0 only: every class but the first is free)
   hessian <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis) ||
     (is.null(prep$model) && !prep$keep_x)  # as in logistic_regression()
@@ -600,6 +614,32 @@ design_qr <- function(X, w, tol, lambda) {
 # Z = X T with T = R^-1 (Z'WZ = I at the prior weights), as glm's QR of sqrt(W) X
 # works on Q; coefficients, gradient, Hessian and covariance are mapped back
 # (beta = T gamma, g_beta = R' g_gamma, H_beta = R' H_gamma R, V_beta = T V_gamma T').
+# Whether Newton's equations on a penalised Hessian H (in the coefficients' basis) are
+# too badly conditioned to be trusted: the condition number of H with unit diagonal
+# above 1e8 (rcond's estimate).
+ill_conditioned <- function(H) {
+  if (is.null(H) || NCOL(H) < 2L) return(FALSE)
+  d <- sqrt(diag(H))
+  if (!all(is.finite(d) & d > 0)) return(TRUE)
+  rc <- rcond(H / outer(d, d))
+  !is.finite(rc) || rc < 1e-8
+}
+
+# T = R^-1 for a triangular factor R with R'R = X'WX (from a square factor of it: a QR
+# without pivoting, LINPACK's with tol = 0), else NULL where R is singular.
+square_basis <- function(R) {
+  if (is.null(R) || NCOL(R) < 2L) return(NULL)
+  if (any(R[lower.tri(R)] != 0)) R <- qr.R(qr(R, LAPACK = FALSE, tol = 0))
+  if (any(diag(R) == 0)) return(NULL)
+  T <- backsolve(R, diag(ncol(R)))
+  if (!all(is.finite(T))) return(NULL)
+  list(T = T, R = R)
+}
+
+# The effective degrees of freedom tr(H0 (H0 + Q)^-1) = p - tr(Q H^-1) of a ridge fit
+# from its penalised Hessian H and penalty matrix Q in any one basis.
+basis_df <- function(H, Q) ncol(H) - sum(diag(solve(H, Q)))
+
 fit_basis <- function(R) {
   p <- NCOL(R)
   if (is.null(R) || p < 2L) return(NULL)
@@ -608,6 +648,25 @@ fit_basis <- function(R) {
   k <- 1 / rcond(R / rep(d, each = p), triangular = TRUE)  # 1-norm estimate (LAPACK dtrcon)
   if (is.finite(k) && k <= 1e4) return(NULL)
   list(T = backsolve(R, diag(p)), R = R)
+}
+
+# A softmax ridge fit has no such basis (its penalty and its fixed first-class intercept
+# do not carry over to Z): where the design's scaled condition number exceeds 1e6
+# (Newton's equations 1e12), it is refused rather than fitted short of the optimum.
+refuse_ill_conditioned_ridge <- function(R, where) {
+  p <- NCOL(R)
+  if (is.null(R) || p < 2L) return(invisible())
+  d <- sqrt(colSums(R^2))
+  if (!all(is.finite(d) & d > 0)) return(invisible())
+  k <- 1 / rcond(qr.R(qr(R / rep(d, each = p))), triangular = TRUE)
+  if (!is.finite(k) || k > 1e6) {
+    abort(sprintf(paste0("The model matrix is too badly conditioned for a softmax ridge fit ",
+                         "(condition number %.2g with unit columns). Centre and scale the ",
+                         "predictors (e.g. poly() rather than raw powers), or use lambda = 0, ",
+                         "which fits such designs on a better basis."), k),
+          where, class = "xentropy_error_data", argument = "x")
+  }
+  invisible()
 }
 
 # glm's null deviance: the intercept-only model's (fitted with the offset),

@@ -300,8 +300,9 @@ check_path_x <- function(x, where) {
   list(x = x, sparse = FALSE)
 }
 
-# y as an n x K double target matrix, and the class labels.
-path_targets <- function(y, n, softmax, where) {
+# y as an n x K double target matrix, and the class labels. `held_out`: rows scored by
+# cv_path(), which may all be of one class (leave-one-out, rare events).
+path_targets <- function(y, n, softmax, where, held_out = FALSE) {
   if (length(y) != n || !is.null(dim(y)) && length(dim(y)) > 1L) {
     abort(sprintf("`y` must be a vector with one value per row of `x` (%.0f), not %s of length %.0f.",
                   n, friendly_type(y), length(y)), where, class = "xentropy_error_value",
@@ -336,14 +337,14 @@ path_targets <- function(y, n, softmax, where) {
                     length(lev)), where, class = "xentropy_error_value", argument = "y")
     }
     y <- as.double(as.integer(y) == 2L)
-    if (all(y == 0) || all(y == 1)) {
+    if (!held_out && (all(y == 0) || all(y == 1))) {
       abort(sprintf("`y` must have both classes; all %.0f values are \"%s\".", length(y),
                     lev[1L + y[1]]), where, class = "xentropy_error_value", argument = "y")
     }
     return(list(y = matrix(y), levels = lev))
   }
   if (is.logical(y)) {
-    if (all(y) || !any(y)) {
+    if (!held_out && (all(y) || !any(y))) {
       abort(sprintf("`y` must have both classes; all %.0f values are %s.", length(y), y[1]),
             where, class = "xentropy_error_value", argument = "y")
     }
@@ -358,7 +359,7 @@ path_targets <- function(y, n, softmax, where) {
     abort(sprintf("`y` must be in [0, 1]; found %s at position %.0f.", format_value(y[bad]), bad),
           where, class = "xentropy_error_value", argument = "y")
   }
-  if (all(y == 0) || all(y == 1)) {
+  if (!held_out && (all(y == 0) || all(y == 1))) {
     abort(sprintf("`y` must have both classes; all %.0f values are %s (the intercept would be infinite).",
                   length(y), format_value(y[1])), where, class = "xentropy_error_value",
           argument = "y")

@@ -83,7 +83,9 @@ Rcpp::List fit_binary_impl(SEXP x, SEXP y, SEXP w, SEXP offset, SEXP pen, double
   ctl.hessian = hessian;
   ctl.nthreads = nthreads;
   const xf::Vec beta0 = Eigen::Map<const xf::Vec>(REAL(start), s.ncol);
-  return common(xf::fit_binary(pb, REAL(pen), lambda, beta0, ctl));
+  // a p x p matrix `pen` is the penalty matrix of another basis (fit.hpp)
+  const bool full = Rf_isMatrix(pen) && Rf_nrows(pen) == s.ncol && Rf_ncols(pen) == s.ncol;
+  return common(xf::fit_binary(pb, REAL(pen), lambda, beta0, ctl, full ? REAL(pen) : nullptr));
 }
 
 // `free` is a p x K double matrix of 0/1, `start` p x K.

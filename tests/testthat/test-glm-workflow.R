@@ -522,3 +522,40 @@ test_that("summary(correlation = TRUE), variable.names() and case.names() are gl
   expect_identical(variable.names(fa), c("(Intercept)", "wt", "hp"))
   expect_identical(variable.names(fa, full = TRUE), c("(Intercept)", "wt", "wt2", "hp"))
 })
+
+test_that("ridge fits on badly conditioned designs reach the optimum; softmax ridge refuses them", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(7)
+  n <- 500
+  dd <- data.frame(year = sample(1990:2020, n, TRUE), x = rnorm(n),
+                   k = factor(sample(c("A", "B", "C"), n, TRUE)))
+  dd$y <- rbinom(n, 1, plogis(-1 + 0.5 * sin((dd$year - 1990) / 5) + dd$x))
+  lam <- 1e-12
+  f <- logistic_regression(y ~ x + poly(year, 4, raw = TRUE), data = dd, lambda = lam)
+  X <- model.matrix(f)
+  pen <- c(0, rep(1, ncol(X) - 1))
+  exact_objective <- function(b) {  # in 200-bit arithmetic: X b cancels heavily
+    eta <- as.vector(Rmpfr::mpfr(X, 200) %*% Rmpfr::mpfr(b, 200))
+    Rmpfr::asNumeric(sum(log1p(exp(-abs(eta))) + pmax(eta, 0) - dd$y * eta) +
+                       lam / 2 * sum(pen * Rmpfr::mpfr(b, 200)^2))
+  }
+  expect_true(f$converged)
+  expect_equal(f$objective, exact_objective(coef(f)), tolerance = 1e-9)
+  # Newton's equations on X'WX + lambda P (the fit before): 0.07 to 0.49 above, reported converged
+  naive <- fit_binary_impl(X, as.double(dd$y), NULL, NULL, pen, lam, c(stats::qlogis(mean(dd$y)), rep(0, 5)),
+                           1e-8, 100L, TRUE)
+  expect_lt(f$objective, exact_objective(naive$coefficients) - 0.01)
+  expect_lt(f$objective, exact_objective(coef(logistic_regression(y ~ x + poly(year, 4, raw = TRUE),
+                                                                   data = dd))))
+  # over chunks, as in memory
+  ch <- data_chunks(unname(split(dd, rep(1:4, length.out = n))))
+  fc <- logistic_regression(y ~ x + year + I(year^2) + I(year^3) + I(year^4), data = ch, lambda = lam)
+  expect_equal(fc$objective, f$objective, tolerance = 1e-8)
+  expect_error(softmax_regression(k ~ x + poly(year, 4, raw = TRUE), data = dd, lambda = 1),
+               class = "xentropy_error_data", regexp = "badly conditioned")
+  expect_error(softmax_regression(k ~ x + year + I(year^2) + I(year^3) + I(year^4), data = ch,
+                                  lambda = 1), class = "xentropy_error_data")
+  # well-conditioned ridge fits do not change
+  g <- logistic_regression(y ~ x + I(year - 2005), data = dd, lambda = 1)
+  expect_null(g$basis)
+})

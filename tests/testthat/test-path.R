@@ -783,3 +783,33 @@ test_that("the formula interface builds its model frame as glm does", {
   cl <- predict(sp, nd, s = 0.01, type = "class")
   expect_true(is.na(cl[2, 1]) && !anyNA(cl[-2, 1]))
 })
+
+test_that("cv_path() scores held-out folds of one class (rare events, leave-one-out) as cv.glmnet", {
+  skip_if_not_installed("glmnet")
+  set.seed(1)
+  n <- 100
+  x <- matrix(rnorm(n * 3), n, 3)
+  y <- c(rep(1, 6), rep(0, n - 6))
+  foldid <- rep(1:10, length.out = n)  # folds 7 to 10 hold no event
+  fx <- logistic_path(x, y, nlambda = 10)
+  cv <- cv_path(fx, foldid = foldid)
+  cg <- suppressWarnings(glmnet::cv.glmnet(x, y, family = "binomial", foldid = foldid, lambda = fx$lambda,
+                          thresh = 1e-14))
+  expect_equal(cv$cvm, cg$cvm / 2, tolerance = 1e-6)
+  expect_true(all(is.finite(cv_path(fx, foldid = seq_len(n))$cvm)))
+})
+
+test_that("without an intercept a constant column is fitted, standardised or not", {
+  set.seed(1)
+  n <- 200
+  x <- cbind(one = 1, x1 = rnorm(n), x2 = rnorm(n))
+  y <- rbinom(n, 1, plogis(-1.5 + x[, 2]))
+  for (std in c(TRUE, FALSE)) {
+    fx <- logistic_path(x, y, intercept = FALSE, standardize = std, penalty_factor = c(0, 1, 1),
+                        lambda = c(0.05, 0.01))
+    # the column of ones is an unpenalised intercept: the fitted mean is the observed one
+    # (it stayed at 0 with standardize = TRUE: fitted mean 0.504 against 0.25)
+    expect_equal(mean(predict(fx, x, s = 0.01, type = "prob")), mean(y), tolerance = 1e-5)
+    expect_true(all(fx$converged))
+  }
+})

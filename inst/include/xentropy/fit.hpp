@@ -366,13 +366,24 @@ struct binary_problem {
 
 // Newton / IRLS with step halving. `pen` (p entries, 0 or 1) marks the
 // penalised coefficients; beta is the starting point.
+// `pen_matrix` (p x p, column-major), when given, replaces `pen`: the penalty is then
+// lambda / 2 b' pen_matrix b, the ridge of another basis (the R code fits badly
+// conditioned designs on Z = X T, where the ridge on beta = T gamma is
+// lambda / 2 gamma' T' diag(pen) T gamma).
 inline result fit_binary(const binary_problem& pb, const double* pen, double lambda, Vec beta,
-                         const control& ctl) {
+                         const control& ctl, const double* pen_matrix = nullptr) {
   const index_t p = pb.p;
-  const ridge_terms<Vec> rt{path::ridge(), Eigen::Map<const Vec>(pen, p) * lambda};
+  const bool full = pen_matrix != nullptr;
+  const ridge_terms<Vec> rt{path::ridge(), full ? Vec::Zero(p) : Vec(Eigen::Map<const Vec>(pen, p) * lambda)};
   const Vec P = rt.curvature();
+  const Mat Q = full ? Mat(Eigen::Map<const Mat>(pen_matrix, p, p) * lambda) : Mat();
   result res;
-  auto penalty = [&](const Vec& b) { return rt.value(b); };
+  auto penalty = [&](const Vec& b) { return full ? 0.5 * b.dot(Q * b) : rt.value(b); };
+  auto pgrad = [&](const Vec& b) -> Vec { return full ? Vec(Q * b) : rt.gradient(b); };
+  auto padd = [&](Mat& A) {
+    if (full) A += Q;
+    else A.diagonal() += P;
+  };
   Vec g, gn;
   Mat H, Hn;
   Vec mu(pb.n), mun(pb.n);  // fitted probabilities at beta and at the trial point
@@ -383,9 +394,9 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   bool was_small = false, have_h = true;
   int it = 0;
   for (; it < ctl.maxit; ++it) {
-    const Vec G = g + rt.gradient(beta);
+    const Vec G = g + pgrad(beta);
     Mat A = H;
-    A.diagonal() += P;
+    padd(A);
     Vec d;
     if (!detail::newton_direction(A, G, d)) {
       res.code = stalled;
@@ -421,7 +432,7 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
     f = fn;
     F = Fn;
     res.trace.push_back(F);
-    if (small && (was_small || (g + rt.gradient(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
+    if (small && (was_small || (g + pgrad(beta)).cwiseAbs().maxCoeff() <= ctl.tol)) {
       res.code = converged;
       have_h = false;
       ++it;
@@ -439,10 +450,10 @@ inline result fit_binary(const binary_problem& pb, const double* pen, double lam
   res.fitted.swap(mu);
   res.loss = f;
   res.penalty = penalty(beta);
-  res.grad = g + rt.gradient(beta);
+  res.grad = g + pgrad(beta);
   if (ctl.hessian || have_h) {
     res.hess = H;
-    res.hess.diagonal() += P;
+    padd(res.hess);
   }
   res.coef = beta;
   return res;

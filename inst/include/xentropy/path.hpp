@@ -309,10 +309,10 @@ class solver {
       const double var = constant || ss <= 64.0 * eps * eps * sq ? 0.0 : ss;
       if (pb_.intercept) mean_[j] = m;
       if (centre) c_[j] = m;
-      if (pb_.standardize) s_[j] = std::sqrt(var);
-      // a column constant over the rows with weight cannot enter the model (with an
-      // intercept, or when it would be scaled by sd 0); without either, only an all-zero one
-      const bool usable = (pb_.intercept || pb_.standardize) ? var > 0.0 : sq > 0.0;
+      // without an intercept a constant column is a covariate (the intercept, when its
+      // penalty factor is 0), scaled by its root mean square; with one it cannot enter
+      if (pb_.standardize) s_[j] = std::sqrt(pb_.intercept || var > 0.0 ? var : sq);
+      const bool usable = pb_.intercept ? var > 0.0 : sq > 0.0;
       if (!usable) {
         excluded_[j] = 1;
         s_[j] = 1.0;
