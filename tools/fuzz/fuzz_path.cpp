@@ -280,7 +280,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (index_t j = 0; j < p; ++j) {
       const ld pj = r.pf[j];
       // a column constant over the rows of positive weight never enters the model (as in
-      // glmnet) when there is an intercept or it would be scaled by its sd of 0
+      // glmnet) when there is an intercept; without one, a non-zero one is a covariate
       bool constant = true;
       double first = 0.0;
       bool have = false;
@@ -289,7 +289,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!have) first = X[j * n + i], have = true;
         else if (X[j * n + i] != first) constant = false;
       }
-      if (!(pb.intercept || pb.standardize) && first != 0.0) constant = false;
+      if (!pb.intercept && first != 0.0) constant = false;
       if (!(scale[j] > 0) || constant) {
         for (index_t k = 0; k < K; ++k)
           if (r.beta[static_cast<size_t>((l * K + k) * p + j)] != 0.0)
