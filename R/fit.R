@@ -265,6 +265,16 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
     dimnames(H_basis) <- list(cne, cne)
   }
   beta[!al] <- res$coefficients
+  if (!is.null(basis)) {
+    # the linear predictor, fitted values and loss of the coefficients reported (X beta, as
+    # glm.fit), not of Z gamma, which Z's rounding puts slightly outside X's columns
+    eta <- drop(Xe %*% res$coefficients)
+    res$fitted <- sigmoid(if (is.null(off)) eta else eta + off)
+    res$loss <- sigmoid_cross_entropy(tg$y, if (is.null(off)) eta else eta + off,
+                                      weights = if (is.null(w)) NULL else w, reduction = "sum")
+    res$penalty <- if (is.null(Qb)) 0 else
+      0.5 * lambda * sum(pen * res$coefficients^2)
+  }
   if (!is.null(off)) eta <- eta + off
   names(eta) <- rownames(X)
   mu <- res$fitted
@@ -412,6 +422,12 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
   coefs <- matrix(NA_real_, K, length(cn_all), dimnames = list(lev, cn_all))
   coefs[, !al] <- t(W)
   if (lambda == 0) coefs <- coefs[-1L, , drop = FALSE]
+  if (!is.null(basis)) {  # from X W, as in logistic_regression()
+    eta <- Xe %*% W
+    res$fitted <- softmax(if (is.null(off)) eta else eta + off)
+    res$loss <- softmax_cross_entropy(Tm, if (is.null(off)) eta else eta + off,
+                                      weights = if (is.null(w)) NULL else w, reduction = "sum")
+  }
   if (!is.null(off)) eta <- eta + off
   dimnames(eta) <- list(rownames(X), lev)
   P <- matrix(res$fitted, n, K, dimnames = list(rownames(X), lev))
@@ -1057,7 +1073,15 @@ pad_rows <- function(na.action, v) {
 # Standard errors of the logits or probabilities at the rows of X (the
 # estimable columns), by the delta method from vcov().
 prediction_se <- function(object, X, prob, type) {
-  V <- stats::vcov(object, complete = FALSE)
+  B <- object$basis
+  if (is.null(B)) {
+    V <- stats::vcov(object, complete = FALSE)
+  } else {
+    # a fit on the basis Z = X T (fit_basis()): x' V x = z' V_gamma z with z = T' x; in
+    # the coefficients' own basis the product cancels to noise
+    V <- tryCatch(chol2inv(chol(B$hessian)), error = function(e) solve(B$hessian))
+    X <- X %*% B$T[seq_len(ncol(X)), seq_len(ncol(X)), drop = FALSE]
+  }
   if (!inherits(object, "softmax_regression")) {
     v <- rowSums((X %*% V) * X)
     se <- sqrt(pmax(v, 0))

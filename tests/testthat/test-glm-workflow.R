@@ -442,6 +442,16 @@ test_that("badly conditioned designs reach the optimum (raw polynomials of a cal
                tolerance = 1e-6)
   sc <- softmax_regression(k ~ x + year + I(year^2) + I(year^3) + I(year^4), data = ch)
   expect_equal(deviance(sc), deviance(so), tolerance = 1e-7)
+  # standard errors of predictions (x' V x cancelled to 0 in the coefficients' basis)
+  nd <- data.frame(year = c(1991, 2005, 2019), x = c(-1, 0, 1))
+  expect_equal(unname(predict(fx, nd, type = "link", se.fit = TRUE)$se.fit),
+               unname(predict(fo, nd, type = "link", se.fit = TRUE)$se.fit), tolerance = 1e-5)
+  expect_equal(predict(sx, nd, type = "prob", se.fit = TRUE)$se.fit,
+               predict(so, nd, type = "prob", se.fit = TRUE)$se.fit, tolerance = 1e-5)
+  # the linear predictor is X beta, as glm's: predict() on the rows fitted gives fitted()
+  expect_equal(predict(fx, dd, type = "link"), fx$linear.predictors, tolerance = 1e-12)
+  expect_equal(fx$deviance, 2 * sigmoid_cross_entropy(dd$y, fx$linear.predictors, reduction = "sum"),
+               tolerance = 1e-13)
 })
 
 test_that("Rao tests score at the smaller model's linear predictor when a column is aliased", {
