@@ -23,7 +23,7 @@
 #' @param ... Unused; anything given is an error.
 #' @return A vector (logistic) or matrix (softmax).
 #' @family fitting
-#' @importFrom stats residuals model.frame model.matrix weights df.residual
+#' @importFrom stats residuals model.frame model.matrix weights df.residual case.names variable.names
 #'   extractAIC family anova drop1 add1
 #' @export
 #' @examples
