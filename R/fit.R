@@ -623,13 +623,6 @@ design_qr <- function(X, w, tol, lambda) {
   list(aliased = out, R = qr.R(q)[seq_len(q$rank), seq_len(q$rank), drop = FALSE])
 }
 
-# Badly conditioned designs (e.g. raw polynomials of a calendar year): Newton's
-# equations X'WX d = -g square the condition number of X, and past about 1e8 their
-# solution is noise, so the fit would stop short of the optimum. When the condition
-# number of X with its columns scaled to unit norm exceeds 1e4, the fit runs on
-# Z = X T with T = R^-1 (Z'WZ = I at the prior weights), as glm's QR of sqrt(W) X
-# works on Q; coefficients, gradient, Hessian and covariance are mapped back
-# (beta = T gamma, g_beta = R' g_gamma, H_beta = R' H_gamma R, V_beta = T V_gamma T').
 # Whether Newton's equations on a penalised Hessian H (in the coefficients' basis) are
 # too badly conditioned to be trusted: the condition number of H with unit diagonal
 # above 1e8 (rcond's estimate).
@@ -656,6 +649,13 @@ square_basis <- function(R) {
 # from its penalised Hessian H and penalty matrix Q in any one basis.
 basis_df <- function(H, Q) ncol(H) - sum(diag(solve(H, Q)))
 
+# Badly conditioned designs (e.g. raw polynomials of a calendar year): Newton's
+# equations X'WX d = -g square the condition number of X, and past about 1e8 their
+# solution is noise, so the fit would stop short of the optimum. When the condition
+# number of X with its columns scaled to unit norm exceeds 1e4, the fit runs on
+# Z = X T with T = R^-1 (Z'WZ = I at the prior weights), as glm's QR of sqrt(W) X
+# works on Q; coefficients, gradient, Hessian and covariance are mapped back
+# (beta = T gamma, g_beta = R' g_gamma, H_beta = R' H_gamma R, V_beta = T V_gamma T').
 fit_basis <- function(R) {
   p <- NCOL(R)
   if (is.null(R) || p < 2L) return(NULL)
