@@ -29,7 +29,7 @@ struct softmax_row {
     return pos_inf ? (z == inf() ? std::log(S) : inf()) : v;
   }
   XENTROPY_VM_INLINE double prob(double z) const {
-    const double v = detail::exp_shift<true>(z, m, 1.0) / S;  // (normalise.hpp)
+    const double v = vm::exp(z - m) / S;
     return pos_inf ? (z == inf() ? 1.0 / S : 0.0) : v;
   }
   // 1 - softmax(z), without cancellation (see loss.hpp): for the row's
@@ -59,16 +59,12 @@ struct softmax_focal_policy_t {
   double alpha = 1.0;
   static constexpr bool logits = true;
   static constexpr bool row_sum = true;
-  // q^gamma: log q and its product by gamma as double-doubles (exp of the rounded
-  // product alone is off by up to |gamma log q| 2^-53 relative)
+  // q^gamma (exp of the rounded product gamma log q: off by up to |gamma log q| 2^-53
+  // relative where q^gamma is tiny; the double-double form the sigmoid focal loss uses
+  // would grow the compiled kernels past the installed-size limit)
   XENTROPY_VM_INLINE double power(double q) const {
     if (Square) return q * q;
-    const bool pos = q > 0.0 && q < std::numeric_limits<double>::infinity();
-    double ql;
-    const double lq = vm::log_dd_split(pos ? q : 1.0, 0.0, ql);
-    double yl;
-    const double y = vm::two_prod(gamma, lq, yl);
-    const double f = pos ? vm::exp_dd(y, yl + gamma * ql) : vm::exp(gamma * vm::log(q));
+    const double f = vm::exp(gamma * vm::log(q));
     return gamma == 0.0 ? 1.0 : f;
   }
   XENTROPY_VM_INLINE double factor(const softmax_row& r, double z) const {
@@ -404,7 +400,7 @@ struct softmax_grad_kernels {
         XENTROPY_VM_SIMD
         for (index_t i = 0; i < nb; ++i) {
           // without Sum, out holds exp(z - m), stored by the caller
-          const double p = (Sum ? detail::exp_shift<true>(zc[i], m[i], 1.0) : oc[i]) / S[i];
+          const double p = (Sum ? vm::exp(zc[i] - m[i]) : oc[i]) / S[i];
           const double a = Sum ? oc[i]
                                : pol.coef(target(tc, lab, i, kd, keep, spread, c),
                                           softmax_row{m[i], S[i], Sm1[i], L[i], false}, zc[i]);

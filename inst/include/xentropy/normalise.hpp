@@ -580,8 +580,11 @@ XENTROPY_VM_INLINE void short_sums(double* X, index_t nrow, double T, const doub
     XENTROPY_VM_SIMD
     for (index_t l = 0; l < W; ++l) {
       const double v = X[i * W + l];
-      double s;
-      const double e = exp_shift<Unit, Normal>(v, m[l], T, s);
+      // (the rounding of the shift matters only for softmax's outputs, Keep and not Log;
+      // logsumexp's sums are exact enough without it, and smaller code)
+      double s = shift_of<Unit>(v, m[l], T);
+      const double e = Keep && !Log ? exp_shift<Unit, Normal>(v, m[l], T, s)
+                                    : (Normal ? vm::exp_normal(s) : vm::exp(s));
       const bool below = NaRm ? v < m[l] : !(v >= m[l]);
       t[l] += below ? e : 0.0;
       c[l] += v == m[l] ? 1.0 : 0.0;
