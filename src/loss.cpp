@@ -203,6 +203,9 @@ SEXP sigmoid_focal_loss_impl(SEXP y, int offset, SEXP logits, SEXP weights,
   const index_t n = XLENGTH(y);
   const auto opt = options(weights, reduction, na_rm, nthreads);
   return reduced(n, opt, [&](double* out, xentropy::first_invalid& bad) {
+    if (gamma == 2.0)  // (1 - p_t)^2 as one product (the default)
+      return glue::binary_loss(xentropy::sigmoid_focal_policy_t<true>{gamma, alpha}, y, offset,
+                               REAL(logits), 1, n, opt, out, bad);
     return glue::binary_loss(xentropy::sigmoid_focal_policy{gamma, alpha}, y, offset,
                              REAL(logits), 1, n, opt, out, bad);
   });

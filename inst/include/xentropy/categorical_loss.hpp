@@ -59,12 +59,10 @@ struct softmax_focal_policy_t {
   double alpha = 1.0;
   static constexpr bool logits = true;
   static constexpr bool row_sum = true;
-  // q^gamma (exp of the rounded product gamma log q: off by up to |gamma log q| 2^-53
-  // relative where q^gamma is tiny; the double-double form the sigmoid focal loss uses
-  // would grow the compiled kernels past the installed-size limit)
+  // q^gamma: log q and its product by gamma as double-doubles (vm::pow_dd, out of line)
   XENTROPY_VM_INLINE double power(double q) const {
     if (Square) return q * q;
-    const double f = vm::exp(gamma * vm::log(q));
+    const double f = vm::pow_dd(q, gamma);
     return gamma == 0.0 ? 1.0 : f;
   }
   XENTROPY_VM_INLINE double factor(const softmax_row& r, double z) const {

@@ -467,6 +467,34 @@ XENTROPY_VM_INLINE double log1p_dd_split(double x, double xl, double& lo) {
   return log_kernel_dd(f, kd, c, lo);
 }
 
+// Out-of-line functions: one compiled copy serves every kernel that calls them (a
+// call in a kernel's loop keeps that loop scalar, so this is for the less common
+// paths whose double-double arithmetic would otherwise be inlined into every
+// instantiation of every SIMD path).
+#if defined(__GNUC__) || defined(__clang__)
+#define XENTROPY_VM_NOINLINE inline __attribute__((noinline))
+#else
+#define XENTROPY_VM_NOINLINE inline
+#endif
+
+// exp(g (l + ll)) for a double-double l + ll: the product as a double-double too, so
+// the result keeps its digits where it is tiny (exp of the rounded product g l alone is
+// off by up to |g l| 2^-53 relative).
+XENTROPY_VM_INLINE double exp_scaled_dd(double g, double l, double ll) {
+  double yl;
+  const double y = two_prod(g, l, yl);
+  return exp_dd(y, yl + g * ll);
+}
+
+// q^g for q in (0, Inf), g finite: log q as a double-double, then exp_scaled_dd; other
+// q as exp(g log q).
+XENTROPY_VM_NOINLINE double pow_dd(double q, double g) {
+  if (!(q > 0.0 && q < std::numeric_limits<double>::infinity())) return exp(g * log(q));
+  double ql;
+  const double lq = log_dd_split(q, 0.0, ql);
+  return exp_scaled_dd(g, lq, ql);
+}
+
 // log(1 - exp(-x)) for x >= 0 (Maechler 2012, "Accurately computing
 // log(1 - exp(-|a|))", Rmpfr vignette): with exp(-x) = e + el from exp_split,
 // for x <= log 2 the difference 1 - e is exact (Sterbenz) and
