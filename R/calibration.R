@@ -586,7 +586,7 @@ temperature_scaling <- function(y, logits, weights = NULL,
     ece = c(before = fit$ece[1], after = fit$ece[2]),
     gradient = if (platt) fit$gradient else fit$gradient[1],
     passes = fit$passes, iterations = fit$iterations,
-    n = if (fit$binary) length(logits) else nrow(logits),
+    n = rows_used(y, logits, weights, na.rm),
     classes = if (fit$binary) 2L else ncol(logits),
     binary = fit$binary, bins = fit$bins, status = fit$status, call = call
   ), class = "xentropy_temperature")
@@ -766,6 +766,16 @@ first_missing <- function(y, pred, pred_arg) {
 }
 
 # Wilson score interval for a proportion p out of n (n may be fractional).
+# Rows a fit used: all of them, or with na.rm those with no missing target, logit
+# or weight.
+rows_used <- function(y, logits, weights, na.rm) {
+  if (!isTRUE(na.rm)) return(NROW(logits))
+  miss <- function(v) if (is.matrix(v)) rowSums(is.na(v)) > 0 else is.na(v)
+  ok <- !miss(logits) & !miss(y)
+  if (!is.null(weights)) ok <- ok & !is.na(weights)
+  sum(ok)
+}
+
 wilson_interval <- function(p, n, level) {
   z <- stats::qnorm(1 - (1 - level) / 2)
   ok <- !is.na(p) & n > 0

@@ -9,7 +9,13 @@
 #' tables merged with [merge_reliability()]), so over chunks the result
 #' equals the one on the same rows in memory; chunks are scored on the
 #' current `future` plan. Rows with a missing response or prediction are
-#' left out.
+#' left out; a response that is not one of the model's classes is an error.
+#'
+#' A grouped response is scored per trial, as the same data with one row per
+#' trial: a binary `cbind(successes, failures)` row counts as its successes
+#' and failures, a softmax matrix of class proportions as its classes with
+#' those weights (for one-hot rows, the row's class), and `nobs` is then the
+#' total weight.
 #'
 #' @param object A fit from [logistic_regression()] or [softmax_regression()].
 #' @param newdata A data frame holding the response and the predictors, or a
@@ -17,7 +23,8 @@
 #' @param measures Any of `"cross_entropy"`, `"brier"`,
 #'   `"calibration_error"`, `"accuracy"`.
 #' @return A data frame with columns `measure` and `value`, and attributes
-#'   `nobs` (rows scored) and `reliability` (the merged reliability table).
+#'   `nobs` (rows scored, or trials for a grouped response) and `reliability`
+#'   (the merged reliability table).
 #' @family fitting
 #' @export
 #' @examples
@@ -64,37 +71,83 @@ model_metrics <- function(object, newdata,
   out
 }
 
-# The sums of one chunk's scores.
+# The sums of one chunk's scores. A response of counts (binary cbind(successes,
+# failures), a softmax matrix of counts or proportions) is scored per trial, as the
+# same data with one row per trial: each row is spread over its classes, weighted by
+# the counts.
 chunk_scores <- function(d, i, object) {
   softmax <- inherits(object, "softmax_regression")
   resp <- object$terms[[2L]]
   y <- eval(resp, d, environment(object$terms))
   P <- stats::predict(object, newdata = d, type = "prob")
   lev <- object$levels
+  unknown <- function(v) {
+    bad <- unique(v[!is.na(v) & !(v %in% lev)])
+    if (length(bad)) {
+      abort(sprintf("The response in `newdata` has %s not among the model's classes (%s).",
+                    paste0("\"", utils::head(bad, 3), "\"", collapse = ", "),
+                    paste0("\"", lev, "\"", collapse = ", ")),
+            NULL, class = "xentropy_error_data", argument = "newdata")
+    }
+  }
+  counts <- function(Y, ok) {
+    # rows of Y (counts per class) as one row per (observation, class) with a count
+    Y <- Y[ok, , drop = FALSE]
+    k <- which(Y > 0, arr.ind = TRUE)
+    list(row = which(ok)[k[, 1]], cls = k[, 2], w = Y[k])
+  }
+  w <- NULL
   if (softmax) {
     P <- as.matrix(P)
-    yc <- if (is.numeric(y)) as.integer(y) else match(as.character(y), lev)
-    ok <- !is.na(yc) & stats::complete.cases(P)
-    P <- P[ok, , drop = FALSE]
-    yc <- yc[ok]
+    if (is.matrix(y)) {
+      if (ncol(y) != length(lev)) {
+        abort(sprintf("The response in `newdata` has %d columns; the model has %d classes.",
+                      ncol(y), length(lev)), NULL, class = "xentropy_error_data", argument = "newdata")
+      }
+      e <- counts(y, stats::complete.cases(y) & stats::complete.cases(P))
+      yc <- e$cls
+      P <- P[e$row, , drop = FALSE]
+      w <- e$w
+    } else {
+      yv <- as.character(y)
+      unknown(yv)
+      yc <- match(yv, lev)
+      ok <- !is.na(yc) & stats::complete.cases(P)
+      P <- P[ok, , drop = FALSE]
+      yc <- yc[ok]
+    }
     if (!length(yc)) return(list(n = 0, ce = 0, brier = 0, hits = 0, rel = NULL))
-    ce <- cross_entropy_loss(yc, P, reduction = "sum")
-    br <- brier_score(yc, P, reduction = "sum")
-    hits <- sum(max.col(P, ties.method = "first") == yc)
-    rel <- reliability_table(yc, P)
+    ce <- cross_entropy_loss(yc, P, weights = w, reduction = "sum")
+    br <- brier_score(yc, P, weights = w, reduction = "sum")
+    hit <- max.col(P, ties.method = "first") == yc
+    rel <- reliability_table(yc, P, weights = w)
   } else {
-    yy <- if (is.factor(y) || is.character(y)) as.double(as.character(y) == lev[2]) else
-      if (is.matrix(y)) y[, 1] / (y[, 1] + y[, 2]) else as.double(y)
-    ok <- !is.na(yy) & !is.na(P)
-    yy <- yy[ok]
-    P <- as.double(P[ok])
+    P <- as.double(P)
+    if (is.matrix(y)) {
+      e <- counts(y, stats::complete.cases(y) & !is.na(P))
+      yy <- as.double(e$cls == 1L)
+      P <- P[e$row]
+      w <- e$w
+    } else {
+      if (is.factor(y) || is.character(y)) {
+        yv <- as.character(y)
+        unknown(yv)
+        yy <- as.double(yv == lev[2])
+      } else {
+        yy <- as.double(y)
+      }
+      ok <- !is.na(yy) & !is.na(P)
+      yy <- yy[ok]
+      P <- P[ok]
+    }
     if (!length(yy)) return(list(n = 0, ce = 0, brier = 0, hits = 0, rel = NULL))
-    ce <- binary_cross_entropy(yy, P, reduction = "sum")
-    br <- brier_score(yy, P, reduction = "sum")
-    hits <- sum((P > 0.5) == (yy > 0.5))
-    rel <- reliability_table(yy, P)
+    ce <- binary_cross_entropy(yy, P, weights = w, reduction = "sum")
+    br <- brier_score(yy, P, weights = w, reduction = "sum")
+    hit <- (P > 0.5) == (yy > 0.5)
+    rel <- reliability_table(yy, P, weights = w)
   }
-  list(n = length(P) / if (softmax) ncol(P) else 1, ce = ce, brier = br, hits = hits, rel = rel)
+  n <- if (is.null(w)) length(hit) else sum(w)
+  list(n = n, ce = ce, brier = br, hits = if (is.null(w)) sum(hit) else sum(w * hit), rel = rel)
 }
 
 #' Merge reliability tables of parts of the data
@@ -130,6 +183,11 @@ merge_reliability <- function(...) {
     if (!identical(attr(t, "type"), attr(t1, "type")) || nrow(t) != nrow(t1) ||
         !isTRUE(all.equal(t$lower, t1$lower)) || !identical(t$class, t1$class)) {
       abort("The tables must have the same type, classes and bins to be merged.", where, class = "xentropy_error_argument")
+    }
+    if (!isTRUE(all.equal(attr(t, "level"), attr(t1, "level")))) {
+      abort(sprintf("The tables must have the same `level` to be merged (%s and %s): the merged intervals would depend on the tables' order.",
+                    format(attr(t1, "level")), format(attr(t, "level"))),
+            where, class = "xentropy_error_argument", argument = "level")
     }
     if (!identical(attr(t, "binning"), "equal-width")) {
       abort("Only tables with equal-width bins can be merged (equal-mass bins depend on all the data).",

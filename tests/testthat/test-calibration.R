@@ -606,3 +606,43 @@ test_that("bad arguments are errors that name the argument", {
   # a tolerance of 1e-6 on row sums: rounding to 7 digits passes
   expect_silent(calibration_error(d$y, round(softmax(matrix(rnorm(18), 6, 3)), 7)))
 })
+
+test_that("Platt scaling reaches glm's fit on shifted and scaled logits", {
+  # from (a, b) = (1, 0) the sigmoid is saturated on these logits: no halving of the
+  # Newton step lowered the loss, and the start values came back as "converged"
+  set.seed(26)
+  n <- 200
+  z <- rnorm(n)
+  y <- rbinom(n, 1, plogis(z))
+  for (zz in list(z, z + 50, z + 300, z - 700, z * 3000, z * 1e4, z / 1e6)) {
+    fit <- temperature_scaling(y, zz, method = "platt")
+    g <- glm(y ~ zz, family = binomial, control = glm.control(epsilon = 1e-14))
+    expect_equal(fit$status, 0L)
+    expect_equal(unname(fit$coefficients), unname(coef(g)[2:1]), tolerance = 1e-7)
+    expect_equal(fit$loss[["after"]], -mean(dbinom(y, 1, fitted(g), log = TRUE)), tolerance = 1e-12)
+  }
+})
+
+test_that("temperature_scaling(na.rm = TRUE) counts the rows it fitted on", {
+  set.seed(5)
+  Z <- matrix(rnorm(300), 100)
+  y <- sample(1:3, 100, TRUE)
+  y[1:40] <- NA
+  Z[41, 2] <- NaN
+  # (random logits: T = Inf, with its warning)
+  expect_equal(suppressWarnings(temperature_scaling(y, Z, na.rm = TRUE))$n, 59L)
+  z <- Z[, 1]
+  expect_equal(temperature_scaling(y > 1, z, method = "platt", na.rm = TRUE)$n, 60L)
+  expect_equal(suppressWarnings(temperature_scaling(y[41:100], Z[42:100, ][c(1, 1:59), ]))$n, 60L)
+})
+
+test_that("merge_reliability() refuses tables of different levels", {
+  set.seed(6)
+  p <- runif(200)
+  y <- rbinom(200, 1, p)
+  a <- reliability_table(y[1:100], p[1:100], bins = 5, level = 0.8)
+  b <- reliability_table(y[101:200], p[101:200], bins = 5, level = 0.99)
+  expect_error(merge_reliability(a, b), class = "xentropy_error_argument")
+  expect_error(merge_reliability(a, b), "level")
+  expect_equal(attr(merge_reliability(a, a), "level"), 0.8)
+})

@@ -504,3 +504,51 @@ test_that("negative weights or counts over chunks are refused by name, as in mem
   expect_error(logistic_regression(cbind(s, f) ~ x, data = data_chunks(parts)),
                class = "xentropy_error_chunk", regexp = "non-negative")
 })
+
+test_that("model_metrics() scores a grouped response per trial, as one row per trial", {
+  # cbind(successes, failures) rows were scored as one observation each with a
+  # proportion target (cross-entropy 0.391 where the per-trial value is 0.464)
+  d <- data.frame(x = c(-1, 0, 1, 2), s = c(1, 3, 8, 1), f = c(9, 3, 2, 0))
+  long <- data.frame(x = rep(d$x, d$s + d$f),
+                     y = unlist(Map(function(s, f) c(rep(1, s), rep(0, f)), d$s, d$f)))
+  fit_g <- logistic_regression(cbind(s, f) ~ x, data = d)
+  fit_l <- logistic_regression(y ~ x, data = long)
+  mg <- model_metrics(fit_g, d)
+  ml <- model_metrics(fit_l, long)
+  expect_equal(mg$value, ml$value, tolerance = 1e-10)
+  expect_equal(attr(mg, "nobs"), 27)
+  p <- predict(fit_g, d, type = "prob")
+  m <- d$s + d$f
+  expect_equal(mg$value[1], -sum(dbinom(d$s, m, p, log = TRUE) - lchoose(m, d$s)) / 27,
+               tolerance = 1e-12)
+  # a softmax matrix of class proportions: each row spread over its classes
+  set.seed(2)
+  dd <- data.frame(x = rnorm(30))
+  dd$Y <- t(sapply(dd$x, function(x) rmultinom(1, 4, exp(c(0, x, -x)) / sum(exp(c(0, x, -x))))))
+  colnames(dd$Y) <- c("a", "b", "c")
+  dd$Y <- dd$Y / 4
+  fs <- softmax_regression(Y ~ x, data = dd)
+  rows <- rep(seq_len(30), each = 4)
+  ll <- data.frame(x = dd$x[rows], y = factor(unlist(lapply(seq_len(30), function(i)
+    rep(c("a", "b", "c"), 4 * dd$Y[i, ]))), levels = c("a", "b", "c")))
+  fl <- softmax_regression(y ~ x, data = ll)
+  expect_equal(coef(fs), coef(fl), tolerance = 1e-6)
+  ms <- model_metrics(fs, dd)
+  expect_equal(ms$value, model_metrics(fl, ll)$value, tolerance = 1e-6)
+  expect_equal(attr(ms, "nobs"), 30)
+})
+
+test_that("model_metrics() refuses responses that are not among the model's classes", {
+  # they were dropped (softmax) or scored as the negative class (binary), silently
+  set.seed(4)
+  d <- data.frame(x = rnorm(60), g = factor(sample(c("lo", "mid", "hi"), 60, TRUE)))
+  fit <- softmax_regression(g ~ x, data = d)
+  nd <- d[1:4, ]
+  nd$g <- factor(c("lo", "mid", "hi", "huge"))
+  expect_error(model_metrics(fit, nd), "huge", class = "xentropy_error_data")
+  d$b <- factor(ifelse(d$x + rnorm(60) > 0, "yes", "no"))
+  fb <- logistic_regression(b ~ x, data = d)
+  nb <- d[1:3, ]
+  nb$b <- c("yes", "no", "maybe")
+  expect_error(model_metrics(fb, nb), "maybe", class = "xentropy_error_data")
+})

@@ -369,8 +369,14 @@ inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 10
 
 // Platt scaling: (a, b) minimising the mean binary cross-entropy of
 // sigmoid(a z + b), by Newton steps on the 2 x 2 system, halved while the
-// loss rises (by more than 1e-13 relative: its rounding error); starts at (a, b) = (1, 0) and stops when the
-// gradient's largest component is <= tol.
+// loss rises (by more than 1e-13 relative: its rounding error). Starts at
+// (a, b) = (1, 0) or, where its loss is lower, at the intercept-only fit
+// (0, logit(mean y)): from (1, 0) on logits shifted by 50 or scaled by 3000
+// the sigmoid is saturated, its Hessian about 0, and no halving of the
+// Newton step lowers the loss. Stops when the gradient of the loss in the
+// standardised logit (z - mean z) / sd z, whose size does not depend on the
+// logits' scale, is <= tol in each component; a fit that can move no further
+// before that is reported not converged.
 template <class Pass>
 inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
   scaling_fit fit;
@@ -395,6 +401,29 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
     fit.loss = 0.0;
     return fit;
   }
+  // at (0, 0) every p is 1/2: the gradient and Hessian give mean y and the
+  // mean and spread of z (weighted)
+  const scaling_sums s00 = pass(0.0, 0.0);
+  ++fit.passes;
+  const double ybar = 0.5 - s00.g[1] / s00.w;
+  const double zm = s00.h[1] / s00.h[2];
+  const double zv = s00.h[0] / s00.h[2] - zm * zm;
+  const double zsd = zv > 0.0 && std::isfinite(zv) ? std::sqrt(zv) : std::max(std::fabs(zm), 1.0);
+  if (ybar > 0.0 && ybar < 1.0) {
+    const double b0 = std::log(ybar / (1.0 - ybar));
+    scaling_sums s0 = pass(0.0, b0);
+    ++fit.passes;
+    if (s0.loss < s.loss) {
+      a = 0.0;
+      b = b0;
+      s = s0;
+    }
+  }
+  // gradient with respect to (a', b) with a = a' / sd, b = b' - a' mean / sd
+  auto standard_grad = [&](const scaling_sums& q) {
+    const double ga = q.g[0] / q.w, gb = q.g[1] / q.w;
+    return std::max(std::fabs((ga - zm * gb) / zsd), std::fabs(gb));
+  };
   for (;;) {
     const double ga = s.g[0] / s.w, gb = s.g[1] / s.w;
     const double haa = s.h[0] / s.w, hab = s.h[1] / s.w, hbb = s.h[2] / s.w;
@@ -403,7 +432,7 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
     fit.loss = s.loss / s.w;
     fit.grad[0] = ga;
     fit.grad[1] = gb;
-    if (std::max(std::fabs(ga), std::fabs(gb)) <= tol) break;
+    if (standard_grad(s) <= tol) break;
     if (fit.iterations >= maxit) {
       fit.status = scaling_max_iterations;
       break;
@@ -432,7 +461,10 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
       step *= 0.5;
     }
     ++fit.iterations;
-    if (!moved) break;  // no decrease representable: at the minimum to rounding
+    if (!moved) {  // no decrease representable: at the minimum to rounding, or stuck
+      if (!(standard_grad(s) <= 1e-6)) fit.status = scaling_max_iterations;
+      break;
+    }
     const double na_ = a + step * da, nb_ = b + step * db;
     const bool tiny = std::fabs(na_ - a) <= 4.0 * std::numeric_limits<double>::epsilon() * std::fabs(a) &&
                       std::fabs(nb_ - b) <= 4.0 * std::numeric_limits<double>::epsilon() * (std::fabs(b) + 1e-300);
@@ -452,6 +484,7 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
       fit.loss = s.loss / s.w;
       fit.grad[0] = s.g[0] / s.w;
       fit.grad[1] = s.g[1] / s.w;
+      if (!(standard_grad(s) <= 1e-6)) fit.status = scaling_max_iterations;
       break;
     }
   }
