@@ -236,9 +236,10 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
   keep_h <- lambda > 0 || isTRUE(ctl$hessian) || !is.null(basis) ||
     (is.null(prep$model) && !prep$keep_x)
   Xf <- if (is.null(basis)) Xe else Xe %*% basis$T
-  res <- fit_binary_impl(Xf, tg$y, w, off, pen, lambda,
-                         if (is.null(basis)) start else drop(basis$R %*% start), ctl$tol,
-                         ctl$maxit, keep_h)
+  res <- if (ncol(Xf) == 0L) empty_fit(tg$y, wt, off, keep_h) else
+    fit_binary_impl(Xf, tg$y, w, off, pen, lambda,
+                    if (is.null(basis)) start else drop(basis$R %*% start), ctl$tol,
+                    ctl$maxit, keep_h)
   Qb <- NULL
   if (is.null(basis) && lambda > 0 && ill_conditioned(res$hessian)) {
     # a ridge fit on a badly conditioned design: again on the basis Z = X R^-1, where the
@@ -252,7 +253,7 @@ logistic_regression <- function(formula, data, weights, subset, na.action, offse
     }
   }
   cn <- colnames(X)
-  if (is.null(cn)) cn <- paste0("x", seq_len(ncol(X)))
+  if (is.null(cn)) cn <- sprintf("x%d", seq_len(ncol(X)))
   cne <- cn[!al]
   beta <- stats::setNames(rep(NA_real_, ncol(X)), cn)
   eta <- drop(Xf %*% res$coefficients)
@@ -349,6 +350,10 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
                                   "a single number in [0, 1]",
                                   function(e) e >= 0 && e <= 1, where)
   X <- prep$x
+  if (ncol(X) == 0L) {
+    abort("The model matrix has no columns: a softmax model without coefficients is not fitted.",
+          where, class = "xentropy_error_shape", argument = "formula")
+  }
   n <- nrow(X)
   tg <- softmax_fit_targets(prep$y, n, where)
   Tm <- tg$targets
@@ -736,9 +741,20 @@ binomial_log_coef <- function(y, wt, trials) {
   sum(r * lchoose(round(m), round(k)))
 }
 
-# Finite predictors, at least one column (one pass in C++, no copy).
+# The "fit" of a model without coefficients (y ~ 0: the offset alone), as
+# fit_binary_impl() reports one.
+empty_fit <- function(y, wt, off, keep_h) {
+  eta <- if (is.null(off)) double(length(y)) else off
+  loss <- sigmoid_cross_entropy(y, eta, weights = wt, reduction = "sum")
+  list(coefficients = double(0), loss = loss, penalty = 0, gradient = double(0),
+       hessian = if (keep_h) matrix(0, 0L, 0L), fitted = sigmoid(eta), trace = loss,
+       iter = 0L, code = 0L, method = 0L)
+}
+
+# Finite predictors, at least one column (one pass in C++, no copy); a formula's model
+# matrix may have none (y ~ 0, the empty model step() tries: the offset alone).
 check_fit_x <- function(x, arg, where) {
-  if (ncol(x) == 0L) abort(sprintf("`%s` has no columns: nothing to fit.", arg), where, class = "xentropy_error_shape", argument = arg)
+  if (ncol(x) == 0L && arg == "x") abort(sprintf("`%s` has no columns: nothing to fit.", arg), where, class = "xentropy_error_shape", argument = arg)
   bad <- first_nonfinite_impl(x)
   if (bad > 0) {
     i <- (bad - 1) %% nrow(x) + 1
