@@ -586,7 +586,10 @@ check_s <- function(s, where) {
 #' @param newoffset The offsets of the new rows (a vector, or an n x K matrix for
 #'   softmax), required when the path was fitted with an offset. It is added to the
 #'   linear predictor whenever it is given (glmnet ignores it for a path fitted
-#'   without an offset).
+#'   without an offset). For a path fitted by formula with `offset()` terms, a
+#'   data frame `newx` supplies those terms (`newoffset` is then only the
+#'   `offset =` argument's part, if any); a matrix `newx` cannot, so `newoffset`
+#'   is required and is the whole offset.
 #' @param ... Not used.
 #' @return See Description.
 #' @family regularisation paths
@@ -651,14 +654,22 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
   s <- check_s(s, where)
   X <- path_newx(object, newx, where)
   n <- nrow(X)
-  # a formula fit's offset() terms come from `newx`; an offset given otherwise is
-  # needed again as `newoffset`
+  # a formula fit's offset() terms come from a data frame `newx`; an offset given
+  # otherwise is needed again as `newoffset`, and a matrix `newx` cannot carry the
+  # offset() terms, so then `newoffset` is the whole offset
   term_off <- attr(X, "offset")
   attr(X, "offset") <- NULL
-  needs <- object$offset && (!isTRUE(object$offset_terms) || isTRUE(object$offset_arg))
-  if (needs && is.null(newoffset)) {
-    abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
-          where, class = "xentropy_error_value", argument = "newoffset")
+  if (object$offset && is.null(newoffset)) {
+    if (isTRUE(object$offset_terms) && !is.data.frame(newx)) {
+      abort(paste0("This path was fitted with offset() terms in its formula, which a matrix `newx` ",
+                   "cannot carry: give the new rows' whole offsets as `newoffset`, or `newx` as a ",
+                   "data frame."),
+            where, class = "xentropy_error_value", argument = "newoffset")
+    }
+    if (!isTRUE(object$offset_terms) || isTRUE(object$offset_arg)) {
+      abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
+            where, class = "xentropy_error_value", argument = "newoffset")
+    }
   }
   if (!is.null(newoffset)) {
     softmax <- inherits(object, "softmax_path")

@@ -813,3 +813,20 @@ test_that("without an intercept a constant column is fitted, standardised or not
     expect_true(all(fx$converged))
   }
 })
+
+test_that("predict() on a matrix asks for `newoffset` when the formula had offset() terms", {
+  set.seed(17)
+  n <- 100
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n), o1 = rnorm(n, sd = 0.5))
+  d$y <- rbinom(n, 1, plogis(d$x1 + d$o1))
+  f <- logistic_path(y ~ x1 + x2 + offset(o1), data = d, nlambda = 8)
+  X <- as.matrix(d[, c("x1", "x2")])
+  # a matrix cannot carry the offset() terms: it was silently 0
+  expect_error(predict(f, X[1:3, ], s = 0.02), "`newoffset`", class = "xentropy_error_value")
+  expect_equal(unname(predict(f, X[1:3, ], s = 0.02, newoffset = d$o1[1:3])),
+               unname(predict(f, d[1:3, ], s = 0.02)), tolerance = 1e-14)
+  cv <- cv_path(f, foldid = rep(1:4, length.out = n))
+  expect_error(predict(cv, X[1:3, ], s = "lambda_min"), "`newoffset`", class = "xentropy_error_value")
+  expect_equal(unname(predict(cv, X[1:3, ], s = "lambda_min", newoffset = d$o1[1:3])),
+               unname(predict(cv, d[1:3, ], s = "lambda_min")), tolerance = 1e-14)
+})
