@@ -581,7 +581,9 @@ check_s <- function(s, where) {
 #' @param object A `logistic_path()`, `softmax_path()` or `cv_path()` result.
 #' @param s `NULL` (every lambda of the path) or penalties.
 #' @param newx New rows: a numeric matrix or `dgCMatrix` with the columns of `x`,
-#'   or a data frame for a path fitted by formula.
+#'   or a data frame for a path fitted by formula. When both `newx` and the fit's
+#'   `x` have column names, columns are matched by name (in any order; names
+#'   that are not the fit's are an error); otherwise by position, as glmnet's.
 #' @param type `"link"`, `"prob"` or `"class"`.
 #' @param newoffset The offsets of the new rows (a vector, or an n x K matrix for
 #'   softmax), required when the path was fitted with an offset. It is added to the
@@ -638,11 +640,35 @@ path_newx <- function(object, newx, where) {
     return(X)
   }
   cx <- check_path_x(newx, where)
-  if (ncol(cx$x) != object$nvars) {
-    abort(sprintf("`newx` has %.0f columns but the path was fitted on %.0f.", ncol(cx$x),
+  X <- cx$x
+  # named columns are matched to the fit's by name (reordered if need be); unnamed
+  # ones (or a fit on an unnamed x) by position, as glmnet's
+  fit_names <- colnames(object$settings$x)
+  new_names <- colnames(X)
+  if (!is.null(fit_names) && !is.null(new_names) && !identical(new_names, fit_names)) {
+    missing <- setdiff(fit_names, new_names)
+    extra <- setdiff(new_names, fit_names)
+    if (length(missing) || length(extra) || anyDuplicated(new_names) ||
+        anyDuplicated(fit_names)) {
+      quote_some <- function(v) {
+        paste0(paste0("\"", utils::head(v, 6), "\"", collapse = ", "),
+               if (length(v) > 6) sprintf(" and %.0f more", length(v) - 6) else "")
+      }
+      why <- c(if (length(missing)) paste("missing", quote_some(missing)),
+               if (length(extra)) paste("not in the fit", quote_some(extra)),
+               if (!length(missing) && !length(extra)) "some named more than once")
+      abort(sprintf("`newx`'s column names must be the fit's (in any order): %s.",
+                    paste(why, collapse = "; ")),
+            where, class = "xentropy_error_value", argument = "newx")
+    }
+    if (cx$sparse) requireNamespace("Matrix", quietly = TRUE)  # `[` of a dgCMatrix
+    X <- X[, match(fit_names, new_names), drop = FALSE]
+  }
+  if (ncol(X) != object$nvars) {
+    abort(sprintf("`newx` has %.0f columns but the path was fitted on %.0f.", ncol(X),
                   object$nvars), where, class = "xentropy_error_value", argument = "newx")
   }
-  cx$x
+  X
 }
 
 #' @rdname coef.xentropy_path

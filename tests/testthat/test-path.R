@@ -830,3 +830,24 @@ test_that("predict() on a matrix asks for `newoffset` when the formula had offse
   expect_equal(unname(predict(cv, X[1:3, ], s = "lambda_min", newoffset = d$o1[1:3])),
                unname(predict(cv, d[1:3, ], s = "lambda_min")), tolerance = 1e-14)
 })
+
+test_that("predict() matches named columns of newx to the fit's by name", {
+  set.seed(3)
+  X <- matrix(rnorm(100 * 3), 100, 3, dimnames = list(NULL, c("age", "bmi", "dose")))
+  y <- rbinom(100, 1, plogis(2 * X[, "age"] - X[, "dose"]))
+  f <- logistic_path(X, y, nlambda = 10)
+  right <- predict(f, X[1:4, ], s = 0.01)
+  # permuted named columns were used by position
+  expect_equal(predict(f, X[1:4, c("dose", "bmi", "age")], s = 0.01), right, tolerance = 1e-15)
+  expect_equal(predict(f, unname(X[1:4, ]), s = 0.01), right, ignore_attr = TRUE,
+               tolerance = 1e-15)
+  new2 <- X[1:4, ]
+  colnames(new2) <- c("a", "bmi", "c")
+  expect_error(predict(f, new2, s = 0.01), "`newx`.*missing \"age\", \"dose\"",
+               class = "xentropy_error_value")
+  skip_if_not_installed("Matrix")
+  S <- Matrix::Matrix(X[1:4, c("dose", "bmi", "age")], sparse = TRUE)
+  expect_equal(predict(f, S, s = 0.01), right, tolerance = 1e-15)
+  colnames(S) <- c("a", "b", "c")
+  expect_error(predict(f, S, s = 0.01), "`newx`", class = "xentropy_error_value")
+})
