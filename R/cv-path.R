@@ -156,17 +156,25 @@ cv_s <- function(object, s, where) {
 #' @rdname cv_path
 #' @param object A `cv_path()` result.
 #' @param s `"lambda_1se"`, `"lambda_min"` or penalties.
-#' @param ... Passed to the path's `coef()` / `predict()` methods.
+#' @param ... `predict()`: the path's `type` and `newoffset`; any other argument
+#'   (to either method) is an error.
 #' @export
 coef.xentropy_cv_path <- function(object, s = c("lambda_1se", "lambda_min"), ...) {
-  coef.xentropy_path(object$path, s = cv_s(object, s, sys.call()), ...)
+  where <- sys.call()
+  path_no_dots(list(...), where)
+  path_coef(object$path, cv_s(object, s, where), where)
 }
 
 #' @rdname cv_path
 #' @param newx New rows, as for the path's `predict()`.
 #' @export
 predict.xentropy_cv_path <- function(object, newx, s = c("lambda_1se", "lambda_min"), ...) {
-  predict.xentropy_path(object$path, newx, s = cv_s(object, s, sys.call()), ...)
+  where <- sys.call()
+  cv_predict <- function(type = c("link", "prob", "class"), newoffset = NULL, ...) {
+    path_no_dots(list(...), where)
+    path_predict(object$path, newx, cv_s(object, s, where), match.arg(type), newoffset, where)
+  }
+  cv_predict(...)
 }
 
 #' @export

@@ -592,7 +592,8 @@ check_s <- function(s, where) {
 #'   data frame `newx` supplies those terms (`newoffset` is then only the
 #'   `offset =` argument's part, if any); a matrix `newx` cannot, so `newoffset`
 #'   is required and is the whole offset.
-#' @param ... Not used.
+#' @param ... Nothing: any argument here is an error (glmnet's `exact` included;
+#'   `coef()` and `predict()` interpolate, see Description).
 #' @return See Description.
 #' @family regularisation paths
 #' @examples
@@ -607,6 +608,23 @@ check_s <- function(s, where) {
 #' @export
 coef.xentropy_path <- function(object, s = NULL, ...) {
   where <- sys.call()
+  path_no_dots(list(...), where)
+  path_coef(object, s, where)
+}
+
+# `...` of coef() and predict() takes nothing: an argument there (glmnet's `exact`, a
+# misspelt `newoffset`) would otherwise be ignored without a word.
+path_no_dots <- function(dots, where) {
+  if ("exact" %in% names(dots)) {
+    abort(paste0("Unknown argument `exact`: exact refits at `s` are not offered; coef() and ",
+                 "predict() interpolate linearly in lambda between the path's fitted lambdas ",
+                 "(glmnet's `exact = FALSE`). For the exact solution, refit with `s` in `lambda`."),
+          where, class = "xentropy_error_argument", argument = "exact")
+  }
+  no_dots(dots, where)
+}
+
+path_coef <- function(object, s, where) {
   s <- check_s(s, where)
   one <- function(a0, beta) {
     m <- rbind(`(Intercept)` = a0, beta)
@@ -676,7 +694,11 @@ path_newx <- function(object, newx, where) {
 predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob", "class"),
                                   newoffset = NULL, ...) {
   where <- sys.call()
-  type <- match.arg(type)
+  path_no_dots(list(...), where)
+  path_predict(object, newx, s, match.arg(type), newoffset, where)
+}
+
+path_predict <- function(object, newx, s, type, newoffset, where) {
   s <- check_s(s, where)
   X <- path_newx(object, newx, where)
   n <- nrow(X)
@@ -714,7 +736,7 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
     if (inherits(object, "softmax_path")) term_off <- matrix(term_off, n, length(object$classes))
     newoffset <- if (is.null(newoffset)) term_off else newoffset + term_off
   }
-  cf <- coef.xentropy_path(object, s = s)
+  cf <- path_coef(object, s, where)
   link <- function(m) {
     e <- as.matrix(X %*% m[-1L, , drop = FALSE]) + rep(m[1L, ], each = n)
     dimnames(e) <- list(rownames(X), colnames(m))

@@ -851,3 +851,27 @@ test_that("predict() matches named columns of newx to the fit's by name", {
   colnames(S) <- c("a", "b", "c")
   expect_error(predict(f, S, s = 0.01), "`newx`", class = "xentropy_error_value")
 })
+
+test_that("coef() and predict() of paths and cv paths refuse arguments they would ignore", {
+  set.seed(6)
+  X <- matrix(rnorm(200 * 4), 200, 4, dimnames = list(NULL, c("a", "b", "c", "d")))
+  y <- rbinom(200, 1, plogis(X[, 1] - X[, 2]))
+  f <- logistic_path(X, y, nlambda = 5)
+  s <- sqrt(f$lambda[2] * f$lambda[3])
+  expect_error(coef(f, s = s, exact = TRUE), "`exact`.*interpolate",
+               class = "xentropy_error_argument")
+  expect_error(predict(f, X[1:2, ], s = s, exact = TRUE), "`exact`",
+               class = "xentropy_error_argument")
+  expect_error(predict(f, X[1:2, ], s = 0.01, newofset = c(5, 5)), "Unknown argument `newofset`",
+               class = "xentropy_error_argument")
+  expect_error(coef(f, s, 1), "Unknown argument `...`", class = "xentropy_error_argument")
+  cv <- cv_path(f, foldid = rep(1:4, length.out = 200))
+  expect_error(coef(cv, s = "lambda_min", exact = TRUE), "`exact`",
+               class = "xentropy_error_argument")
+  expect_error(predict(cv, X[1:2, ], newofset = c(5, 5)), "Unknown argument `newofset`",
+               class = "xentropy_error_argument")
+  # what the cv methods do take is passed on
+  expect_equal(predict(cv, X[1:2, ], s = "lambda_min", type = "prob", newoffset = c(1, 1)),
+               predict(f, X[1:2, ], s = cv$lambda_min, type = "prob", newoffset = c(1, 1)))
+  expect_equal(coef(cv), coef(f, s = cv$lambda_1se))
+})
