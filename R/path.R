@@ -61,7 +61,8 @@
 #' @param lambda_min_ratio `NULL` (0.01 when n < p, else 1e-4) or a number in (0, 1).
 #' @param weights `NULL` or n non-negative observation weights.
 #' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
-#' @param penalty_factor `NULL` or p non-negative factors (0: not penalised).
+#' @param penalty_factor `NULL` or p non-negative factors (0: not penalised), by
+#'   position, or named by the column names of `x` (each once, in any order).
 #'   Unpenalised columns that, with the intercepts, separate the classes leave
 #'   the objective without a minimum at any lambda (as for [glm()]): their
 #'   coefficients grow until the gradient is below the tolerance, and the
@@ -452,6 +453,23 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
       abort(sprintf("`penalty_factor` must be a numeric vector of length %.0f (one per column of `x`), not %s of length %.0f.",
                     p, friendly_type(penalty_factor), length(penalty_factor)),
             where, class = "xentropy_error_value", argument = "penalty_factor")
+    }
+    if (!is.null(names(penalty_factor))) {
+      # named: one factor per column of `x`, by name (unnamed: by position)
+      xn <- colnames(cx$x)
+      if (is.null(xn)) xn <- paste0("V", seq_len(p))
+      pos <- match(xn, names(penalty_factor))
+      if (anyNA(pos) || anyDuplicated(names(penalty_factor))) {
+        quote_some <- function(v) paste0("\"", utils::head(v, 6), "\"", collapse = ", ")
+        extra <- setdiff(names(penalty_factor), xn)
+        why <- c(if (anyNA(pos)) paste("none for", quote_some(xn[is.na(pos)])),
+                 if (length(extra)) paste("not columns of `x`:", quote_some(extra)),
+                 if (!anyNA(pos)) "some named more than once")
+        abort(sprintf("`penalty_factor` has names, so they must be the column names of `x`, each once; %s.",
+                      paste(why, collapse = "; ")),
+              where, class = "xentropy_error_value", argument = "penalty_factor")
+      }
+      penalty_factor <- penalty_factor[pos]
     }
     if (anyNA(penalty_factor) || any(penalty_factor < 0) || any(!is.finite(penalty_factor))) {
       bad <- which(is.na(penalty_factor) | penalty_factor < 0 | !is.finite(penalty_factor))[1]

@@ -875,3 +875,22 @@ test_that("coef() and predict() of paths and cv paths refuse arguments they woul
                predict(f, X[1:2, ], s = cv$lambda_min, type = "prob", newoffset = c(1, 1)))
   expect_equal(coef(cv), coef(f, s = cv$lambda_1se))
 })
+
+test_that("a named penalty_factor is matched to the columns of x by name", {
+  set.seed(6)
+  X <- matrix(rnorm(200 * 4), 200, 4, dimnames = list(NULL, c("a", "b", "c", "d")))
+  y <- rbinom(200, 1, plogis(X[, 1] - X[, 2]))
+  g <- logistic_path(X, y, penalty_factor = c(d = 0, c = 1, b = 1, a = 1), nlambda = 5)
+  h <- logistic_path(X, y, penalty_factor = c(1, 1, 1, 0), nlambda = 5)
+  # it was used by position: "a" left unpenalised instead of "d"
+  expect_equal(coef(g), coef(h), tolerance = 1e-14)
+  expect_equal(coef(cv_path(g, foldid = rep(1:4, 50))), coef(cv_path(h, foldid = rep(1:4, 50))),
+               tolerance = 1e-14)
+  expect_error(logistic_path(X, y, penalty_factor = c(a = 1, b = 1, c = 1, e = 0)),
+               "`penalty_factor`.*none for \"d\"", class = "xentropy_error_value")
+  expect_error(logistic_path(X, y, penalty_factor = c(a = 1, b = 1, c = 1, c = 0)),
+               "`penalty_factor`", class = "xentropy_error_value")
+  d <- data.frame(X, y = y)
+  expect_equal(coef(logistic_path(y ~ ., data = d, penalty_factor = c(d = 0, c = 1, b = 1, a = 1),
+                                  nlambda = 5)), coef(h), tolerance = 1e-14)
+})
