@@ -71,7 +71,11 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
   folds <- sort(unique(foldid))
   w <- if (is.null(st$weights)) rep(1, n) else st$weights
   lambda <- path$lambda
+  # Matrix is only suggested: a sparse x needs its methods (`[`, `%*%`) wherever the
+  # folds run (a future worker, or a session that read the path from a file)
+  sparse <- inherits(st$x, "dgCMatrix")
   one_fold <- function(f) {
+    if (sparse) loadNamespace("Matrix")
     test <- which(foldid == f)
     train <- which(foldid != f)
     sub_off <- function(o, rows) if (is.null(o)) NULL else if (is.matrix(o)) o[rows, , drop = FALSE] else o[rows]
@@ -84,7 +88,8 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
                sub_off(st$offset, test), measure)
   }
   scores <- if (requireNamespace("future.apply", quietly = TRUE)) {
-    future.apply::future_lapply(folds, one_fold, future.seed = TRUE)
+    future.apply::future_lapply(folds, one_fold, future.seed = TRUE,
+                                future.packages = if (sparse) "Matrix")
   } else {
     lapply(folds, one_fold)
   }

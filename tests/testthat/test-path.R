@@ -894,3 +894,28 @@ test_that("a named penalty_factor is matched to the columns of x by name", {
   expect_equal(coef(logistic_path(y ~ ., data = d, penalty_factor = c(d = 0, c = 1, b = 1, a = 1),
                                   nlambda = 5)), coef(h), tolerance = 1e-14)
 })
+
+test_that("cv_path() of a sparse path loads Matrix where the folds run", {
+  skip_on_cran()
+  skip_if_not_installed("Matrix")
+  skip_if_not_installed("callr")
+  set.seed(20)
+  S <- Matrix::rsparsematrix(100, 6, 0.4)
+  f <- logistic_path(S, rbinom(100, 1, 0.5), nlambda = 8)
+  fid <- rep(1:4, length.out = 100)
+  ref <- cv_path(f, foldid = fid)$cvm
+  # a session where Matrix is not loaded (the path read from a file; a future worker):
+  # `x[train, ]` was base R's `[` ("object of type 'S4' is not subsettable")
+  out <- callr::r(function(f, fid) {
+    library(xentropy)
+    stopifnot(!"Matrix" %in% loadedNamespaces())
+    if (requireNamespace("future", quietly = TRUE)) future::plan(future::sequential)
+    cv_path(f, foldid = fid)$cvm
+  }, args = list(f = f, fid = fid), libpath = .libPaths())
+  expect_equal(out, ref, tolerance = 1e-14)
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  expect_equal(cv_path(f, foldid = fid)$cvm, ref, tolerance = 1e-14)
+})
