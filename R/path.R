@@ -60,7 +60,9 @@
 #'   deviance explained reaches 0.999 or grows by less than 1e-5 (absolute).
 #' @param lambda_min_ratio `NULL` (0.01 when n < p, else 1e-4) or a number in (0, 1).
 #' @param weights `NULL` or n non-negative observation weights.
-#' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
+#' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax: an
+#'   offset per row alone, the same for every class, would cancel in the
+#'   softmax, so a vector or a formula's `offset()` term is an error).
 #' @param penalty_factor `NULL` or p non-negative factors (0: not penalised), by
 #'   position, or named by the column names of `x` (each once, in any order).
 #'   Unpenalised columns that, with the intercepts, separate the classes leave
@@ -433,6 +435,15 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
     }
     ok_shape <- if (softmax) is.matrix(offset) && all(dim(offset) == c(n, K)) else
       length(offset) == n && (is.null(dim(offset)) || ncol(offset) == 1L)
+    if (!ok_shape && softmax && length(offset) == n && (is.null(dim(offset)) || ncol(offset) == 1L)) {
+      # one offset per row is the same for every class: it cancels in the softmax
+      abort(sprintf(paste0("`offset` must be an n x K matrix (%.0f x %.0f) for softmax_path(), one ",
+                           "offset per row and class, not %s of length %.0f: an offset per row (a ",
+                           "vector, or an `offset()` term of a formula) is the same for every class, ",
+                           "cancels in the softmax and would have no effect."),
+                    n, K, friendly_type(offset), length(offset)),
+            where, class = "xentropy_error_value", argument = "offset")
+    }
     if (!ok_shape) {
       abort(sprintf("`offset` must be %s, not %s of length %.0f.",
                     if (softmax) sprintf("an n x K matrix (%.0f x %.0f)", n, K)
@@ -751,7 +762,7 @@ path_predict <- function(object, newx, s, type, newoffset, where) {
     }
   }
   if (!is.null(term_off)) {
-    if (inherits(object, "softmax_path")) term_off <- matrix(term_off, n, length(object$classes))
+    # (a softmax path's offset is an n x K matrix: a fit refuses a per-row vector)
     newoffset <- if (is.null(newoffset)) term_off else newoffset + term_off
   }
   cf <- path_coef(object, s, where)

@@ -919,3 +919,26 @@ test_that("cv_path() of a sparse path loads Matrix where the folds run", {
   on.exit(future::plan(oplan), add = TRUE)
   expect_equal(cv_path(f, foldid = fid)$cvm, ref, tolerance = 1e-14)
 })
+
+test_that("a softmax offset per row (a vector, an offset() term) is refused as having no effect", {
+  set.seed(2)
+  n <- 150
+  d <- data.frame(x1 = rnorm(n), o = rnorm(n))
+  d$y <- factor(sample(c("u", "v", "w"), n, TRUE))
+  x <- as.matrix(d["x1"])
+  for (e in list(quote(softmax_path(y ~ x1 + offset(o), data = d, nlambda = 5)),
+                 quote(softmax_path(x, d$y, offset = d$o, nlambda = 5)))) {
+    err <- expect_error(eval(e), class = "xentropy_error_value")
+    expect_match(conditionMessage(err), "`offset` must be an n x K matrix \\(150 x 3\\)")
+    expect_match(conditionMessage(err), "no effect")
+    expect_identical(err$argument, "offset")
+  }
+  # an n x K offset is taken, by the formula method too
+  M <- matrix(rnorm(n * 3), n, 3)
+  fm <- softmax_path(x, d$y, offset = M, lambda = c(0.05, 0.01))
+  ff <- softmax_path(y ~ x1, data = d, offset = M, lambda = c(0.05, 0.01))
+  expect_equal(coef(ff), coef(fm), tolerance = 1e-12)
+  expect_equal(predict(ff, d[1:3, ], s = 0.01, newoffset = M[1:3, ]),
+               predict(fm, x[1:3, , drop = FALSE], s = 0.01, newoffset = M[1:3, ]),
+               ignore_attr = TRUE, tolerance = 1e-12)
+})
