@@ -200,7 +200,19 @@ path_formula <- function(mc, env, where, name) {
     args$intercept <- FALSE
   }
   fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
-  fit <- do.call(fun, c(list(mf$x, mf$y, weights = mf$weights, offset = mf$offset), args))
+  # conditions of the default method carry the user's call, not the do.call()'d one
+  # with the model matrix, response, weights and offset inlined
+  fit <- withCallingHandlers(
+    do.call(fun, c(list(mf$x, mf$y, weights = mf$weights, offset = mf$offset), args)),
+    xentropy_error = function(e) {
+      e$call <- where
+      stop(e)
+    },
+    xentropy_warning = function(w) {
+      w$call <- where
+      warning(w)
+      invokeRestart("muffleWarning")
+    })
   fit$terms <- mf$terms
   fit$xlevels <- mf$xlevels
   fit$contrasts <- mf$contrasts

@@ -942,3 +942,18 @@ test_that("a softmax offset per row (a vector, an offset() term) is refused as h
                predict(fm, x[1:3, , drop = FALSE], s = 0.01, newoffset = M[1:3, ]),
                ignore_attr = TRUE, tolerance = 1e-12)
 })
+
+test_that("conditions from the formula methods carry the user's call, not the data", {
+  set.seed(1)
+  d <- data.frame(x = rnorm(200), y = factor(sample(c("a", "b", "c"), 200, TRUE)))
+  e <- expect_error(logistic_path(y ~ x, data = d), "two-level", class = "xentropy_error_value")
+  expect_lt(sum(nchar(deparse(conditionCall(e)))), 100)
+  expect_match(paste(deparse(conditionCall(e)), collapse = ""), "y ~ x, data = d")
+  e <- expect_error(softmax_path(y ~ x, data = d, alpha = 2), "`alpha`",
+                    class = "xentropy_error_value")
+  expect_lt(sum(nchar(deparse(conditionCall(e)))), 100)
+  d2 <- data.frame(x = 1:10, z = rnorm(10), y = rep(0:1, each = 5))
+  w <- expect_warning(logistic_path(y ~ x + z, data = d2, penalty_factor = c(0, 1)),
+                      class = "xentropy_warning_separation")
+  expect_lt(sum(nchar(deparse(conditionCall(w)))), 100)
+})
