@@ -88,7 +88,9 @@
 #'   As for [glm()], `weights`, `offset` and `subset` are evaluated in `data`,
 #'   `offset()` terms of the formula are added to the offset (and `predict()`
 #'   takes them from `newx`), a formula without an intercept (`0 +` or `- 1`)
-#'   fits none, and `predict()` on a data frame uses the fit's contrasts.
+#'   fits none, `predict()` on a data frame uses the fit's contrasts, and levels
+#'   of a factor response left without observations (by `subset`, say) are
+#'   dropped.
 #' @return An object of class `c("logistic_path", "xentropy_path")` or
 #'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
 #'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
@@ -241,7 +243,11 @@ path_model_frame <- function(formula, data, where, mf_args = list(), env = paren
   tt <- stats::terms(mf)
   X <- stats::model.matrix(tt, mf)
   keep <- colnames(X) != "(Intercept)"
-  list(x = X[, keep, drop = FALSE], y = stats::model.response(mf), terms = tt,
+  y <- stats::model.response(mf)
+  # as glm: the levels of a factor response that `subset` or `na.action` left unused
+  # are dropped (a class without observations has no fit)
+  if (is.factor(y)) y <- droplevels(y)
+  list(x = X[, keep, drop = FALSE], y = y, terms = tt,
        xlevels = stats::.getXlevels(tt, mf), contrasts = attr(X, "contrasts"),
        weights = stats::model.weights(mf), offset = stats::model.offset(mf),
        intercept = attr(tt, "intercept") == 1L, na.action = attr(mf, "na.action"))
@@ -496,8 +502,13 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
     }
     if (anyNA(penalty_factor) || any(penalty_factor < 0) || any(!is.finite(penalty_factor))) {
       bad <- which(is.na(penalty_factor) | penalty_factor < 0 | !is.finite(penalty_factor))[1]
-      abort(sprintf("`penalty_factor` must be non-negative and finite; found %s at position %.0f.",
-                    format_value(penalty_factor[bad]), bad),
+      col <- if (is.null(colnames(cx$x))) sprintf("position %.0f", bad)
+             else sprintf("column \"%s\" (position %.0f)", colnames(cx$x)[bad], bad)
+      abort(sprintf("`penalty_factor` must be non-negative and finite; found %s for %s%s.",
+                    format_value(penalty_factor[bad]), col,
+                    if (isTRUE(penalty_factor[[bad]] == Inf))
+                      " (glmnet's exclusion is not offered: to leave a column out, drop it from `x`)"
+                    else ""),
             where, class = "xentropy_error_value", argument = "penalty_factor")
     }
     if (all(penalty_factor == 0)) {

@@ -957,3 +957,18 @@ test_that("conditions from the formula methods carry the user's call, not the da
                       class = "xentropy_warning_separation")
   expect_lt(sum(nchar(deparse(conditionCall(w)))), 100)
 })
+
+test_that("a class removed by `subset` is dropped from a factor response, as glm does", {
+  f <- logistic_path(Species ~ ., data = iris, subset = Species != "setosa", lambda = c(0.05, 0.01))
+  keep <- iris$Species != "setosa"
+  X <- as.matrix(iris[keep, 1:4])
+  y <- droplevels(iris$Species[keep])
+  expect_identical(f$classes, c("versicolor", "virginica"))
+  expect_equal(coef(f), coef(logistic_path(X, y, lambda = c(0.05, 0.01))), tolerance = 1e-12)
+  s <- softmax_path(Species ~ ., data = iris, subset = Species != "setosa", lambda = c(0.05, 0.01))
+  expect_identical(s$classes, c("versicolor", "virginica"))
+  expect_equal(coef(s), coef(softmax_path(X, y, lambda = c(0.05, 0.01))), tolerance = 1e-12)
+  # penalty_factor = Inf (glmnet's exclusion) is refused, saying what to do instead
+  expect_error(logistic_path(X, y, penalty_factor = c(1, 1, Inf, 1)),
+               "`penalty_factor`.*\"Petal.Length\".*drop it from `x`", class = "xentropy_error_value")
+})
