@@ -190,31 +190,37 @@ path_formula <- function(mc, env, where, name) {
   }
   data <- eval(mc$data, env)
   dots <- mc$...
-  mf_args <- dots[intersect(names(dots), c("weights", "offset", "subset", "na.action"))]
-  rest <- dots[setdiff(names(dots), names(mf_args))]
+  dot_names <- if (is.null(names(dots))) character(length(dots)) else names(dots)
+  in_mf <- dot_names %in% c("weights", "offset", "subset", "na.action")
+  mf_args <- dots[in_mf]
+  rest <- dots[!in_mf]
   mf <- path_model_frame(formula, data, where, mf_args, env)
-  args <- lapply(rest, eval, env)
+  # the other arguments matched as the default method matches them (by position, by
+  # partial name), unknown ones refused as it refuses them, and path_fit() called
+  # with the user's call for its conditions (a do.call() of the default method
+  # would give them a call with the model matrix, response and weights inlined)
+  fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
+  cl <- as.call(c(list(as.name(name), quote(x), quote(y), weights = quote(weights),
+                       offset = quote(offset)), rest))
+  matched <- as.list(match.call(fun, cl, expand.dots = FALSE))[-1L]
+  no_dots(matched$..., where)
+  given <- setdiff(names(matched), c("x", "y", "weights", "offset", "..."))
+  args <- lapply(formals(fun)[setdiff(names(formals(fun)), c("x", "y", "..."))], eval,
+                 baseenv())  # the defaults (constants)
+  args[given] <- lapply(matched[given], eval, env)
   if (!mf$intercept) {
-    if (isTRUE(args$intercept)) {
+    if ("intercept" %in% given && isTRUE(args$intercept)) {
       abort("The formula has no intercept (`- 1` or `0 +`) but `intercept = TRUE`: say which.",
             where, class = "xentropy_error_argument", argument = "intercept")
     }
     args$intercept <- FALSE
   }
-  fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
-  # conditions of the default method carry the user's call, not the do.call()'d one
-  # with the model matrix, response, weights and offset inlined
-  fit <- withCallingHandlers(
-    do.call(fun, c(list(mf$x, mf$y, weights = mf$weights, offset = mf$offset), args)),
-    xentropy_error = function(e) {
-      e$call <- where
-      stop(e)
-    },
-    xentropy_warning = function(w) {
-      w$call <- where
-      warning(w)
-      invokeRestart("muffleWarning")
-    })
+  softmax <- name == "softmax_path"
+  fit <- path_fit(mf$x, mf$y, args$alpha, args$lambda, args$nlambda, args$lambda_min_ratio,
+                  mf$weights, mf$offset, args$penalty_factor, args$standardize,
+                  args$intercept, args$control, softmax = softmax,
+                  grouped = softmax && check_flag(args$grouped, "grouped", where),
+                  where = where, call = NULL)
   fit$terms <- mf$terms
   fit$xlevels <- mf$xlevels
   fit$contrasts <- mf$contrasts

@@ -956,6 +956,15 @@ test_that("conditions from the formula methods carry the user's call, not the da
   w <- expect_warning(logistic_path(y ~ x + z, data = d2, penalty_factor = c(0, 1)),
                       class = "xentropy_warning_separation")
   expect_lt(sum(nchar(deparse(conditionCall(w)))), 100)
+  # the default method's arguments are matched as it matches them: by position (an
+  # unnamed alpha was dropped, or an error about an argument `NA`) and partial name
+  d3 <- data.frame(x1 = rnorm(200), x2 = rnorm(200), y = rbinom(200, 1, 0.5))
+  X <- as.matrix(d3[1:2])
+  expect_identical(logistic_path(y ~ x1 + x2, d3, 0.5)$alpha, 0.5)
+  expect_equal(coef(logistic_path(y ~ x1 + x2, d3, 0.5, nlam = 5)),
+               coef(logistic_path(X, d3$y, alpha = 0.5, nlambda = 5)), tolerance = 1e-12)
+  expect_error(logistic_path(y ~ x1, d3, grouped = TRUE), "Unknown argument `grouped`",
+               class = "xentropy_error_argument")
 })
 
 test_that("a class removed by `subset` is dropped from a factor response, as glm does", {
