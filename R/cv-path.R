@@ -71,7 +71,11 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
   folds <- sort(unique(foldid))
   w <- if (is.null(st$weights)) rep(1, n) else st$weights
   lambda <- path$lambda
+  # Matrix is only suggested: a sparse x needs its methods (`[`, `%*%`) wherever the
+  # folds run (a future worker, or a session that read the path from a file)
+  sparse <- inherits(st$x, "dgCMatrix")
   one_fold <- function(f) {
+    if (sparse) loadNamespace("Matrix")
     test <- which(foldid == f)
     train <- which(foldid != f)
     sub_off <- function(o, rows) if (is.null(o)) NULL else if (is.matrix(o)) o[rows, , drop = FALSE] else o[rows]
@@ -84,7 +88,8 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
                sub_off(st$offset, test), measure)
   }
   scores <- if (requireNamespace("future.apply", quietly = TRUE)) {
-    future.apply::future_lapply(folds, one_fold, future.seed = TRUE)
+    future.apply::future_lapply(folds, one_fold, future.seed = TRUE,
+                                future.packages = if (sparse) "Matrix")
   } else {
     lapply(folds, one_fold)
   }
@@ -156,17 +161,25 @@ cv_s <- function(object, s, where) {
 #' @rdname cv_path
 #' @param object A `cv_path()` result.
 #' @param s `"lambda_1se"`, `"lambda_min"` or penalties.
-#' @param ... Passed to the path's `coef()` / `predict()` methods.
+#' @param ... `predict()`: the path's `type` and `newoffset`; any other argument
+#'   (to either method) is an error.
 #' @export
 coef.xentropy_cv_path <- function(object, s = c("lambda_1se", "lambda_min"), ...) {
-  coef.xentropy_path(object$path, s = cv_s(object, s, sys.call()), ...)
+  where <- sys.call()
+  path_no_dots(list(...), where)
+  path_coef(object$path, cv_s(object, s, where), where)
 }
 
 #' @rdname cv_path
 #' @param newx New rows, as for the path's `predict()`.
 #' @export
 predict.xentropy_cv_path <- function(object, newx, s = c("lambda_1se", "lambda_min"), ...) {
-  predict.xentropy_path(object$path, newx, s = cv_s(object, s, sys.call()), ...)
+  where <- sys.call()
+  cv_predict <- function(type = c("link", "prob", "class"), newoffset = NULL, ...) {
+    path_no_dots(list(...), where)
+    path_predict(object$path, newx, cv_s(object, s, where), match.arg(type), newoffset, where)
+  }
+  cv_predict(...)
 }
 
 #' @export

@@ -1143,8 +1143,9 @@ prediction_se <- function(object, X, prob, type) {
 no_dots <- function(dots, where) {
   if (length(dots)) {
     nm <- names(dots)
+    if (is.null(nm)) nm <- character(length(dots))  # all unnamed (named "" otherwise)
     abort(sprintf("Unknown argument%s %s.", if (length(dots) > 1) "s" else "",
-                  paste0("`", ifelse(is.null(nm) | !nzchar(nm), "...", nm), "`",
+                  paste0("`", ifelse(!nzchar(nm), "...", nm), "`",
                          collapse = ", ")), where, class = "xentropy_error_argument")
   }
 }

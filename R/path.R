@@ -60,8 +60,11 @@
 #'   deviance explained reaches 0.999 or grows by less than 1e-5 (absolute).
 #' @param lambda_min_ratio `NULL` (0.01 when n < p, else 1e-4) or a number in (0, 1).
 #' @param weights `NULL` or n non-negative observation weights.
-#' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax).
-#' @param penalty_factor `NULL` or p non-negative factors (0: not penalised).
+#' @param offset `NULL`, n offsets (logistic), or an n x K matrix (softmax: an
+#'   offset per row alone, the same for every class, would cancel in the
+#'   softmax, so a vector or a formula's `offset()` term is an error).
+#' @param penalty_factor `NULL` or p non-negative factors (0: not penalised), by
+#'   position, or named by the column names of `x` (each once, in any order).
 #'   Unpenalised columns that, with the intercepts, separate the classes leave
 #'   the objective without a minimum at any lambda (as for [glm()]): their
 #'   coefficients grow until the gradient is below the tolerance, and the
@@ -85,7 +88,9 @@
 #'   As for [glm()], `weights`, `offset` and `subset` are evaluated in `data`,
 #'   `offset()` terms of the formula are added to the offset (and `predict()`
 #'   takes them from `newx`), a formula without an intercept (`0 +` or `- 1`)
-#'   fits none, and `predict()` on a data frame uses the fit's contrasts.
+#'   fits none, `predict()` on a data frame uses the fit's contrasts, and levels
+#'   of a factor response left without observations (by `subset`, say) are
+#'   dropped.
 #' @return An object of class `c("logistic_path", "xentropy_path")` or
 #'   `c("softmax_path", "xentropy_path")`: a list with `lambda`, `df` (number of
 #'   features with a non-zero coefficient), `dev_ratio` (fraction of the null
@@ -185,19 +190,37 @@ path_formula <- function(mc, env, where, name) {
   }
   data <- eval(mc$data, env)
   dots <- mc$...
-  mf_args <- dots[intersect(names(dots), c("weights", "offset", "subset", "na.action"))]
-  rest <- dots[setdiff(names(dots), names(mf_args))]
+  dot_names <- if (is.null(names(dots))) character(length(dots)) else names(dots)
+  in_mf <- dot_names %in% c("weights", "offset", "subset", "na.action")
+  mf_args <- dots[in_mf]
+  rest <- dots[!in_mf]
   mf <- path_model_frame(formula, data, where, mf_args, env)
-  args <- lapply(rest, eval, env)
+  # the other arguments matched as the default method matches them (by position, by
+  # partial name), unknown ones refused as it refuses them, and path_fit() called
+  # with the user's call for its conditions (a do.call() of the default method
+  # would give them a call with the model matrix, response and weights inlined)
+  fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
+  cl <- as.call(c(list(as.name(name), quote(x), quote(y), weights = quote(weights),
+                       offset = quote(offset)), rest))
+  matched <- as.list(match.call(fun, cl, expand.dots = FALSE))[-1L]
+  no_dots(matched$..., where)
+  given <- setdiff(names(matched), c("x", "y", "weights", "offset", "..."))
+  args <- lapply(formals(fun)[setdiff(names(formals(fun)), c("x", "y", "..."))], eval,
+                 baseenv())  # the defaults (constants)
+  args[given] <- lapply(matched[given], eval, env)
   if (!mf$intercept) {
-    if (isTRUE(args$intercept)) {
+    if ("intercept" %in% given && isTRUE(args$intercept)) {
       abort("The formula has no intercept (`- 1` or `0 +`) but `intercept = TRUE`: say which.",
             where, class = "xentropy_error_argument", argument = "intercept")
     }
     args$intercept <- FALSE
   }
-  fun <- if (name == "logistic_path") logistic_path.default else softmax_path.default
-  fit <- do.call(fun, c(list(mf$x, mf$y, weights = mf$weights, offset = mf$offset), args))
+  softmax <- name == "softmax_path"
+  fit <- path_fit(mf$x, mf$y, args$alpha, args$lambda, args$nlambda, args$lambda_min_ratio,
+                  mf$weights, mf$offset, args$penalty_factor, args$standardize,
+                  args$intercept, args$control, softmax = softmax,
+                  grouped = softmax && check_flag(args$grouped, "grouped", where),
+                  where = where, call = NULL)
   fit$terms <- mf$terms
   fit$xlevels <- mf$xlevels
   fit$contrasts <- mf$contrasts
@@ -226,7 +249,11 @@ path_model_frame <- function(formula, data, where, mf_args = list(), env = paren
   tt <- stats::terms(mf)
   X <- stats::model.matrix(tt, mf)
   keep <- colnames(X) != "(Intercept)"
-  list(x = X[, keep, drop = FALSE], y = stats::model.response(mf), terms = tt,
+  y <- stats::model.response(mf)
+  # as glm: the levels of a factor response that `subset` or `na.action` left unused
+  # are dropped (a class without observations has no fit)
+  if (is.factor(y)) y <- droplevels(y)
+  list(x = X[, keep, drop = FALSE], y = y, terms = tt,
        xlevels = stats::.getXlevels(tt, mf), contrasts = attr(X, "contrasts"),
        weights = stats::model.weights(mf), offset = stats::model.offset(mf),
        intercept = attr(tt, "intercept") == 1L, na.action = attr(mf, "na.action"))
@@ -432,6 +459,15 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
     }
     ok_shape <- if (softmax) is.matrix(offset) && all(dim(offset) == c(n, K)) else
       length(offset) == n && (is.null(dim(offset)) || ncol(offset) == 1L)
+    if (!ok_shape && softmax && length(offset) == n && (is.null(dim(offset)) || ncol(offset) == 1L)) {
+      # one offset per row is the same for every class: it cancels in the softmax
+      abort(sprintf(paste0("`offset` must be an n x K matrix (%.0f x %.0f) for softmax_path(), one ",
+                           "offset per row and class, not %s of length %.0f: an offset per row (a ",
+                           "vector, or an `offset()` term of a formula) is the same for every class, ",
+                           "cancels in the softmax and would have no effect."),
+                    n, K, friendly_type(offset), length(offset)),
+            where, class = "xentropy_error_value", argument = "offset")
+    }
     if (!ok_shape) {
       abort(sprintf("`offset` must be %s, not %s of length %.0f.",
                     if (softmax) sprintf("an n x K matrix (%.0f x %.0f)", n, K)
@@ -453,10 +489,32 @@ path_fit <- function(x, y, alpha, lambda, nlambda, lambda_min_ratio, weights, of
                     p, friendly_type(penalty_factor), length(penalty_factor)),
             where, class = "xentropy_error_value", argument = "penalty_factor")
     }
+    if (!is.null(names(penalty_factor))) {
+      # named: one factor per column of `x`, by name (unnamed: by position)
+      xn <- colnames(cx$x)
+      if (is.null(xn)) xn <- paste0("V", seq_len(p))
+      pos <- match(xn, names(penalty_factor))
+      if (anyNA(pos) || anyDuplicated(names(penalty_factor))) {
+        quote_some <- function(v) paste0("\"", utils::head(v, 6), "\"", collapse = ", ")
+        extra <- setdiff(names(penalty_factor), xn)
+        why <- c(if (anyNA(pos)) paste("none for", quote_some(xn[is.na(pos)])),
+                 if (length(extra)) paste("not columns of `x`:", quote_some(extra)),
+                 if (!anyNA(pos)) "some named more than once")
+        abort(sprintf("`penalty_factor` has names, so they must be the column names of `x`, each once; %s.",
+                      paste(why, collapse = "; ")),
+              where, class = "xentropy_error_value", argument = "penalty_factor")
+      }
+      penalty_factor <- penalty_factor[pos]
+    }
     if (anyNA(penalty_factor) || any(penalty_factor < 0) || any(!is.finite(penalty_factor))) {
       bad <- which(is.na(penalty_factor) | penalty_factor < 0 | !is.finite(penalty_factor))[1]
-      abort(sprintf("`penalty_factor` must be non-negative and finite; found %s at position %.0f.",
-                    format_value(penalty_factor[bad]), bad),
+      col <- if (is.null(colnames(cx$x))) sprintf("position %.0f", bad)
+             else sprintf("column \"%s\" (position %.0f)", colnames(cx$x)[bad], bad)
+      abort(sprintf("`penalty_factor` must be non-negative and finite; found %s for %s%s.",
+                    format_value(penalty_factor[bad]), col,
+                    if (isTRUE(penalty_factor[[bad]] == Inf))
+                      " (glmnet's exclusion is not offered: to leave a column out, drop it from `x`)"
+                    else ""),
             where, class = "xentropy_error_value", argument = "penalty_factor")
     }
     if (all(penalty_factor == 0)) {
@@ -581,13 +639,19 @@ check_s <- function(s, where) {
 #' @param object A `logistic_path()`, `softmax_path()` or `cv_path()` result.
 #' @param s `NULL` (every lambda of the path) or penalties.
 #' @param newx New rows: a numeric matrix or `dgCMatrix` with the columns of `x`,
-#'   or a data frame for a path fitted by formula.
+#'   or a data frame for a path fitted by formula. When both `newx` and the fit's
+#'   `x` have column names, columns are matched by name (in any order; names
+#'   that are not the fit's are an error); otherwise by position, as glmnet's.
 #' @param type `"link"`, `"prob"` or `"class"`.
 #' @param newoffset The offsets of the new rows (a vector, or an n x K matrix for
 #'   softmax), required when the path was fitted with an offset. It is added to the
 #'   linear predictor whenever it is given (glmnet ignores it for a path fitted
-#'   without an offset).
-#' @param ... Not used.
+#'   without an offset). For a path fitted by formula with `offset()` terms, a
+#'   data frame `newx` supplies those terms (`newoffset` is then only the
+#'   `offset =` argument's part, if any); a matrix `newx` cannot, so `newoffset`
+#'   is required and is the whole offset.
+#' @param ... Nothing: any argument here is an error (glmnet's `exact` included;
+#'   `coef()` and `predict()` interpolate, see Description).
 #' @return See Description.
 #' @family regularisation paths
 #' @examples
@@ -602,6 +666,23 @@ check_s <- function(s, where) {
 #' @export
 coef.xentropy_path <- function(object, s = NULL, ...) {
   where <- sys.call()
+  path_no_dots(list(...), where)
+  path_coef(object, s, where)
+}
+
+# `...` of coef() and predict() takes nothing: an argument there (glmnet's `exact`, a
+# misspelt `newoffset`) would otherwise be ignored without a word.
+path_no_dots <- function(dots, where) {
+  if ("exact" %in% names(dots)) {
+    abort(paste0("Unknown argument `exact`: exact refits at `s` are not offered; coef() and ",
+                 "predict() interpolate linearly in lambda between the path's fitted lambdas ",
+                 "(glmnet's `exact = FALSE`). For the exact solution, refit with `s` in `lambda`."),
+          where, class = "xentropy_error_argument", argument = "exact")
+  }
+  no_dots(dots, where)
+}
+
+path_coef <- function(object, s, where) {
   s <- check_s(s, where)
   one <- function(a0, beta) {
     m <- rbind(`(Intercept)` = a0, beta)
@@ -635,11 +716,35 @@ path_newx <- function(object, newx, where) {
     return(X)
   }
   cx <- check_path_x(newx, where)
-  if (ncol(cx$x) != object$nvars) {
-    abort(sprintf("`newx` has %.0f columns but the path was fitted on %.0f.", ncol(cx$x),
+  X <- cx$x
+  # named columns are matched to the fit's by name (reordered if need be); unnamed
+  # ones (or a fit on an unnamed x) by position, as glmnet's
+  fit_names <- colnames(object$settings$x)
+  new_names <- colnames(X)
+  if (!is.null(fit_names) && !is.null(new_names) && !identical(new_names, fit_names)) {
+    missing <- setdiff(fit_names, new_names)
+    extra <- setdiff(new_names, fit_names)
+    if (length(missing) || length(extra) || anyDuplicated(new_names) ||
+        anyDuplicated(fit_names)) {
+      quote_some <- function(v) {
+        paste0(paste0("\"", utils::head(v, 6), "\"", collapse = ", "),
+               if (length(v) > 6) sprintf(" and %.0f more", length(v) - 6) else "")
+      }
+      why <- c(if (length(missing)) paste("missing", quote_some(missing)),
+               if (length(extra)) paste("not in the fit", quote_some(extra)),
+               if (!length(missing) && !length(extra)) "some named more than once")
+      abort(sprintf("`newx`'s column names must be the fit's (in any order): %s.",
+                    paste(why, collapse = "; ")),
+            where, class = "xentropy_error_value", argument = "newx")
+    }
+    if (cx$sparse) requireNamespace("Matrix", quietly = TRUE)  # `[` of a dgCMatrix
+    X <- X[, match(fit_names, new_names), drop = FALSE]
+  }
+  if (ncol(X) != object$nvars) {
+    abort(sprintf("`newx` has %.0f columns but the path was fitted on %.0f.", ncol(X),
                   object$nvars), where, class = "xentropy_error_value", argument = "newx")
   }
-  cx$x
+  X
 }
 
 #' @rdname coef.xentropy_path
@@ -647,18 +752,30 @@ path_newx <- function(object, newx, where) {
 predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob", "class"),
                                   newoffset = NULL, ...) {
   where <- sys.call()
-  type <- match.arg(type)
+  path_no_dots(list(...), where)
+  path_predict(object, newx, s, match.arg(type), newoffset, where)
+}
+
+path_predict <- function(object, newx, s, type, newoffset, where) {
   s <- check_s(s, where)
   X <- path_newx(object, newx, where)
   n <- nrow(X)
-  # a formula fit's offset() terms come from `newx`; an offset given otherwise is
-  # needed again as `newoffset`
+  # a formula fit's offset() terms come from a data frame `newx`; an offset given
+  # otherwise is needed again as `newoffset`, and a matrix `newx` cannot carry the
+  # offset() terms, so then `newoffset` is the whole offset
   term_off <- attr(X, "offset")
   attr(X, "offset") <- NULL
-  needs <- object$offset && (!isTRUE(object$offset_terms) || isTRUE(object$offset_arg))
-  if (needs && is.null(newoffset)) {
-    abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
-          where, class = "xentropy_error_value", argument = "newoffset")
+  if (object$offset && is.null(newoffset)) {
+    if (isTRUE(object$offset_terms) && !is.data.frame(newx)) {
+      abort(paste0("This path was fitted with offset() terms in its formula, which a matrix `newx` ",
+                   "cannot carry: give the new rows' whole offsets as `newoffset`, or `newx` as a ",
+                   "data frame."),
+            where, class = "xentropy_error_value", argument = "newoffset")
+    }
+    if (!isTRUE(object$offset_terms) || isTRUE(object$offset_arg)) {
+      abort("This path was fitted with an offset: give the new rows' offsets as `newoffset`.",
+            where, class = "xentropy_error_value", argument = "newoffset")
+    }
   }
   if (!is.null(newoffset)) {
     softmax <- inherits(object, "softmax_path")
@@ -674,10 +791,10 @@ predict.xentropy_path <- function(object, newx, s = NULL, type = c("link", "prob
     }
   }
   if (!is.null(term_off)) {
-    if (inherits(object, "softmax_path")) term_off <- matrix(term_off, n, length(object$classes))
+    # (a softmax path's offset is an n x K matrix: a fit refuses a per-row vector)
     newoffset <- if (is.null(newoffset)) term_off else newoffset + term_off
   }
-  cf <- coef.xentropy_path(object, s = s)
+  cf <- path_coef(object, s, where)
   link <- function(m) {
     e <- as.matrix(X %*% m[-1L, , drop = FALSE]) + rep(m[1L, ], each = n)
     dimnames(e) <- list(rownames(X), colnames(m))

@@ -813,3 +813,171 @@ test_that("without an intercept a constant column is fitted, standardised or not
     expect_true(all(fx$converged))
   }
 })
+
+test_that("predict() on a matrix asks for `newoffset` when the formula had offset() terms", {
+  set.seed(17)
+  n <- 100
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n), o1 = rnorm(n, sd = 0.5))
+  d$y <- rbinom(n, 1, plogis(d$x1 + d$o1))
+  f <- logistic_path(y ~ x1 + x2 + offset(o1), data = d, nlambda = 8)
+  X <- as.matrix(d[, c("x1", "x2")])
+  # a matrix cannot carry the offset() terms: it was silently 0
+  expect_error(predict(f, X[1:3, ], s = 0.02), "`newoffset`", class = "xentropy_error_value")
+  expect_equal(unname(predict(f, X[1:3, ], s = 0.02, newoffset = d$o1[1:3])),
+               unname(predict(f, d[1:3, ], s = 0.02)), tolerance = 1e-14)
+  cv <- cv_path(f, foldid = rep(1:4, length.out = n))
+  expect_error(predict(cv, X[1:3, ], s = "lambda_min"), "`newoffset`", class = "xentropy_error_value")
+  expect_equal(unname(predict(cv, X[1:3, ], s = "lambda_min", newoffset = d$o1[1:3])),
+               unname(predict(cv, d[1:3, ], s = "lambda_min")), tolerance = 1e-14)
+})
+
+test_that("predict() matches named columns of newx to the fit's by name", {
+  set.seed(3)
+  X <- matrix(rnorm(100 * 3), 100, 3, dimnames = list(NULL, c("age", "bmi", "dose")))
+  y <- rbinom(100, 1, plogis(2 * X[, "age"] - X[, "dose"]))
+  f <- logistic_path(X, y, nlambda = 10)
+  right <- predict(f, X[1:4, ], s = 0.01)
+  # permuted named columns were used by position
+  expect_equal(predict(f, X[1:4, c("dose", "bmi", "age")], s = 0.01), right, tolerance = 1e-15)
+  expect_equal(predict(f, unname(X[1:4, ]), s = 0.01), right, ignore_attr = TRUE,
+               tolerance = 1e-15)
+  new2 <- X[1:4, ]
+  colnames(new2) <- c("a", "bmi", "c")
+  expect_error(predict(f, new2, s = 0.01), "`newx`.*missing \"age\", \"dose\"",
+               class = "xentropy_error_value")
+  skip_if_not_installed("Matrix")
+  S <- Matrix::Matrix(X[1:4, c("dose", "bmi", "age")], sparse = TRUE)
+  expect_equal(predict(f, S, s = 0.01), right, tolerance = 1e-15)
+  colnames(S) <- c("a", "b", "c")
+  expect_error(predict(f, S, s = 0.01), "`newx`", class = "xentropy_error_value")
+})
+
+test_that("coef() and predict() of paths and cv paths refuse arguments they would ignore", {
+  set.seed(6)
+  X <- matrix(rnorm(200 * 4), 200, 4, dimnames = list(NULL, c("a", "b", "c", "d")))
+  y <- rbinom(200, 1, plogis(X[, 1] - X[, 2]))
+  f <- logistic_path(X, y, nlambda = 5)
+  s <- sqrt(f$lambda[2] * f$lambda[3])
+  expect_error(coef(f, s = s, exact = TRUE), "`exact`.*interpolate",
+               class = "xentropy_error_argument")
+  expect_error(predict(f, X[1:2, ], s = s, exact = TRUE), "`exact`",
+               class = "xentropy_error_argument")
+  expect_error(predict(f, X[1:2, ], s = 0.01, newofset = c(5, 5)), "Unknown argument `newofset`",
+               class = "xentropy_error_argument")
+  expect_error(coef(f, s, 1), "Unknown argument `...`", class = "xentropy_error_argument")
+  cv <- cv_path(f, foldid = rep(1:4, length.out = 200))
+  expect_error(coef(cv, s = "lambda_min", exact = TRUE), "`exact`",
+               class = "xentropy_error_argument")
+  expect_error(predict(cv, X[1:2, ], newofset = c(5, 5)), "Unknown argument `newofset`",
+               class = "xentropy_error_argument")
+  # what the cv methods do take is passed on
+  expect_equal(predict(cv, X[1:2, ], s = "lambda_min", type = "prob", newoffset = c(1, 1)),
+               predict(f, X[1:2, ], s = cv$lambda_min, type = "prob", newoffset = c(1, 1)))
+  expect_equal(coef(cv), coef(f, s = cv$lambda_1se))
+})
+
+test_that("a named penalty_factor is matched to the columns of x by name", {
+  set.seed(6)
+  X <- matrix(rnorm(200 * 4), 200, 4, dimnames = list(NULL, c("a", "b", "c", "d")))
+  y <- rbinom(200, 1, plogis(X[, 1] - X[, 2]))
+  g <- logistic_path(X, y, penalty_factor = c(d = 0, c = 1, b = 1, a = 1), nlambda = 5)
+  h <- logistic_path(X, y, penalty_factor = c(1, 1, 1, 0), nlambda = 5)
+  # it was used by position: "a" left unpenalised instead of "d"
+  expect_equal(coef(g), coef(h), tolerance = 1e-14)
+  expect_equal(coef(cv_path(g, foldid = rep(1:4, 50))), coef(cv_path(h, foldid = rep(1:4, 50))),
+               tolerance = 1e-14)
+  expect_error(logistic_path(X, y, penalty_factor = c(a = 1, b = 1, c = 1, e = 0)),
+               "`penalty_factor`.*none for \"d\"", class = "xentropy_error_value")
+  expect_error(logistic_path(X, y, penalty_factor = c(a = 1, b = 1, c = 1, c = 0)),
+               "`penalty_factor`", class = "xentropy_error_value")
+  d <- data.frame(X, y = y)
+  expect_equal(coef(logistic_path(y ~ ., data = d, penalty_factor = c(d = 0, c = 1, b = 1, a = 1),
+                                  nlambda = 5)), coef(h), tolerance = 1e-14)
+})
+
+test_that("cv_path() of a sparse path loads Matrix where the folds run", {
+  skip_on_cran()
+  skip_if_not_installed("Matrix")
+  skip_if_not_installed("callr")
+  set.seed(20)
+  S <- Matrix::rsparsematrix(100, 6, 0.4)
+  f <- logistic_path(S, rbinom(100, 1, 0.5), nlambda = 8)
+  fid <- rep(1:4, length.out = 100)
+  ref <- cv_path(f, foldid = fid)$cvm
+  # a session where Matrix is not loaded (the path read from a file; a future worker):
+  # `x[train, ]` was base R's `[` ("object of type 'S4' is not subsettable")
+  out <- callr::r(function(f, fid) {
+    library(xentropy)
+    stopifnot(!"Matrix" %in% loadedNamespaces())
+    if (requireNamespace("future", quietly = TRUE)) future::plan(future::sequential)
+    cv_path(f, foldid = fid)$cvm
+  }, args = list(f = f, fid = fid), libpath = .libPaths())
+  expect_equal(out, ref, tolerance = 1e-14)
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  expect_equal(cv_path(f, foldid = fid)$cvm, ref, tolerance = 1e-14)
+})
+
+test_that("a softmax offset per row (a vector, an offset() term) is refused as having no effect", {
+  set.seed(2)
+  n <- 150
+  d <- data.frame(x1 = rnorm(n), o = rnorm(n))
+  d$y <- factor(sample(c("u", "v", "w"), n, TRUE))
+  x <- as.matrix(d["x1"])
+  for (e in list(quote(softmax_path(y ~ x1 + offset(o), data = d, nlambda = 5)),
+                 quote(softmax_path(x, d$y, offset = d$o, nlambda = 5)))) {
+    err <- expect_error(eval(e), class = "xentropy_error_value")
+    expect_match(conditionMessage(err), "`offset` must be an n x K matrix \\(150 x 3\\)")
+    expect_match(conditionMessage(err), "no effect")
+    expect_identical(err$argument, "offset")
+  }
+  # an n x K offset is taken, by the formula method too
+  M <- matrix(rnorm(n * 3), n, 3)
+  fm <- softmax_path(x, d$y, offset = M, lambda = c(0.05, 0.01))
+  ff <- softmax_path(y ~ x1, data = d, offset = M, lambda = c(0.05, 0.01))
+  expect_equal(coef(ff), coef(fm), tolerance = 1e-12)
+  expect_equal(predict(ff, d[1:3, ], s = 0.01, newoffset = M[1:3, ]),
+               predict(fm, x[1:3, , drop = FALSE], s = 0.01, newoffset = M[1:3, ]),
+               ignore_attr = TRUE, tolerance = 1e-12)
+})
+
+test_that("conditions from the formula methods carry the user's call, not the data", {
+  set.seed(1)
+  d <- data.frame(x = rnorm(200), y = factor(sample(c("a", "b", "c"), 200, TRUE)))
+  e <- expect_error(logistic_path(y ~ x, data = d), "two-level", class = "xentropy_error_value")
+  expect_lt(sum(nchar(deparse(conditionCall(e)))), 100)
+  expect_match(paste(deparse(conditionCall(e)), collapse = ""), "y ~ x, data = d")
+  e <- expect_error(softmax_path(y ~ x, data = d, alpha = 2), "`alpha`",
+                    class = "xentropy_error_value")
+  expect_lt(sum(nchar(deparse(conditionCall(e)))), 100)
+  d2 <- data.frame(x = 1:10, z = rnorm(10), y = rep(0:1, each = 5))
+  w <- expect_warning(logistic_path(y ~ x + z, data = d2, penalty_factor = c(0, 1)),
+                      class = "xentropy_warning_separation")
+  expect_lt(sum(nchar(deparse(conditionCall(w)))), 100)
+  # the default method's arguments are matched as it matches them: by position (an
+  # unnamed alpha was dropped, or an error about an argument `NA`) and partial name
+  d3 <- data.frame(x1 = rnorm(200), x2 = rnorm(200), y = rbinom(200, 1, 0.5))
+  X <- as.matrix(d3[1:2])
+  expect_identical(logistic_path(y ~ x1 + x2, d3, 0.5)$alpha, 0.5)
+  expect_equal(coef(logistic_path(y ~ x1 + x2, d3, 0.5, nlam = 5)),
+               coef(logistic_path(X, d3$y, alpha = 0.5, nlambda = 5)), tolerance = 1e-12)
+  expect_error(logistic_path(y ~ x1, d3, grouped = TRUE), "Unknown argument `grouped`",
+               class = "xentropy_error_argument")
+})
+
+test_that("a class removed by `subset` is dropped from a factor response, as glm does", {
+  f <- logistic_path(Species ~ ., data = iris, subset = Species != "setosa", lambda = c(0.05, 0.01))
+  keep <- iris$Species != "setosa"
+  X <- as.matrix(iris[keep, 1:4])
+  y <- droplevels(iris$Species[keep])
+  expect_identical(f$classes, c("versicolor", "virginica"))
+  expect_equal(coef(f), coef(logistic_path(X, y, lambda = c(0.05, 0.01))), tolerance = 1e-12)
+  s <- softmax_path(Species ~ ., data = iris, subset = Species != "setosa", lambda = c(0.05, 0.01))
+  expect_identical(s$classes, c("versicolor", "virginica"))
+  expect_equal(coef(s), coef(softmax_path(X, y, lambda = c(0.05, 0.01))), tolerance = 1e-12)
+  # penalty_factor = Inf (glmnet's exclusion) is refused, saying what to do instead
+  expect_error(logistic_path(X, y, penalty_factor = c(1, 1, Inf, 1)),
+               "`penalty_factor`.*\"Petal.Length\".*drop it from `x`", class = "xentropy_error_value")
+})
