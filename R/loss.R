@@ -234,7 +234,7 @@ softmax_cross_entropy_grad <- function(y, logits, weights = NULL,
     out <- .Call(xentropy_softmax_cross_entropy_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
                  label_smoothing, a$class_weights, TRUE)
   }
-  categorical_result(out, a, "logits", "logits", call)
+  vector_shaped(categorical_result(out, a, "logits", "logits", call), logits)
 }
 
 #' @rdname softmax_cross_entropy_grad
@@ -275,6 +275,16 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
 
 # The answer of a categorical loss's entry: a value, or list(flagged result)
 # reported as the error it is.
+# A gradient for a vector of logits (one observation) has the vector's shape and
+# names, not the 1 x K matrix the kernels took.
+vector_shaped <- function(out, logits) {
+  if (is.matrix(out) && is.null(dim(logits))) {
+    out <- as.vector(out)
+    names(out) <- names(logits)
+  }
+  out
+}
+
 categorical_result <- function(out, a, pred_arg, pred_what, call) {
   if (is.double(out)) return(out)
   # the message is built on the error path only
@@ -470,7 +480,7 @@ softmax_focal_loss_grad <- function(y, logits, weights = NULL,
     out <- .Call(xentropy_softmax_focal_loss_grad, a$y, a$pred, a$weights, a$reduction, a$na.rm,
                  gamma, alpha, TRUE)
   }
-  categorical_result(out, a, "logits", "logits", call)
+  vector_shaped(categorical_result(out, a, "logits", "logits", call), logits)
 }
 
 check_gamma <- function(gamma, call) {

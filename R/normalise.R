@@ -71,10 +71,8 @@ logsumexp <- function(x, margin = 1, weights = NULL, na.rm = FALSE) {
   }
   if (!is.logical(na.rm) || length(na.rm) != 1L || is.na(na.rm)) na.rm <- check_flag(na.rm)
   if (!is.null(weights)) weights <- check_lse_weights(weights, x, margin, sys.call())$weights
-  out <- .Call(xentropy_logsumexp, x, margin, weights, na.rm, TRUE)
-  # a 1-d array's dimnames name the result as R's indexing does
-  if (length(dim(x)) == 1L && !is.null(dimnames(x))) names(out) <- dimnames(x)[[margin]]
-  out
+  # (a 1-d array, e.g. a table, is a vector: one number)
+  .Call(xentropy_logsumexp, x, margin, weights, na.rm, TRUE)
 }
 
 # Weights of logsumexp(): non-negative finite (NA/NaN allowed: missing), one

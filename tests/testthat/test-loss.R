@@ -626,3 +626,39 @@ test_that("focal losses with a non-integer gamma keep their digits where (1 - p)
     expect_lte(max(err), 1.5 + 1.5 * g)
   }
 })
+
+test_that("softmax gradients are those of the loss for target rows that do not sum to 1", {
+  # they were softmax(z) - t, the gradient only where the targets sum to 1
+  Z <- rbind(c(0.5, -1, 2), c(1, 0, -1), c(-3, 2, 0.25))
+  Tm <- rbind(c(0.5, 0.7, 0), c(0, 0, 0), c(0.6, 0, 0.9))
+  ex <- rowSums(Tm) * softmax(Z) - Tm
+  expect_equal(softmax_cross_entropy_grad(Tm, Z, reduction = "sum"), ex, tolerance = 1e-14)
+  expect_equal(softmax_cross_entropy_grad(Tm, Z, reduction = "sum"),
+               softmax_cross_entropy_grad(Tm, Z, reduction = "sum", class_weights = c(1, 1, 1)),
+               tolerance = 1e-15)
+  expect_equal(softmax_focal_loss_grad(Tm, Z, reduction = "sum", gamma = 0),
+               softmax_cross_entropy_grad(Tm, Z, reduction = "sum"), tolerance = 1e-15)
+  expect_equal(softmax_cross_entropy_grad(Tm, Z, reduction = "none")[2, ], c(0, 0, 0))
+  ls <- (1 - 0.2) * Tm + 0.2 / 3
+  expect_equal(softmax_cross_entropy_grad(Tm, Z, reduction = "sum", label_smoothing = 0.2),
+               rowSums(ls) * softmax(Z) - ls, tolerance = 1e-14)
+  # central differences of the loss
+  f <- function(z) softmax_cross_entropy(Tm, matrix(z, 3), reduction = "sum")
+  h <- 1e-6
+  nd <- vapply(seq_along(Z), function(i) {
+    e <- replace(numeric(9), i, h)
+    (f(c(Z) + e) - f(c(Z) - e)) / (2 * h)
+  }, 0)
+  expect_equal(c(softmax_cross_entropy_grad(Tm, Z, reduction = "sum")), nd, tolerance = 1e-8)
+})
+
+test_that("softmax gradients of a vector of logits keep the vector's shape and names", {
+  z <- c(a = 1, b = 2, c = 3)
+  g <- softmax_cross_entropy_grad(2, z)
+  expect_null(dim(g))
+  expect_named(g, c("a", "b", "c"))
+  expect_equal(unname(g), softmax(unname(z)) - c(0, 1, 0), tolerance = 1e-15)
+  gf <- softmax_focal_loss_grad(2, z, gamma = 0)
+  expect_null(dim(gf))
+  expect_equal(gf, g, tolerance = 1e-15)
+})

@@ -602,3 +602,11 @@ test_that("softmax, its cross-entropy and gradient stay within 2 ulp far below t
   expect_lte(max(ulp_error(softmax(zl), el / sum(el))), 2)
   expect_lte(max(ulp_error(softmax(matrix(zl, 1))[1, ], el / sum(el))), 2)
 })
+
+test_that("logsumexp() of a 1-d array (a table) is that of its values", {
+  # it stopped: the dimnames were put on the single result
+  a <- array(c(1, 2, 3), 3, dimnames = list(c("a", "b", "c")))
+  expect_equal(logsumexp(a), log(sum(exp(1:3))), tolerance = 1e-15)
+  expect_equal(logsumexp(a, margin = 2), log(sum(exp(1:3))), tolerance = 1e-15)
+  expect_equal(logsumexp(log(table(c(1, 1, 2, 3)))), log(4), tolerance = 1e-15)
+})

@@ -16,7 +16,7 @@ namespace xentropy {
 //   coef(t, r, z)   a_k such that d l / d z_j = p_j sum_k a_k - a_j
 //                   (a_k = t_k for the cross-entropy),
 //   row_sum         whether sum_k a_k must be formed (else it is the sum of
-//                   the targets, taken as 1).
+//                   the targets, taken as 1: labels, without class weights).
 // From probabilities (cross_entropy_loss) term(t, p) is -t log p.
 
 // Softmax statistics of one row: m, S = t + c, S - 1 and L = log1p(S - 1).
@@ -453,7 +453,8 @@ inline void categorical_loss_grad(const P& pol, const categorical_targets& y,
   const bool labels_cw = !y.is_matrix() && copt.class_weights;
   const bool later = opt.red == reduction::mean && (opt.na_rm || labels_cw);
   const double denom = detail::mean_denominator(n, opt, later);
-  const bool row_sum = P::row_sum || copt.class_weights;
+  // (a target matrix's rows need not sum to 1: a zero row, counts, a mask)
+  const bool row_sum = P::row_sum || copt.class_weights || y.is_matrix();
   const bool reuse = !row_sum || (!y.is_matrix() && copt.label_smoothing == 0.0);
   const accumulator kept = sum_blocks(
       n, blocks::categorical, n * K, opt.nthreads,
