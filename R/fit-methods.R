@@ -72,6 +72,11 @@ residuals.xentropy_fit <- function(object, type = c("deviance", "pearson", "work
 
 match_choice <- function(x, choices, arg, where) {
   if (identical(x, choices)) return(choices[1])
+  # a unique abbreviation is taken, as match.arg() takes it (glm's methods do)
+  if (is.character(x) && length(x) == 1L && !is.na(x) && nzchar(x) && !x %in% choices) {
+    hit <- pmatch(x, choices)
+    if (!is.na(hit)) x <- choices[hit]
+  }
   if (!is.character(x) || length(x) != 1L || is.na(x) || !x %in% choices) {
     abort(sprintf("`%s` must be one of %s, not %s.", arg,
                   paste0("\"", choices, "\"", collapse = ", "),
@@ -262,9 +267,9 @@ anova.xentropy_fit <- function(object, ..., test = NULL) {
           where, class = "xentropy_error_argument")
   }
   if (length(fits) > 1L) return(anova_list(fits, test, where))
-  if (object$lambda > 0) {
-    abort("An analysis of deviance needs maximum-likelihood fits (`lambda = 0`); this fit is penalised.",
-          where, class = "xentropy_error_unsupported")
+  if (!ml_fit(object)) {
+    abort(sprintf("An analysis of deviance needs maximum-likelihood fits (`lambda = 0`, `label_smoothing = 0`); this fit %s.",
+                  not_ml_why(object)), where, class = "xentropy_error_unsupported")
   }
   if (is.null(object$terms)) {
     abort("A sequential analysis of deviance needs a formula fit (terms to add one at a time).",
@@ -327,8 +332,9 @@ anova_list <- function(fits, test, where) {
     abort("The models were not all fitted to the same observations (their `nobs()` differ).",
           where, class = "xentropy_error_argument")
   }
-  if (any(vapply(fits, function(f) f$lambda > 0, logical(1)))) {
-    abort("Likelihood-ratio tables need maximum-likelihood fits (`lambda = 0`).", where, class = "xentropy_error_unsupported")
+  if (!all(vapply(fits, ml_fit, logical(1)))) {
+    abort("Likelihood-ratio tables need maximum-likelihood fits (`lambda = 0`, `label_smoothing = 0`).",
+          where, class = "xentropy_error_unsupported")
   }
   if (all(softmax)) {
     if (test == "Rao" || test == "F" || test == "Cp") {
@@ -538,10 +544,19 @@ check_test <- function(object, test, where) {
     abort("`test = \"Rao\"` is available for logistic regressions only.", where,
           argument = "test", class = "xentropy_error_unsupported")
   }
-  if (test != "none" && object$lambda > 0) {
-    abort(sprintf("`test = \"%s\"` needs a maximum-likelihood fit (`lambda = 0`); this fit is penalised.",
-                  test), where, argument = "test", class = "xentropy_error_unsupported")
+  if (test != "none" && !ml_fit(object)) {
+    abort(sprintf("`test = \"%s\"` needs a maximum-likelihood fit (`lambda = 0`, `label_smoothing = 0`); this fit %s.",
+                  test, not_ml_why(object)), where, argument = "test", class = "xentropy_error_unsupported")
   }
+}
+
+# Whether a fit maximises the likelihood of the observed classes: not with a penalty,
+# nor with smoothed labels (it fits targets other than the observed ones).
+ml_fit <- function(object) {
+  object$lambda == 0 && !isTRUE(object$label_smoothing > 0)
+}
+not_ml_why <- function(object) {
+  if (object$lambda > 0) "is penalised" else "fits smoothed labels"
 }
 
 # lm's variable.names() and case.names(): the estimable coefficients' columns (all of

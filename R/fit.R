@@ -46,7 +46,10 @@
 #' probabilities (rows summing to 1, e.g. a teacher's predictions for
 #' distillation), whose column names name the classes. `label_smoothing`
 #' \eqn{\epsilon} replaces the targets by \eqn{(1 - \epsilon) t_i +
-#' \epsilon / K}.
+#' \epsilon / K}: the fit, its log-likelihood and deviance are then those of
+#' the smoothed targets, which are not the data, so likelihood-ratio, score
+#' and F tests (`anova()`, `drop1()`, `add1()`) are refused, as for
+#' `lambda > 0`.
 #'
 #' **Separation.** When a hyperplane separates the classes and `lambda = 0`,
 #' the maximum-likelihood estimate does not exist (coefficients grow without
@@ -1006,6 +1009,10 @@ predict.xentropy_fit <- function(object, newdata, type = c("prob", "class", "lin
                                  se.fit = FALSE, offset = NULL, ...) {
   where <- sys.call()
   types <- c("prob", "class", "link", "response")
+  if (is.character(type) && length(type) == 1L && !is.na(type) && nzchar(type) &&
+      !is.na(pmatch(type, types))) {
+    type <- types[pmatch(type, types)]  # an abbreviation, as predict.glm() takes it
+  }
   if (!is.character(type) || !(length(type) == 1L || identical(type, types) ||
                                identical(type, types[1:3])) ||
       !type[1] %in% types) {
@@ -1078,7 +1085,7 @@ pad_rows <- function(na.action, v) {
   if (is.null(na.action)) return(v)
   if (is.factor(v)) {
     lev <- levels(v)
-    r <- stats::napredict(na.action, as.integer(v))
+    r <- stats::napredict(na.action, stats::setNames(as.integer(v), names(v)))
     out <- factor(lev[r], levels = lev)
     names(out) <- names(r)
     return(out)

@@ -591,3 +591,27 @@ test_that("the empty model (y ~ 0, the offset alone) is fitted, as glm does, so 
   expect_equal(a$`Pr(>Chi)`, b$`Pr(>Chi)`, tolerance = 1e-7)
   expect_error(softmax_regression(factor(gear) ~ 0, data = d), class = "xentropy_error_shape")
 })
+
+test_that("fits with label smoothing refuse likelihood tests, as penalised fits do", {
+  f <- softmax_regression(Species ~ Sepal.Length + Sepal.Width, data = iris, label_smoothing = 0.1)
+  f0 <- softmax_regression(Species ~ Sepal.Length, data = iris, label_smoothing = 0.1)
+  expect_error(anova(f, test = "Chisq"), "smoothed labels", class = "xentropy_error_unsupported")
+  expect_error(anova(f0, f, test = "Chisq"), class = "xentropy_error_unsupported")
+  expect_error(drop1(f, test = "Chisq"), "smoothed labels", class = "xentropy_error_unsupported")
+  expect_s3_class(anova(softmax_regression(Species ~ Sepal.Length, data = iris), test = "Chisq"),
+                  "anova")
+})
+
+test_that("methods take abbreviated choices as glm's do, and class predictions keep row names with na.action", {
+  d <- mtcars
+  d$wt[3] <- NA
+  f <- logistic_regression(am ~ wt, data = d, na.action = na.exclude)
+  expect_equal(predict(f, type = "resp"), predict(f, type = "response"))
+  expect_equal(residuals(f, "pear"), residuals(f, "pearson"))
+  expect_equal(weights(f, "work"), weights(f, "working"))
+  expect_equal(drop1(f, test = "Chi"), drop1(f, test = "Chisq"))
+  expect_error(predict(f, type = "x"), class = "xentropy_error_value")
+  cl <- predict(f, type = "class")
+  expect_named(cl, rownames(d))
+  expect_true(is.na(cl[3]))
+})
