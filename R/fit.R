@@ -1257,7 +1257,12 @@ check_offset_values <- function(off, n, levels, where) {
 }
 
 #' @export
-coef.xentropy_fit <- function(object, ...) object$coefficients
+coef.xentropy_fit <- function(object, complete = TRUE, ...) {
+  cf <- object$coefficients
+  if (check_flag(complete, "complete", sys.call())) return(cf)
+  # as glm's: without the aliased coefficients (NA)
+  if (is.matrix(cf)) cf[, colSums(is.na(cf)) < nrow(cf), drop = FALSE] else cf[!is.na(cf)]
+}
 
 #' @export
 vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {

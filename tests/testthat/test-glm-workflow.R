@@ -615,3 +615,19 @@ test_that("methods take abbreviated choices as glm's do, and class predictions k
   expect_named(cl, rownames(d))
   expect_true(is.na(cl[3]))
 })
+
+test_that("coef(complete = FALSE) leaves out the aliased coefficients, as glm's", {
+  set.seed(8)
+  d <- data.frame(wt = rnorm(80), qsec = rnorm(80))
+  d$wt2 <- 2 * d$wt
+  d$am <- rbinom(80, 1, plogis(d$wt - d$qsec))
+  d$gear <- factor(sample(3:5, 80, TRUE))
+  f <- logistic_regression(am ~ wt + wt2 + qsec, data = d)
+  g <- glm(am ~ wt + wt2 + qsec, data = d, family = binomial)
+  expect_equal(names(coef(f, complete = FALSE)), names(coef(g, complete = FALSE)))
+  expect_equal(coef(f, complete = FALSE), coef(g, complete = FALSE), tolerance = 1e-6)
+  expect_length(coef(f), 4L)
+  s <- softmax_regression(factor(gear) ~ wt + wt2, data = d)
+  expect_equal(colnames(coef(s, complete = FALSE)), c("(Intercept)", "wt"))
+  expect_equal(ncol(coef(s)), 3L)
+})
