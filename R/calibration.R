@@ -572,7 +572,9 @@ temperature_scaling <- function(y, logits, weights = NULL,
     warn("The logits carry no information about `y` (or point the wrong way): the best temperature is T = Inf.",
          NULL, class = "xentropy_warning_degenerate")
   } else if (fit$status == 3L) {
-    warn("The fit did not converge in 100 Newton steps.", NULL,
+    warn(if (fit$iterations >= 100L) "The fit did not converge in 100 Newton steps." else
+           sprintf("The fit did not converge: after %d Newton steps no step lowers the loss, short of the gradient tolerance.",
+                   fit$iterations), NULL,
          class = "xentropy_warning_convergence")
   }
   coefficients <- if (platt) c(a = fit$par[1], b = fit$par[2]) else c(beta = fit$par[1])
@@ -766,14 +768,12 @@ first_missing <- function(y, pred, pred_arg) {
 }
 
 # Wilson score interval for a proportion p out of n (n may be fractional).
-# Rows a fit used: all of them, or with na.rm those with no missing target, logit
-# or weight.
+# Rows a fit used: all of them, or with na.rm those with no missing target or logit
+# (weights are never missing).
 rows_used <- function(y, logits, weights, na.rm) {
   if (!isTRUE(na.rm)) return(NROW(logits))
   miss <- function(v) if (is.matrix(v)) rowSums(is.na(v)) > 0 else is.na(v)
-  ok <- !miss(logits) & !miss(y)
-  if (!is.null(weights)) ok <- ok & !is.na(weights)
-  sum(ok)
+  sum(!miss(logits) & !miss(y))
 }
 
 wilson_interval <- function(p, n, level) {

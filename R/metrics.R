@@ -93,6 +93,10 @@ chunk_scores <- function(d, i, object) {
   counts <- function(Y, ok) {
     # rows of Y (counts per class) as one row per (observation, class) with a count
     Y <- Y[ok, , drop = FALSE]
+    if (any(Y < 0 | Y == Inf)) {
+      abort("The response in `newdata` has negative or infinite counts or proportions.",
+            NULL, class = "xentropy_error_data", argument = "newdata")
+    }
     k <- which(Y > 0, arr.ind = TRUE)
     list(row = which(ok)[k[, 1]], cls = k[, 2], w = Y[k])
   }
@@ -124,6 +128,10 @@ chunk_scores <- function(d, i, object) {
   } else {
     P <- as.double(P)
     if (is.matrix(y)) {
+      if (ncol(y) != 2L) {
+        abort(sprintf("A binary response matrix in `newdata` must be cbind(successes, failures), not %d columns.",
+                      ncol(y)), NULL, class = "xentropy_error_data", argument = "newdata")
+      }
       e <- counts(y, stats::complete.cases(y) & !is.na(P))
       yy <- as.double(e$cls == 1L)
       P <- P[e$row]

@@ -176,9 +176,9 @@ SEXP scaling_fit_impl(SEXP y, int offset, SEXP logits, bool binary, bool platt,
     const cal::targets t = targets_of(y, offset, true, n);
     const double* z = REAL(logits);
     if (platt) {
-      fit = cal::fit_platt([&](double a, double b) {
+      fit = cal::fit_platt([&](double a, double b, double c) {
         return stop_if_invalid(cal::binary_scaling_pass(t.bin, z, n, a, b, true, w, na_rm,
-                                                        nthreads, rep), rep);
+                                                        nthreads, rep, c), rep);
       });
     } else {
       fit = cal::fit_temperature([&](double beta) {

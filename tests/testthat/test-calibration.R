@@ -646,3 +646,19 @@ test_that("merge_reliability() refuses tables of different levels", {
   expect_error(merge_reliability(a, b), "level")
   expect_equal(attr(merge_reliability(a, a), "level"), 0.8)
 })
+
+test_that("Platt scaling keeps its digits on logits shifted by 1e8 or more", {
+  # the spread of z cancelled in E z^2 - (E z)^2 and a z + b lost 8 digits: the fit
+  # stopped far from glm's and said converged
+  set.seed(27)
+  n <- 300
+  z <- rnorm(n)
+  y <- rbinom(n, 1, plogis(1.3 * z))
+  g <- glm(y ~ z, family = binomial, control = glm.control(epsilon = 1e-14))
+  for (shift in c(1e8, 1e9, -1e10)) {
+    fit <- temperature_scaling(y, z + shift, method = "platt")
+    expect_equal(fit$status, 0L)
+    expect_equal(fit$coefficients[["a"]], coef(g)[["z"]], tolerance = 1e-6)
+    expect_equal(fit$loss[["after"]], -mean(dbinom(y, 1, fitted(g), log = TRUE)), tolerance = 1e-7)
+  }
+})

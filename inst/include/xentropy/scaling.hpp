@@ -203,10 +203,12 @@ inline scaling_sums temperature_pass(const targets& y, const double* z, index_t 
 // Binary version on logits z (length n): with platt = false, the loss of
 // sigmoid(a z) and its derivatives in a (the temperature pass, a = beta);
 // with platt = true, of sigmoid(a z + b) with gradient and Hessian in (a, b).
+// Platt's covariate may be taken about a centre c: sigmoid(a (z - c) + b), with the
+// derivatives in a along z - c (logits shifted by 1e8 keep their spread).
 inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z,
                                         index_t n, double a, double b, bool platt,
                                         const double* weights, bool na_rm,
-                                        int nthreads, report& rep) {
+                                        int nthreads, report& rep, double c = 0.0) {
   const index_t block = detail::scaling_block;
   const index_t nparts = n == 0 ? 0 : (n - 1) / block + 1;
   std::vector<scaling_sums> part(static_cast<std::size_t>(nparts));
@@ -237,7 +239,8 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       }
       const double w = weights ? weights[o] : 1.0;
       if (w == 0.0) continue;
-      const double u = a * v + (platt ? b : 0.0);
+      const double vc = platt ? v - c : v;
+      const double u = a * vc + (platt ? b : 0.0);
       // one exp and one log1p per observation: with e = exp(-|u|) <= 1,
       // sigmoid(|u|) = 1 / (1 + e), sigmoid(-|u|) = e / (1 + e) and
       // softplus(+-u) = max(+-u, 0) + log1p(e) (link.hpp's forms)
@@ -257,11 +260,11 @@ inline scaling_sums binary_scaling_pass(const binary_targets& y, const double* z
       if (t == 0.0) S.z0min = std::min(S.z0min, v), S.z0max = std::max(S.z0max, v);
       S.w += w;
       S.loss += w * l;
-      S.g[0] += w * r * v;
-      S.h[0] += w * q * v * v;
+      S.g[0] += w * r * vc;
+      S.h[0] += w * q * vc * vc;
       if (platt) {
         S.g[1] += w * r;
-        S.h[1] += w * q * v;
+        S.h[1] += w * q * vc;
         S.h[2] += w * q;
       }
     }
@@ -376,12 +379,13 @@ inline scaling_fit fit_temperature(Pass pass, double tol = 1e-12, int maxit = 10
 // Newton step lowers the loss. Stops when the gradient of the loss in the
 // standardised logit (z - mean z) / sd z, whose size does not depend on the
 // logits' scale, is <= tol in each component; a fit that can move no further
-// before that is reported not converged.
+// before that is reported not converged. The fit runs on z about its mean
+// (pass(a, b, c) evaluates sigmoid(a (z - c) + b)).
 template <class Pass>
 inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
   scaling_fit fit;
   double a = 1.0, b = 0.0;
-  scaling_sums s = pass(a, b);
+  scaling_sums s = pass(a, b, 0.0);
   ++fit.passes;
   if (s.any_missing()) {
     fit.status = scaling_missing;
@@ -401,37 +405,51 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
     fit.loss = 0.0;
     return fit;
   }
-  // at (0, 0) every p is 1/2: the gradient and Hessian give mean y and the
-  // mean and spread of z (weighted)
-  const scaling_sums s00 = pass(0.0, 0.0);
+  // at (0, 0) every p is 1/2: the gradient and Hessian give mean y and the (weighted)
+  // mean zm of z. The fit then runs on z - zm: sigmoid(a (z - zm) + bc), bc = b + a zm
+  // (on logits shifted by 1e8, a z + b would lose 8 digits to the cancellation).
+  const scaling_sums s00 = pass(0.0, 0.0, 0.0);
   ++fit.passes;
   const double ybar = 0.5 - s00.g[1] / s00.w;
   const double zm = s00.h[1] / s00.h[2];
-  const double zv = s00.h[0] / s00.h[2] - zm * zm;
-  const double zsd = zv > 0.0 && std::isfinite(zv) ? std::sqrt(zv) : std::max(std::fabs(zm), 1.0);
+  const double c = std::isfinite(zm) ? zm : 0.0;
+  double bc = b + a * c;
+  s = pass(a, bc, c);
+  ++fit.passes;
+  // the spread of z about zm, from a pass where every p is the same
+  double zv = 0.0;
   if (ybar > 0.0 && ybar < 1.0) {
     const double b0 = std::log(ybar / (1.0 - ybar));
-    scaling_sums s0 = pass(0.0, b0);
+    const scaling_sums s0 = pass(0.0, b0, c);
     ++fit.passes;
+    zv = s0.h[0] / s0.h[2];
     if (s0.loss < s.loss) {
       a = 0.0;
-      b = b0;
+      bc = b0;
       s = s0;
     }
+  } else {
+    const scaling_sums sv = pass(0.0, 0.0, c);
+    ++fit.passes;
+    zv = sv.h[0] / sv.h[2];
   }
-  // gradient with respect to (a', b) with a = a' / sd, b = b' - a' mean / sd
+  const double zsd = zv > 0.0 && std::isfinite(zv) ? std::sqrt(zv) : 1.0;
+  // the gradient in the standardised logit (a' = a sd): scale-free
   auto standard_grad = [&](const scaling_sums& q) {
-    const double ga = q.g[0] / q.w, gb = q.g[1] / q.w;
-    return std::max(std::fabs((ga - zm * gb) / zsd), std::fabs(gb));
+    return std::max(std::fabs(q.g[0] / q.w / zsd), std::fabs(q.g[1] / q.w));
+  };
+  // (a, b) and the gradient in them, from the centred fit
+  auto record = [&](const scaling_sums& q) {
+    fit.par[0] = a;
+    fit.par[1] = bc - a * c;
+    fit.loss = q.loss / q.w;
+    fit.grad[0] = q.g[0] / q.w + c * (q.g[1] / q.w);
+    fit.grad[1] = q.g[1] / q.w;
   };
   for (;;) {
     const double ga = s.g[0] / s.w, gb = s.g[1] / s.w;
     const double haa = s.h[0] / s.w, hab = s.h[1] / s.w, hbb = s.h[2] / s.w;
-    fit.par[0] = a;
-    fit.par[1] = b;
-    fit.loss = s.loss / s.w;
-    fit.grad[0] = ga;
-    fit.grad[1] = gb;
+    record(s);
     if (standard_grad(s) <= tol) break;
     if (fit.iterations >= maxit) {
       fit.status = scaling_max_iterations;
@@ -450,7 +468,7 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
     scaling_sums next;
     bool moved = false;
     for (int halvings = 0; halvings < 60; ++halvings) {
-      next = pass(a + step * da, b + step * db);
+      next = pass(a + step * da, bc + step * db, c);
       ++fit.passes;
       // a step is taken when the loss does not rise beyond its rounding
       // error: near the minimum, differences are below it
@@ -465,25 +483,19 @@ inline scaling_fit fit_platt(Pass pass, double tol = 1e-12, int maxit = 100) {
       if (!(standard_grad(s) <= 1e-6)) fit.status = scaling_max_iterations;
       break;
     }
-    const double na_ = a + step * da, nb_ = b + step * db;
+    const double na_ = a + step * da, nb_ = bc + step * db;
     const bool tiny = std::fabs(na_ - a) <= 4.0 * std::numeric_limits<double>::epsilon() * std::fabs(a) &&
-                      std::fabs(nb_ - b) <= 4.0 * std::numeric_limits<double>::epsilon() * (std::fabs(b) + 1e-300);
+                      std::fabs(nb_ - bc) <= 4.0 * std::numeric_limits<double>::epsilon() * (std::fabs(bc) + 1e-300);
     a = na_;
-    b = nb_;
+    bc = nb_;
     s = next;
     if (std::fabs(a) > 1e15) {
       fit.status = scaling_separated;  // separable: the slope grows without bound
-      fit.par[0] = a;
-      fit.par[1] = b;
-      fit.loss = s.loss / s.w;
+      record(s);
       break;
     }
     if (tiny) {
-      fit.par[0] = a;
-      fit.par[1] = b;
-      fit.loss = s.loss / s.w;
-      fit.grad[0] = s.g[0] / s.w;
-      fit.grad[1] = s.g[1] / s.w;
+      record(s);
       if (!(standard_grad(s) <= 1e-6)) fit.status = scaling_max_iterations;
       break;
     }
