@@ -898,7 +898,6 @@ test_that("a named penalty_factor is matched to the columns of x by name", {
 test_that("cv_path() of a sparse path loads Matrix where the folds run", {
   skip_on_cran()
   skip_if_not_installed("Matrix")
-  skip_if_not_installed("callr")
   set.seed(20)
   S <- Matrix::rsparsematrix(100, 6, 0.4)
   f <- logistic_path(S, rbinom(100, 1, 0.5), nlambda = 8)
@@ -906,13 +905,19 @@ test_that("cv_path() of a sparse path loads Matrix where the folds run", {
   ref <- cv_path(f, foldid = fid)$cvm
   # a session where Matrix is not loaded (the path read from a file; a future worker):
   # `x[train, ]` was base R's `[` ("object of type 'S4' is not subsettable")
-  out <- callr::r(function(f, fid) {
-    library(xentropy)
-    stopifnot(!"Matrix" %in% loadedNamespaces())
-    if (requireNamespace("future", quietly = TRUE)) future::plan(future::sequential)
-    cv_path(f, foldid = fid)$cvm
-  }, args = list(f = f, fid = fid), libpath = .libPaths())
-  expect_equal(out, ref, tolerance = 1e-14)
+  inp <- tempfile(fileext = ".rds")
+  res <- tempfile(fileext = ".rds")
+  on.exit(unlink(c(inp, res)), add = TRUE)
+  saveRDS(list(f = f, fid = fid), inp)
+  code <- sprintf(paste0(
+    "a <- readRDS('%s'); library(xentropy); stopifnot(!'Matrix' %%in%% loadedNamespaces()); ",
+    "if (requireNamespace('future', quietly = TRUE)) future::plan(future::sequential); ",
+    "saveRDS(cv_path(a$f, foldid = a$fid)$cvm, '%s')"), inp, res)
+  libs <- paste(.libPaths(), collapse = .Platform$path.sep)
+  status <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(code)),
+                    env = paste0("R_LIBS=", libs), stdout = FALSE, stderr = FALSE)
+  expect_equal(status, 0L)
+  expect_equal(readRDS(res), ref, tolerance = 1e-14)
   skip_if_not_installed("future")
   skip_if_not_installed("future.apply")
   oplan <- future::plan(future::multisession, workers = 2)
