@@ -89,6 +89,35 @@ SEXP logsumexp_weighted_impl(SEXP x, SEXP weights, bool per_class, int margin,
     wsi = 1;
   }
   Rcpp::NumericVector out(Rcpp::no_init(margin == 1 ? s.nrow : s.ncol));
+  // Weights so large that their sum overflows, or spread so wide that a large weight's
+  // term underflows (exp(x - max x) is 0) while it outweighs the rest: log(w) goes into
+  // x (a copy, only here) and the sum is an unweighted one. A zero weight leaves its
+  // entry out (-Inf), a missing one makes it missing.
+  const double* w = REAL(weights);
+  const R_xlen_t nw = XLENGTH(weights);
+  double wmax = 0.0, wmin = R_PosInf;
+  for (R_xlen_t i = 0; i < nw; ++i)
+    if (w[i] > 0.0) {
+      wmax = std::max(wmax, w[i]);
+      wmin = std::min(wmin, w[i]);
+    }
+  const double terms = static_cast<double>(margin == 1 ? s.ncol : s.nrow) + 1.0;
+  if (wmax > 0.0 && (wmax > std::numeric_limits<double>::max() / terms / 4.0 ||
+                     wmax / wmin > 0x1p900)) {
+    const xentropy::index_t n = s.nrow, K = s.ncol;
+    std::vector<double> xl(static_cast<std::size_t>(n * K));
+    const double* px = REAL(x);
+    for (xentropy::index_t j = 0; j < K; ++j)
+      for (xentropy::index_t i = 0; i < n; ++i) {
+        const double b = w[j * wsj + i * wsi], v = px[j * n + i];
+        xl[static_cast<std::size_t>(j * n + i)] =
+            std::isnan(b) ? b : b == 0.0 ? R_NegInf : v + std::log(b);
+      }
+    glue::interruptible([&] {
+      xentropy::logsumexp(xl.data(), n, K, margin, REAL(out), na_rm, nthreads);
+    });
+    return out;
+  }
   glue::interruptible([&] {
     xentropy::logsumexp_weighted(REAL(x), REAL(weights), wsj, wsi, s.nrow, s.ncol,
                                  margin, REAL(out), na_rm, nthreads);

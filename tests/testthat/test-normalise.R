@@ -610,3 +610,23 @@ test_that("logsumexp() of a 1-d array (a table) is that of its values", {
   expect_equal(logsumexp(a, margin = 2), log(sum(exp(1:3))), tolerance = 1e-15)
   expect_equal(logsumexp(log(table(c(1, 1, 2, 3)))), log(4), tolerance = 1e-15)
 })
+
+test_that("weighted logsumexp() neither overflows in huge weights nor loses a huge weight's underflowed term", {
+  # Inf where the answer is 711.9; -690.8 (the small-weight term alone) where it is -109.2
+  expect_equal(logsumexp(c(1, 2), weights = c(1.5e308, 1.5e308)),
+               log(1.5e308) + log(exp(1) + exp(2)), tolerance = 1e-15)
+  expect_equal(logsumexp(c(5, 5), weights = c(1e308, 1e308)), log(1e308) + log(2) + 5,
+               tolerance = 1e-15)
+  expect_equal(logsumexp(c(0, -800), weights = c(1e-300, 1e300)),
+               log(1e-300) + log1p(exp(log(1e300) - log(1e-300) - 800)), tolerance = 1e-13)
+  X <- matrix(c(1, 2, 3, 4), 2)
+  expect_equal(logsumexp(X, weights = c(1e308, 1e308)), log(1e308) + log(exp(c(1, 2)) + exp(c(3, 4))),
+               tolerance = 1e-15)
+  expect_equal(logsumexp(X, margin = 2, weights = matrix(1e308, 2, 2)),
+               log(1e308) + log(exp(c(1, 3)) + exp(c(2, 4))), tolerance = 1e-15)
+  # zero weights leave entries out, missing ones stay missing
+  expect_equal(logsumexp(c(1, Inf), weights = c(1e308, 0)), log(1e308) + 1, tolerance = 1e-15)
+  expect_identical(logsumexp(c(1, 2, NA), weights = c(1e308, 1e308, 1)), NA_real_)
+  expect_equal(logsumexp(c(1, 2, NA), weights = c(1e308, 1e308, 1), na.rm = TRUE),
+               log(1e308) + log(exp(1) + exp(2)), tolerance = 1e-15)
+})
