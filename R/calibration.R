@@ -767,7 +767,6 @@ first_missing <- function(y, pred, pred_arg) {
   list(arg = "y", what = "NA", where = "an unknown position")
 }
 
-# Wilson score interval for a proportion p out of n (n may be fractional).
 # Rows a fit used: all of them, or with na.rm those with no missing target or logit
 # (weights are never missing).
 rows_used <- function(y, logits, weights, na.rm) {
@@ -776,6 +775,7 @@ rows_used <- function(y, logits, weights, na.rm) {
   sum(!miss(logits) & !miss(y))
 }
 
+# Wilson score interval for a proportion p out of n (n may be fractional).
 wilson_interval <- function(p, n, level) {
   z <- stats::qnorm(1 - (1 - level) / 2)
   ok <- !is.na(p) & n > 0
