@@ -273,8 +273,6 @@ categorical_args <- function(y, pred, pred_arg, weights, reduction, na.rm,
        na.rm = check_flag(na.rm, "na.rm", call))
 }
 
-# The answer of a categorical loss's entry: a value, or list(flagged result)
-# reported as the error it is.
 # A gradient for a vector of logits (one observation) has the vector's shape and
 # names, not the 1 x K matrix the kernels took.
 vector_shaped <- function(out, logits) {
@@ -285,6 +283,8 @@ vector_shaped <- function(out, logits) {
   out
 }
 
+# The answer of a categorical loss's entry: a value, or list(flagged result)
+# reported as the error it is.
 categorical_result <- function(out, a, pred_arg, pred_what, call) {
   if (is.double(out)) return(out)
   # the message is built on the error path only
