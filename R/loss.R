@@ -196,7 +196,8 @@ sigmoid_cross_entropy <- function(y, logits, weights = NULL,
 #' @inheritParams cross_entropy_loss
 #' @return A matrix (or vector) of the shape of `logits`, attributes kept.
 #'   Observations with an `NA` target or logit have `NA` gradients, or 0
-#'   with `na.rm = TRUE`.
+#'   with `na.rm = TRUE` (with `"mean"` and no observation left, every
+#'   gradient is `NaN`, as the mean loss is: 0 / 0).
 #' @family losses
 #' @export
 #' @examples
