@@ -242,6 +242,9 @@ read_file_chunk <- function(f, args) {
   if (ext == "parquet") return(as.data.frame(arrow::read_parquet(f)))
   if (ext %in% c("feather", "arrow")) return(as.data.frame(arrow::read_feather(f)))
   if (requireNamespace("data.table", quietly = TRUE)) {
+    # integers beyond 2^31 as doubles, not bit64's integer64 (whose bits model.matrix()
+    # would take for doubles of 1e-314), unless the caller says otherwise
+    if (is.null(args$integer64)) args$integer64 <- "double"
     return(as.data.frame(do.call(data.table::fread,
                                  c(list(f, data.table = FALSE, showProgress = FALSE), args))))
   }

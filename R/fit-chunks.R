@@ -58,7 +58,7 @@ worker_env <- function(exprs, fenv, data_names) {
 # chunk, each chunk with its own basis or centre: refused. model.frame() records the
 # ones with a makepredictcall() method in the terms' "predvars"; the others are
 # found by name.
-check_chunk_terms <- function(formula, mt, where) {
+check_chunk_terms <- function(formula, mt, where, extra = list()) {
   pv <- attr(mt, "predvars")
   vars <- attr(mt, "variables")
   bad <- character()
@@ -69,8 +69,17 @@ check_chunk_terms <- function(formula, mt, where) {
   }
   summaries <- c("mean", "median", "quantile", "sd", "var", "min", "max", "range", "IQR",
                  "mad", "rank", "order", "sort", "rev", "cumsum", "cumprod", "cummax", "cummin",
-                 "diff", "ecdf", "scale", "poly", "ns", "bs", "splineDesign")
-  walk <- function(e) {
+                 "diff", "ecdf", "scale", "poly", "ns", "bs", "splineDesign", "sum", "prod",
+                 "length", "nrow", "NROW", "ave", "weighted.mean", "prop.table", "proportions",
+                 "table", "tabulate", "cumall", "seq_along", "rowsum", "unique", "duplicated",
+                 "head", "tail", "lag", "lead", "ecdf", "fivenum")
+  # factor() and its kin make levels from the values at hand: as a whole variable of
+  # the formula their levels are merged over the chunks (merge_levels()); inside
+  # another expression (as.integer(factor(g))) they would be each chunk's own
+  factors <- c("factor", "as.factor", "ordered", "as.ordered", "relevel", "interaction",
+               "droplevels", "reorder")
+  operators <- c("~", "+", "-", "*", ":", "/", "^", "%in%", "(", "offset")
+  walk <- function(e, parent = "~") {
     if (!is.call(e)) return()
     f <- e[[1L]]
     fn <- if (is.symbol(f)) as.character(f) else if (is.call(f) && identical(f[[1L]], as.name("::"))) as.character(f[[3L]]) else ""
@@ -79,10 +88,14 @@ check_chunk_terms <- function(formula, mt, where) {
       b <- if (!is.null(e$breaks)) e$breaks else e[[3L]]
       is.numeric(b) && length(b) == 1L
     }
-    if ((fn %in% summaries && !raw_poly) || cut_k) bad <<- c(bad, deparse1(e))
-    for (a in as.list(e)[-1L]) walk(a)
+    nested_factor <- fn %in% factors && !parent %in% operators
+    if ((fn %in% summaries && !raw_poly) || cut_k || nested_factor) bad <<- c(bad, deparse1(e))
+    for (a in as.list(e)[-1L]) walk(a, fn)
   }
   walk(formula[[3L]])
+  if (length(formula) == 3L) walk(formula[[2L]])
+  # weights, offset and subset are evaluated per chunk as well
+  for (e in extra) walk(e, "")
   bad <- unique(bad)
   if (length(bad)) {
     abort(sprintf(paste0("%s %s computed from the data, which over chunks would be computed ",
@@ -105,10 +118,29 @@ chunk_levels <- function(d, i, spec) {
       if (is.logical(v) && is.null(dim(v))) c("FALSE", "TRUE")[c(any(!v), any(v))] else NULL
   })
   keep <- !vapply(lv, is.null, logical(1))
+  # factors the formula makes (factor(v), relevel(...)): their levels come from this
+  # chunk's values alone. factor(v) of a column v: v's sorted values, merged in
+  # v's type (factor() sorts 9 before 10); any other: only its levels attribute
+  made <- list()
+  for (nm in names(mf)[keep]) {
+    if (!is.factor(mf[[nm]])) next
+    e <- tryCatch(str2lang(nm), error = function(err) NULL)
+    if (!is.call(e)) next
+    fn <- deparse1(e[[1L]])
+    plain <- fn %in% c("factor", "as.factor") && length(e) == 2L && is.symbol(e[[2L]]) &&
+      as.character(e[[2L]]) %in% names(d)
+    made[[nm]] <- if (plain) {
+      v <- d[[as.character(e[[2L]])]]
+      # (of a factor column: its levels, in the order rbind() would merge them)
+      if (is.factor(v)) list(union = levels(v)) else list(values = sort(unique(v[!is.na(v)])))
+    } else {
+      list(attr = levels(mf[[nm]]))
+    }
+  }
   list(levels = lv[keep], all = lapply(mf[keep], function(v) if (is.factor(v)) levels(v)),
        factor = vapply(mf, is.factor, logical(1)),
        logical = vapply(mf, function(v) is.logical(v) && is.null(dim(v)), logical(1)),
-       nrow = nrow(mf))
+       made = made, nrow = nrow(mf))
 }
 
 # The levels of all the chunks, in the order the whole data would have: a
@@ -129,6 +161,33 @@ merge_levels <- function(parts) {
       if (isTRUE(p$logical[[v]])) logicals <- union(logicals, v)
     }
   }
+  # factors made by the formula: factor(v) in the order of v's values over all chunks;
+  # others only where every chunk's levels attribute is the same (else the order the
+  # whole data would give is unknown: "ambiguous", refused by the caller)
+  made_values <- list()
+  made_union <- list()
+  made_attr <- list()
+  for (p in parts) {
+    if (!p$nrow) next
+    for (v in names(p$made)) {
+      m <- p$made[[v]]
+      if (!is.null(m$values)) {
+        made_values[[v]] <- sort(unique(c(made_values[[v]], m$values)))
+      } else if (!is.null(m$union)) {
+        made_union[[v]] <- union(made_union[[v]], m$union)
+      } else {
+        made_attr[[v]] <- c(made_attr[[v]], list(m$attr))
+      }
+    }
+  }
+  ambiguous <- character()
+  for (v in names(made_values)) order[[v]] <- as.character(made_values[[v]])
+  for (v in names(made_union)) order[[v]] <- made_union[[v]]
+  for (v in names(made_attr)) {
+    a <- made_attr[[v]]
+    if (all(vapply(a, identical, logical(1), a[[1L]]))) order[[v]] <- a[[1L]]
+    else ambiguous <- c(ambiguous, v)
+  }
   for (v in names(used)) {
     used[[v]] <- if (is_factor[[v]]) {
       c(order[[v]][order[[v]] %in% used[[v]]], sort(setdiff(used[[v]], order[[v]])))
@@ -139,6 +198,7 @@ merge_levels <- function(parts) {
   # logical variables: model.matrix() gives them their TRUE column whatever a chunk
   # holds, and model.frame() warns when given levels for them
   attr(used, "logical") <- logicals
+  attr(used, "ambiguous") <- ambiguous
   used
 }
 
@@ -423,9 +483,18 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
                offset = call$offset, subset = call$subset, vars = vars,
                env_vars = env_vars, softmax = softmax, contrasts = contrasts,
                label_smoothing = label_smoothing)
-  check_chunk_terms(formula, NULL, where)
+  check_chunk_terms(formula, NULL, where, list(call$weights, call$offset, call$subset))
   # pass 1: levels
   lv <- merge_levels(chunk_map(src, chunk_levels, spec = spec))
+  if (length(attr(lv, "ambiguous"))) {
+    abort(sprintf(paste0("%s %s levels from each chunk's values, and the chunks give different ",
+                         "ones, so their order over the whole data is not known. Make %s a factor ",
+                         "column of the data (with its levels) beforehand, or fit in memory."),
+                  paste0("`", attr(lv, "ambiguous"), "`", collapse = ", "),
+                  if (length(attr(lv, "ambiguous")) > 1L) "make their" else "makes its",
+                  if (length(attr(lv, "ambiguous")) > 1L) "them" else "it"),
+          where, class = "xentropy_error_unsupported", argument = "formula")
+  }
   # the response's name as model.frame() writes it (one line, however long)
   resp <- paste(deparse(formula[[2L]], width.cutoff = 500L,
                         backtick = !is.symbol(formula[[2L]]) && is.language(formula[[2L]])),
@@ -434,7 +503,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   # one chunk gives the terms, columns, contrasts
   mf1 <- chunk_frame(spec, d1, spec$xlev_all)
   mt <- attr(mf1, "terms")
-  check_chunk_terms(formula, mt, where)
+  check_chunk_terms(formula, mt, where, list(call$weights, call$offset, call$subset))
   spec$terms <- mt
   attr(mt, ".Environment") <- fenv  # the fit's terms: the caller's, as in memory
   X1 <- stats::model.matrix(mt, mf1, contrasts.arg = contrasts)

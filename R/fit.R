@@ -89,7 +89,11 @@
 #'   [data_chunks()] source: the model is then fitted over the chunks (one
 #'   pass per Newton step, on the current `future` plan), equal to the
 #'   in-memory fit; methods that need the rows in memory (`residuals`,
-#'   `fitted`, `anova`, `model.frame`, ...) then stop with an error.
+#'   `fitted`, `anova`, `model.frame`, ...) then stop with an error. Terms
+#'   that summarise the data (`poly()`, `scale()`, `mean()`, `sum()`, ...,
+#'   anywhere in the formula, `weights`, `offset` or `subset`) would be
+#'   computed per chunk and are refused; `factor(v)` gets the levels of the
+#'   whole data.
 #' @param weights Optional non-negative observation weights (with the
 #'   formula interface, evaluated in `data` like [glm()]'s).
 #' @param subset Optional vector selecting observations.

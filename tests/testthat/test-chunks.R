@@ -552,3 +552,66 @@ test_that("model_metrics() refuses responses that are not among the model's clas
   nb$b <- c("yes", "no", "maybe")
   expect_error(model_metrics(fb, nb), "maybe", class = "xentropy_error_data")
 })
+
+test_that("factor() in a chunked formula has the levels of the whole data", {
+  # they were the union of the chunks' in chunk order: a response whose first chunk
+  # held only "yes" was fitted as P(no), every coefficient's sign reversed
+  set.seed(11)
+  n <- 300
+  d <- data.frame(x = rnorm(n), g = sample(c("a", "b", "c"), n, TRUE), k = sample(c(9, 10, 11), n, TRUE))
+  d$yc <- ifelse(runif(n) < plogis(0.5 + d$x), "yes", "no")
+  d <- d[order(d$yc != "yes", d$g != "b"), ]  # chunk 1: "yes" only, and no "a"
+  parts <- unname(split(d, rep(1:3, each = 100)))
+  expect_true(all(parts[[1]]$yc == "yes"))
+  f_c <- logistic_regression(factor(yc) ~ x + factor(g) + factor(k), data = data_chunks(parts))
+  f_m <- logistic_regression(factor(yc) ~ x + factor(g) + factor(k), data = d)
+  expect_equal(coef(f_c), coef(f_m), tolerance = 1e-9)
+  expect_equal(names(coef(f_c)), c("(Intercept)", "x", "factor(g)b", "factor(g)c", "factor(k)10", "factor(k)11"))
+  s_c <- softmax_regression(factor(g) ~ x, data = data_chunks(parts))
+  s_m <- softmax_regression(factor(g) ~ x, data = d)
+  expect_equal(coef(s_c), coef(s_m), tolerance = 1e-9)
+  # a factor the formula makes otherwise, with other levels per chunk: refused
+  expect_error(logistic_regression(factor(yc) ~ relevel(factor(g), "c"), data = data_chunks(parts)),
+               class = "xentropy_error_unsupported")
+  # factor() inside another expression gives each chunk's own codes: refused
+  expect_error(logistic_regression(factor(yc) ~ as.integer(factor(g)), data = data_chunks(parts)),
+               class = "xentropy_error_unsupported")
+})
+
+test_that("chunked fits refuse summaries of the data in any part of the call", {
+  # sum(), length(), and summaries in the response, weights, offset or subset were
+  # computed per chunk, silently
+  set.seed(12)
+  d <- data.frame(x = rnorm(120), w = runif(120), cnt = rpois(120, 5) + 1)
+  d$y <- rbinom(120, 1, plogis(d$x))
+  ch <- data_chunks(unname(split(d, rep(1:3, each = 40))))
+  for (cl in list(quote(logistic_regression(y ~ I(x / sum(x)), data = ch)),
+                  quote(logistic_regression(y ~ x + offset(log(cnt / sum(cnt))), data = ch)),
+                  quote(logistic_regression(y ~ I(x / length(x)), data = ch)),
+                  quote(logistic_regression(I(x > mean(x)) ~ w, data = ch)),
+                  quote(logistic_regression(y ~ x, weights = w / mean(w), data = ch)),
+                  quote(logistic_regression(y ~ x, subset = x > median(x), data = ch)),
+                  quote(logistic_regression(y ~ x, offset = log(cnt / sum(cnt)), data = ch)))) {
+    expect_error(eval(cl), class = "xentropy_error_unsupported")
+  }
+  expect_s3_class(logistic_regression(y ~ x, weights = w, offset = log(cnt), data = ch),
+                  "logistic_regression")
+})
+
+test_that("CSV chunks read integers beyond 2^31 as numbers", {
+  # with bit64 installed, fread() gave integer64, whose bits were taken as doubles
+  skip_if_not_installed("data.table")
+  skip_if_not_installed("bit64")
+  set.seed(13)
+  d <- data.frame(x = c(round(runif(60, 0, 1e9)), round(runif(60, 3e9, 5e9))))
+  d$y <- rbinom(120, 1, 0.5)
+  dir <- tempfile()
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  files <- file.path(dir, c("a.csv", "b.csv"))
+  utils::write.csv(d[1:60, ], files[1], row.names = FALSE)
+  utils::write.csv(d[61:120, ], files[2], row.names = FALSE)
+  f_c <- logistic_regression(y ~ x, data = data_chunks(files))
+  f_m <- logistic_regression(y ~ x, data = d)
+  expect_equal(coef(f_c), coef(f_m), tolerance = 1e-9)
+})
