@@ -111,8 +111,12 @@ check_chunk_terms <- function(formula, mt, where, extra = list()) {
 # the response.
 chunk_levels <- function(d, i, spec) {
   # a chunk without rows (a header-only file, an empty query) has no levels
-  if (NROW(d) == 0L) return(list(levels = list(), all = list(), factor = logical(), nrow = 0L))
+  empty <- list(levels = list(), all = list(), factor = logical(), nrow = 0L)
+  if (NROW(d) == 0L) return(empty)
   mf <- chunk_frame(spec, d, drop = FALSE)  # factors keep their levels attribute
+  # no row left after na.action (a column all empty, read as logical): nothing to say
+  # about levels or types
+  if (nrow(mf) == 0L) return(empty)
   lv <- lapply(mf, function(v) {
     if (is.factor(v)) levels(droplevels(v)) else if (is.character(v)) sort(unique(v)) else
       if (is.logical(v) && is.null(dim(v))) c("FALSE", "TRUE")[c(any(!v), any(v))] else NULL
@@ -205,13 +209,20 @@ merge_levels <- function(parts) {
 # The model matrix, targets, weights and offset of one chunk, on the global
 # levels.
 chunk_design <- function(d, spec) {
-  if (NROW(d) == 0L) {  # no rows: its columns' types (e.g. all-NA logicals) do not matter
+  # no rows, or none left after na.action: its columns' types (e.g. all-NA logicals,
+  # for which model.frame() says the levels given are not a factor's) do not matter
+  mf <- NULL
+  if (NROW(d) > 0L) {
+    mf <- withCallingHandlers(chunk_frame(spec, d, spec$xlev_all), warning = function(w) {
+      if (grepl("is not a factor", conditionMessage(w), fixed = TRUE)) invokeRestart("muffleWarning")
+    })
+  }
+  if (NROW(d) == 0L || nrow(mf) == 0L) {
     K <- length(spec$classes)
     return(list(x = matrix(0, 0L, length(spec$xnames), dimnames = list(NULL, spec$xnames)),
                 y = if (spec$softmax) matrix(0, 0L, K, dimnames = list(NULL, spec$classes)) else double(),
                 w = NULL, off = NULL, trials = NULL))
   }
-  mf <- chunk_frame(spec, d, spec$xlev_all)
   X <- stats::model.matrix(spec$terms, mf, contrasts.arg = spec$contrasts)
   if (!identical(colnames(X), spec$xnames)) {
     abort("its model matrix has columns different from the other chunks'", NULL, class = "xentropy_error_chunk")

@@ -615,3 +615,17 @@ test_that("CSV chunks read integers beyond 2^31 as numbers", {
   f_m <- logistic_regression(y ~ x, data = d)
   expect_equal(coef(f_c), coef(f_m), tolerance = 1e-9)
 })
+
+test_that("a chunk whose rows na.action drops (a column read as all-NA logical) does not stop a fit", {
+  set.seed(14)
+  d <- data.frame(x = rnorm(90), g = sample(c("a", "b"), 90, TRUE))
+  d$y <- rbinom(90, 1, plogis(d$x))
+  parts <- unname(split(d, rep(1:3, each = 30)))
+  parts[[3]]$x <- NA   # logical NA: what a reader gives an empty column
+  parts[[3]]$g <- NA
+  d3 <- do.call(rbind, parts)
+  f_c <- logistic_regression(y ~ x + g, data = data_chunks(parts))
+  f_m <- logistic_regression(y ~ x + g, data = d3)
+  expect_equal(coef(f_c), coef(f_m), tolerance = 1e-9)
+  expect_equal(nobs(f_c), 60L)
+})
