@@ -1,0 +1,69 @@
+# Case diagnostics of logistic_regression() against glm's (binomial, dispersion 1).
+
+diagnostics_agree <- function(fit, g, tol = 1e-6) {
+  expect_equal(hatvalues(fit), hatvalues(g), tolerance = tol)
+  expect_equal(rstandard(fit), rstandard(g), tolerance = tol)
+  expect_equal(rstandard(fit, type = "pearson"), rstandard(g, type = "pearson"), tolerance = tol)
+  expect_equal(rstudent(fit), rstudent(g), tolerance = tol)
+  expect_equal(cooks.distance(fit), cooks.distance(g), tolerance = tol)
+  expect_equal(dfbeta(fit), dfbeta(g), tolerance = 1e-5)
+  infl <- influence(fit)
+  ig <- influence(g)
+  expect_named(infl, names(ig))
+  expect_equal(infl$sigma, ig$sigma, tolerance = tol)
+  expect_equal(infl$dev.res, ig$dev.res, tolerance = tol)
+  expect_equal(infl$pear.res, ig$pear.res, tolerance = tol)
+}
+
+test_that("hat values, standardised residuals, Cook's distances and dfbeta are glm's", {
+  fit <- logistic_regression(am ~ wt + hp, data = mtcars)
+  g <- glm(am ~ wt + hp, data = mtcars, family = binomial)
+  diagnostics_agree(fit, g)
+  # the hat values sum to the rank and lie in [0, 1]
+  expect_equal(sum(hatvalues(fit)), 3, tolerance = 1e-10)
+  expect_true(all(hatvalues(fit) >= 0 & hatvalues(fit) <= 1))
+  # Cook's distance by its definition
+  h <- hatvalues(fit)
+  r <- residuals(fit, "pearson")
+  expect_equal(cooks.distance(fit), r^2 * h / (3 * (1 - h)^2), tolerance = 1e-12)
+  # the matrix interface gives the same numbers
+  fm <- logistic_regression(x = cbind(1, as.matrix(mtcars[, c("wt", "hp")])), y = mtcars$am)
+  expect_equal(unname(hatvalues(fm)), unname(hatvalues(g)), tolerance = 1e-6)
+})
+
+test_that("diagnostics follow glm with weights, zero weights, offsets, na.exclude and aliasing", {
+  d <- mtcars
+  d$hp[3] <- NA
+  d$w <- c(0, rep(1:3, length.out = 31))
+  d$o <- seq(-0.5, 0.5, length.out = 32)
+  fit <- logistic_regression(am ~ wt + hp + offset(o), data = d, weights = w,
+                             na.action = na.exclude)
+  g <- glm(am ~ wt + hp + offset(o), data = d, weights = w, na.action = na.exclude,
+           family = binomial)
+  diagnostics_agree(fit, g)
+  # as glm's: the zero-weight row is left out, the excluded one is NA (hat value 0)
+  expect_false("Mazda RX4" %in% names(hatvalues(fit)))
+  expect_true(is.na(rstandard(fit)[["Datsun 710"]]))
+  expect_identical(hatvalues(fit)[["Datsun 710"]], 0)
+  d$wt2 <- 2 * d$wt
+  fa <- logistic_regression(vs ~ wt + wt2 + mpg, data = d)
+  ga <- glm(vs ~ wt + wt2 + mpg, data = d, family = binomial)
+  diagnostics_agree(fa, ga)
+  expect_identical(colnames(dfbeta(fa)), c("(Intercept)", "wt", "mpg"))
+  # grouped binomial data
+  dd <- data.frame(s = c(3, 5, 8, 9, 4), f = c(7, 5, 2, 1, 4), x = c(1, 2, 3, 4, 2.5))
+  diagnostics_agree(logistic_regression(cbind(s, f) ~ x, data = dd),
+                    glm(cbind(s, f) ~ x, data = dd, family = binomial))
+})
+
+test_that("diagnostics that cannot be honoured are errors", {
+  fit <- logistic_regression(am ~ wt + hp, data = mtcars)
+  expect_error(hatvalues(logistic_regression(am ~ wt, data = mtcars, lambda = 1)),
+               "maximum-likelihood fit", class = "xentropy_error_unsupported")
+  expect_error(cooks.distance(softmax_regression(factor(gear) ~ wt, data = mtcars)),
+               "K - 1", class = "xentropy_error_unsupported")
+  expect_error(rstandard(fit, type = "working"), "`type` must be one of", class = "xentropy_error")
+  expect_error(influence(fit, do.coef = NA), "`do.coef`", class = "xentropy_error")
+  expect_error(hatvalues(fit, 2), class = "xentropy_error")
+  expect_error(cooks.distance(fit, dispersion = -1), "`dispersion`", class = "xentropy_error")
+})
