@@ -335,6 +335,13 @@ chunk_eval <- function(d, i, spec, par, keep, hessian = TRUE, null = FALSE) {
   }
   eta <- X %*% par
   if (!is.null(ds$off)) eta <- eta + ds$off
+  if (hessian && !null && spec$softmax && spec$label_smoothing > 0) {
+    # the sandwich's middle (vcov() of a label-smoothed fit): sum_i g_i g_i' of the
+    # rows' scores w_i (p_i - t_i) (x) x_i, in the columns of x (not of a basis)
+    R <- (if (is.null(ds$w)) 1 else ds$w) * (softmax(eta) - ds$y)
+    Xk <- ds$x[, keep, drop = FALSE]
+    r$meat <- crossprod(do.call(cbind, lapply(seq_len(ncol(R)), function(k) Xk * R[, k])))
+  }
   pos <- if (is.null(ds$w)) rep(TRUE, nrow(X)) else ds$w > 0
   eta <- eta[pos, , drop = FALSE]
   if (!nrow(eta)) {
@@ -355,12 +362,14 @@ sum_passes <- function(parts) {
   f <- 0
   g <- 0
   H <- 0
+  M <- 0
   for (p in parts) {
     f <- f + p$loss
     g <- g + p$gradient
     if (!is.null(p$hessian)) H <- H + p$hessian
+    if (!is.null(p$meat)) M <- M + p$meat
   }
-  list(loss = f, gradient = g, hessian = H,
+  list(loss = f, gradient = g, hessian = H, meat = M,
        pmin = min(vapply(parts, `[[`, 0, "pmin")), pmax = max(vapply(parts, `[[`, 0, "pmax")))
 }
 
@@ -452,7 +461,8 @@ chunk_newton <- function(src, spec, start, free, pen, lambda, ctl, keep, null = 
   }
   cur$hessian <- H
   list(par = par, loss = cur$loss, penalty = penalty(par), gradient = grad_free(cur, par),
-       hessian = hess_free(cur), iter = it, converged = code == "converged", trace = trace,
+       hessian = hess_free(cur), meat = if (is.matrix(cur$meat)) cur$meat[fi, fi, drop = FALSE],
+       iter = it, converged = code == "converged", trace = trace,
        pmin = cur$pmin, pmax = cur$pmax)
 }
 
@@ -729,7 +739,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     prior.weights = NULL, targets = NULL, offset = NULL, weights = NULL,
     pen = pen, levels = lev, method = "newton", control = ctl, call = call, terms = mt,
     xlevels = xlevels, contrasts = attr(X1, "contrasts"), na.action = NULL,
-    xnames = cn_all, model = NULL, data = NULL, x = NULL, chunks = src)
+    xnames = cn_all, model = NULL, data = NULL, x = NULL, chunks = src, meat = res$meat)
   class(out) <- c("xentropy_chunked_fit", "softmax_regression", "xentropy_fit")
   chunked_warnings(out, "softmax_regression", res)
   out

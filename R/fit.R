@@ -49,7 +49,11 @@
 #' \epsilon / K}: the fit, its log-likelihood and deviance are then those of
 #' the smoothed targets, which are not the data, so likelihood-ratio, score
 #' and F tests (`anova()`, `drop1()`, `add1()`) are refused, as for
-#' `lambda > 0`.
+#' `lambda > 0`. For the same reason `vcov()` (and the standard errors of
+#' `summary()`, `confint()` and `predict(se.fit = TRUE)`) is then the sandwich
+#' \eqn{H^{-1} J H^{-1}}, with \eqn{J = \sum_i g_i g_i'} the outer products
+#' of the rows' gradients, not the inverse Hessian; residuals are taken
+#' against the smoothed targets.
 #'
 #' **Separation.** When a hyperplane separates the classes and `lambda = 0`,
 #' the maximum-likelihood estimate does not exist (coefficients grow without
@@ -417,7 +421,11 @@ softmax_regression <- function(formula, data, weights, subset, na.action, offset
     rep_idx <- free_idx
     A <- diag(length(free_idx))
   } else {
-    W[ones, ] <- W[ones, , drop = FALSE] - rowMeans(W[ones, , drop = FALSE])
+    # (the intercept columns are all ones: eta moves by the same amount in every
+    # class, so the probabilities do not change; eta is reported as X coef)
+    shift <- rowMeans(W[ones, , drop = FALSE])
+    W[ones, ] <- W[ones, , drop = FALSE] - shift
+    eta <- eta - sum(shift)
     rep_idx <- seq_len(p * K)
     A <- matrix(0, p * K, length(free_idx))
     A[cbind(free_idx, seq_along(free_idx))] <- 1
@@ -1101,7 +1109,7 @@ pad_rows <- function(na.action, v) {
 # estimable columns), by the delta method from vcov().
 prediction_se <- function(object, X, prob, type) {
   B <- object$basis
-  if (is.null(B)) {
+  if (is.null(B) || isTRUE(object$label_smoothing > 0)) {
     V <- stats::vcov(object, complete = FALSE)
   } else {
     # a fit on the basis Z = X T (fit_basis()): x' V x = z' V_gamma z with z = T' x; in
@@ -1280,6 +1288,10 @@ vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
     })
   })
   if (!is.null(B)) V <- B$T %*% V %*% t(B$T)
+  # label smoothing fits targets other than the data, so the inverse Hessian is not
+  # the estimator's covariance: the sandwich H^-1 J H^-1 is (J the sum of the rows'
+  # score outer products)
+  if (isTRUE(object$label_smoothing > 0)) V <- V %*% score_crossprod(object) %*% V
   if (inherits(object, "softmax_regression")) {
     A <- object$transform
     V <- A %*% V %*% t(A)
@@ -1295,6 +1307,17 @@ vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
     V <- Vc
   }
   V
+}
+
+# sum_i g_i g_i' of the rows' gradients of the fitted (free) parameters, in the
+# order of the fit's Hessian: softmax, g_i = w_i (p_i - t_i) (x) x_i over the free
+# (feature, class) entries, class-major.
+score_crossprod <- function(object) {
+  if (inherits(object, "xentropy_chunked_fit")) return(object$meat)  # summed over the chunks
+  X <- model_matrix_est(object)
+  R <- object$prior.weights * (object$fitted.values - object$targets)
+  G <- do.call(cbind, lapply(seq_len(ncol(R)), function(k) X * R[, k]))
+  crossprod(G[, which(object$free), drop = FALSE])
 }
 
 # summary.glm()'s `dispersion` (1 for the binomial and multinomial families): the
@@ -1401,10 +1424,7 @@ terms.xentropy_fit <- function(x, ...) {
 
 #' @export
 print.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  what <- if (inherits(x, "softmax_regression")) "Softmax" else "Logistic"
-  cat(what, "regression fitted by minimising the cross-entropy",
-      if (x$lambda > 0) sprintf("(L2 penalty lambda = %s)", format(x$lambda, digits = digits)),
-      "\n\n")
+  fit_title(inherits(x, "softmax_regression"), x$lambda, x$label_smoothing, digits)
   cat("Call:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n\n", sep = "")
   cat("Coefficients:\n")
   print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
@@ -1443,6 +1463,7 @@ summary.xentropy_fit <- function(object, dispersion = 1, correlation = FALSE,
               null.deviance = object$null.deviance,
               aic = -2 * object$loglik + 2 * object$df, iter = object$iter,
               converged = object$converged, lambda = object$lambda,
+              label_smoothing = object$label_smoothing,
               levels = object$levels, softmax = inherits(object, "softmax_regression"),
               method = object$method, dispersion = dispersion,
               # glm's components: the unscaled and scaled covariances of the
@@ -1465,15 +1486,14 @@ summary.xentropy_fit <- function(object, dispersion = 1, correlation = FALSE,
 
 #' @export
 print.summary.xentropy_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat(if (x$softmax) "Softmax" else "Logistic",
-      "regression fitted by minimising the cross-entropy",
-      if (x$lambda > 0) sprintf("(L2 penalty lambda = %s)", format(x$lambda, digits = digits)),
-      "\n\n")
+  fit_title(x$softmax, x$lambda, x$label_smoothing, digits)
   cat("Call:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n\n", sep = "")
   cat("Coefficients", if (x$softmax) " (class:term)", ":\n", sep = "")
   stats::printCoefmat(x$coefficients, digits = digits, na.print = "NA")
   alias_note(x)
-  if (x$lambda > 0) {
+  if (isTRUE(x$label_smoothing > 0)) {
+    cat("(Sandwich standard errors: label smoothing does not maximise the likelihood.)\n")
+  } else if (x$lambda > 0) {
     cat("(Standard errors from the inverse of the penalised Hessian.)\n")
   }
   if (!is.null(x$dispersion) && x$dispersion != 1) {
@@ -1504,6 +1524,16 @@ print.summary.xentropy_fit <- function(x, digits = max(3L, getOption("digits") -
   invisible(x)
 }
 
+
+# The first line of print() and summary(): the model and what it minimised.
+fit_title <- function(softmax, lambda, label_smoothing, digits) {
+  what <- c(if (lambda > 0) sprintf("L2 penalty lambda = %s", format(lambda, digits = digits)),
+            if (isTRUE(label_smoothing > 0))
+              sprintf("label smoothing %s", format(label_smoothing, digits = digits)))
+  cat(if (softmax) "Softmax" else "Logistic",
+      "regression fitted by minimising the cross-entropy",
+      if (length(what)) paste0("(", paste(what, collapse = ", "), ")"), "\n\n")
+}
 
 # glm's note on coefficients not estimable from the data (print, summary).
 alias_note <- function(x) {

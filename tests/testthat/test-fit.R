@@ -395,3 +395,45 @@ test_that("print and summary show the coefficient table", {
   expect_equal(dim(ss$standard.errors), c(2, 2))
   expect_true(any(grepl("reference: setosa", capture.output(print(ss)))))
 })
+
+test_that("a label-smoothed fit reports sandwich standard errors, computed here by hand", {
+  set.seed(9)
+  n <- 300
+  x <- rnorm(n)
+  eta <- cbind(0, 1 + 1.5 * x, -0.5 - x)
+  P <- exp(eta) / rowSums(exp(eta))
+  y <- factor(apply(P, 1, function(p) sample(1:3, 1, prob = p)))
+  w <- rep(c(1, 2), length.out = n)
+  eps <- 0.3
+  f <- softmax_regression(y ~ x, weights = w, label_smoothing = eps)
+  X <- cbind(1, x)
+  Tm <- (1 - eps) * (outer(as.integer(y), 1:3, "==") * 1) + eps / 3
+  Pf <- fitted(f)
+  # free parameters: classes 2 and 3, class-major (as vcov's names)
+  H <- matrix(0, 4, 4)
+  S <- matrix(0, n, 4)
+  for (i in seq_len(n)) {
+    p <- Pf[i, 2:3]
+    H <- H + w[i] * kronecker(diag(p) - tcrossprod(p), tcrossprod(X[i, ]))
+    S[i, ] <- w[i] * kronecker(Pf[i, 2:3] - Tm[i, 2:3], X[i, ])
+  }
+  Hi <- solve(H)
+  expect_equal(unname(vcov(f)), Hi %*% crossprod(S) %*% Hi, tolerance = 1e-7)
+  expect_equal(unname(summary(f)$coefficients[, "Std. Error"]),
+               sqrt(diag(Hi %*% crossprod(S) %*% Hi)), tolerance = 1e-7)
+  expect_true(any(grepl("label smoothing 0.3", capture.output(print(f)))))
+  expect_true(any(grepl("Sandwich standard errors", capture.output(print(summary(f))))))
+  # it is not the inverse Hessian of the ML fit
+  expect_gt(max(abs(unname(vcov(f)) - Hi)), 1e-3)
+})
+
+test_that("the linear predictors of a softmax ridge fit are X coef (centred intercepts)", {
+  fit <- softmax_regression(Species ~ Sepal.Length + Sepal.Width, data = iris, lambda = 1)
+  X <- model.matrix(~ Sepal.Length + Sepal.Width, iris)
+  ref <- X %*% t(coef(fit))
+  expect_equal(unname(predict(fit, type = "link")), unname(ref), tolerance = 1e-12)
+  expect_equal(unname(fit$linear.predictors), unname(ref), tolerance = 1e-12)
+  expect_equal(predict(fit, type = "link"), predict(fit, newdata = iris, type = "link"),
+               tolerance = 1e-12)
+  expect_equal(unname(softmax(ref)), unname(fitted(fit)), tolerance = 1e-12)
+})
