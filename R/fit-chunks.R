@@ -581,8 +581,10 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     basis <- fit_basis(qr.R(q)[seq_len(q$rank), seq_len(q$rank), drop = FALSE])
     spec$basis <- basis$T
   }
-  keep <- !al
   ones_all <- Reduce(`&`, lapply(st, `[[`, "ones"))
+  # with a ridge penalty: the unpenalised columns of ones after the first, as in memory
+  if (lambda > 0) al <- ones_all & cumsum(ones_all) > 1L
+  keep <- !al
   ones <- ones_all[keep]
   pen <- as.double(!ones)
   sw <- sum(vapply(st, `[[`, 0, "sw"))

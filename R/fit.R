@@ -626,14 +626,19 @@ check_offset <- function(offset, n, levels, where) {
 # the one glm.fit uses, with its tolerance min(1e-7, tol / 1000)) applied to
 # the p x p triangular factor of diag(sqrt(w)) X, which has the column norms
 # and linear dependencies of X (formed block by block in C++, no copy of X).
-# With a ridge penalty every column is estimable.
+# With a ridge penalty every penalised column is estimable; the unpenalised ones (the
+# columns of ones) are aliased after the first, as glm's.
 aliased_columns <- function(X, w, tol, lambda) design_qr(X, w, tol, lambda)$aliased
 
 # The same, with the triangular factor of the estimable columns (in their order; R of
 # the QR decomposition of diag(sqrt(w)) X[, !aliased], up to the signs of its rows).
 design_qr <- function(X, w, tol, lambda) {
   p <- ncol(X)
-  if (lambda > 0 || p == 0L) return(list(aliased = logical(p), R = NULL))
+  if (p == 0L) return(list(aliased = logical(p), R = NULL))
+  if (lambda > 0) {
+    ones <- ones_columns_impl(X)
+    return(list(aliased = ones & cumsum(ones) > 1L, R = NULL))
+  }
   R <- weighted_r_impl(X, w)
   q <- qr(R, tol = min(1e-7, tol / 1000), LAPACK = FALSE)
   out <- logical(p)
@@ -864,8 +869,12 @@ softmax_fit_targets <- function(y, n, where) {
     }
     if (anyNA(y) || any(y < 0 | y > 1)) {
       bad <- which(is.na(y) | y < 0 | y > 1)[1]
-      abort(sprintf("The target matrix `y` must hold probabilities in [0, 1]; found %s at [%.0f, %.0f].",
-                    format(y[bad]), (bad - 1) %% nrow(y) + 1, (bad - 1) %/% nrow(y) + 1),
+      counts <- !anyNA(y) && all(y >= 0 & y == round(y))
+      abort(paste0(sprintf("The target matrix `y` must hold probabilities in [0, 1]; found %s at [%.0f, %.0f].",
+                           format(y[bad]), (bad - 1) %% nrow(y) + 1, (bad - 1) %/% nrow(y) + 1),
+                   if (counts) paste(" For a matrix of counts (as nnet::multinom() takes), give the",
+                                     "proportions y / rowSums(y) with `weights = rowSums(y)`: the",
+                                     "same fit.")),
             where, argument = "y", class = "xentropy_error_invalid_value")
     }
     s <- rowSums(y)

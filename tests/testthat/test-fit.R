@@ -437,3 +437,30 @@ test_that("the linear predictors of a softmax ridge fit are X coef (centred inte
                tolerance = 1e-12)
   expect_equal(unname(softmax(ref)), unname(fitted(fit)), tolerance = 1e-12)
 })
+
+test_that("ridge fits alias a second column of ones (unpenalised), as glm aliases it", {
+  d <- transform(mtcars, one = 1)
+  f <- logistic_regression(am ~ one + wt, data = d, lambda = 1)
+  f0 <- logistic_regression(am ~ wt, data = d, lambda = 1)
+  expect_identical(unname(f$aliased), c(FALSE, TRUE, FALSE))
+  expect_equal(unname(coef(f)[c(1, 3)]), unname(coef(f0)), tolerance = 1e-10)
+  expect_equal(logLik(f), logLik(f0), tolerance = 1e-10)
+  s <- softmax_regression(factor(gear) ~ one + wt, data = d, lambda = 1)
+  s0 <- softmax_regression(factor(gear) ~ wt, data = d, lambda = 1)
+  expect_equal(unname(coef(s)[, c(1, 3)]), unname(coef(s0)), tolerance = 1e-8)
+  ch <- data_chunks(split(d, rep(1:2, 16)))
+  fc <- logistic_regression(am ~ one + wt, data = ch, lambda = 1)
+  expect_equal(coef(fc), coef(f), tolerance = 1e-8)
+})
+
+test_that("a count matrix response is refused with the way to fit it, which matches nnet", {
+  skip_if_not_installed("nnet")
+  d <- data.frame(x = c(-1, 0, 1, 2, 0.5), a = c(5, 3, 2, 1, 2), b = c(2, 3, 3, 2, 4),
+                  c = c(1, 2, 4, 6, 2))
+  Y <- as.matrix(d[, c("a", "b", "c")])
+  expect_error(softmax_regression(x = cbind(1, d$x), y = Y), "weights = rowSums\\(y\\)",
+               class = "xentropy_error_invalid_value")
+  f <- softmax_regression(x = cbind(1, d$x), y = Y / rowSums(Y), weights = rowSums(Y))
+  m <- nnet::multinom(Y ~ x, data = d, trace = FALSE, reltol = 1e-14)
+  expect_equal(unname(coef(f)), unname(coef(m)), tolerance = 1e-5)
+})
