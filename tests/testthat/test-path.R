@@ -986,3 +986,50 @@ test_that("a class removed by `subset` is dropped from a factor response, as glm
   expect_error(logistic_path(X, y, penalty_factor = c(1, 1, Inf, 1)),
                "`penalty_factor`.*\"Petal.Length\".*drop it from `x`", class = "xentropy_error_value")
 })
+
+test_that("softmax lasso with an even K: the stored certificate holds for the reported coefficients", {
+  # the KKT violation recomputed here from coef() (on the standardised scale) is at
+  # most kkt_tol; it reached 1.37e-6 when the certificate was taken before the
+  # coefficients were moved to the median interval's midpoint
+  kkt_softmax <- function(fit, X, y) {
+    K <- nlevels(y)
+    Y <- outer(as.integer(y), seq_len(K), "==") * 1
+    sx <- sqrt(colMeans(X^2) - colMeans(X)^2)
+    Xc <- sweep(X, 2, colMeans(X)) / rep(sx, each = nrow(X))
+    B <- coef(fit)
+    vapply(seq_along(fit$lambda), function(l) {
+      W <- sapply(B, function(M) M[, l])
+      eta <- cbind(1, X) %*% W
+      P <- exp(eta - apply(eta, 1, max))
+      P <- P / rowSums(P)
+      G <- crossprod(Xc, P - Y) / nrow(X)
+      bs <- W[-1, , drop = FALSE] * sx
+      lam <- fit$lambda[l]
+      max(ifelse(bs != 0, abs(G + lam * sign(bs)), pmax(abs(G) - lam, 0))) / lam
+    }, 0)
+  }
+  set.seed(4)
+  n <- 2000
+  p <- 30
+  K <- 6
+  X <- matrix(rnorm(n * p), n, p)
+  Bt <- matrix(0, p, K)
+  Bt[1:6, ] <- rnorm(6 * K)
+  eta <- X %*% Bt
+  P <- exp(eta - apply(eta, 1, max))
+  y <- factor(apply(P / rowSums(P), 1, function(pr) sample.int(K, 1, prob = pr)), levels = 1:K)
+  f <- softmax_path(X, y, nlambda = 40)
+  expect_true(all(f$converged))
+  expect_lte(max(kkt_softmax(f, X, y)), 1e-6 * (1 + 1e-6))
+  # an unpenalised feature's coefficients are reported at mean zero, as glmnet's
+  pf <- c(0, rep(1, p - 1))
+  f0 <- softmax_path(X[, 1:8], y, penalty_factor = pf[1:8], nlambda = 10)
+  b1 <- sapply(coef(f0), function(M) M[2, ])
+  expect_equal(unname(rowMeans(b1)), rep(0, nrow(b1)), tolerance = 1e-12)
+  skip_if_not_installed("glmnet")
+  g0 <- glmnet::glmnet(X[, 1:8], y, family = "multinomial", penalty.factor = pf[1:8],
+                       lambda = f0$lambda, thresh = 1e-14)
+  for (k in levels(y)) {
+    expect_equal(unname(coef(f0)[[k]]), unname(as.matrix(coef(g0)[[k]])), tolerance = 1e-5)
+  }
+})

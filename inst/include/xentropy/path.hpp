@@ -173,10 +173,12 @@ class solver {
         break;
       }
       prev = lam;
-      // record on the original scale (the lasso with an even K: see median_midpoint())
+      // record on the original scale (the lasso with an even K: see median_midpoint();
+      // the solver keeps a penalised feature's coefficients there, up to rounding, and
+      // an unpenalised one's at mean zero)
       std::vector<double> mid(p_, 0.0);
       for (index_t j = 0; K_ % 2 == 0 && !Penalty::grouped && pen_.alpha == 1.0 && j < p_; ++j)
-        mid[j] = median_midpoint(&beta_[j * K_], K_);
+        if (pf_[j] > 0.0) mid[j] = median_midpoint(&beta_[j * K_], K_);
       for (index_t k = 0; k < K_; ++k) {
         double a0 = a0_[k];
         for (index_t j = 0; j < p_; ++j) {

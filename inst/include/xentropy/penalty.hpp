@@ -81,7 +81,8 @@ struct separable {
   }
   // The shift c minimising sum_k (1 - a)/2 (b_k - c)^2 + a |b_k - c| (glmnet's elc()):
   // the softmax loss does not change when a feature's K coefficients move together, so
-  // the optimum has it; 0 when 0 is optimal already (a flat median interval).
+  // the optimum has it; 0 when 0 is optimal already, but for the lasso with an even K
+  // (below).
   double centre(const double* b, index_t K) const {
     const double a = static_cast<const Self&>(*this).alpha;
     // f'(c) = (1 - a) sum (c - b_k) + a (#{b_k < c} - #{b_k > c}), non-decreasing
@@ -94,6 +95,11 @@ struct separable {
       }
       return s;
     };
+    // the lasso with an even K: the penalty is flat on the median interval; the
+    // coefficients are reported at its midpoint (glmnet's), so the solver keeps them
+    // there and the certificate is computed where they are reported (elsewhere in the
+    // interval, the K/2 coefficients' violations add up at the one that moves off 0)
+    if (a >= 1.0 && K % 2 == 0) return median_midpoint(b, K);
     if (slope(0.0, false) <= 0.0 && slope(0.0, true) >= 0.0) return 0.0;
     std::vector<double> v(b, b + K);
     std::sort(v.begin(), v.end());
