@@ -337,10 +337,9 @@ chunk_eval <- function(d, i, spec, par, keep, hessian = TRUE, null = FALSE) {
   if (!is.null(ds$off)) eta <- eta + ds$off
   if (hessian && !null && spec$softmax && spec$label_smoothing > 0) {
     # the sandwich's middle (vcov() of a label-smoothed fit): sum_i g_i g_i' of the
-    # rows' scores w_i (p_i - t_i) (x) x_i, in the columns of x (not of a basis)
+    # rows' scores w_i (p_i - t_i) (x) x_i, in the fit's coordinates (its basis, if any)
     R <- (if (is.null(ds$w)) 1 else ds$w) * (softmax(eta) - ds$y)
-    Xk <- ds$x[, keep, drop = FALSE]
-    r$meat <- crossprod(do.call(cbind, lapply(seq_len(ncol(R)), function(k) Xk * R[, k])))
+    r$meat <- crossprod(do.call(cbind, lapply(seq_len(ncol(R)), function(k) X * R[, k])))
   }
   pos <- if (is.null(ds$w)) rep(TRUE, nrow(X)) else ds$w > 0
   eta <- eta[pos, , drop = FALSE]
@@ -586,6 +585,9 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
   if (lambda > 0) al <- ones_all & cumsum(ones_all) > 1L
   keep <- !al
   ones <- ones_all[keep]
+  # the triangular factor of the kept columns (square)
+  Rkeep <- if (all(keep) || is.null(Racc)) Racc else
+    qr.R(qr(Racc[, keep, drop = FALSE], LAPACK = FALSE, tol = 0))
   pen <- as.double(!ones)
   sw <- sum(vapply(st, `[[`, 0, "sw"))
   ty <- Reduce(`+`, lapply(st, `[[`, "ty"))
@@ -610,7 +612,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     Qb <- NULL
     if (is.null(basis) && lambda > 0 && ill_conditioned(res$hessian)) {
       # a ridge fit on a badly conditioned design: again on a better basis, as in memory
-      basis <- square_basis(Racc)
+      basis <- square_basis(Rkeep)
       if (!is.null(basis)) {
         spec$basis <- basis$T
         Qb <- crossprod(basis$T, pen * basis$T)
@@ -673,7 +675,7 @@ chunked_fit <- function(call, env, src, softmax, lambda, label_smoothing, ctl, c
     pbar <- pmax(ty / sw, 1e-10)
     start[which(ones)[1], ] <- log(pbar) - log(pbar[1])
   }
-  if (lambda > 0) refuse_ill_conditioned_ridge(Racc, where)
+  if (lambda > 0) refuse_ill_conditioned_ridge(Rkeep, where)
   penm <- matrix(pen, p, K)
   res <- chunk_newton(src, spec, if (is.null(basis)) start else basis$R %*% start, free, penm,
                       lambda, ctl, keep)

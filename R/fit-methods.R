@@ -56,10 +56,13 @@ residuals.xentropy_fit <- function(object, type = c("deviance", "pearson", "work
   }
   y <- object$y
   mu <- object$fitted.values
+  # (a fitted probability of exactly 0 or 1 equal to y: the residuals' limits, not 0/0)
+  v <- mu * (1 - mu)
+  exact <- v == 0 & y == mu
   r <- switch(type,
     response = y - mu,
-    working = (y - mu) / (mu * (1 - mu)),
-    pearson = (y - mu) * sqrt(wt) / sqrt(mu * (1 - mu)),
+    working = ifelse(exact, 2 * mu - 1, (y - mu) / v),
+    pearson = ifelse(exact, 0, (y - mu) * sqrt(wt) / sqrt(v)),
     deviance = {
       d <- 2 * wt * (ifelse(y > 0, y * log(y / mu), 0) +
                        ifelse(y < 1, (1 - y) * log((1 - y) / (1 - mu)), 0))

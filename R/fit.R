@@ -874,7 +874,8 @@ softmax_fit_targets <- function(y, n, where) {
                            format(y[bad]), (bad - 1) %% nrow(y) + 1, (bad - 1) %/% nrow(y) + 1),
                    if (counts) paste(" For a matrix of counts (as nnet::multinom() takes), give the",
                                      "proportions y / rowSums(y) with `weights = rowSums(y)`: the",
-                                     "same fit.")),
+                                     "same fit (leave out rows of total 0: they carry no",
+                                     "observation).")),
             where, argument = "y", class = "xentropy_error_invalid_value")
     }
     s <- rowSums(y)
@@ -1118,12 +1119,12 @@ pad_rows <- function(na.action, v) {
 # estimable columns), by the delta method from vcov().
 prediction_se <- function(object, X, prob, type) {
   B <- object$basis
-  if (is.null(B) || isTRUE(object$label_smoothing > 0)) {
+  if (is.null(B)) {
     V <- stats::vcov(object, complete = FALSE)
   } else {
     # a fit on the basis Z = X T (fit_basis()): x' V x = z' V_gamma z with z = T' x; in
     # the coefficients' own basis the product cancels to noise
-    V <- tryCatch(chol2inv(chol(B$hessian)), error = function(e) solve(B$hessian))
+    V <- fit_cov(object, B$hessian, B$T)
     X <- X %*% B$T[seq_len(ncol(X)), seq_len(ncol(X)), drop = FALSE]
   }
   if (!inherits(object, "softmax_regression")) {
@@ -1290,17 +1291,8 @@ vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
   dispersion <- check_dispersion(dispersion, sys.call())
   H <- fit_hessian(object)
   B <- object$basis  # a badly conditioned design, fitted on a better basis (fit_basis())
-  Hi <- if (is.null(B)) H else B$hessian
-  V <- tryCatch(chol2inv(chol(Hi)), error = function(e) {
-    tryCatch(solve(Hi), error = function(e) {
-      matrix(Inf, nrow(Hi), ncol(Hi))
-    })
-  })
+  V <- fit_cov(object, if (is.null(B)) H else B$hessian, B$T)
   if (!is.null(B)) V <- B$T %*% V %*% t(B$T)
-  # label smoothing fits targets other than the data, so the inverse Hessian is not
-  # the estimator's covariance: the sandwich H^-1 J H^-1 is (J the sum of the rows'
-  # score outer products)
-  if (isTRUE(object$label_smoothing > 0)) V <- V %*% score_crossprod(object) %*% V
   if (inherits(object, "softmax_regression")) {
     A <- object$transform
     V <- A %*% V %*% t(A)
@@ -1318,15 +1310,31 @@ vcov.xentropy_fit <- function(object, complete = TRUE, dispersion = 1, ...) {
   V
 }
 
+# The covariance of the free parameters in the coordinates of the Hessian H given (the
+# fit's basis, gamma with beta = T gamma, when T is given): H^-1, or for label smoothing,
+# which fits targets other than the data so that H^-1 is not the estimator's
+# covariance, the sandwich H^-1 J H^-1 (J the sum of the rows' score outer products,
+# formed in the same coordinates: in the raw ones of a badly conditioned design, V J V
+# would cancel to noise).
+fit_cov <- function(object, H, T = NULL) {
+  V <- tryCatch(chol2inv(chol(H)), error = function(e) {
+    tryCatch(solve(H), error = function(e) matrix(Inf, nrow(H), ncol(H)))
+  })
+  if (isTRUE(object$label_smoothing > 0)) V <- V %*% score_crossprod(object, T) %*% V
+  V
+}
+
 # sum_i g_i g_i' of the rows' gradients of the fitted (free) parameters, in the
 # order of the fit's Hessian: softmax, g_i = w_i (p_i - t_i) (x) x_i over the free
-# (feature, class) entries, class-major.
-score_crossprod <- function(object) {
-  if (inherits(object, "xentropy_chunked_fit")) return(object$meat)  # summed over the chunks
+# (feature, class) entries, class-major; in the basis T' g_i when T is given. Over
+# chunks, summed in the fit's last pass (in its basis, if it has one).
+score_crossprod <- function(object, T = NULL) {
+  if (inherits(object, "xentropy_chunked_fit")) return(object$meat)
   X <- model_matrix_est(object)
   R <- object$prior.weights * (object$fitted.values - object$targets)
   G <- do.call(cbind, lapply(seq_len(ncol(R)), function(k) X * R[, k]))
-  crossprod(G[, which(object$free), drop = FALSE])
+  G <- G[, which(object$free), drop = FALSE]
+  crossprod(if (is.null(T)) G else G %*% T)
 }
 
 # summary.glm()'s `dispersion` (1 for the binomial and multinomial families): the

@@ -62,6 +62,13 @@ influence.xentropy_fit <- function(model, do.coef = TRUE, ...) {
   do.coef <- check_flag(do.coef, "do.coef", where)
   m <- influence_model(model, where)
   res <- stats::lm.influence(m, do.coef = do.coef)
+  T <- model$basis$T
+  if (do.coef && !is.null(T)) {
+    # changes of the basis coefficients gamma (beta = T gamma), mapped back
+    dn <- dimnames(res$coefficients)
+    res$coefficients <- res$coefficients %*% t(T)
+    dimnames(res$coefficients) <- dn
+  }
   # as influence.glm(): the Pearson residuals of the rows of non-zero weight
   pr <- stats::na.omit(stats::residuals(model, type = "pearson"))[model$prior.weights != 0]
   pr <- stats::naresid(model$na.action, pr)
@@ -93,7 +100,11 @@ influence_model <- function(model, where) {
   keep <- model$prior.weights != 0
   mu <- model$fitted.values[keep]
   X <- model_matrix_est(model)[keep, , drop = FALSE]
-  model$qr <- qr(X * sqrt(model$prior.weights[keep] * mu * (1 - mu)))
+  # a badly conditioned design: the basis the fit ran on (the same column space, so
+  # the same hat values; the coefficients' changes are mapped back above)
+  if (!is.null(model$basis)) X <- X %*% model$basis$T
+  model$qr <- qr(X * sqrt(model$prior.weights[keep] * mu * (1 - mu)),
+                 tol = min(1e-7, model$control$tol / 1000))  # glm.fit's tolerance
   model
 }
 

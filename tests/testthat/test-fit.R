@@ -464,3 +464,40 @@ test_that("a count matrix response is refused with the way to fit it, which matc
   m <- nnet::multinom(Y ~ x, data = d, trace = FALSE, reltol = 1e-14)
   expect_equal(unname(coef(f)), unname(coef(m)), tolerance = 1e-5)
 })
+
+test_that("label-smoothed sandwich standard errors on a badly conditioned design", {
+  set.seed(5)
+  n <- 600
+  d <- data.frame(year = sample(1990:2010, n, TRUE))
+  t0 <- (d$year - 2000) / 10
+  eta <- cbind(0, 0.5 + t0, -0.3 - t0)
+  P <- exp(eta) / rowSums(exp(eta))
+  d$y <- factor(apply(P, 1, function(p) sample(1:3, 1, prob = p)))
+  nd <- data.frame(year = c(1991, 2000, 2009))
+  fr <- softmax_regression(y ~ poly(year, 3, raw = TRUE), data = d, label_smoothing = 0.2)
+  fo <- softmax_regression(y ~ poly(year, 3), data = d, label_smoothing = 0.2)
+  expect_false(is.null(fr$basis))
+  # the same column space: the same predictions and standard errors
+  a <- predict(fr, newdata = nd, se.fit = TRUE, type = "prob")
+  b <- predict(fo, newdata = nd, se.fit = TRUE, type = "prob")
+  expect_equal(a$fit, b$fit, tolerance = 1e-6)
+  expect_equal(a$se.fit, b$se.fit, tolerance = 1e-4)
+  # over chunks, the same covariance as in memory
+  fc <- softmax_regression(y ~ poly(year, 3, raw = TRUE), label_smoothing = 0.2,
+                           data = data_chunks(split(d, rep(1:3, length.out = n))))
+  expect_equal(sqrt(diag(vcov(fc))), sqrt(diag(vcov(fr))), tolerance = 1e-5)
+})
+
+test_that("a second column of ones in a ridge fit over chunks is aliased, as in memory", {
+  set.seed(2)
+  n <- 120
+  d <- data.frame(x = rnorm(n), z = rnorm(n), one = 1, year = sample(1990:2010, n, TRUE))
+  d$y <- factor(sample(1:3, n, TRUE))
+  d$b <- rbinom(n, 1, plogis(d$x))
+  ch <- data_chunks(split(d, rep(1:2, length.out = n)))
+  expect_equal(coef(softmax_regression(y ~ one + x + z, data = ch, lambda = 3)),
+               coef(softmax_regression(y ~ one + x + z, data = d, lambda = 3)), tolerance = 1e-7)
+  l2 <- logistic_regression(b ~ one + poly(year, 3, raw = TRUE) + x, data = d, lambda = 0.01)
+  lc2 <- logistic_regression(b ~ one + poly(year, 3, raw = TRUE) + x, data = ch, lambda = 0.01)
+  expect_equal(coef(lc2), coef(l2), tolerance = 1e-6)
+})

@@ -67,3 +67,42 @@ test_that("diagnostics that cannot be honoured are errors", {
   expect_error(hatvalues(fit, 2), class = "xentropy_error")
   expect_error(cooks.distance(fit, dispersion = -1), "`dispersion`", class = "xentropy_error")
 })
+
+test_that("diagnostics on a badly conditioned design are those of its column space", {
+  set.seed(3)
+  n <- 200
+  d <- data.frame(year = sample(1990:2010, n, TRUE))
+  d$y <- rbinom(n, 1, plogis(-0.5 + 0.1 * (d$year - 2000)))
+  f <- logistic_regression(y ~ poly(year, 4, raw = TRUE), data = d)
+  expect_false(is.null(f$basis))  # the fit ran on a better basis
+  go <- glm(y ~ poly(year, 4), data = d, family = binomial,
+            control = glm.control(epsilon = 1e-14))
+  expect_equal(sum(hatvalues(f)), 5, tolerance = 1e-8)
+  expect_equal(hatvalues(f), hatvalues(go), tolerance = 1e-5)
+  expect_equal(cooks.distance(f), cooks.distance(go), tolerance = 1e-5)
+  expect_equal(dim(dfbeta(f)), c(n, 5L))
+  # dfbeta maps back to the raw coefficients: the change of the linear predictor
+  # X dfbeta_i' is the same as with the orthogonal columns
+  Xr <- model.matrix(f)
+  Xo <- model.matrix(go)
+  expect_equal(Xr %*% t(dfbeta(f)[1:5, ]), Xo %*% t(dfbeta(go)[1:5, ]), tolerance = 1e-4,
+               ignore_attr = TRUE)
+})
+
+test_that("rows fitted at exactly their 0/1 response keep their place (separation)", {
+  d <- data.frame(x = c(10, 9, 8, 1, 2, 3, 4, 5, 6, 7), z = c(3, 5, 6, 3, 1, 4, 1, 5, 9, 2),
+                  y = c(1, 1, 1, 0, 0, 0, 0, 0, 1, 1))
+  rownames(d) <- paste0("r", 1:10)
+  f <- suppressWarnings(logistic_regression(y ~ x + z, data = d))
+  expect_true(any(fitted(f) %in% c(0, 1)))
+  # the residuals' limits, not 0/0
+  expect_false(anyNA(residuals(f, "pearson")))
+  expect_false(anyNA(residuals(f, "working")))
+  e <- fitted(f) %in% c(0, 1)
+  expect_identical(unname(residuals(f, "pearson")[e]), rep(0, sum(e)))
+  expect_identical(unname(residuals(f, "working")[e]), 2 * fitted(f)[e] - 1, ignore_attr = TRUE)
+  inf <- influence(f)
+  expect_identical(names(inf$pear.res), rownames(d))
+  expect_identical(names(cooks.distance(f)), rownames(d))
+  expect_equal(unname(inf$pear.res), unname(residuals(f, "pearson")), tolerance = 1e-15)
+})
