@@ -263,8 +263,10 @@ chunk_map <- function(src, FUN, ..., .cache = NULL) {
   use_future <- requireNamespace("future.apply", quietly = TRUE)
   p <- if (requireNamespace("progressr", quietly = TRUE)) progressr::progressor(steps = n) else
     NULL
+  threads <- worker_threads()
   map <- if (use_future) {
-    function(X, ...) future.apply::future_lapply(X, chunk_job, ..., future.seed = NULL,
+    function(X, ...) future.apply::future_lapply(X, chunk_job, ..., threads = threads,
+                                                 future.seed = NULL,
                                                  future.globals = FALSE,
                                                  future.packages = "xentropy")
   } else {
@@ -295,7 +297,12 @@ chunk_map <- function(src, FUN, ..., .cache = NULL) {
 # One chunk's job, on a worker: read chunk i (or take the shipped data),
 # apply `job`, and name the chunk in any error. (Not `FUN`: an argument of
 # that name would be taken by future_lapply() itself.)
-chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, cache = NULL) {
+chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, cache = NULL,
+                      threads = NULL) {
+  if (!is.null(threads)) {
+    old <- options(xentropy.threads = threads)
+    on.exit(options(old), add = TRUE)
+  }
   i <- if (is.null(index)) j else index[j]
   label <- if (src$kind == "shipped") src$label[j] else chunk_label(src, i)
   from <- if (src$kind == "shipped") src$label[j] else chunk_source(src, i)
@@ -308,7 +315,7 @@ chunk_job <- function(j, src, job, args, progress, data = NULL, index = NULL, ca
                           chunk = i, source = from)
   } else if (src$kind == "dbi" && !is.null(src$connect)) {
     con <- src$connect()
-    on.exit(DBI::dbDisconnect(con))
+    on.exit(DBI::dbDisconnect(con), add = TRUE)
     d <- read_chunk(src, i, con)
   } else {
     d <- read_chunk(src, i)

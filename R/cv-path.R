@@ -74,8 +74,13 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
   # Matrix is only suggested: a sparse x needs its methods (`[`, `%*%`) wherever the
   # folds run (a future worker, or a session that read the path from a file)
   sparse <- inherits(st$x, "dgCMatrix")
+  nt <- worker_threads()
   one_fold <- function(f) {
     if (sparse) loadNamespace("Matrix")
+    if (!is.null(nt)) {
+      old <- options(xentropy.threads = nt)
+      on.exit(options(old))
+    }
     test <- which(foldid == f)
     train <- which(foldid != f)
     sub_off <- function(o, rows) if (is.null(o)) NULL else if (is.matrix(o)) o[rows, , drop = FALSE] else o[rows]

@@ -25,6 +25,14 @@
 #' change to take effect. The option is read at every call of every
 #' function, so changing it takes effect at once.
 #'
+#' Several processes running xentropy at once should each use one thread:
+#' threads that share cores with other busy processes wait for each other at
+#' every step of the path solver's coordinate descent (two 2-thread
+#' [softmax_path()] fits side by side on 2 cores took 15 times as long as two
+#' 1-thread fits). [cv_path()] and the fits and scores over [data_chunks()]
+#' set one thread in their workers when the current `future` plan runs more
+#' than one.
+#'
 #' Inputs below about 32,000 elements are always processed on one thread,
 #' where starting threads would cost more than it saves. Results do not
 #' depend on the number of threads: every reduction is split into blocks of a
@@ -77,3 +85,12 @@ simd_path <- function(limit = NULL) {
 # entry's second call) (NA: leaves them) and returns
 # c(on before the call, first calls answered so far).
 fast_paths <- function(on = NA) .Call(xentropy_entry_switch, on)
+
+# The thread count for work mapped over the current future plan: 1 when the plan
+# runs several workers at once (each worker's threads would otherwise compete for
+# the same cores, and the path solver's per-coordinate barriers then wait out the
+# scheduler: two 2-thread softmax paths side by side on 2 cores took 32 s each,
+# against 2.1 s each with one thread), NULL (the session's setting) otherwise.
+worker_threads <- function() {
+  if (requireNamespace("future", quietly = TRUE) && future::nbrOfWorkers() > 1) 1L else NULL
+}

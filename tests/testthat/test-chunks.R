@@ -114,6 +114,12 @@ test_that("chunked fits equal the in-memory fits on a multisession plan with 2 w
   oplan <- future::plan(future::multisession, workers = 2)
   on.exit(future::plan(oplan), add = TRUE)
   expect_equal(future::nbrOfWorkers(), 2)
+  # each worker runs one thread (two workers of two threads on two cores wait out the
+  # scheduler at every barrier of the solvers); the session keeps its own setting
+  before <- getOption("xentropy.threads")
+  got <- xentropy:::chunk_map(data_chunks(parts), function(d, i) getOption("xentropy.threads"))
+  expect_identical(unlist(got), rep(1L, length(parts)))
+  expect_identical(getOption("xentropy.threads"), before)
   expect_same_fit(logistic_regression(y ~ x1 + x2 + f, data = data_chunks(files)), mem_logit)
   expect_same_fit(logistic_regression(y ~ x1 + x2 + f, data = data_chunks(parts)), mem_logit)
   expect_same_fit(softmax_regression(k ~ x1 + x2 + f,
