@@ -74,7 +74,8 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
   # Matrix is only suggested: a sparse x needs its methods (`[`, `%*%`) wherever the
   # folds run (a future worker, or a session that read the path from a file)
   sparse <- inherits(st$x, "dgCMatrix")
-  nt <- worker_threads()
+  use_future <- requireNamespace("future.apply", quietly = TRUE)
+  nt <- if (use_future) worker_threads()
   one_fold <- function(f) {
     if (sparse) loadNamespace("Matrix")
     if (!is.null(nt)) {
@@ -92,7 +93,7 @@ cv_path <- function(path, nfolds = 10, foldid = NULL,
     score_fold(fit, st$x[test, , drop = FALSE], st$y[test], w[test],
                sub_off(st$offset, test), measure)
   }
-  scores <- if (requireNamespace("future.apply", quietly = TRUE)) {
+  scores <- if (use_future) {
     future.apply::future_lapply(folds, one_fold, future.seed = TRUE,
                                 future.packages = if (sparse) "Matrix")
   } else {

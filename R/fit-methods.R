@@ -42,10 +42,11 @@ residuals.xentropy_fit <- function(object, type = c("deviance", "pearson", "work
     P <- object$fitted.values
     r <- switch(type,
       response = Tm - P,
-      pearson = (Tm - P) * sqrt(wt) / sqrt(P),
+      # (0 where the row has no weight, or both the target and the fit are exactly 0)
+      pearson = ifelse(wt == 0 | (P == 0 & Tm == 0), 0, (Tm - P) * sqrt(wt) / sqrt(P)),
       deviance = {
         d <- rowSums(ifelse(Tm > 0, Tm * (log(Tm) - log(P)), 0))
-        sqrt(pmax(2 * wt * d, 0))
+        ifelse(wt == 0, 0, sqrt(pmax(2 * wt * d, 0)))
       },
       working = abort(paste("Working residuals are defined for one linear predictor;",
                             "a softmax regression has K - 1: use \"response\",",
@@ -56,17 +57,18 @@ residuals.xentropy_fit <- function(object, type = c("deviance", "pearson", "work
   }
   y <- object$y
   mu <- object$fitted.values
-  # (a fitted probability of exactly 0 or 1 equal to y: the residuals' limits, not 0/0)
+  # (a fitted probability of exactly 0 or 1 equal to y: the residuals' limits, not 0/0;
+  # a row of zero weight: Pearson and deviance residuals 0, as glm's)
   v <- mu * (1 - mu)
   exact <- v == 0 & y == mu
   r <- switch(type,
     response = y - mu,
     working = ifelse(exact, 2 * mu - 1, (y - mu) / v),
-    pearson = ifelse(exact, 0, (y - mu) * sqrt(wt) / sqrt(v)),
+    pearson = ifelse(exact | wt == 0, 0, (y - mu) * sqrt(wt) / sqrt(v)),
     deviance = {
       d <- 2 * wt * (ifelse(y > 0, y * log(y / mu), 0) +
                        ifelse(y < 1, (1 - y) * log((1 - y) / (1 - mu)), 0))
-      sign(y - mu) * sqrt(pmax(d, 0))
+      ifelse(wt == 0, 0, sign(y - mu) * sqrt(pmax(d, 0)))
     }
   )
   names(r) <- names(mu)

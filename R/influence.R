@@ -69,9 +69,11 @@ influence.xentropy_fit <- function(model, do.coef = TRUE, ...) {
     res$coefficients <- res$coefficients %*% t(T)
     dimnames(res$coefficients) <- dn
   }
-  # as influence.glm(): the Pearson residuals of the rows of non-zero weight
-  pr <- stats::na.omit(stats::residuals(model, type = "pearson"))[model$prior.weights != 0]
-  pr <- stats::naresid(model$na.action, pr)
+  # as influence.glm(): the Pearson residuals of the rows of non-zero weight (the fit's
+  # rows picked by position, not by dropping NaN)
+  pr <- stats::residuals(model, type = "pearson")
+  if (inherits(model$na.action, "exclude")) pr <- pr[-as.integer(model$na.action)]
+  pr <- stats::naresid(model$na.action, pr[model$prior.weights != 0])
   names(res)[names(res) == "wt.res"] <- "dev.res"
   c(res, list(pear.res = pr))
 }

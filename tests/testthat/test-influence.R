@@ -106,3 +106,29 @@ test_that("rows fitted at exactly their 0/1 response keep their place (separatio
   expect_identical(names(cooks.distance(f)), rownames(d))
   expect_equal(unname(inf$pear.res), unname(residuals(f, "pearson")), tolerance = 1e-15)
 })
+
+test_that("a zero-weight row fitted at exactly 0 or 1 has residual 0 and shifts nothing", {
+  d <- data.frame(x = c(60, 10, 9, 8, 1, 2, 3, 4, 5, 6, 7), z = c(1, 3, 5, 6, 3, 1, 4, 1, 5, 9, 2),
+                  y = c(0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1), w = c(0, rep(1, 10)))
+  rownames(d) <- paste0("r", 1:11)
+  f <- suppressWarnings(logistic_regression(y ~ x + z, data = d, weights = w))
+  expect_identical(unname(fitted(f)[1]), 1)
+  # glm gives 0 for a row of zero weight
+  expect_identical(unname(residuals(f, "pearson")[1]), 0)
+  expect_identical(unname(residuals(f, "deviance")[1]), 0)
+  inf <- influence(f, do.coef = FALSE)
+  expect_identical(names(inf$pear.res), rownames(d)[-1])
+  expect_identical(inf$pear.res, residuals(f, "pearson")[-1])
+  # softmax: a class with target and fitted probability exactly 0 (an offset of -800)
+  set.seed(1)
+  n <- 60
+  ds <- data.frame(x = rnorm(n))
+  ds$y <- factor(sample(c("a", "b", "c"), n, TRUE))
+  ds$y[1] <- "a"
+  O <- matrix(0, n, 3, dimnames = list(NULL, c("a", "b", "c")))
+  O[1, "b"] <- -800
+  s <- softmax_regression(y ~ x, data = ds, offset = O)
+  expect_identical(unname(fitted(s)[1, "b"]), 0)
+  expect_identical(unname(residuals(s, "pearson")[1, "b"]), 0)
+  expect_false(anyNA(residuals(s, "pearson")))
+})
