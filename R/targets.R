@@ -9,6 +9,10 @@ as_prediction_matrix <- function(x, arg, call) {
     x <- check_numeric_matrix(x, arg, call)
   }
   if (!is.matrix(x)) x <- matrix(x, nrow = 1L, dimnames = list(NULL, names(x)))
+  if (ncol(x) == 0L) {
+    abort(sprintf("`%s` has no columns: a distribution over classes needs at least one class.",
+                  arg), call, class = "xentropy_error_shape", argument = arg)
+  }
   x
 }
 

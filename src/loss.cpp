@@ -245,7 +245,8 @@ bool categorical_args(SEXP y, SEXP pred, SEXP weights, SEXP reduction, SEXP na_r
   if (!reduction_of(reduction, a.red) || !flag(na_rm, a.na_rm)) return false;
   a.pred = PROTECT(numeric_data(pred, second));
   ++nprot;
-  if (Rf_isNull(a.pred) || ndim(a.pred) != 2) return false;
+  // (no classes: R's checks give the error)
+  if (Rf_isNull(a.pred) || ndim(a.pred) != 2 || ncol(a.pred) == 0) return false;
   a.n = nrow(a.pred);
   const int dy = ndim(y);
   if (Rf_isFactor(y)) {

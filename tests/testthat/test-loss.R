@@ -662,3 +662,17 @@ test_that("softmax gradients of a vector of logits keep the vector's shape and n
   expect_null(dim(gf))
   expect_equal(gf, g, tolerance = 1e-15)
 })
+
+test_that("categorical losses over no classes (K = 0) are errors, not NaN", {
+  z <- matrix(0, 3, 0)
+  for (f in list(softmax_cross_entropy, softmax_cross_entropy_grad, softmax_focal_loss,
+                 softmax_focal_loss_grad)) {
+    expect_error(f(z, z), "`logits` has no columns", class = "xentropy_error_shape")
+  }
+  expect_error(cross_entropy_loss(z, z), "`prob` has no columns", class = "xentropy_error_shape")
+  expect_error(loglik_categorical(z, z), "`prob` has no columns", class = "xentropy_error_shape")
+  expect_error(top_k_accuracy(integer(3), z), "`scores` has no columns",
+               class = "xentropy_error_shape")
+  # zero rows of K classes are fine
+  expect_equal(softmax_cross_entropy(integer(0), matrix(0, 0, 3), reduction = "sum"), 0)
+})
