@@ -971,6 +971,19 @@ fit_warnings <- function(fit, who, prob) {
     warn(sprintf("%s: fitted probabilities numerically 0 or 1 occurred", who), NULL,
          class = "xentropy_warning_separation")
   }
+  # a class no row of positive weight has: its probabilities' optimum is 0, at
+  # intercepts of -Inf, and the fit stops wherever the gradient falls below tol
+  if (is.matrix(prob) && !is.null(fit$targets)) {
+    Tm <- fit$targets[fit$prior.weights > 0, , drop = FALSE]
+    none <- colSums(Tm) == 0
+    if (any(none)) {
+      warn(sprintf(paste("%s: no observation of positive weight in class%s %s: its fitted",
+                         "probabilities tend to 0 and its intercept to -Inf (not estimable)"),
+                   who, if (sum(none) > 1) "es" else "",
+                   paste0("\"", colnames(fit$targets)[none], "\"", collapse = ", ")),
+           NULL, class = "xentropy_warning_separation")
+    }
+  }
 }
 
 fit_trace <- function(fit, ctl) {

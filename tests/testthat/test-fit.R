@@ -501,3 +501,18 @@ test_that("a second column of ones in a ridge fit over chunks is aliased, as in 
   lc2 <- logistic_regression(b ~ one + poly(year, 3, raw = TRUE) + x, data = ch, lambda = 0.01)
   expect_equal(coef(lc2), coef(l2), tolerance = 1e-6)
 })
+
+test_that("a class with no observation of positive weight is warned about", {
+  set.seed(1)
+  d <- iris
+  d$Species2 <- d$Species
+  d$Species2[sample(150, 40)] <- sample(levels(d$Species), 40, TRUE)
+  d$w2 <- ifelse(d$Species2 == "virginica", 0, 1)
+  expect_warning(f <- softmax_regression(Species2 ~ Sepal.Length, data = d, weights = w2),
+                 "no observation of positive weight in class \"virginica\"",
+                 class = "xentropy_warning_separation")
+  # the other classes' fit is the fit without that class
+  f2 <- softmax_regression(Species2 ~ Sepal.Length, data = droplevels(d[d$w2 > 0, ]))
+  expect_equal(coef(f)["versicolor", ], coef(f2)["versicolor", ], tolerance = 1e-6)
+  expect_no_warning(softmax_regression(Species2 ~ Sepal.Length, data = d))
+})
